@@ -1,0 +1,54 @@
+import type { Trail } from "../domain/trail.ts";
+
+/** Trails of every account. Implementations: SQLite (embedded), PostgreSQL. */
+export interface TrailRepo {
+  /** Trails of an account, all home regions. */
+  list(accountId: string): Promise<Trail[]>;
+  get(accountId: string, homeRegion: string, name: string): Promise<Trail | undefined>;
+  /** Fails with ConflictException when (account, homeRegion, name) exists. */
+  create(trail: Trail): Promise<void>;
+  /** Writes `trail` if the stored version equals `trail.version - 1`; else ConflictException. */
+  update(trail: Trail): Promise<void>;
+  delete(accountId: string, homeRegion: string, name: string): Promise<void>;
+  /** Development reset: forget everything. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type BucketProbe = "ok" | "missing" | "denied";
+
+/** Buckets: a local directory by default, any S3-compatible endpoint in production. */
+export interface ObjectStore {
+  /** Does the bucket exist and may the service write to it? */
+  probeBucket(bucket: string): Promise<BucketProbe>;
+  close(): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Ids {
+  /** A fresh UUID v4 (request ids, event ids). */
+  uuid(): string;
+}
+
+/** Where a credential leads: the account and the identity written into records. */
+export interface Principal {
+  accountId: string;
+  accessKeyId: string;
+  /** The userIdentity object of records made with this key (accessKeyId filled per request). */
+  identity: Record<string, unknown>;
+}
+
+export interface Credential {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  principal: Principal;
+}
+
+/** Access keys the server accepts. */
+export interface CredentialStore {
+  lookup(accessKeyId: string): Credential | undefined;
+}
