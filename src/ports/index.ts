@@ -15,7 +15,8 @@ export interface TrailRepo {
   close(): Promise<void>;
 }
 
-export type BucketProbe = "ok" | "missing" | "denied";
+/** `unreachable`: the endpoint could not be reached or answered with a server error. */
+export type BucketProbe = "ok" | "missing" | "denied" | "unreachable";
 
 /** Buckets: a local directory by default, any S3-compatible endpoint in production. */
 export interface ObjectStore {
