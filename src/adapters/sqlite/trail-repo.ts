@@ -1,0 +1,110 @@
+import type { Database, Statement } from "better-sqlite3";
+import { fail } from "../../api/errors.ts";
+import type { Trail } from "../../domain/trail.ts";
+import type { TrailRepo } from "../../ports/index.ts";
+import { deleteAllRows } from "./reset.ts";
+
+interface TrailRow {
+  account_id: string;
+  home_region: string;
+  name: string;
+  version: number;
+  doc: string;
+}
+
+type DateKey = { [K in keyof Trail]-?: NonNullable<Trail[K]> extends Date ? K : never }[keyof Trail];
+
+/** Every Date member of Trail; a Date member added to Trail and not listed here fails to compile. */
+const DATE_KEYS: Record<DateKey, true> = { startLoggingTime: true, stopLoggingTime: true, createdAt: true };
+
+type ColumnKey = "accountId" | "homeRegion" | "name" | "version";
+
+function toRow(trail: Trail): TrailRow {
+  const { accountId, homeRegion, name, version, ...rest } = trail;
+  // JSON.stringify writes Dates as ISO strings and drops undefined members, so optional
+  // members stay absent rather than becoming null.
+  return { account_id: accountId, home_region: homeRegion, name, version, doc: JSON.stringify(rest) };
+}
+
+function fromRow(row: TrailRow): Trail {
+  const doc = JSON.parse(row.doc) as Record<string, unknown>;
+  for (const key of Object.keys(DATE_KEYS)) {
+    const value = doc[key];
+    if (typeof value === "string") doc[key] = new Date(value);
+  }
+  const rest = doc as unknown as Omit<Trail, ColumnKey>;
+  return {
+    accountId: row.account_id,
+    homeRegion: row.home_region,
+    name: row.name,
+    version: row.version,
+    ...rest,
+  };
+}
+
+function conflict(trail: Trail): Error {
+  return fail(
+    "ConflictException",
+    `Trail ${trail.name} was modified by another operation. Wait a few minutes, and then try the operation again.`,
+  );
+}
+
+/**
+ * Trails in SQLite. The connection belongs to whoever opened it (`openSqlite`), so `close()` here
+ * releases nothing; other repositories share the same connection.
+ */
+export class SqliteTrailRepo implements TrailRepo {
+  readonly #db: Database;
+  readonly #list: Statement<[string], TrailRow>;
+  readonly #get: Statement<[string, string, string], TrailRow>;
+  readonly #insert: Statement<[TrailRow]>;
+  readonly #update: Statement<[TrailRow & { expected: number }]>;
+  readonly #delete: Statement<[string, string, string]>;
+
+  constructor(db: Database) {
+    this.#db = db;
+    this.#list = db.prepare("SELECT * FROM trails WHERE account_id = ? ORDER BY home_region, name");
+    this.#get = db.prepare("SELECT * FROM trails WHERE account_id = ? AND home_region = ? AND name = ?");
+    this.#insert = db.prepare(
+      `INSERT INTO trails (account_id, home_region, name, version, doc)
+       VALUES (@account_id, @home_region, @name, @version, @doc)
+       ON CONFLICT DO NOTHING`,
+    );
+    this.#update = db.prepare(
+      `UPDATE trails SET version = @version, doc = @doc
+       WHERE account_id = @account_id AND home_region = @home_region AND name = @name AND version = @expected`,
+    );
+    this.#delete = db.prepare("DELETE FROM trails WHERE account_id = ? AND home_region = ? AND name = ?");
+  }
+
+  async list(accountId: string): Promise<Trail[]> {
+    return this.#list.all(accountId).map(fromRow);
+  }
+
+  async get(accountId: string, homeRegion: string, name: string): Promise<Trail | undefined> {
+    const row = this.#get.get(accountId, homeRegion, name);
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  async create(trail: Trail): Promise<void> {
+    if (this.#insert.run(toRow(trail)).changes === 0) {
+      throw fail("ConflictException", `Trail ${trail.name} already exists in ${trail.homeRegion}.`);
+    }
+  }
+
+  async update(trail: Trail): Promise<void> {
+    if (this.#update.run({ ...toRow(trail), expected: trail.version - 1 }).changes === 0)
+      throw conflict(trail);
+  }
+
+  async delete(accountId: string, homeRegion: string, name: string): Promise<void> {
+    this.#delete.run(accountId, homeRegion, name);
+  }
+
+  /** Forgets everything in the database, not only trails: a development reset starts from empty. */
+  async reset(): Promise<void> {
+    deleteAllRows(this.#db);
+  }
+
+  async close(): Promise<void> {}
+}
