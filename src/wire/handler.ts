@@ -1,0 +1,131 @@
+import type { Logger } from "pino";
+import { type CloudTrailError, type ErrorCode, isCloudTrailError, type OperationName } from "../api/index.ts";
+import type { Clock, CredentialStore, Ids } from "../ports/index.ts";
+import type { RequestContext } from "../service/context.ts";
+import type { Service } from "../service/types.ts";
+import { encodeOutput } from "./encode.ts";
+import { acceptsContentType, parseBody, parseTarget } from "./framing.ts";
+import { decodeInput } from "./shapes.ts";
+import { verifySigV4 } from "./sigv4.ts";
+import type { RawRequest, RawResponse } from "./types.ts";
+
+export interface RecordedCall {
+  operation: OperationName;
+  input: Record<string, unknown>;
+  output?: unknown;
+  error?: CloudTrailError;
+  ctx: RequestContext;
+  request: RawRequest;
+}
+
+export interface WireOptions {
+  service: Service;
+  credentials: CredentialStore;
+  /** Served regions; a scope region outside → InvalidSignatureException. */
+  regions: readonly string[];
+  clock: Clock;
+  ids: Ids;
+  log: Logger;
+  /** Called after the operation returned or threw a CloudTrailError (not for auth/protocol failures); the response waits for it. */
+  onCall?: (call: RecordedCall) => Promise<void>;
+}
+
+export const JSON_CONTENT_TYPE = "application/x-amz-json-1.1";
+
+/** AWS's wording for an unexpected server error; nothing about the cause reaches the caller. */
+export const INTERNAL_FAILURE_MESSAGE =
+  "The request processing has failed because of an unknown error, exception or failure.";
+
+/** `{"__type","message"}` with the code also in `x-amzn-ErrorType`, which the JS SDK reads first. */
+export function errorResponse(
+  requestId: string,
+  code: ErrorCode,
+  message: string,
+  status: number,
+): RawResponse {
+  return {
+    status,
+    headers: {
+      "content-type": JSON_CONTENT_TYPE,
+      "x-amzn-requestid": requestId,
+      "x-amzn-errortype": code,
+    },
+    body: JSON.stringify({ __type: code, message }),
+  };
+}
+
+function fromError(requestId: string, error: CloudTrailError): RawResponse {
+  return errorResponse(requestId, error.code, error.message, error.status);
+}
+
+function success(requestId: string, output: unknown): RawResponse {
+  return {
+    status: 200,
+    headers: { "content-type": JSON_CONTENT_TYPE, "x-amzn-requestid": requestId },
+    body: encodeOutput(output),
+  };
+}
+
+type Outcome = { output: unknown } | { error: CloudTrailError };
+
+/**
+ * The AWS JSON 1.1 endpoint: content type → JSON → target → SigV4 → member types → the service.
+ * Everything after the types (constraints, meaning) is the service's job.
+ */
+export function createWireHandler(opts: WireOptions): (req: RawRequest) => Promise<RawResponse> {
+  const { service, clock, ids, log } = opts;
+
+  async function invoke(
+    operation: OperationName,
+    ctx: RequestContext,
+    input: Record<string, unknown>,
+  ): Promise<Outcome> {
+    // The service is typed per operation; the wire only knows the operation name at run time.
+    const handler = service[operation] as (ctx: RequestContext, input: unknown) => Promise<unknown>;
+    try {
+      return { output: await handler(ctx, input) };
+    } catch (e) {
+      if (isCloudTrailError(e)) return { error: e };
+      throw e;
+    }
+  }
+
+  return async (req) => {
+    const requestId = ids.uuid();
+    const reqLog = log.child({ requestId });
+    try {
+      if (!acceptsContentType(req.headers["content-type"], req.body.length)) {
+        // AWS answers a body in a foreign media type with a 404 UnknownOperationException.
+        return errorResponse(
+          requestId,
+          "UnknownOperationException",
+          `Unsupported content type ${req.headers["content-type"] ?? "(none)"}`,
+          404,
+        );
+      }
+      const body = parseBody(req.body);
+      const operation = parseTarget(req.headers["x-amz-target"]);
+      const { credential, region } = await verifySigV4(req, opts);
+      const input = decodeInput(operation, body);
+
+      const ctx: RequestContext = {
+        accountId: credential.principal.accountId,
+        region,
+        principal: credential.principal,
+        requestId,
+        log: reqLog,
+        clock,
+        ids,
+      };
+      const outcome = await invoke(operation, ctx, input);
+      if (opts.onCall) {
+        await opts.onCall({ operation, input, ...outcome, ctx, request: req });
+      }
+      return "error" in outcome ? fromError(requestId, outcome.error) : success(requestId, outcome.output);
+    } catch (e) {
+      if (isCloudTrailError(e)) return fromError(requestId, e);
+      reqLog.error({ err: e }, "internal failure");
+      return errorResponse(requestId, "InternalFailure", INTERNAL_FAILURE_MESSAGE, 500);
+    }
+  };
+}

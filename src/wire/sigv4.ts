@@ -1,0 +1,289 @@
+import { createHash, createHmac, type Hash, type Hmac, timingSafeEqual } from "node:crypto";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { type CloudTrailError, fail } from "../api/index.ts";
+import type { Clock, Credential, CredentialStore } from "../ports/index.ts";
+import type { RawRequest } from "./types.ts";
+
+/**
+ * SigV4 verification for AWS JSON requests. The checks run in the order AWS's front end runs
+ * them, so that a request with several faults gets the error AWS would give, with AWS's wording:
+ * header presence → key=value syntax → required parts → date syntax → clock skew → signed Host →
+ * algorithm → credential syntax → scope → access key → signature → session token.
+ */
+
+export const SIGNING_SERVICE = "cloudtrail";
+const ALGORITHM = "AWS4-HMAC-SHA256";
+const TERMINATOR = "aws4_request";
+/** How far the client's X-Amz-Date may be from the server clock. */
+export const MAX_SKEW_MS = 15 * 60 * 1000;
+
+export const SIGNATURE_MISMATCH =
+  "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+export const UNKNOWN_ACCESS_KEY = "The security token included in the request is invalid.";
+// AWS leaves the full stop off when it is the session token that is wrong.
+export const INVALID_SESSION_TOKEN = "The security token included in the request is invalid";
+export const MISSING_AUTHENTICATION = "Request is missing Authentication Token";
+
+export interface SigV4Options {
+  credentials: CredentialStore;
+  /** Regions this deployment serves; a credential scoped elsewhere is refused. */
+  regions: readonly string[];
+  clock: Clock;
+}
+
+export interface Authenticated {
+  credential: Credential;
+  /** The region of the credential scope: the request's current region. */
+  region: string;
+}
+
+interface AuthorizationHeader {
+  algorithm: string;
+  credential: string;
+  signedHeaders: string[];
+  signature: string;
+  amzDate: string;
+}
+
+const incomplete = (message: string): CloudTrailError => fail("IncompleteSignatureException", message);
+const invalid = (message: string): CloudTrailError => fail("InvalidSignatureException", message);
+
+function parseAuthorization(header: string | undefined, amzDate: string | undefined): AuthorizationHeader {
+  const value = header?.trim() ?? "";
+  if (!value.startsWith("AWS4-")) throw fail("MissingAuthenticationTokenException", MISSING_AUTHENTICATION);
+  const space = value.search(/\s/);
+  const algorithm = space < 0 ? value : value.slice(0, space);
+  const rest = space < 0 ? "" : value.slice(space + 1);
+
+  const params = new Map<string, string>();
+  for (const raw of rest.split(",")) {
+    const part = raw.trim();
+    if (part === "") continue;
+    const eq = part.indexOf("=");
+    if (eq < 0) {
+      throw incomplete(
+        `'${part}' not a valid key=value pair (missing equal-sign) in Authorization header: '${value}'`,
+      );
+    }
+    params.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+
+  const missing: string[] = [];
+  for (const name of ["Credential", "Signature", "SignedHeaders"]) {
+    if (!params.get(name)) missing.push(`Authorization header requires '${name}' parameter.`);
+  }
+  if (!amzDate) {
+    missing.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+  }
+  if (missing.length > 0) throw incomplete(`${missing.join(" ")} Authorization=${value}`);
+
+  return {
+    algorithm,
+    credential: params.get("Credential")!,
+    signature: params.get("Signature")!,
+    signedHeaders: params
+      .get("SignedHeaders")!
+      .split(";")
+      .map((h) => h.trim().toLowerCase())
+      .filter((h) => h !== ""),
+    amzDate: amzDate!.trim(),
+  };
+}
+
+/** `20200102T030405Z` → Date, or undefined if it is not a real instant in that exact form. */
+export function parseAmzDate(text: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  const roundTrip =
+    date.getUTCFullYear() === y &&
+    date.getUTCMonth() === mo - 1 &&
+    date.getUTCDate() === d &&
+    date.getUTCHours() === h &&
+    date.getUTCMinutes() === mi &&
+    date.getUTCSeconds() === s;
+  return roundTrip ? date : undefined;
+}
+
+/** `YYYYMMDDTHHMMSSZ`, the form AWS prints its times in. */
+export function formatAmzDate(date: Date): string {
+  return date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "Z")
+    .replace(/[-:]/g, "");
+}
+
+function checkSkew(requestDate: Date, now: Date): void {
+  const earliest = new Date(now.getTime() - MAX_SKEW_MS);
+  const latest = new Date(now.getTime() + MAX_SKEW_MS);
+  if (requestDate < earliest) {
+    throw invalid(
+      `Signature expired: ${formatAmzDate(requestDate)} is now earlier than ${formatAmzDate(earliest)} (${formatAmzDate(now)} - 15 min.)`,
+    );
+  }
+  if (requestDate > latest) {
+    throw invalid(
+      `Signature not yet current: ${formatAmzDate(requestDate)} is still later than ${formatAmzDate(latest)} (${formatAmzDate(now)} + 15 min.)`,
+    );
+  }
+}
+
+interface Scope {
+  accessKeyId: string;
+  date: string;
+  region: string;
+}
+
+function parseScope(credential: string, amzDate: string, regions: readonly string[]): Scope {
+  // AWS ignores trailing slashes when it counts the elements.
+  const parts = credential.replace(/\/+$/, "").split("/");
+  if (parts.length !== 5) {
+    throw incomplete(
+      `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credential}'`,
+    );
+  }
+  const [accessKeyId, date, region, service, terminator] = parts as [string, string, string, string, string];
+  const problems: string[] = [];
+  if (!regions.includes(region))
+    problems.push(`Credential should be scoped to a valid region, not '${region}'.`);
+  if (service !== SIGNING_SERVICE) {
+    problems.push(`Credential should be scoped to correct service: '${SIGNING_SERVICE}'.`);
+  }
+  if (terminator !== TERMINATOR) {
+    problems.push(
+      `Credential should be scoped with a valid terminator: '${TERMINATOR}', not '${terminator}'.`,
+    );
+  }
+  if (date !== amzDate.slice(0, 8)) {
+    problems.push(
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
+    );
+  }
+  if (problems.length > 0) throw invalid(problems.join(" "));
+  return { accessKeyId, date, region };
+}
+
+/** The hash smithy's signer expects, over node:crypto. */
+export class NodeSha256 {
+  private hash: Hash | Hmac;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", toBytes(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(toBytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+  reset(): void {
+    this.hash = createHash("sha256");
+  }
+}
+
+function toBytes(data: string | ArrayBuffer | ArrayBufferView): Buffer {
+  if (typeof data === "string") return Buffer.from(data, "utf8");
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a, "utf8");
+  const y = Buffer.from(b, "utf8");
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function header(req: RawRequest, name: string): string | undefined {
+  return Object.hasOwn(req.headers, name) ? req.headers[name] : undefined;
+}
+
+/** The signature the client should have sent, recomputed over exactly the headers it signed. */
+async function expectedSignature(
+  req: RawRequest,
+  auth: AuthorizationHeader,
+  credential: Credential,
+  region: string,
+  signingDate: Date,
+): Promise<string> {
+  const headers: Record<string, string> = {};
+  for (const name of auth.signedHeaders) {
+    const value = header(req, name);
+    if (value !== undefined) headers[name] = value;
+  }
+  const url = new URL(req.url, "http://placeholder");
+  const query: Record<string, string | string[]> = {};
+  for (const key of new Set(url.searchParams.keys())) {
+    const values = url.searchParams.getAll(key);
+    query[key] = values.length === 1 ? values[0]! : values;
+  }
+  // No session token and no checksum here: the signer must not add any header the client did not sign.
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey },
+    region,
+    service: SIGNING_SERVICE,
+    sha256: NodeSha256,
+    applyChecksum: false,
+  });
+  const signed = await signer.sign(
+    {
+      method: req.method,
+      protocol: "http:",
+      hostname: header(req, "host") ?? "",
+      path: url.pathname,
+      query,
+      headers,
+      body: req.body,
+    },
+    {
+      signingDate,
+      signingRegion: region,
+      signingService: SIGNING_SERVICE,
+      signableHeaders: new Set(auth.signedHeaders),
+      ...(auth.signedHeaders.includes("x-amz-date") ? {} : { unsignableHeaders: new Set(["x-amz-date"]) }),
+    },
+  );
+  const authorization = String(signed.headers.authorization ?? "");
+  return /Signature=([0-9a-f]+)/.exec(authorization)?.[1] ?? "";
+}
+
+/** Verifies the request's SigV4 signature; throws the CloudTrailError AWS would answer with. */
+export async function verifySigV4(req: RawRequest, opts: SigV4Options): Promise<Authenticated> {
+  const auth = parseAuthorization(header(req, "authorization"), header(req, "x-amz-date"));
+
+  const requestDate = parseAmzDate(auth.amzDate);
+  if (requestDate === undefined) {
+    throw incomplete(
+      `Date must be in ISO-8601 'basic format'. Got '${auth.amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601`,
+    );
+  }
+  checkSkew(requestDate, opts.clock.now());
+
+  if (!auth.signedHeaders.includes("host")) {
+    throw invalid("'Host' must be a 'SignedHeader' in the AWS Authorization.");
+  }
+  if (auth.algorithm !== ALGORITHM) {
+    throw incomplete(`Unsupported AWS 'algorithm': '${auth.algorithm}' (only ${ALGORITHM} for now).`);
+  }
+
+  const scope = parseScope(auth.credential, auth.amzDate, opts.regions);
+  const credential = opts.credentials.lookup(scope.accessKeyId);
+  if (credential === undefined) throw fail("UnrecognizedClientException", UNKNOWN_ACCESS_KEY);
+
+  // The signer trusts a signed x-amz-content-sha256 as the payload hash; the body must match it.
+  const declaredHash = auth.signedHeaders.includes("x-amz-content-sha256")
+    ? header(req, "x-amz-content-sha256")
+    : undefined;
+  const bodyHash = createHash("sha256").update(req.body).digest("hex");
+  const payloadOk = declaredHash === undefined || sameText(declaredHash.trim().toLowerCase(), bodyHash);
+  const expected = await expectedSignature(req, auth, credential, scope.region, requestDate);
+  if (!payloadOk || expected === "" || !sameText(auth.signature, expected)) throw invalid(SIGNATURE_MISMATCH);
+
+  const token = header(req, "x-amz-security-token");
+  const tokenOk =
+    credential.sessionToken === undefined
+      ? token === undefined
+      : token !== undefined && sameText(token, credential.sessionToken);
+  if (!tokenOk) throw fail("UnrecognizedClientException", INVALID_SESSION_TOKEN);
+
+  return { credential, region: scope.region };
+}
