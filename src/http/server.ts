@@ -1,0 +1,176 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { TLSSocket } from "node:tls";
+import type { Logger } from "pino";
+import type { ErrorCode } from "../api/index.ts";
+import { errorResponse, INTERNAL_FAILURE_MESSAGE } from "../wire/handler.ts";
+import type { RawRequest, RawResponse } from "../wire/types.ts";
+
+export interface HttpServerOptions {
+  wire: (req: RawRequest) => Promise<RawResponse>;
+  log: Logger;
+  /** Largest body accepted on `POST /`; default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Only in development mode: `POST /_opentrail/reset` → 200 {}. */
+  reset?: () => Promise<void>;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** Socket limits: a slow or stuck client cannot hold a connection forever. */
+export const SERVER_TIMEOUTS = {
+  headersTimeout: 20_000,
+  requestTimeout: 60_000,
+  keepAliveTimeout: 5_000,
+} as const;
+
+const JSON_TYPE = "application/json";
+
+class BodyTooLarge extends Error {}
+class ClientGone extends Error {}
+
+/** Headers as the wire layer wants them: lower-case names, repeats joined with ",". */
+function rawHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
+    if (values !== undefined) out[name] = values.join(",");
+  }
+  return out;
+}
+
+/**
+ * Reads the body up to `limit` bytes. A declared Content-Length over the limit is refused before
+ * a single byte is read; a chunked body is refused as soon as it passes the limit.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new BodyTooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (error?: Error) => {
+      if (done) return;
+      done = true;
+      req.off("data", onData);
+      if (error) reject(error);
+      else resolve(Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.pause();
+        finish(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () => finish());
+    req.once("error", () => finish(new ClientGone()));
+    req.once("close", () => {
+      if (!req.complete) finish(new ClientGone());
+    });
+  });
+}
+
+function send(res: ServerResponse, response: RawResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = Buffer.from(response.body, "utf8");
+  res.writeHead(response.status, { ...response.headers, "content-length": String(body.length) });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, code: ErrorCode, message: string, status: number): void {
+  send(res, errorResponse(randomUUID(), code, message, status));
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  send(res, {
+    status,
+    headers: { "content-type": JSON_TYPE, "x-amzn-requestid": randomUUID() },
+    body: JSON.stringify(value),
+  });
+}
+
+/** Answers and then drops the connection, so an unread body is never drained. */
+function sendAndClose(res: ServerResponse, code: ErrorCode, message: string, status: number): void {
+  res.shouldKeepAlive = false;
+  res.once("finish", () => res.socket?.destroy());
+  sendError(res, code, message, status);
+}
+
+function tlsInfo(socket: Socket): RawRequest["tls"] {
+  if (!(socket instanceof TLSSocket)) return undefined;
+  return { version: socket.getProtocol() ?? "", cipher: socket.getCipher()?.name ?? "" };
+}
+
+export function createHttpServer(opts: HttpServerOptions): Server {
+  const { wire, log, reset } = opts;
+  const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  async function handleWire(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: Buffer;
+    try {
+      body = await readBody(req, maxBodyBytes);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) {
+        sendAndClose(
+          res,
+          "RequestEntityTooLargeException",
+          `Request body is larger than ${maxBodyBytes} bytes`,
+          413,
+        );
+        return;
+      }
+      log.debug({ remoteAddress: req.socket.remoteAddress }, "client went away before sending its body");
+      req.socket.destroy();
+      return;
+    }
+    const response = await wire({
+      method: req.method ?? "",
+      url: req.url ?? "/",
+      headers: rawHeaders(req),
+      body,
+      remoteAddress: req.socket.remoteAddress ?? "",
+      ...(tlsInfo(req.socket) ? { tls: tlsInfo(req.socket) } : {}),
+    });
+    send(res, response);
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method === "POST" && path === "/") return handleWire(req, res);
+    if (req.method === "GET" && path === "/health") return sendJson(res, 200, { status: "ok" });
+    if (reset && req.method === "POST" && path === "/_opentrail/reset") {
+      await reset();
+      return sendJson(res, 200, {});
+    }
+    sendAndClose(res, "UnknownOperationException", `No route for ${req.method} ${path}`, 404);
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((err: unknown) => {
+      log.error({ err, method: req.method, url: req.url }, "request failed");
+      sendAndClose(res, "InternalFailure", INTERNAL_FAILURE_MESSAGE, 500);
+    });
+  });
+  server.headersTimeout = SERVER_TIMEOUTS.headersTimeout;
+  server.requestTimeout = SERVER_TIMEOUTS.requestTimeout;
+  server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeout;
+
+  // Unparsable HTTP: answer 400 if the socket still can take it, then drop it; never throw.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+    log.debug({ code: err.code }, "malformed HTTP request");
+    if (err.code !== "ECONNRESET" && socket.writable && !socket.destroyed) {
+      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    } else {
+      socket.destroy();
+    }
+  });
+  return server;
+}
