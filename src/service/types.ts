@@ -11,7 +11,10 @@ export interface ServiceDeps {
 }
 
 /** One handler signature for every operation. */
-export type Handler<O extends OperationName> = (ctx: RequestContext, input: OpInput<O>) => Promise<OpOutput<O>>;
+export type Handler<O extends OperationName> = (
+  ctx: RequestContext,
+  input: OpInput<O>,
+) => Promise<OpOutput<O>>;
 
 /** The service: every operation, taking a request context. */
 export type Service = { [O in OperationName]: Handler<O> };

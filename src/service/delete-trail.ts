@@ -1,0 +1,11 @@
+import { resolveTrail } from "./resolve.ts";
+import type { Handler, ServiceDeps } from "./types.ts";
+
+export function deleteTrail(deps: ServiceDeps): Handler<"DeleteTrail"> {
+  return async (ctx, input) => {
+    const trail = await resolveTrail(deps, ctx, input.Name, "write");
+    await deps.trails.delete(trail.accountId, trail.homeRegion, trail.name);
+    ctx.log.info({ trailArn: trail.arn }, "deleted trail");
+    return {};
+  };
+}

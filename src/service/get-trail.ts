@@ -1,0 +1,10 @@
+import { toTrailDescription } from "./mappers.ts";
+import { resolveTrail } from "./resolve.ts";
+import type { Handler, ServiceDeps } from "./types.ts";
+
+export function getTrail(deps: ServiceDeps): Handler<"GetTrail"> {
+  return async (ctx, input) => {
+    const trail = await resolveTrail(deps, ctx, input.Name, "read");
+    return { Trail: toTrailDescription(trail) };
+  };
+}

@@ -1,0 +1,60 @@
+import { fail } from "../api/errors.ts";
+import { parseTagResourceArn } from "../domain/names.ts";
+import { mergeTags, removeTagKeys, validateTagsList } from "../domain/tags.ts";
+import type { Trail } from "../domain/trail.ts";
+import type { RequestContext } from "./context.ts";
+import { toWireTags } from "./mappers.ts";
+import { saveTrail } from "./resolve.ts";
+import type { Handler, ServiceDeps } from "./types.ts";
+
+/** AWS: at most 20 resource ARNs in one ListTags call. */
+const MAX_LIST_TAGS_RESOURCES = 20;
+
+async function taggedTrail(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  resourceId: string | undefined,
+): Promise<Trail> {
+  const ref = parseTagResourceArn(resourceId, ctx.region, ctx.accountId);
+  const trail = await deps.trails.get(ctx.accountId, ref.region, ref.name);
+  if (!trail || trail.arn !== ref.arn)
+    throw fail("ResourceNotFoundException", `Resource not found: ${ref.arn}`);
+  return trail;
+}
+
+export function addTags(deps: ServiceDeps): Handler<"AddTags"> {
+  return async (ctx, input) => {
+    const added = validateTagsList(input.TagsList);
+    const trail = await taggedTrail(deps, ctx, input.ResourceId);
+    await saveTrail(deps, { ...trail, tags: mergeTags(trail.tags, added) });
+    return {};
+  };
+}
+
+export function removeTags(deps: ServiceDeps): Handler<"RemoveTags"> {
+  return async (ctx, input) => {
+    const removed = validateTagsList(input.TagsList);
+    const trail = await taggedTrail(deps, ctx, input.ResourceId);
+    await saveTrail(deps, { ...trail, tags: removeTagKeys(trail.tags, removed) });
+    return {};
+  };
+}
+
+export function listTags(deps: ServiceDeps): Handler<"ListTags"> {
+  return async (ctx, input) => {
+    if (input.NextToken !== undefined) throw fail("InvalidTokenException", "Invalid token.");
+    const ids = input.ResourceIdList ?? [];
+    if (ids.length > MAX_LIST_TAGS_RESOURCES) {
+      throw fail(
+        "InvalidParameterException",
+        `ResourceIdList can contain at most ${MAX_LIST_TAGS_RESOURCES} resource ARNs; it has ${ids.length}.`,
+      );
+    }
+    const ResourceTagList = [];
+    for (const id of ids) {
+      const trail = await taggedTrail(deps, ctx, id);
+      ResourceTagList.push({ ResourceId: trail.arn, TagsList: toWireTags(trail.tags) });
+    }
+    return { ResourceTagList };
+  };
+}
