@@ -43,7 +43,12 @@ export interface Trail {
 export const DEFAULT_EVENT_SELECTORS: SelectorConfig = {
   mode: "basic",
   selectors: [
-    { ReadWriteType: "All", IncludeManagementEvents: true, DataResources: [], ExcludeManagementEventSources: [] },
+    {
+      ReadWriteType: "All",
+      IncludeManagementEvents: true,
+      DataResources: [],
+      ExcludeManagementEventSources: [],
+    },
   ],
 };
 

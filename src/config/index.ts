@@ -1,0 +1,227 @@
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { resolve } from "node:path";
+
+/**
+ * One schema for the configuration file, the environment (OPENTRAIL_*) and command-line flags.
+ * Precedence: flag > environment > file > default. Nothing else reads process.env.
+ */
+
+export const IDENTITY_TYPES = ["IAMUser", "Root", "AssumedRole"] as const;
+export type IdentityType = (typeof IDENTITY_TYPES)[number];
+
+/** An access key the server accepts and the principal records name for it. */
+export interface CredentialConfig {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  accountId: string;
+  type: IdentityType;
+  /** IAM user name (IAMUser), role name (AssumedRole). */
+  userName?: string;
+  roleName?: string;
+  sessionName?: string;
+  principalId?: string;
+}
+
+export interface S3Config {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  forcePathStyle: boolean;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  regions: string[];
+  credentials: CredentialConfig[];
+  /** True when no credentials were configured: the documented development key is accepted. */
+  development: boolean;
+  s3?: S3Config;
+  logLevel: string;
+}
+
+/** Commercial regions served by default; a multi-Region trail has a shadow in each. */
+export const DEFAULT_REGIONS = [
+  "us-east-1",
+  "us-east-2",
+  "us-west-1",
+  "us-west-2",
+  "ca-central-1",
+  "eu-west-1",
+  "eu-west-2",
+  "eu-west-3",
+  "eu-central-1",
+  "eu-north-1",
+  "ap-south-1",
+  "ap-northeast-1",
+  "ap-northeast-2",
+  "ap-northeast-3",
+  "ap-southeast-1",
+  "ap-southeast-2",
+  "sa-east-1",
+];
+
+/** The documented development credential: `test` / `test`, an IAM user of account 123456789012. */
+export const DEVELOPMENT_CREDENTIAL: CredentialConfig = {
+  accessKeyId: "test",
+  secretAccessKey: "test",
+  accountId: "123456789012",
+  type: "IAMUser",
+  userName: "test",
+};
+
+export const DEFAULT_PORT = 4566;
+
+export interface ConfigSources {
+  flags?: {
+    host?: string;
+    port?: string | number;
+    dataDir?: string;
+    config?: string;
+    s3Endpoint?: string;
+    logLevel?: string;
+  };
+  env?: Record<string, string | undefined>;
+  /** Directory relative data dirs and the default data dir are resolved against. */
+  cwd?: string;
+}
+
+export class ConfigError extends Error {}
+
+interface FileShape {
+  host?: unknown;
+  port?: unknown;
+  dataDir?: unknown;
+  regions?: unknown;
+  credentials?: unknown;
+  s3?: unknown;
+  logLevel?: unknown;
+}
+
+function str(v: unknown, what: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string" || v === "") throw new ConfigError(`${what} must be a non-empty string`);
+  return v;
+}
+
+function parsePort(v: unknown, what: string): number | undefined {
+  if (v === undefined || v === null || v === "") return undefined;
+  const n = typeof v === "number" ? v : Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new ConfigError(`${what} must be a port number (0-65535)`);
+  return n;
+}
+
+function parseCredential(v: unknown, i: number): CredentialConfig {
+  const what = `credentials[${i}]`;
+  if (typeof v !== "object" || v === null) throw new ConfigError(`${what} must be an object`);
+  const o = v as Record<string, unknown>;
+  const accessKeyId = str(o.accessKeyId, `${what}.accessKeyId`);
+  const secretAccessKey = str(o.secretAccessKey, `${what}.secretAccessKey`);
+  const accountId = str(o.accountId, `${what}.accountId`);
+  if (!accessKeyId || !secretAccessKey || !accountId) {
+    throw new ConfigError(`${what} needs accessKeyId, secretAccessKey and accountId`);
+  }
+  if (!/^\d{12}$/.test(accountId)) throw new ConfigError(`${what}.accountId must be 12 digits`);
+  const type = (str(o.type, `${what}.type`) ?? "IAMUser") as IdentityType;
+  if (!IDENTITY_TYPES.includes(type))
+    throw new ConfigError(`${what}.type must be one of ${IDENTITY_TYPES.join(", ")}`);
+  const cred: CredentialConfig = { accessKeyId, secretAccessKey, accountId, type };
+  for (const key of ["sessionToken", "userName", "roleName", "sessionName", "principalId"] as const) {
+    const value = str(o[key], `${what}.${key}`);
+    if (value !== undefined) cred[key] = value;
+  }
+  if (type === "IAMUser" && !cred.userName) throw new ConfigError(`${what}.userName is required for IAMUser`);
+  if (type === "AssumedRole" && (!cred.roleName || !cred.sessionName)) {
+    throw new ConfigError(`${what}.roleName and sessionName are required for AssumedRole`);
+  }
+  return cred;
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === "localhost") return true;
+  if (isIP(host) === 4) return host.startsWith("127.");
+  return host === "::1";
+}
+
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const flags = sources.flags ?? {};
+  const env = sources.env ?? {};
+  const cwd = sources.cwd ?? ".";
+  const file = flags.config ?? env.OPENTRAIL_CONFIG;
+  let fromFile: FileShape = {};
+  if (file) {
+    try {
+      fromFile = JSON.parse(readFileSync(file, "utf8")) as FileShape;
+    } catch (e) {
+      throw new ConfigError(`cannot read configuration file ${file}: ${(e as Error).message}`);
+    }
+    if (typeof fromFile !== "object" || fromFile === null || Array.isArray(fromFile)) {
+      throw new ConfigError(`configuration file ${file} must hold a JSON object`);
+    }
+  }
+
+  const host = flags.host ?? env.OPENTRAIL_HOST ?? str(fromFile.host, "host") ?? "127.0.0.1";
+  const port =
+    parsePort(flags.port, "--port") ??
+    parsePort(env.OPENTRAIL_PORT, "OPENTRAIL_PORT") ??
+    parsePort(fromFile.port, "port") ??
+    DEFAULT_PORT;
+  const dataDir = resolve(
+    cwd,
+    flags.dataDir ?? env.OPENTRAIL_DATA_DIR ?? str(fromFile.dataDir, "dataDir") ?? ".opentrail",
+  );
+
+  let regions = DEFAULT_REGIONS;
+  const regionList = env.OPENTRAIL_REGIONS?.split(",").map((r) => r.trim()) ?? fromFile.regions;
+  if (regionList !== undefined) {
+    if (!Array.isArray(regionList) || regionList.length === 0)
+      throw new ConfigError("regions must be a non-empty list");
+    regions = regionList.map((r, i) => {
+      const region = str(r, `regions[${i}]`);
+      if (!region || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))
+        throw new ConfigError(`regions[${i}] is not a region name`);
+      return region;
+    });
+  }
+
+  const rawCreds = fromFile.credentials ?? [];
+  if (!Array.isArray(rawCreds)) throw new ConfigError("credentials must be a list");
+  const credentials = rawCreds.map(parseCredential);
+  const development = credentials.length === 0;
+  if (development && !isLoopback(host)) {
+    throw new ConfigError(
+      `refusing to listen on ${host} without configured credentials: the development credential is for loopback only`,
+    );
+  }
+
+  let s3: S3Config | undefined;
+  const s3File = (fromFile.s3 ?? {}) as Record<string, unknown>;
+  const endpoint = flags.s3Endpoint ?? env.OPENTRAIL_S3_ENDPOINT ?? str(s3File.endpoint, "s3.endpoint");
+  if (endpoint) {
+    s3 = {
+      endpoint,
+      region: env.OPENTRAIL_S3_REGION ?? str(s3File.region, "s3.region") ?? "us-east-1",
+      accessKeyId: env.OPENTRAIL_S3_ACCESS_KEY_ID ?? str(s3File.accessKeyId, "s3.accessKeyId") ?? "test",
+      secretAccessKey:
+        env.OPENTRAIL_S3_SECRET_ACCESS_KEY ?? str(s3File.secretAccessKey, "s3.secretAccessKey") ?? "test",
+      forcePathStyle: s3File.forcePathStyle !== false,
+    };
+  }
+
+  const logLevel = flags.logLevel ?? env.OPENTRAIL_LOG_LEVEL ?? str(fromFile.logLevel, "logLevel") ?? "info";
+  return {
+    host,
+    port,
+    dataDir,
+    regions,
+    credentials: development ? [DEVELOPMENT_CREDENTIAL] : credentials,
+    development,
+    s3,
+    logLevel,
+  };
+}

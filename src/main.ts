@@ -1,0 +1,111 @@
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { type Logger, pino } from "pino";
+import { StaticCredentialStore } from "./adapters/credentials.ts";
+import { LocalFsObjectStore } from "./adapters/localfs/object-store.ts";
+import { S3ObjectStore } from "./adapters/s3/object-store.ts";
+import { openSqlite } from "./adapters/sqlite/index.ts";
+import type { Config } from "./config/index.ts";
+import { createHttpServer } from "./http/server.ts";
+import type { Clock, Ids, ObjectStore } from "./ports/index.ts";
+import { buildService, type Service } from "./service/index.ts";
+import { createWireHandler } from "./wire/handler.ts";
+
+export interface OpenTrail {
+  /** Base URL of the API, e.g. http://127.0.0.1:4566 */
+  url: string;
+  port: number;
+  service: Service;
+  config: Config;
+  /** Stops accepting requests, waits for those in flight, then closes the stores. */
+  close(): Promise<void>;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+export const randomIds: Ids = { uuid: () => randomUUID() };
+
+export interface StartOptions {
+  log?: Logger;
+  clock?: Clock;
+  ids?: Ids;
+}
+
+/** The one place that builds adapters, service and server, and shuts them down in order. */
+export async function startOpenTrail(config: Config, opts: StartOptions = {}): Promise<OpenTrail> {
+  const log = opts.log ?? pino({ level: config.logLevel }, pino.destination(2));
+  const clock = opts.clock ?? systemClock;
+  const ids = opts.ids ?? randomIds;
+
+  mkdirSync(config.dataDir, { recursive: true });
+  const db = openSqlite(join(config.dataDir, "opentrail.db"));
+  let objects: ObjectStore;
+  if (config.s3) {
+    objects = new S3ObjectStore({
+      endpoint: config.s3.endpoint,
+      region: config.s3.region,
+      credentials: { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey },
+      forcePathStyle: config.s3.forcePathStyle,
+    });
+  } else {
+    const root = join(config.dataDir, "buckets");
+    mkdirSync(root, { recursive: true });
+    objects = new LocalFsObjectStore(root);
+  }
+
+  const service = buildService({ trails: db.trails, objects, regions: config.regions });
+  const wire = createWireHandler({
+    service,
+    credentials: new StaticCredentialStore(config.credentials),
+    regions: config.regions,
+    clock,
+    ids,
+    log,
+  });
+  const server = createHttpServer({
+    wire,
+    log,
+    reset: config.development ? () => db.trails.reset() : undefined,
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  if (config.development) {
+    log.warn(
+      { accessKeyId: "test", accountId: config.credentials[0]?.accountId },
+      "development mode: no credentials configured, accepting access key 'test' with secret 'test'; POST /_opentrail/reset is enabled",
+    );
+  }
+  log.info(
+    { url, dataDir: config.dataDir, objectStore: config.s3 ? config.s3.endpoint : "local" },
+    "listening",
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    service,
+    config,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await objects.close();
+        db.close();
+      })();
+      return closing;
+    },
+  };
+}
