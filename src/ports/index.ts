@@ -53,3 +53,64 @@ export interface Credential {
 export interface CredentialStore {
   lookup(accessKeyId: string): Credential | undefined;
 }
+
+/** What event history keeps apart from the record itself, so lookups need not parse JSON. */
+export type EventCategory = "Management" | "Data" | "NetworkActivity" | "Insight";
+
+/** The eight LookupEvents attributes. */
+export type LookupKey =
+  | "EventId"
+  | "EventName"
+  | "ReadOnly"
+  | "Username"
+  | "EventSource"
+  | "AccessKeyId"
+  | "ResourceType"
+  | "ResourceName";
+
+/** One recorded event: its record (JSON text, exactly as stored) and the columns lookups use. */
+export interface StoredEvent {
+  accountId: string;
+  /** The record's awsRegion. */
+  region: string;
+  eventId: string;
+  eventTime: Date;
+  category: EventCategory;
+  /** For insight events: insightDetails.eventName / eventSource. */
+  eventName?: string;
+  eventSource?: string;
+  readOnly?: boolean;
+  /** Derived as lookup-events.md says. */
+  username?: string;
+  accessKeyId?: string;
+  resources: { type?: string; name?: string }[];
+  /** The whole record as JSON text. */
+  json: string;
+}
+
+export interface LookupQuery {
+  accountId: string;
+  region: string;
+  /** Management events unless EventCategory=insight. */
+  category: "Management" | "Insight";
+  attribute?: { key: LookupKey; value: string };
+  /** Inclusive bounds. */
+  start: Date;
+  end: Date;
+  /** Keyset position: events strictly after this one in (eventTime desc, eventId desc) order. */
+  after?: { eventTime: Date; eventId: string };
+  limit: number;
+}
+
+/** Recorded events: event history for LookupEvents, the source of delivery. */
+export interface EventStore {
+  /**
+   * Stores a batch in one transaction; an (accountId, eventId) already stored is skipped.
+   * Resolves only after the batch is durable (committed).
+   */
+  append(events: StoredEvent[]): Promise<{ inserted: number; duplicates: string[] }>;
+  /** Newest first, ties broken by eventId descending. */
+  lookup(query: LookupQuery): Promise<StoredEvent[]>;
+  /** Forgets events older than `cutoff`; returns how many. */
+  purgeBefore(cutoff: Date): Promise<number>;
+}
