@@ -140,22 +140,89 @@ function randomTimestamp(g: Gen): unknown {
   ])();
 }
 
-/** A value of the right type most of the time, and of any type otherwise. */
-function fromShape(g: Gen, shape: Shape, depth: number, corruption: number): unknown {
+const TRAIL_REFS = [
+  "fuzz-trail",
+  "fuzz-trail",
+  "fuzz-trail-2",
+  "arn:aws:cloudtrail:us-east-1:111122223333:trail/fuzz-trail",
+  "arn:aws:cloudtrail:us-west-2:111122223333:trail/fuzz-trail-2",
+];
+const TRAIL_ARNS = TRAIL_REFS.filter((r) => r.startsWith("arn:"));
+
+/** Values the service accepts, by member name, so that trails get created and then found. */
+const PLAUSIBLE: Readonly<Record<string, readonly unknown[]>> = {
+  Name: TRAIL_REFS,
+  TrailName: TRAIL_REFS,
+  trailNameList: TRAIL_REFS,
+  ResourceId: TRAIL_ARNS,
+  ResourceIdList: TRAIL_ARNS,
+  S3BucketName: ["fuzz-bucket"],
+  S3KeyPrefix: ["", "logs", "a/b"],
+  Key: ["env", "team", "owner"],
+  Value: ["prod", "x"],
+  ReadWriteType: ["All", "ReadOnly", "WriteOnly"],
+  InsightType: ["ApiCallRateInsight", "ApiErrorRateInsight"],
+  EventCategories: ["Management", "Data"],
+  AttributeKey: ["EventName", "Username", "ReadOnly", "EventSource"],
+  AttributeValue: ["CreateTrail", "true", "tester"],
+  EventCategory: ["insight"],
+  Field: ["eventCategory", "resources.type", "eventName", "readOnly"],
+  Equals: ["Management", "Data", "AWS::S3::Object", "true"],
+  Type: ["AWS::S3::Object", "AWS::Lambda::Function"],
+  Values: ["arn:aws:s3:::fuzz-bucket/", "arn:aws:s3"],
+  IsOrganizationTrail: [false],
+  IncludeGlobalServiceEvents: [true],
+};
+/** Members a plausible request nearly always carries. */
+const ESSENTIAL = new Set([
+  "Name",
+  "TrailName",
+  "S3BucketName",
+  "ResourceId",
+  "ResourceIdList",
+  "Key",
+  "InsightSelectors",
+]);
+/** Members that usually make a request fail; sent rarely in plausible requests. */
+const TROUBLESOME = new Set([
+  "SnsTopicName",
+  "KmsKeyId",
+  "CloudWatchLogsLogGroupArn",
+  "CloudWatchLogsRoleArn",
+  "EventDataStore",
+  "InsightsDestination",
+  "NextToken",
+]);
+
+/**
+ * A value of the right type most of the time, and of any type otherwise. With `plausible`, members
+ * the service gives meaning to mostly get values it accepts.
+ */
+function fromShape(
+  g: Gen,
+  shape: Shape,
+  depth: number,
+  corruption: number,
+  plausible = false,
+  name = "",
+): unknown {
   if (g.chance(corruption)) return randomJson(g, 2);
+  const known = plausible ? PLAUSIBLE[name] : undefined;
+  if (known && typeof shape === "string" && g.chance(0.8)) return g.pick(known);
   if (shape === "string") return randomString(g);
   if (shape === "boolean") return g.chance(0.5);
   if (shape === "integer") return g.chance(0.7) ? 1 + g.int(60) : g.pick(AWKWARD_NUMBERS);
   if (shape === "timestamp") return randomTimestamp(g);
   if ("list" in shape) {
-    const length = g.pick([0, 1, 1, 2, 3, 6, 21, 60]);
+    const length = g.pick(plausible ? [0, 1, 1, 2] : [0, 1, 1, 2, 3, 6, 21, 60]);
     return Array.from({ length: depth > 4 ? 0 : length }, () =>
-      fromShape(g, shape.list, depth + 1, corruption),
+      fromShape(g, shape.list, depth + 1, corruption, plausible, name),
     );
   }
   const out: Record<string, unknown> = {};
   for (const [member, memberShape] of Object.entries(shape.members)) {
-    if (g.chance(0.65)) out[member] = fromShape(g, memberShape, depth + 1, corruption);
+    const presence = !plausible ? 0.65 : TROUBLESOME.has(member) ? 0.05 : ESSENTIAL.has(member) ? 0.95 : 0.5;
+    if (g.chance(presence)) out[member] = fromShape(g, memberShape, depth + 1, corruption, plausible, member);
   }
   if (g.chance(0.1)) out[randomString(g)] = randomJson(g, 2);
   return out;
@@ -211,7 +278,7 @@ export async function fuzzCase(seed: number, index: number): Promise<FuzzCase> {
   const strategy = g.int(10);
   let body: Buffer;
   if (strategy <= 3) {
-    body = Buffer.from(JSON.stringify(fromShape(g, INPUT_SHAPES[operation], 0, 0.02)));
+    body = Buffer.from(JSON.stringify(fromShape(g, INPUT_SHAPES[operation], 0, 0.02, g.chance(0.7))));
   } else if (strategy <= 5) {
     body = Buffer.from(JSON.stringify(fromShape(g, INPUT_SHAPES[operation], 0, 0.35)));
   } else if (strategy === 6) {
