@@ -1,5 +1,6 @@
 import { fail } from "../api/errors.ts";
 import { visibleIn } from "../domain/trail.ts";
+import { oneAtATime } from "./account-lock.ts";
 import { MAX_TRAILS_PER_REGION } from "./create-trail.ts";
 import { toTrailResponse } from "./mappers.ts";
 import { checkBucket, resolveTrail, saveTrail } from "./resolve.ts";
@@ -9,30 +10,33 @@ import type { Handler, ServiceDeps } from "./types.ts";
 export function updateTrail(deps: ServiceDeps): Handler<"UpdateTrail"> {
   return async (ctx, input) => {
     const { Name, ...rest } = input;
-    const trail = await resolveTrail(deps, ctx, Name, "write");
-    const settings = applySettings(ctx, trail.homeRegion, trail, rest);
+    // turning multi-Region checks names and quotas like CreateTrail, so it takes its turn too
+    const saved = await oneAtATime(deps.trails, ctx.accountId, async () => {
+      const trail = await resolveTrail(deps, ctx, Name, "write");
+      const settings = applySettings(ctx, trail.homeRegion, trail, rest);
 
-    if (settings.isMultiRegionTrail && !trail.isMultiRegionTrail) {
-      // becoming multi-Region puts a shadow in every other region: names and quotas must allow it
-      const others = (await deps.trails.list(ctx.accountId)).filter((t) => t.arn !== trail.arn);
-      if (others.some((t) => t.name === trail.name)) {
-        throw fail(
-          "TrailAlreadyExistsException",
-          `Trail ${trail.name} already exists for customer: ${ctx.accountId}`,
-        );
-      }
-      for (const region of deps.regions) {
-        if (others.filter((t) => visibleIn(t, region)).length >= MAX_TRAILS_PER_REGION) {
+      if (settings.isMultiRegionTrail && !trail.isMultiRegionTrail) {
+        // becoming multi-Region puts a shadow in every other region: names and quotas must allow it
+        const others = (await deps.trails.list(ctx.accountId)).filter((t) => t.arn !== trail.arn);
+        if (others.some((t) => t.name === trail.name)) {
           throw fail(
-            "MaximumNumberOfTrailsExceededException",
-            `User: ${ctx.accountId} already has ${MAX_TRAILS_PER_REGION} trails in ${region}.`,
+            "TrailAlreadyExistsException",
+            `Trail ${trail.name} already exists for customer: ${ctx.accountId}`,
           );
         }
+        for (const region of deps.regions) {
+          if (others.filter((t) => visibleIn(t, region)).length >= MAX_TRAILS_PER_REGION) {
+            throw fail(
+              "MaximumNumberOfTrailsExceededException",
+              `User: ${ctx.accountId} already has ${MAX_TRAILS_PER_REGION} trails in ${region}.`,
+            );
+          }
+        }
       }
-    }
-    if (rest.S3BucketName !== undefined) await checkBucket(deps, settings.s3BucketName);
+      if (rest.S3BucketName !== undefined) await checkBucket(deps, settings.s3BucketName);
 
-    const saved = await saveTrail(deps, { ...trail, ...settings });
+      return saveTrail(deps, { ...trail, ...settings });
+    });
     ctx.log.info({ trailArn: saved.arn }, "updated trail");
     return toTrailResponse(saved);
   };
