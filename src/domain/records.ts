@@ -1,0 +1,24 @@
+/**
+ * The CloudTrail record model: records of this service's own calls, records pushed to the
+ * ingest endpoint, what event history keeps of each, and the events LookupEvents answers with.
+ */
+export {
+  type ApiCall,
+  buildApiCallRecord,
+  OWN_EVENT_SOURCE,
+  PAYLOAD_FIELD_MAX_BYTES,
+  RECORD_EVENT_VERSION,
+  type RecordContext,
+  type ResourceHint,
+  TEXT_FIELD_MAX_BYTES,
+  TRAIL_RESOURCE_TYPE,
+  toRecordMembers,
+} from "./records/api-call.ts";
+export {
+  checkIngestRecord,
+  type IngestDefaults,
+  type IngestResult,
+  MAX_RECORD_BYTES,
+} from "./records/ingest.ts";
+export { recordUsername, toLookupEvent, toStoredEvent } from "./records/stored.ts";
+export { formatEventTime, parseEventTime, truncateUtf8 } from "./records/text.ts";

@@ -1,0 +1,161 @@
+import { formatEventTime, isJsonObject, type JsonObject, parseEventTime, utf8Length } from "./text.ts";
+
+/**
+ * Records other services push to the ingest endpoint. A record is taken as it is, so that what
+ * event history and log files give back is what was sent; only the four fields a stored record
+ * cannot do without are added when missing (after the others, in that order).
+ */
+
+/** AWS's limit per record since eventVersion 1.05, applied to the serialized record. */
+export const MAX_RECORD_BYTES = 256 * 1024;
+
+type FieldType = "string" | "boolean" | "object" | "object or null" | "list";
+
+/** The JSON type of every field of log-files.md §1; fields not listed here pass as they are. */
+const FIELD_TYPES: ReadonlyMap<string, FieldType> = new Map<string, FieldType>([
+  ["eventVersion", "string"],
+  ["userIdentity", "object"],
+  ["eventTime", "string"],
+  ["eventSource", "string"],
+  ["eventName", "string"],
+  ["awsRegion", "string"],
+  ["sourceIPAddress", "string"],
+  ["userAgent", "string"],
+  ["errorCode", "string"],
+  ["errorMessage", "string"],
+  ["requestParameters", "object or null"],
+  ["responseElements", "object or null"],
+  ["additionalEventData", "object"],
+  ["requestID", "string"],
+  ["eventID", "string"],
+  ["readOnly", "boolean"],
+  ["resources", "list"],
+  ["eventType", "string"],
+  ["apiVersion", "string"],
+  ["recipientAccountId", "string"],
+  ["sharedEventID", "string"],
+  ["vpcEndpointId", "string"],
+  ["serviceEventDetails", "object"],
+  ["managementEvent", "boolean"],
+  ["eventCategory", "string"],
+  ["insightDetails", "object"],
+  ["addendum", "object"],
+  ["sessionCredentialFromConsole", "string"],
+  ["edgeDeviceDetails", "object"],
+  ["tlsDetails", "object"],
+]);
+
+const ARTICLE: Record<FieldType, string> = {
+  string: "a string",
+  boolean: "a boolean",
+  object: "an object",
+  "object or null": "an object or null",
+  list: "a list",
+};
+
+function hasType(value: unknown, type: FieldType): boolean {
+  switch (type) {
+    case "string":
+      return typeof value === "string";
+    case "boolean":
+      return typeof value === "boolean";
+    case "object":
+      return isJsonObject(value);
+    case "object or null":
+      return value === null || isJsonObject(value);
+    case "list":
+      return Array.isArray(value);
+  }
+}
+
+const RESOURCE_TEXT_FIELDS = ["ARN", "accountId", "type"] as const;
+
+function typeProblem(record: JsonObject): string | undefined {
+  for (const [field, type] of FIELD_TYPES) {
+    const value = record[field];
+    if (value !== undefined && !hasType(value, type)) return `${field} must be ${ARTICLE[type]}`;
+  }
+  for (const entry of (record.resources as unknown[] | undefined) ?? []) {
+    if (!isJsonObject(entry)) return "resources must be a list of objects";
+    for (const field of RESOURCE_TEXT_FIELDS) {
+      if (entry[field] !== undefined && typeof entry[field] !== "string") {
+        return `resources[].${field} must be a string`;
+      }
+    }
+  }
+  return undefined;
+}
+
+function isInsightRecord(record: JsonObject): boolean {
+  return record.eventType === "AwsCloudTrailInsight" || record.eventCategory === "Insight";
+}
+
+function isNamed(value: unknown): boolean {
+  return typeof value === "string" && value !== "";
+}
+
+/**
+ * What the record says happened. Insights records name the API in insightDetails (they have no
+ * top-level eventName/eventSource). eventType arrived in 1.02: a record without it is in the old
+ * form, and AWS's own documentation holds one such record that is nothing but eventVersion and
+ * userIdentity; a record like that is taken when it at least says who acted. A record that says
+ * neither what kind of event it is nor who acted must name the call.
+ */
+function namingProblem(record: JsonObject): string | undefined {
+  if (isInsightRecord(record)) {
+    const details = record.insightDetails;
+    if (!isJsonObject(details)) return "insightDetails is required";
+    if (!isNamed(details.eventName)) return "insightDetails.eventName is required";
+    if (!isNamed(details.eventSource)) return "insightDetails.eventSource is required";
+    return undefined;
+  }
+  if (record.eventType === undefined && record.userIdentity !== undefined) return undefined;
+  if (!isNamed(record.eventName)) return "eventName is required";
+  if (!isNamed(record.eventSource)) return "eventSource is required";
+  return undefined;
+}
+
+export interface IngestDefaults {
+  accountId: string;
+  region: string;
+  eventTime: Date;
+  newEventId: () => string;
+}
+
+export type IngestResult = { ok: true; record: Record<string, unknown> } | { ok: false; reason: string };
+
+export function checkIngestRecord(raw: unknown, defaults: IngestDefaults): IngestResult {
+  const refuse = (reason: string): IngestResult => ({ ok: false, reason });
+  if (!isJsonObject(raw)) return refuse("record must be a JSON object");
+  const typeIssue = typeProblem(raw);
+  if (typeIssue !== undefined) return refuse(typeIssue);
+  if (typeof raw.eventTime === "string" && parseEventTime(raw.eventTime) === undefined) {
+    return refuse("eventTime must be a UTC time written YYYY-MM-DDTHH:MM:SSZ");
+  }
+  if (raw.eventID === "") return refuse("eventID must not be empty");
+  const namingIssue = namingProblem(raw);
+  if (namingIssue !== undefined) return refuse(namingIssue);
+  if (raw.recipientAccountId !== undefined && raw.recipientAccountId !== defaults.accountId) {
+    return refuse("record for another account");
+  }
+
+  const added: JsonObject = {};
+  if (raw.eventTime === undefined) added.eventTime = formatEventTime(defaults.eventTime);
+  if (raw.awsRegion === undefined) added.awsRegion = defaults.region;
+  if (raw.eventID === undefined) added.eventID = defaults.newEventId();
+  if (raw.recipientAccountId === undefined) added.recipientAccountId = defaults.accountId;
+  const record = { ...raw, ...added };
+  const size = serializedSize(record);
+  if (size === undefined) return refuse("record must be a JSON object");
+  if (size > MAX_RECORD_BYTES) return refuse("record larger than 256 KB");
+  return { ok: true, record };
+}
+
+/** Bytes of the record as JSON; undefined for values JSON cannot hold (cycles, bigints). */
+function serializedSize(record: JsonObject): number | undefined {
+  try {
+    return utf8Length(JSON.stringify(record));
+  } catch {
+    return undefined;
+  }
+}
