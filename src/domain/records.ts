@@ -1,6 +1,6 @@
 /**
  * The CloudTrail record model: records of this service's own calls, records pushed to the
- * ingest endpoint, what event history keeps of each, and the events LookupEvents answers with.
+ * ingest endpoint, what event history keeps of each, and LookupEvents requests and answers.
  */
 export {
   type ApiCall,
@@ -20,5 +20,17 @@ export {
   type IngestResult,
   MAX_RECORD_BYTES,
 } from "./records/ingest.ts";
+export {
+  encodeLookupToken,
+  LOOKUP_KEYS,
+  LOOKUP_MAX_RESULTS,
+  LOOKUP_MESSAGES,
+  LOOKUP_RETENTION_DAYS,
+  LOOKUP_VALUE_MAX,
+  type LookupContext,
+  lookupWeight,
+  type ParsedLookupQuery,
+  parseLookupRequest,
+} from "./records/lookup.ts";
 export { recordUsername, toLookupEvent, toStoredEvent } from "./records/stored.ts";
 export { formatEventTime, parseEventTime, truncateUtf8 } from "./records/text.ts";
