@@ -1,15 +1,36 @@
 import { fail } from "../api/errors.ts";
+import {
+  normalizeKmsKeyId,
+  normalizeSnsTopic,
+  parseTrailRef,
+  validateBucketName,
+  validateS3KeyPrefix,
+} from "../domain/names.ts";
 import { visibleIn } from "../domain/trail.ts";
 import { oneAtATime } from "./account-lock.ts";
+import type { RequestContext } from "./context.ts";
 import { MAX_TRAILS_PER_REGION } from "./create-trail.ts";
 import { toTrailResponse } from "./mappers.ts";
 import { checkBucket, resolveTrail, saveTrail } from "./resolve.ts";
-import { applySettings } from "./trail-settings.ts";
+import { applySettings, type TrailSettingsInput } from "./trail-settings.ts";
 import type { Handler, ServiceDeps } from "./types.ts";
+
+/**
+ * Member syntax answers before the trail is looked up (errors.md §4), as in CreateTrail; the
+ * rules that depend on the stored trail (pairs, combinations) wait for it.
+ */
+function checkSyntax(ctx: RequestContext, name: string | undefined, input: TrailSettingsInput): void {
+  parseTrailRef(name);
+  if (input.S3BucketName !== undefined) validateBucketName(input.S3BucketName);
+  validateS3KeyPrefix(input.S3KeyPrefix);
+  normalizeSnsTopic(input.SnsTopicName, ctx.region, ctx.accountId);
+  normalizeKmsKeyId(input.KmsKeyId, ctx.region, ctx.accountId);
+}
 
 export function updateTrail(deps: ServiceDeps): Handler<"UpdateTrail"> {
   return async (ctx, input) => {
     const { Name, ...rest } = input;
+    checkSyntax(ctx, Name, rest);
     // turning multi-Region checks names and quotas like CreateTrail, so it takes its turn too
     const saved = await oneAtATime(deps.trails, ctx.accountId, async () => {
       const trail = await resolveTrail(deps, ctx, Name, "write");
