@@ -10,16 +10,21 @@ import type { Handler, ServiceDeps } from "./types.ts";
 /** AWS: at most 20 resource ARNs in one ListTags call. */
 const MAX_LIST_TAGS_RESOURCES = 20;
 
+type TagResource = ReturnType<typeof parseTagResourceArn>;
+
+async function findTagged(deps: ServiceDeps, ctx: RequestContext, ref: TagResource): Promise<Trail> {
+  const trail = await deps.trails.get(ctx.accountId, ref.region, ref.name);
+  if (!trail || trail.arn !== ref.arn)
+    throw fail("ResourceNotFoundException", `Resource not found: ${ref.arn}`);
+  return trail;
+}
+
 async function taggedTrail(
   deps: ServiceDeps,
   ctx: RequestContext,
   resourceId: string | undefined,
 ): Promise<Trail> {
-  const ref = parseTagResourceArn(resourceId, ctx.region, ctx.accountId);
-  const trail = await deps.trails.get(ctx.accountId, ref.region, ref.name);
-  if (!trail || trail.arn !== ref.arn)
-    throw fail("ResourceNotFoundException", `Resource not found: ${ref.arn}`);
-  return trail;
+  return findTagged(deps, ctx, parseTagResourceArn(resourceId, ctx.region, ctx.accountId));
 }
 
 export function addTags(deps: ServiceDeps): Handler<"AddTags"> {
@@ -50,9 +55,11 @@ export function listTags(deps: ServiceDeps): Handler<"ListTags"> {
         `ResourceIdList can contain at most ${MAX_LIST_TAGS_RESOURCES} resource ARNs; it has ${ids.length}.`,
       );
     }
+    // every ARN's syntax answers before any lookup (errors.md §4)
+    const refs = ids.map((id) => parseTagResourceArn(id, ctx.region, ctx.accountId));
     const ResourceTagList = [];
-    for (const id of ids) {
-      const trail = await taggedTrail(deps, ctx, id);
+    for (const ref of refs) {
+      const trail = await findTagged(deps, ctx, ref);
       ResourceTagList.push({ ResourceId: trail.arn, TagsList: toWireTags(trail.tags) });
     }
     return { ResourceTagList };
