@@ -1,7 +1,23 @@
-import { constants } from "node:fs";
-import { access, stat } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { constants, type Dirent } from "node:fs";
+import { access, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import type { BucketProbe, ObjectStore } from "../../ports/index.ts";
+import {
+  type BucketProbe,
+  type ObjectStore,
+  ObjectStoreError,
+  type PutOptions,
+  type StoredObject,
+} from "../../ports/index.ts";
+import { readSidecar, sidecarJson } from "./sidecar.ts";
+
+/** `<object path>.metadata.json` holds what S3 would keep beside the bytes. */
+export const SIDECAR_SUFFIX = ".metadata.json";
+/** S3's limit, kept here so that a key either store accepts fits both. */
+const KEY_MAX_BYTES = 1024;
+// Temp files live next to their target (a rename within one directory is atomic) and carry a
+// suffix no accepted key can end with, so listings can skip leftovers of a crash.
+const TEMP_NAME = /\.[0-9a-f]{16}\.tmp$/;
 
 /** A name that could climb out of the root or name a subdirectory is no bucket here. */
 function isDirectoryName(bucket: string): boolean {
@@ -12,7 +28,92 @@ function errorCode(e: unknown): string | undefined {
   return typeof e === "object" && e !== null && "code" in e ? String(e.code) : undefined;
 }
 
-/** Buckets as directories: bucket `b` is `<root>/b/`. */
+const isMissing = (e: unknown) => ["ENOENT", "ENOTDIR", "EISDIR"].includes(errorCode(e) ?? "");
+
+/** Why a key cannot be an object here, or undefined when it can. */
+function keyProblem(key: string): ObjectStoreError | undefined {
+  const invalid = (why: string) => new ObjectStoreError("InvalidArgument", `${why}: ${key}`);
+  if (Buffer.byteLength(key) > KEY_MAX_BYTES) {
+    return new ObjectStoreError("KeyTooLongError", `key longer than ${KEY_MAX_BYTES} bytes`);
+  }
+  if (key.includes("\0")) return invalid("key contains a NUL character");
+  const segments = key.split("/");
+  // Empty, "." and ".." segments would be folded away or climb out of the bucket on a file
+  // system, so two different keys would meet in one file.
+  if (segments.some((s) => s === "" || s === "." || s === "..")) {
+    return invalid("key has an empty, '.' or '..' segment or starts with '/'");
+  }
+  const name = segments[segments.length - 1] ?? "";
+  if (name.endsWith(SIDECAR_SUFFIX) || TEMP_NAME.test(name)) return invalid("key ends with a reserved name");
+  return undefined;
+}
+
+/** Compares as S3 orders keys: by UTF-8 bytes, which differs from UTF-16 order above U+FFFF. */
+function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function fsFailure(e: unknown, what: string): ObjectStoreError {
+  if (e instanceof ObjectStoreError) return e;
+  const code = errorCode(e);
+  const detail = `${what}: ${e instanceof Error ? e.message : String(e)}`;
+  switch (code) {
+    case "EACCES":
+    case "EPERM":
+    case "EROFS":
+      return new ObjectStoreError("AccessDenied", detail, { cause: e });
+    case "ENAMETOOLONG":
+      return new ObjectStoreError("KeyTooLongError", detail, { cause: e });
+    // A key whose folder is an object, or an object where a folder of other keys is: S3 allows
+    // both, a file system does not.
+    case "ENOTDIR":
+    case "EISDIR":
+    case "EEXIST":
+      return new ObjectStoreError("InvalidArgument", detail, { cause: e });
+    default:
+      return new ObjectStoreError("InternalError", detail, { cause: e });
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } catch (e) {
+    // Some file systems cannot sync a directory; the rename is then as durable as they allow.
+    if (errorCode(e) !== "EINVAL" && errorCode(e) !== "EISDIR") throw e;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes `name` in `dir` so that readers see the old file or the whole new one, even after a crash. */
+async function writeAtomically(dir: string, name: string, data: Buffer): Promise<void> {
+  const temp = join(dir, `${name}.${randomBytes(8).toString("hex")}.tmp`);
+  try {
+    const handle = await open(temp, "wx");
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, join(dir, name));
+  } catch (e) {
+    await unlink(temp).catch(() => {});
+    throw e;
+  }
+  await syncDirectory(dir);
+}
+
+interface Entry {
+  name: string;
+  directory: boolean;
+  /** The key of a file; for a folder, the prefix every key inside it starts with. */
+  sortKey: string;
+}
+
+/** Buckets as directories: bucket `b` is `<root>/b/`, key `x/y` is the file `<root>/b/x/y`. */
 export class LocalFsObjectStore implements ObjectStore {
   readonly #root: string;
 
@@ -39,5 +140,170 @@ export class LocalFsObjectStore implements ObjectStore {
     }
   }
 
+  /** The bucket's directory; NoSuchBucket when absent, AccessDenied when something else is there. */
+  async #bucketDir(bucket: string): Promise<string> {
+    const missing = () =>
+      new ObjectStoreError("NoSuchBucket", `The specified bucket does not exist: ${bucket}`);
+    if (!isDirectoryName(bucket)) throw missing();
+    const dir = join(this.#root, bucket);
+    let isDirectory: boolean;
+    try {
+      isDirectory = (await stat(dir)).isDirectory();
+    } catch (e) {
+      if (errorCode(e) === "ENOENT" || errorCode(e) === "ENOTDIR") throw missing();
+      throw fsFailure(e, `bucket ${bucket}`);
+    }
+    if (!isDirectory) throw new ObjectStoreError("AccessDenied", `bucket ${bucket} is not a directory`);
+    return dir;
+  }
+
+  async putObject(bucket: string, key: string, body: Buffer, opts: PutOptions = {}): Promise<void> {
+    const problem = keyProblem(key);
+    try {
+      const bucketDir = await this.#bucketDir(bucket);
+      if (problem !== undefined) throw problem;
+      const segments = key.split("/");
+      const name = segments.pop()!;
+      const dir = await ensureFolders(bucketDir, segments);
+      // The sidecar first: an object that can be seen always has its metadata beside it.
+      await writeAtomically(dir, name + SIDECAR_SUFFIX, sidecarJson(opts));
+      await writeAtomically(dir, name, body);
+    } catch (e) {
+      throw fsFailure(e, `put ${bucket}/${key}`);
+    }
+  }
+
+  async getObject(bucket: string, key: string): Promise<StoredObject | undefined> {
+    try {
+      const bucketDir = await this.#bucketDir(bucket);
+      // A key this store could not have written (a tampered digest may name "../x") is simply absent.
+      if (keyProblem(key) !== undefined) return undefined;
+      const path = join(bucketDir, key);
+      let body: Buffer;
+      try {
+        body = await readFile(path);
+      } catch (e) {
+        if (isMissing(e)) return undefined;
+        throw e;
+      }
+      let sidecar: string | undefined;
+      try {
+        sidecar = await readFile(path + SIDECAR_SUFFIX, "utf8");
+      } catch (e) {
+        if (!isMissing(e)) throw e;
+      }
+      return { body, ...readSidecar(sidecar) };
+    } catch (e) {
+      throw fsFailure(e, `get ${bucket}/${key}`);
+    }
+  }
+
+  listKeys(bucket: string, prefix: string, startAfter?: string): AsyncIterable<string> {
+    return this.#list(bucket, prefix, startAfter);
+  }
+
+  async *#list(bucket: string, prefix: string, startAfter: string | undefined): AsyncGenerator<string> {
+    let bucketDir: string;
+    try {
+      bucketDir = await this.#bucketDir(bucket);
+    } catch (e) {
+      throw fsFailure(e, `list ${bucket}`);
+    }
+    yield* walk(bucketDir, "", prefix, startAfter);
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    try {
+      const bucketDir = await this.#bucketDir(bucket);
+      if (keyProblem(key) !== undefined) return;
+      const path = join(bucketDir, key);
+      // The object first, so that no object is ever seen without its sidecar.
+      for (const file of [path, path + SIDECAR_SUFFIX]) {
+        await unlink(file).catch((e: unknown) => {
+          if (!isMissing(e)) throw e;
+        });
+      }
+    } catch (e) {
+      throw fsFailure(e, `delete ${bucket}/${key}`);
+    }
+  }
+
   async close(): Promise<void> {}
+}
+
+/**
+ * Creates the folders of a key one level at a time below the bucket, never the bucket itself:
+ * a bucket removed meanwhile must stay removed (NoSuchBucket), not come back empty.
+ */
+async function ensureFolders(bucketDir: string, segments: string[]): Promise<string> {
+  const target = join(bucketDir, ...segments);
+  try {
+    if ((await stat(target)).isDirectory()) return target;
+  } catch (e) {
+    if (errorCode(e) !== "ENOENT") throw e;
+  }
+  let dir = bucketDir;
+  for (const segment of segments) {
+    const next = join(dir, segment);
+    try {
+      await mkdir(next);
+      // The new folder's entry must survive a crash as much as the files that go into it.
+      await syncDirectory(dir);
+    } catch (e) {
+      if (errorCode(e) === "ENOENT" && dir === bucketDir) {
+        throw new ObjectStoreError("NoSuchBucket", "The specified bucket does not exist", { cause: e });
+      }
+      if (errorCode(e) !== "EEXIST") throw e;
+    }
+    dir = next;
+  }
+  return dir;
+}
+
+/**
+ * Keys below `dir` (whose keys start with `keyPrefix`) that start with `prefix` and come after
+ * `startAfter`, in S3 order. A folder sorts as its name plus "/", which is where its keys fall
+ * among its siblings; folders that cannot hold a wanted key are not read.
+ */
+async function* walk(
+  dir: string,
+  keyPrefix: string,
+  prefix: string,
+  startAfter: string | undefined,
+): AsyncGenerator<string> {
+  let dirents: Dirent[];
+  try {
+    dirents = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    // A folder removed while the listing runs holds no keys any more.
+    if (keyPrefix !== "" && isMissing(e)) return;
+    throw fsFailure(e, `list ${dir}`);
+  }
+  const entries: Entry[] = [];
+  for (const d of dirents) {
+    if (d.isDirectory()) {
+      const sortKey = `${keyPrefix}${d.name}/`;
+      if (!sortKey.startsWith(prefix) && !prefix.startsWith(sortKey)) continue;
+      // Every key inside is below startAfter when the folder's prefix already is and is no prefix of it.
+      if (
+        startAfter !== undefined &&
+        compareKeys(sortKey, startAfter) < 0 &&
+        !startAfter.startsWith(sortKey)
+      ) {
+        continue;
+      }
+      entries.push({ name: d.name, directory: true, sortKey });
+    } else if (d.isFile()) {
+      if (d.name.endsWith(SIDECAR_SUFFIX) || TEMP_NAME.test(d.name)) continue;
+      const key = keyPrefix + d.name;
+      if (!key.startsWith(prefix)) continue;
+      if (startAfter !== undefined && compareKeys(key, startAfter) <= 0) continue;
+      entries.push({ name: d.name, directory: false, sortKey: key });
+    }
+  }
+  entries.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
+  for (const entry of entries) {
+    if (entry.directory) yield* walk(join(dir, entry.name), entry.sortKey, prefix, startAfter);
+    else yield entry.sortKey;
+  }
 }

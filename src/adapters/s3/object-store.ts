@@ -1,5 +1,19 @@
-import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import type { BucketProbe, ObjectStore } from "../../ports/index.ts";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import {
+  type BucketProbe,
+  type ObjectStore,
+  ObjectStoreError,
+  type PutOptions,
+  type StoredObject,
+} from "../../ports/index.ts";
 
 export interface S3ObjectStoreOptions {
   endpoint: string;
@@ -52,6 +66,35 @@ export function classifyProbeError(e: unknown): BucketProbe | undefined {
   return undefined;
 }
 
+/** Names the SDK gives an error when the answer carried no S3 error code. */
+const CODELESS_NAMES = new Set(["Unknown", "UnknownError", "NotFound", "Forbidden", "Error"]);
+
+/**
+ * The ObjectStoreError for a failed call: the S3 error code when the endpoint sent one; else by
+ * status (404 is `notFound`, 403 AccessDenied, 5xx ServiceUnavailable); no answer at all
+ * (refused, reset, timed out) is ServiceUnavailable with the network error in message and cause.
+ */
+export function toObjectStoreError(e: unknown, what: string, notFound = "NoSuchBucket"): ObjectStoreError {
+  if (e instanceof ObjectStoreError) return e;
+  const { name, code, $metadata } = (typeof e === "object" && e !== null ? e : {}) as SdkErrorShape;
+  const status = $metadata?.httpStatusCode;
+  const reason = e instanceof Error ? e.message : String(e);
+  const fail = (c: string, why = reason) => new ObjectStoreError(c, `${what}: ${why}`, { cause: e });
+  if (status === undefined) {
+    if (name === "TimeoutError" || NETWORK_ERROR_CODES.has(String(code))) {
+      return fail("ServiceUnavailable", `no answer from the endpoint (${String(code ?? name)}): ${reason}`);
+    }
+    return fail("InternalError");
+  }
+  if (typeof name === "string" && /^[A-Za-z][A-Za-z0-9]*$/.test(name) && !CODELESS_NAMES.has(name)) {
+    return fail(name);
+  }
+  if (status === 404) return fail(notFound);
+  if (status === 403) return fail("AccessDenied");
+  if (status >= 500) return fail("ServiceUnavailable", `HTTP ${status} without an error code`);
+  return fail("InvalidRequest", `HTTP ${status} without an error code`);
+}
+
 /** Buckets on any S3-compatible endpoint. */
 export class S3ObjectStore implements ObjectStore {
   readonly #client: S3Client;
@@ -86,6 +129,96 @@ export class S3ObjectStore implements ObjectStore {
       const probe = classifyProbeError(e);
       if (probe === undefined) throw e;
       return probe;
+    }
+  }
+
+  async putObject(bucket: string, key: string, body: Buffer, opts: PutOptions = {}): Promise<void> {
+    const metadata: Record<string, string> = {};
+    // S3 answers with lower-case names whatever was sent; sending them so keeps both stores alike.
+    for (const [name, value] of Object.entries(opts.metadata ?? {})) metadata[name.toLowerCase()] = value;
+    try {
+      await this.#client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          // What CloudTrail sends: the bucket owner fully controls the log files of other writers.
+          ACL: "bucket-owner-full-control",
+          ContentType: opts.contentType,
+          ContentEncoding: opts.contentEncoding,
+          Metadata: metadata,
+          ...(opts.kmsKeyId === undefined
+            ? {}
+            : { ServerSideEncryption: "aws:kms", SSEKMSKeyId: opts.kmsKeyId }),
+        }),
+      );
+    } catch (e) {
+      throw toObjectStoreError(e, `put ${bucket}/${key}`);
+    }
+  }
+
+  async getObject(bucket: string, key: string): Promise<StoredObject | undefined> {
+    try {
+      const res = await this.#client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const bytes = (await res.Body?.transformToByteArray()) ?? new Uint8Array();
+      const metadata: Record<string, string> = {};
+      for (const [name, value] of Object.entries(res.Metadata ?? {})) metadata[name.toLowerCase()] = value;
+      return {
+        body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        metadata,
+        ...(res.ContentType === undefined ? {} : { contentType: res.ContentType }),
+        ...(res.ContentEncoding === undefined ? {} : { contentEncoding: res.ContentEncoding }),
+      };
+    } catch (e) {
+      const error = toObjectStoreError(e, `get ${bucket}/${key}`, "NoSuchKey");
+      if (error.code === "NoSuchKey") return undefined;
+      throw error;
+    }
+  }
+
+  listKeys(bucket: string, prefix: string, startAfter?: string): AsyncIterable<string> {
+    return this.#list(bucket, prefix, startAfter);
+  }
+
+  async *#list(bucket: string, prefix: string, startAfter: string | undefined): AsyncGenerator<string> {
+    let token: string | undefined;
+    let after = startAfter;
+    for (;;) {
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await this.#client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            ...(prefix === "" ? {} : { Prefix: prefix }),
+            // The token already says where to go on; S3 would ignore StartAfter beside it.
+            ...(token === undefined
+              ? after === undefined
+                ? {}
+                : { StartAfter: after }
+              : { ContinuationToken: token }),
+          }),
+        );
+      } catch (e) {
+        throw toObjectStoreError(e, `list ${bucket}/${prefix}`);
+      }
+      let last: string | undefined;
+      for (const { Key } of page.Contents ?? []) {
+        if (Key === undefined) continue;
+        last = Key;
+        yield Key;
+      }
+      if (page.IsTruncated !== true || last === undefined) return;
+      // A server that truncates without a continuation token can still be paged by the last key.
+      token = page.NextContinuationToken;
+      if (token === undefined) after = last;
+    }
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    try {
+      await this.#client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (e) {
+      throw toObjectStoreError(e, `delete ${bucket}/${key}`);
     }
   }
 
