@@ -1,9 +1,9 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalFsObjectStore } from "../../src/adapters/localfs/object-store.ts";
-import { objectStoreContract } from "./object-store.contract.ts";
+import { collect, gzipBody, objectStoreContract } from "./object-store.contract.ts";
 
 const tempRoot = () => mkdtemp(join(tmpdir(), "opentrail-localfs-"));
 
@@ -62,5 +62,118 @@ describe("LocalFsObjectStore", () => {
     await mkdir(join(root, "readonly"));
     await chmod(join(root, "readonly"), 0o500);
     expect(await store.probeBucket("readonly")).toBe("denied");
+    await expect(store.putObject("readonly", "k", Buffer.from("x"))).rejects.toMatchObject({
+      code: "AccessDenied",
+    });
+  });
+
+  describe("objects as files", () => {
+    const key = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/05/01/d.json.gz";
+    const folder = () => join(root, "b", "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/05/01");
+
+    beforeEach(async () => {
+      await mkdir(join(root, "b"));
+    });
+
+    it("writes the object at its key's path and the sidecar beside it, and nothing else", async () => {
+      const body = gzipBody(1);
+      await store.putObject("b", key, body, {
+        contentType: "application/json",
+        contentEncoding: "gzip",
+        metadata: { signature: "00ff", "signature-algorithm": "SHA256withRSA" },
+        kmsKeyId: "arn:aws:kms:us-east-1:111122223333:key/k",
+      });
+      expect((await readFile(join(root, "b", key))).equals(body)).toBe(true);
+      expect(JSON.parse(await readFile(join(root, "b", `${key}.metadata.json`), "utf8"))).toEqual({
+        signature: "00ff",
+        "signature-algorithm": "SHA256withRSA",
+        "Content-Type": "application/json",
+        "Content-Encoding": "gzip",
+        "X-Amz-Server-Side-Encryption": "aws:kms",
+        "X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id": "arn:aws:kms:us-east-1:111122223333:key/k",
+      });
+      expect((await readdir(folder())).sort()).toEqual(["d.json.gz", "d.json.gz.metadata.json"]);
+    });
+
+    it("writes a sidecar even without metadata, so the object's headers are known", async () => {
+      await store.putObject("b", "plain", Buffer.from("x"));
+      expect(JSON.parse(await readFile(join(root, "b", "plain.metadata.json"), "utf8"))).toEqual({});
+    });
+
+    it("lists neither sidecars nor temp files a crash left behind", async () => {
+      await store.putObject("b", key, gzipBody(2), { metadata: { signature: "s" } });
+      await writeFile(join(folder(), "d.json.gz.0123456789abcdef.tmp"), "torn");
+      await writeFile(join(folder(), "e.json.gz.metadata.json.fedcba9876543210.tmp"), "{");
+      expect(await collect(store.listKeys("b", ""))).toEqual([key]);
+      await store.putObject("b", key, gzipBody(2), { metadata: { signature: "s" } });
+      expect((await store.getObject("b", key))?.body.equals(gzipBody(2))).toBe(true);
+    });
+
+    it("reads an object without a sidecar, or with a spoilt one, as having no metadata", async () => {
+      await store.putObject("b", key, gzipBody(3), {
+        contentType: "application/json",
+        metadata: { signature: "s" },
+      });
+      await writeFile(join(root, "b", `${key}.metadata.json`), "{not json");
+      expect(await store.getObject("b", key)).toMatchObject({ metadata: {} });
+      expect((await store.getObject("b", key))?.contentType).toBeUndefined();
+      await rm(join(root, "b", `${key}.metadata.json`));
+      expect((await store.getObject("b", key))?.body.equals(gzipBody(3))).toBe(true);
+    });
+
+    it("refuses keys that would leave the bucket or fold into another key", async () => {
+      await writeFile(join(root, "outside"), "secret");
+      for (const bad of [
+        "../outside",
+        "a/../../outside",
+        "/abs",
+        "a//b",
+        "./a",
+        "a/.",
+        "",
+        "x.metadata.json",
+        "a\0b",
+      ]) {
+        await expect(store.putObject("b", bad, Buffer.from("x")), JSON.stringify(bad)).rejects.toMatchObject({
+          code: "InvalidArgument",
+        });
+        expect(await store.getObject("b", bad), JSON.stringify(bad)).toBeUndefined();
+        await store.deleteObject("b", bad);
+      }
+      await expect(store.putObject("b", "k".repeat(1025), Buffer.from("x"))).rejects.toMatchObject({
+        code: "KeyTooLongError",
+      });
+      expect(await readFile(join(root, "outside"), "utf8")).toBe("secret");
+      expect(await readdir(join(root, "b"))).toEqual([]);
+    });
+
+    it("refuses a key that is a folder of other keys, and leaves no temp file behind", async () => {
+      await store.putObject("b", "a/b", Buffer.from("x"));
+      await expect(store.putObject("b", "a", Buffer.from("y"))).rejects.toMatchObject({
+        code: "InvalidArgument",
+      });
+      await expect(store.putObject("b", "a/b/c", Buffer.from("z"))).rejects.toMatchObject({
+        code: "InvalidArgument",
+      });
+      expect((await readdir(join(root, "b"))).sort()).toEqual(["a", "a.metadata.json"]);
+      expect((await readdir(join(root, "b", "a"))).sort()).toEqual(["b", "b.metadata.json"]);
+      expect(await collect(store.listKeys("b", ""))).toEqual(["a/b"]);
+    });
+
+    it("does not bring back a bucket that was removed", async () => {
+      await rm(join(root, "b"), { recursive: true });
+      await expect(store.putObject("b", "x/y/z", Buffer.from("x"))).rejects.toMatchObject({
+        code: "NoSuchBucket",
+      });
+      expect(await readdir(root)).toEqual([]);
+    });
+
+    it("knows no bucket by a name that is no directory name", async () => {
+      for (const bucket of ["..", "", "b/..", "a\\b"]) {
+        await expect(store.putObject(bucket, "k", Buffer.from("x")), bucket).rejects.toMatchObject({
+          code: "NoSuchBucket",
+        });
+      }
+    });
   });
 });
