@@ -11,7 +11,11 @@ import type { Config } from "./config/index.ts";
 import { createHttpServer } from "./http/server.ts";
 import type { Clock, Ids, ObjectStore } from "./ports/index.ts";
 import { buildService, type Service } from "./service/index.ts";
+import { ingestRecords } from "./service/ingest.ts";
+import { createRecorder } from "./service/recorder.ts";
 import { createWireHandler } from "./wire/handler.ts";
+import { createIngestHandler } from "./wire/ingest.ts";
+import { sourceAddress } from "./wire/source-ip.ts";
 
 export interface OpenTrail {
   /** Base URL of the API, e.g. http://127.0.0.1:4566 */
@@ -54,17 +58,44 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     objects = new LocalFsObjectStore(root);
   }
 
-  const service = buildService({ trails: db.trails, objects, regions: config.regions });
+  const service = buildService({ trails: db.trails, objects, events: db.events, regions: config.regions });
+  const recorder = createRecorder(db.events);
+  const credentials = new StaticCredentialStore(config.credentials);
+  const trustedProxies = new Set(config.trustedProxies);
   const wire = createWireHandler({
     service,
-    credentials: new StaticCredentialStore(config.credentials),
+    credentials,
     regions: config.regions,
     clock,
     ids,
     log,
+    onCall: async (call) => {
+      const req = call.request;
+      await recorder.recordCall({
+        operation: call.operation,
+        input: call.input,
+        output: call.output,
+        error: call.error,
+        ctx: call.ctx,
+        sourceIPAddress: sourceAddress(req.remoteAddress, req.headers["x-forwarded-for"], trustedProxies),
+        userAgent: req.headers["user-agent"],
+        tls: req.tls ? { ...req.tls, host: req.headers.host } : undefined,
+      });
+    },
+  });
+  const ingest = createIngestHandler({
+    credentials,
+    regions: config.regions,
+    clock,
+    ids,
+    log,
+    ingest: (ctx, records) => ingestRecords(db.events, ctx, records),
+    maxInflatedBytes: config.maxIngestBytes * 8,
   });
   const server = createHttpServer({
     wire,
+    ingest,
+    maxIngestBytes: config.maxIngestBytes,
     log,
     reset: config.development ? () => db.trails.reset() : undefined,
   });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from "commander";
+import { ingestClient } from "../client/ingest.ts";
 import { ConfigError, DEFAULT_PORT, loadConfig } from "../config/index.ts";
 import { startOpenTrail } from "../main.ts";
 
@@ -48,6 +49,47 @@ program
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+
+program
+  .command("ingest")
+  .description(
+    "Replay CloudTrail log files (.json or .json.gz, files or directories) into a server; safe to rerun.",
+  )
+  .argument("<paths...>", "log files or directories holding them (such as a copy of a CloudTrail bucket)")
+  .option("--endpoint <url>", "server URL", `http://127.0.0.1:${DEFAULT_PORT}`)
+  .option("--region <region>", "region to sign for (records without awsRegion get it)", "us-east-1")
+  .option("--batch-size <n>", "records per request", "500")
+  .action(async (paths: string[], flags: { endpoint: string; region: string; batchSize: string }) => {
+    const accessKeyId = process.env.AWS_ACCESS_KEY_ID ?? "test";
+    const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY ?? "test";
+    const sessionToken = process.env.AWS_SESSION_TOKEN;
+    const tty = process.stderr.isTTY;
+    const client = ingestClient({
+      endpoint: flags.endpoint,
+      region: flags.region,
+      credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
+      batchSize: Number(flags.batchSize),
+      onProgress: (p) => {
+        if (!tty) return;
+        const width = 30;
+        const done = p.files === 0 ? width : Math.round((p.filesDone / p.files) * width);
+        process.stderr.write(
+          `\r[${"#".repeat(done)}${".".repeat(width - done)}] ${p.filesDone}/${p.files} files, ${p.records} records, ${p.stored} stored, ${p.duplicates} already there`,
+        );
+      },
+    });
+    try {
+      const p = await client.ingestFiles(paths);
+      if (tty) process.stderr.write("\n");
+      process.stdout.write(
+        `ingested ${p.files} files: ${p.records} records, ${p.stored} stored, ${p.duplicates} already stored\n`,
+      );
+    } catch (e) {
+      if (tty) process.stderr.write("\n");
+      process.stderr.write(`opentrail ingest: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    }
   });
 
 await program.parseAsync(process.argv);

@@ -42,6 +42,10 @@ export interface Config {
   development: boolean;
   s3?: S3Config;
   logLevel: string;
+  /** Peers whose X-Forwarded-For is believed for sourceIPAddress. */
+  trustedProxies: string[];
+  /** Largest POST /ingest body, in bytes. */
+  maxIngestBytes: number;
 }
 
 /** Commercial regions served by default; a multi-Region trail has a shadow in each. */
@@ -100,6 +104,8 @@ interface FileShape {
   credentials?: unknown;
   s3?: unknown;
   logLevel?: unknown;
+  trustedProxies?: unknown;
+  maxIngestBytes?: unknown;
 }
 
 function str(v: unknown, what: string): string | undefined {
@@ -213,6 +219,15 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     };
   }
 
+  const trustedProxies = fromFile.trustedProxies ?? [];
+  if (!Array.isArray(trustedProxies) || trustedProxies.some((p) => typeof p !== "string" || isIP(p) === 0)) {
+    throw new ConfigError("trustedProxies must be a list of IP addresses");
+  }
+  const maxIngestBytes = fromFile.maxIngestBytes ?? 32 * 1024 * 1024;
+  if (typeof maxIngestBytes !== "number" || !Number.isInteger(maxIngestBytes) || maxIngestBytes < 1024) {
+    throw new ConfigError("maxIngestBytes must be a whole number of bytes, at least 1024");
+  }
+
   const logLevel = flags.logLevel ?? env.OPENTRAIL_LOG_LEVEL ?? str(fromFile.logLevel, "logLevel") ?? "info";
   return {
     host,
@@ -223,5 +238,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     development,
     s3,
     logLevel,
+    trustedProxies: trustedProxies as string[],
+    maxIngestBytes,
   };
 }

@@ -12,11 +12,16 @@ export interface HttpServerOptions {
   log: Logger;
   /** Largest body accepted on `POST /`; default 1 MiB. */
   maxBodyBytes?: number;
+  /** `POST /ingest`: CloudTrail log file bodies from other services. */
+  ingest?: (req: RawRequest) => Promise<RawResponse>;
+  /** Largest body accepted on `POST /ingest`; default 32 MiB. */
+  maxIngestBytes?: number;
   /** Only in development mode: `POST /_opentrail/reset` → 200 {}. */
   reset?: () => Promise<void>;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_INGEST_BYTES = 32 * 1024 * 1024;
 
 /** Socket limits: a slow or stuck client cannot hold a connection forever. */
 export const SERVER_TIMEOUTS = {
@@ -110,19 +115,25 @@ function tlsInfo(socket: Socket): RawRequest["tls"] {
 }
 
 export function createHttpServer(opts: HttpServerOptions): Server {
-  const { wire, log, reset } = opts;
+  const { wire, log, reset, ingest } = opts;
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxIngestBytes = opts.maxIngestBytes ?? DEFAULT_MAX_INGEST_BYTES;
 
-  async function handleWire(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handleWire(
+    req: IncomingMessage,
+    res: ServerResponse,
+    handler: (req: RawRequest) => Promise<RawResponse> = wire,
+    limit = maxBodyBytes,
+  ): Promise<void> {
     let body: Buffer;
     try {
-      body = await readBody(req, maxBodyBytes);
+      body = await readBody(req, limit);
     } catch (e) {
       if (e instanceof BodyTooLarge) {
         sendAndClose(
           res,
           "RequestEntityTooLargeException",
-          `Request body is larger than ${maxBodyBytes} bytes`,
+          `Request body is larger than ${limit} bytes`,
           413,
         );
         return;
@@ -131,7 +142,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
       req.socket.destroy();
       return;
     }
-    const response = await wire({
+    const response = await handler({
       method: req.method ?? "",
       url: req.url ?? "/",
       headers: rawHeaders(req),
@@ -145,6 +156,8 @@ export function createHttpServer(opts: HttpServerOptions): Server {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method === "POST" && path === "/") return handleWire(req, res);
+    if (ingest && req.method === "POST" && path === "/ingest")
+      return handleWire(req, res, ingest, maxIngestBytes);
     if (req.method === "GET" && path === "/health") return sendJson(res, 200, { status: "ok" });
     if (reset && req.method === "POST" && path === "/_opentrail/reset") {
       await reset();

@@ -4,6 +4,7 @@ import { describeTrails } from "./describe-trails.ts";
 import { getTrail } from "./get-trail.ts";
 import { getTrailStatus } from "./get-trail-status.ts";
 import { listTrails } from "./list-trails.ts";
+import { lookupEvents } from "./lookup-events.ts";
 import { notYetAvailable } from "./not-yet.ts";
 import {
   getEventSelectors,
@@ -33,7 +34,7 @@ export function buildService(deps: ServiceDeps): Service {
     ListPublicKeys: notYetAvailable("ListPublicKeys"),
     ListTags: listTags(deps),
     ListTrails: listTrails(deps),
-    LookupEvents: notYetAvailable("LookupEvents"),
+    LookupEvents: lookupEvents(deps),
     PutEventSelectors: putEventSelectors(deps),
     PutInsightSelectors: putInsightSelectors(deps),
     RemoveTags: removeTags(deps),

@@ -25,8 +25,10 @@ async function makeService(): Promise<{ service: Service; real: boolean }> {
       dirs.push(root);
       // The generator names this bucket, so some CreateTrail calls succeed and later calls find trails.
       mkdirSync(join(root, "fuzz-bucket"));
+      const db = openSqlite(":memory:");
       const service = mod.buildService({
-        trails: openSqlite(":memory:").trails,
+        trails: db.trails,
+        events: db.events,
         objects: new LocalFsObjectStore(root),
         regions: ["us-east-1", "us-west-2"],
       });

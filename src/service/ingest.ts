@@ -1,0 +1,44 @@
+import { checkIngestRecord, toStoredEvent } from "../domain/records.ts";
+import type { EventStore } from "../ports/index.ts";
+import type { RequestContext } from "./context.ts";
+
+/** Largest batch one ingest call may carry. */
+export const MAX_INGEST_RECORDS = 10_000;
+
+export interface IngestProblem {
+  index: number;
+  reason: string;
+}
+
+export type IngestOutcome =
+  | { ok: true; eventIds: string[]; duplicates: string[] }
+  | { ok: false; problems: IngestProblem[] };
+
+/**
+ * Stores a batch of records other services report, all or nothing: one bad record refuses the
+ * batch. Records whose eventID is already stored for the account are skipped, so retries are safe.
+ */
+export async function ingestRecords(
+  events: EventStore,
+  ctx: RequestContext,
+  raw: readonly unknown[],
+): Promise<IngestOutcome> {
+  const now = ctx.clock.now();
+  const defaults = {
+    accountId: ctx.accountId,
+    region: ctx.region,
+    eventTime: now,
+    newEventId: () => ctx.ids.uuid(),
+  };
+  const problems: IngestProblem[] = [];
+  const stored = [];
+  for (let index = 0; index < raw.length; index++) {
+    const checked = checkIngestRecord(raw[index], defaults);
+    if (!checked.ok) problems.push({ index, reason: checked.reason });
+    else if (problems.length === 0) stored.push(toStoredEvent(checked.record, ctx.accountId));
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  // one eventID twice in one batch is one event
+  const { duplicates } = await events.append(stored);
+  return { ok: true, eventIds: stored.map((e) => e.eventId), duplicates };
+}
