@@ -39,11 +39,7 @@ export function createIngestHandler(opts: IngestOptions): (req: RawRequest) => P
   return async (req) => {
     const requestId = opts.ids.uuid();
     const log = opts.log.child({ requestId });
-    const bad = (
-      message: string,
-      status = 400,
-      code: "SerializationException" | "ValidationException" = "SerializationException",
-    ) => errorResponse(requestId, code, message, status);
+    const bad = (message: string) => errorResponse(requestId, "SerializationException", message, 400);
     try {
       const { credential, region } = await verifySigV4(req, opts);
       let body = req.body;
@@ -74,7 +70,9 @@ export function createIngestHandler(opts: IngestOptions): (req: RawRequest) => P
         return bad('Body must be a JSON object with a "Records" list');
       }
       if (records.length > MAX_INGEST_RECORDS) {
-        return bad(
+        return errorResponse(
+          requestId,
+          "RequestEntityTooLargeException",
           `A batch holds at most ${MAX_INGEST_RECORDS} records; this one has ${records.length}`,
           413,
         );
