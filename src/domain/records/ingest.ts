@@ -9,6 +9,14 @@ import { formatEventTime, isJsonObject, type JsonObject, parseEventTime, utf8Len
 /** AWS's limit per record since eventVersion 1.05, applied to the serialized record. */
 export const MAX_RECORD_BYTES = 256 * 1024;
 
+/**
+ * Years a record may claim. CloudTrail is younger than 1970 and event history answers EventTime in
+ * epoch seconds; an event store need not index times centuries away, and a year like 0000 or 2500
+ * in one record must not fail the whole batch with a 500 once it reaches the store.
+ */
+const EARLIEST_EVENT_TIME = new Date("1970-01-01T00:00:00Z");
+const END_OF_EVENT_TIMES = new Date("2100-01-01T00:00:00Z");
+
 type FieldType = "string" | "boolean" | "object" | "object or null" | "list";
 
 /** The JSON type of every field of log-files.md §1; fields not listed here pass as they are. */
@@ -129,8 +137,12 @@ export function checkIngestRecord(raw: unknown, defaults: IngestDefaults): Inges
   if (!isJsonObject(raw)) return refuse("record must be a JSON object");
   const typeIssue = typeProblem(raw);
   if (typeIssue !== undefined) return refuse(typeIssue);
-  if (typeof raw.eventTime === "string" && parseEventTime(raw.eventTime) === undefined) {
-    return refuse("eventTime must be a UTC time written YYYY-MM-DDTHH:MM:SSZ");
+  if (typeof raw.eventTime === "string") {
+    const time = parseEventTime(raw.eventTime);
+    if (time === undefined) return refuse("eventTime must be a UTC time written YYYY-MM-DDTHH:MM:SSZ");
+    if (time < EARLIEST_EVENT_TIME || time >= END_OF_EVENT_TIMES) {
+      return refuse("eventTime must fall in the years 1970 to 2099");
+    }
   }
   if (raw.eventID === "") return refuse("eventID must not be empty");
   const namingIssue = namingProblem(raw);
