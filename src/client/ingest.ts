@@ -120,26 +120,28 @@ export function ingestClient(opts: IngestClientOptions) {
     return fetch(url, { method: "POST", headers: signed.headers as Record<string, string>, body });
   }
 
-  return {
-    /** Sends one batch; resolves with the stored ids once the server has committed them. */
-    async send(records: readonly unknown[]): Promise<{ eventIds: string[]; duplicates: string[] }> {
-      const body = gzipSync(JSON.stringify({ Records: records }));
-      let lastError: unknown;
-      for (let attempt = 1; attempt <= attempts; attempt++) {
-        try {
-          const res = await postOnce(body);
-          const text = await res.text();
-          if (res.ok) return JSON.parse(text) as { eventIds: string[]; duplicates: string[] };
-          if (res.status < 500) throw new IngestError(res.status, text);
-          lastError = new IngestError(res.status, text);
-        } catch (e) {
-          if (e instanceof IngestError && e.status < 500) throw e;
-          lastError = e;
-        }
-        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
+  /** Sends one batch; resolves with the stored ids once the server has committed them. */
+  async function send(records: readonly unknown[]): Promise<{ eventIds: string[]; duplicates: string[] }> {
+    const body = gzipSync(JSON.stringify({ Records: records }));
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const res = await postOnce(body);
+        const text = await res.text();
+        if (res.ok) return JSON.parse(text) as { eventIds: string[]; duplicates: string[] };
+        if (res.status < 500) throw new IngestError(res.status, text);
+        lastError = new IngestError(res.status, text);
+      } catch (e) {
+        if (e instanceof IngestError && e.status < 500) throw e;
+        lastError = e;
       }
-      throw lastError;
-    },
+      await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
+    }
+    throw lastError;
+  }
+
+  return {
+    send,
 
     /** Replays log files (such as a copy of a CloudTrail bucket) into the server. */
     async ingestFiles(paths: readonly string[]): Promise<IngestProgress> {
@@ -155,7 +157,7 @@ export function ingestClient(opts: IngestClientOptions) {
       let batch: unknown[] = [];
       const flush = async () => {
         if (batch.length === 0) return;
-        const answer = await this.send(batch);
+        const answer = await send(batch);
         progress.stored += answer.eventIds.length - answer.duplicates.length;
         progress.duplicates += answer.duplicates.length;
         batch = [];
