@@ -135,7 +135,7 @@ export function ingestClient(opts: IngestClientOptions) {
         if (e instanceof IngestError && e.status < 500) throw e;
         lastError = e;
       }
-      await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
+      if (attempt < attempts) await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
     }
     throw lastError;
   }
