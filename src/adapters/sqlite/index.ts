@@ -1,18 +1,32 @@
 import type { Database as Connection } from "better-sqlite3";
 import Database from "better-sqlite3";
+import { type Checkpointer, startCheckpointer } from "./checkpointer.ts";
+import { SqliteEventStore } from "./event-store.ts";
 import { migrate } from "./migrate.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { SqliteTrailRepo } from "./trail-repo.ts";
 
+export { SqliteEventStore } from "./event-store.ts";
 export { SqliteTrailRepo } from "./trail-repo.ts";
 
 /** One SQLite database and the repositories that share its connection. */
 export interface SqliteDb {
   readonly db: Connection;
   readonly trails: SqliteTrailRepo;
+  readonly events: SqliteEventStore;
   /** Closes the connection; safe to call twice. */
   close(): void;
 }
+
+/** How often the checkpointer thread copies the WAL into the database file. */
+const CHECKPOINT_INTERVAL_MS = 100;
+
+/**
+ * Pages (8 KiB) the WAL may grow to before the committing connection checkpoints by itself. With
+ * the checkpointer thread running this is only a backstop; without it (a failed worker) it bounds
+ * the WAL to 256 MiB.
+ */
+const WAL_BACKSTOP_PAGES = 32_768;
 
 /**
  * Opens (creating if needed) and migrates the database at `path`; ":memory:" for tests.
@@ -28,19 +42,33 @@ export interface SqliteDb {
 export function openSqlite(path: string): SqliteDb {
   const db = new Database(path);
   try {
+    // Only takes effect when the file is created. Event rows are ~1.5 KB: 8 KiB pages hold five
+    // instead of two, which saves a fifth of the file and of the bytes each commit writes.
+    db.pragma("page_size = 8192");
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
+    // Memory stays bounded whatever the database size: a 64 MiB page cache and no memory map
+    // (mapped pages would count towards the process's resident memory).
+    db.pragma("cache_size = -65536");
+    db.pragma("mmap_size = 0");
+    db.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
+    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     migrate(db, MIGRATIONS);
   } catch (e) {
     db.close();
     throw e;
   }
+  const checkpointer: Checkpointer | undefined =
+    db.memory || path === "" ? undefined : startCheckpointer(path, CHECKPOINT_INTERVAL_MS);
   const trails = new SqliteTrailRepo(db);
+  const events = new SqliteEventStore(db);
   return {
     db,
     trails,
+    events,
     close() {
+      checkpointer?.stop();
       if (db.open) db.close();
     },
   };

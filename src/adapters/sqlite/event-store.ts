@@ -1,0 +1,338 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
+import type { Database, Statement } from "better-sqlite3";
+import type { EventCategory, EventStore, LookupKey, LookupQuery, StoredEvent } from "../../ports/index.ts";
+import { eventTokens, lookupToken, matchExpression } from "./event-keys.ts";
+
+/*
+ * Shape, chosen by measurement (bench/lookup.ts; figures in the commit that introduced this file).
+ *
+ * Ingest speed is bounded by the pages one commit dirties. A B-tree index per attribute
+ * (event name, user, access key, resource ...) puts each of the ~3,500 index entries of a
+ * 500-event batch on its own leaf, so a commit rewrites megabytes of index pages; the same holds
+ * for a unique index on random event ids. So:
+ *
+ * - `events.id` is the event time in milliseconds times 2^21 plus a counter: rowid order is time
+ *   order and new events are appended at the end of the table.
+ * - Every lookup attribute is one token in an FTS5 index (`event_keys`, rowid = events.id).
+ *   FTS5 is a log-structured index: a commit writes its tokens as one small sorted segment and
+ *   segments are merged in the background of later writes. Its postings are in rowid order, so a
+ *   lookup walks them newest first within the time range and stops after `limit` rows.
+ * - `events_by_time (scope, time desc, event_id desc)` serves lookups without an attribute in the
+ *   exact order and is the duplicate check. A scope is one (account, region, category).
+ *
+ * Duplicates are therefore recognised by (account, region, category, eventTime, eventId): a
+ * record sent again has all five equal. A unique index on (account, eventId) alone would halve
+ * ingest (random leaf per event).
+ */
+
+/** Events per millisecond slot of the rowid; 2^21 so that ±2^42 ms (1830–2109) fits in 63 bits. */
+const SLOT_BITS = 21;
+const MAX_MS = 2 ** 42 - 1;
+const MIN_MS = -(2 ** 42);
+
+// better-sqlite3 binds JS numbers as REAL, and REAL arithmetic on 63-bit ids rounds: compute in integers.
+const slotStart = (param: string) => `(CAST(${param} AS INTEGER) << ${SLOT_BITS})`;
+const slotEnd = (param: string) => `(${slotStart(param)} | ${2 ** SLOT_BITS - 1})`;
+
+interface EventRow {
+  event_time: number;
+  event_id: string;
+  event_name: string | null;
+  event_source: string | null;
+  read_only: number | null;
+  username: string | null;
+  access_key_id: string | null;
+  resources: string | null;
+  record: string;
+}
+
+type InsertArgs = [
+  number,
+  number,
+  number,
+  number,
+  number,
+  string,
+  string | null,
+  string | null,
+  number | null,
+  string | null,
+  string | null,
+  string | null,
+  string,
+];
+
+interface Bounds {
+  scope: number;
+  lo: number;
+  hi: number;
+  /** Keyset position: rows strictly below (at, aid) in (time, event_id) order. */
+  at: number;
+  aid: string;
+  n: number;
+}
+
+type AttributeBounds = Bounds & { token: string; value: string | number; time?: number };
+
+const COLUMNS = `e.event_time, e.event_id, e.event_name, e.event_source, e.read_only, e.username,
+  e.access_key_id, e.resources, e.record`;
+
+/** The stored column each attribute is checked against after its token matched. */
+const VERIFY: Record<LookupKey, string> = {
+  EventId: "e.event_id = @value",
+  EventName: "e.event_name = @value",
+  EventSource: "e.event_source = @value",
+  ReadOnly: "e.read_only = @value",
+  Username: "e.username = @value",
+  AccessKeyId: "e.access_key_id = @value",
+  ResourceType: "EXISTS (SELECT 1 FROM json_each(e.resources) AS r WHERE r.value ->> 'type' = @value)",
+  ResourceName: "EXISTS (SELECT 1 FROM json_each(e.resources) AS r WHERE r.value ->> 'name' = @value)",
+};
+
+const LOOKUP_KEYS = Object.keys(VERIFY) as LookupKey[];
+
+function millis(date: Date): number {
+  const ms = date.getTime();
+  if (!Number.isInteger(ms) || ms < MIN_MS || ms > MAX_MS) {
+    throw new RangeError(`event time ${String(date)} is outside the storable range (years 1830 to 2109)`);
+  }
+  return ms;
+}
+
+function clampMillis(date: Date): number {
+  return Math.min(MAX_MS, Math.max(MIN_MS, date.getTime()));
+}
+
+/** SQLite compares TEXT bytewise (UTF-8); JS compares UTF-16 units. Ties are rare, so compare bytes. */
+function compareIds(a: string, b: string): number {
+  return a === b ? 0 : Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function newestFirst(a: EventRow, b: EventRow): number {
+  return b.event_time - a.event_time || compareIds(b.event_id, a.event_id);
+}
+
+function toStoredEvent(row: EventRow, query: LookupQuery): StoredEvent {
+  const event: StoredEvent = {
+    accountId: query.accountId,
+    region: query.region,
+    eventId: row.event_id,
+    eventTime: new Date(row.event_time),
+    category: query.category,
+    resources: row.resources === null ? [] : (JSON.parse(row.resources) as StoredEvent["resources"]),
+    json: row.record,
+  };
+  if (row.event_name !== null) event.eventName = row.event_name;
+  if (row.event_source !== null) event.eventSource = row.event_source;
+  if (row.read_only !== null) event.readOnly = row.read_only === 1;
+  if (row.username !== null) event.username = row.username;
+  if (row.access_key_id !== null) event.accessKeyId = row.access_key_id;
+  return event;
+}
+
+export interface SqliteEventStoreOptions {
+  /** Events deleted per transaction by `purgeBefore`; other work runs between chunks. */
+  purgeChunk?: number;
+}
+
+/** Event history in SQLite, sharing the connection `openSqlite` made. */
+export class SqliteEventStore implements EventStore {
+  readonly #purgeChunk: number;
+  readonly #scopeId: Statement<[string, string, string], number>;
+  readonly #addScope: Statement<[string, string, string]>;
+  readonly #insert: Statement<InsertArgs>;
+  readonly #insertTokens: Statement<[string]>;
+  readonly #byTime: Statement<[Bounds], EventRow>;
+  readonly #byAttribute: Record<LookupKey, Statement<[AttributeBounds], EventRow>>;
+  /** The rows of one millisecond, by event id: completes a tie cut off by LIMIT. */
+  readonly #tieByAttribute: Record<LookupKey, Statement<[AttributeBounds], EventRow>>;
+  readonly #oldest: Statement<[{ before: number; n: number }], bigint>;
+  readonly #deleteTokens: Statement<[bigint]>;
+  readonly #deleteRange: Statement<[bigint, bigint]>;
+  readonly #appendTx: (events: StoredEvent[]) => { inserted: number; duplicates: string[] };
+  readonly #purgeTx: (before: number) => number;
+
+  constructor(db: Database, options: SqliteEventStoreOptions = {}) {
+    this.#purgeChunk = options.purgeChunk ?? 2000;
+    this.#scopeId = db
+      .prepare<[string, string, string], number>(
+        "SELECT id FROM event_scopes WHERE account_id = ? AND region = ? AND category = ?",
+      )
+      .pluck();
+    this.#addScope = db.prepare("INSERT INTO event_scopes (account_id, region, category) VALUES (?, ?, ?)");
+    // The id is the next free slot of its millisecond; the CHECK constraint refuses a full slot.
+    this.#insert = db.prepare(
+      `INSERT INTO events (id, scope, event_time, event_id, event_name, event_source, read_only,
+         username, access_key_id, resources, record)
+       VALUES ((SELECT coalesce(max(id) + 1, ${slotStart("?")}) FROM events
+                WHERE id BETWEEN ${slotStart("?")} AND ${slotEnd("?")}),
+               ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (scope, event_time, event_id) DO NOTHING`,
+    );
+    this.#insertTokens = db.prepare("INSERT INTO event_keys (rowid, tokens) VALUES (last_insert_rowid(), ?)");
+    this.#byTime = db.prepare(
+      `SELECT ${COLUMNS} FROM events AS e
+       WHERE e.scope = @scope AND e.event_time BETWEEN @lo AND @hi AND (e.event_time, e.event_id) < (@at, @aid)
+       ORDER BY e.event_time DESC, e.event_id DESC LIMIT @n`,
+    );
+    const byKey = (sql: (key: LookupKey) => string) =>
+      Object.fromEntries(LOOKUP_KEYS.map((key) => [key, db.prepare(sql(key))])) as Record<
+        LookupKey,
+        Statement<[AttributeBounds], EventRow>
+      >;
+    this.#byAttribute = byKey(
+      (key) =>
+        `SELECT ${COLUMNS} FROM event_keys JOIN events AS e ON e.id = event_keys.rowid
+         WHERE event_keys MATCH @token AND event_keys.rowid BETWEEN ${slotStart("@lo")} AND ${slotEnd("@hi")}
+           AND ${VERIFY[key]}
+         ORDER BY event_keys.rowid DESC LIMIT @n`,
+    );
+    // Walks the time index, which holds the event ids in order, and reads a row only when its
+    // rowid is among the token's postings of that millisecond: a large tie costs index entries.
+    this.#tieByAttribute = byKey(
+      (key) =>
+        `SELECT ${COLUMNS} FROM events AS e INDEXED BY events_by_time
+         WHERE e.scope = @scope AND e.event_time = @time AND (e.event_time, e.event_id) < (@at, @aid)
+           AND e.id IN (SELECT rowid FROM event_keys WHERE event_keys MATCH @token
+                        AND rowid BETWEEN ${slotStart("@time")} AND ${slotEnd("@time")})
+           AND ${VERIFY[key]}
+         ORDER BY e.event_id DESC LIMIT @n`,
+    );
+    this.#oldest = db
+      .prepare<[{ before: number; n: number }], bigint>(
+        `SELECT id FROM events WHERE id < ${slotStart("@before")} ORDER BY id LIMIT @n`,
+      )
+      .pluck()
+      .safeIntegers(true);
+    this.#deleteTokens = db.prepare("DELETE FROM event_keys WHERE rowid = ?");
+    this.#deleteRange = db.prepare("DELETE FROM events WHERE id BETWEEN ? AND ?");
+
+    const appendTx = db.transaction((events: StoredEvent[]) => this.#appendRows(events));
+    this.#appendTx = (events) => appendTx.immediate(events);
+    const purgeTx = db.transaction((before: number) => this.#purgeChunkRows(before));
+    this.#purgeTx = (before) => purgeTx.immediate(before);
+  }
+
+  async append(events: StoredEvent[]): Promise<{ inserted: number; duplicates: string[] }> {
+    if (events.length === 0) return { inserted: 0, duplicates: [] };
+    return this.#appendTx(events);
+  }
+
+  async lookup(query: LookupQuery): Promise<StoredEvent[]> {
+    const bounds = this.#bounds(query);
+    if (bounds === undefined) return [];
+    const attribute = query.attribute;
+    let rows: EventRow[];
+    if (attribute === undefined) {
+      rows = this.#byTime.all(bounds);
+    } else {
+      let value: string | number = attribute.value;
+      if (attribute.key === "ReadOnly") {
+        if (value !== "true" && value !== "false") return [];
+        value = value === "true" ? 1 : 0;
+      }
+      const token = matchExpression(lookupToken(bounds.scope, attribute.key, attribute.value));
+      rows = this.#attributeRows(attribute.key, { ...bounds, token, value });
+    }
+    return rows.map((row) => toStoredEvent(row, query));
+  }
+
+  async purgeBefore(cutoff: Date): Promise<number> {
+    const before = clampMillis(cutoff);
+    let total = 0;
+    for (;;) {
+      const deleted = this.#purgeTx(before);
+      total += deleted;
+      if (deleted < this.#purgeChunk) return total;
+      // Let lookups and appends in between; each chunk is its own short transaction.
+      await nextTurn();
+    }
+  }
+
+  #bounds(query: LookupQuery): Bounds | undefined {
+    if (query.limit < 1) return undefined;
+    const lo = clampMillis(query.start);
+    const end = clampMillis(query.end);
+    const after = query.after;
+    const at = after === undefined ? end + 1 : clampMillis(after.eventTime);
+    const hi = Math.min(end, at);
+    if (lo > hi) return undefined;
+    const scope = this.#scopeId.get(query.accountId, query.region, query.category);
+    if (scope === undefined) return undefined;
+    return { scope, lo, hi, at, aid: after?.eventId ?? "", n: query.limit };
+  }
+
+  /**
+   * FTS5 yields rowids newest first, but the rows of one millisecond in the order they were
+   * stored, not by event id. So the millisecond of the `after` position, and a millisecond cut off
+   * by the limit, are read through the time index instead, ordered by event id.
+   */
+  #attributeRows(key: LookupKey, bounds: AttributeBounds): EventRow[] {
+    const tie = this.#tieByAttribute[key];
+    let rows: EventRow[] = [];
+    let hi = bounds.hi;
+    if (bounds.at <= bounds.hi) {
+      rows = tie.all({ ...bounds, time: bounds.at });
+      if (rows.length === bounds.n || bounds.at - 1 < bounds.lo) return rows;
+      hi = bounds.at - 1;
+    }
+    const need = bounds.n - rows.length;
+    const older = this.#byAttribute[key].all({ ...bounds, hi, n: need + 1 });
+    if (older.length <= need) return rows.concat(older.sort(newestFirst));
+    const lastTime = older[need - 1]!.event_time;
+    if (older[need]!.event_time !== lastTime) return rows.concat(older.slice(0, need).sort(newestFirst));
+    const newer = older.filter((r) => r.event_time > lastTime).sort(newestFirst);
+    const cut = tie.all({ ...bounds, time: lastTime, n: need - newer.length });
+    return rows.concat(newer, cut);
+  }
+
+  #appendRows(events: StoredEvent[]): { inserted: number; duplicates: string[] } {
+    const scopes = new Map<string, number>();
+    const duplicates: string[] = [];
+    for (const e of events) {
+      const time = millis(e.eventTime);
+      const scopeKey = `${e.accountId}\u0000${e.region}\u0000${e.category}`;
+      let scope = scopes.get(scopeKey);
+      if (scope === undefined) {
+        scope = this.#scope(e.accountId, e.region, e.category);
+        scopes.set(scopeKey, scope);
+      }
+      const resources =
+        e.resources.length === 0
+          ? null
+          : JSON.stringify(e.resources.map((r) => ({ type: r.type, name: r.name })));
+      const result = this.#insert.run(
+        time,
+        time,
+        time,
+        scope,
+        time,
+        e.eventId,
+        e.eventName ?? null,
+        e.eventSource ?? null,
+        e.readOnly === undefined ? null : e.readOnly ? 1 : 0,
+        e.username ?? null,
+        e.accessKeyId ?? null,
+        resources,
+        e.json,
+      );
+      if (result.changes === 0) duplicates.push(e.eventId);
+      else this.#insertTokens.run(eventTokens(scope, e));
+    }
+    return { inserted: events.length - duplicates.length, duplicates };
+  }
+
+  #scope(accountId: string, region: string, category: EventCategory): number {
+    const id = this.#scopeId.get(accountId, region, category);
+    if (id !== undefined) return id;
+    return Number(this.#addScope.run(accountId, region, category).lastInsertRowid);
+  }
+
+  #purgeChunkRows(before: number): number {
+    const ids = this.#oldest.all({ before, n: this.#purgeChunk });
+    if (ids.length === 0) return 0;
+    for (const id of ids) this.#deleteTokens.run(id);
+    this.#deleteRange.run(ids[0]!, ids[ids.length - 1]!);
+    return ids.length;
+  }
+}
