@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -9,10 +9,12 @@ import { S3ObjectStore } from "./adapters/s3/object-store.ts";
 import { openSqlite } from "./adapters/sqlite/index.ts";
 import type { Config } from "./config/index.ts";
 import { createHttpServer } from "./http/server.ts";
+import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
 import type { Clock, Ids, ObjectStore } from "./ports/index.ts";
 import { buildService, type Service } from "./service/index.ts";
 import { ingestRecords } from "./service/ingest.ts";
 import { createRecorder } from "./service/recorder.ts";
+import { createRouter, routedTrailRepo } from "./service/router.ts";
 import { createWireHandler } from "./wire/handler.ts";
 import { createIngestHandler } from "./wire/ingest.ts";
 import { sourceAddress } from "./wire/source-ip.ts";
@@ -23,6 +25,8 @@ export interface OpenTrail {
   port: number;
   service: Service;
   config: Config;
+  /** The delivery worker: `drain()` writes every pending log file now. */
+  delivery: DeliveryWorker;
   /** Stops accepting requests, waits for those in flight, then closes the stores. */
   close(): Promise<void>;
 }
@@ -58,8 +62,31 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     objects = new LocalFsObjectStore(root);
   }
 
-  const service = buildService({ trails: db.trails, objects, events: db.events, regions: config.regions });
-  const recorder = createRecorder(db.events);
+  const deliveries = db.deliveries;
+  const router = createRouter(db.trails, deliveries);
+  const delivery = createDeliveryWorker({
+    store: deliveries,
+    objects,
+    clock,
+    log,
+    intervalMs: config.deliveryIntervalMs,
+    random: (n) => randomBytes(n),
+  });
+  const service = buildService({
+    trails: routedTrailRepo(db.trails, (accountId) => router.invalidate(accountId)),
+    objects,
+    events: db.events,
+    deliveries,
+    regions: config.regions,
+    flush: (trail) => {
+      router.destinationOf(trail).then(
+        (id) => delivery.requestFlush([id]),
+        (err: unknown) => log.error({ err, trailArn: trail.arn }, "cannot flush trail"),
+      );
+    },
+  });
+  const route = router.route;
+  const recorder = createRecorder(db.events, route);
   const credentials = new StaticCredentialStore(config.credentials);
   const trustedProxies = new Set(config.trustedProxies);
   const wire = createWireHandler({
@@ -89,7 +116,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     clock,
     ids,
     log,
-    ingest: (ctx, records) => ingestRecords(db.events, ctx, records),
+    ingest: (ctx, records) => ingestRecords(db.events, ctx, records, route),
     maxInflatedBytes: config.maxIngestBytes * 8,
   });
   const server = createHttpServer({
@@ -97,7 +124,12 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     ingest,
     maxIngestBytes: config.maxIngestBytes,
     log,
-    reset: config.development ? () => db.trails.reset() : undefined,
+    reset: config.development
+      ? async () => {
+          await db.trails.reset();
+          router.invalidateAll();
+        }
+      : undefined,
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -121,18 +153,24 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     "listening",
   );
 
+  const workers = new AbortController();
+  const deliveryLoop = delivery.start(workers.signal);
+
   let closing: Promise<void> | undefined;
   return {
     url,
     port,
     service,
     config,
+    delivery,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
         });
+        workers.abort();
+        await deliveryLoop;
         await objects.close();
         db.close();
       })();

@@ -23,6 +23,10 @@ program
   .option("--data-dir <dir>", "where the database and the local buckets live (default ./.opentrail)")
   .option("--config <file>", "JSON configuration file: credentials, regions, s3, host, port, dataDir")
   .option("--s3-endpoint <url>", "deliver to this S3-compatible endpoint instead of <data-dir>/buckets")
+  .option(
+    "--delivery-interval <seconds>",
+    "how long records wait before their log file is written (default 300, as AWS)",
+  )
   .option("--log-level <level>", "pino log level: fatal, error, warn, info, debug, trace")
   .action(async (flags) => {
     let config: ReturnType<typeof loadConfig>;

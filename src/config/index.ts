@@ -46,6 +46,8 @@ export interface Config {
   trustedProxies: string[];
   /** Largest POST /ingest body, in bytes. */
   maxIngestBytes: number;
+  /** How long records wait before their log file is written (AWS: about 5 minutes). */
+  deliveryIntervalMs: number;
 }
 
 /** Commercial regions served by default; a multi-Region trail has a shadow in each. */
@@ -88,6 +90,7 @@ export interface ConfigSources {
     config?: string;
     s3Endpoint?: string;
     logLevel?: string;
+    deliveryInterval?: string | number;
   };
   env?: Record<string, string | undefined>;
   /** Directory relative data dirs and the default data dir are resolved against. */
@@ -105,6 +108,7 @@ interface FileShape {
   s3?: unknown;
   logLevel?: unknown;
   trustedProxies?: unknown;
+  deliveryIntervalSeconds?: unknown;
   maxIngestBytes?: unknown;
 }
 
@@ -228,6 +232,17 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     throw new ConfigError("maxIngestBytes must be a whole number of bytes, at least 1024");
   }
 
+  const intervalRaw =
+    flags.deliveryInterval ?? env.OPENTRAIL_DELIVERY_INTERVAL ?? fromFile.deliveryIntervalSeconds ?? 300;
+  const deliveryIntervalSeconds = Number(intervalRaw);
+  if (
+    !Number.isFinite(deliveryIntervalSeconds) ||
+    deliveryIntervalSeconds <= 0 ||
+    deliveryIntervalSeconds > 3600
+  ) {
+    throw new ConfigError("the delivery interval must be a number of seconds between 0 and 3600");
+  }
+
   const logLevel = flags.logLevel ?? env.OPENTRAIL_LOG_LEVEL ?? str(fromFile.logLevel, "logLevel") ?? "info";
   return {
     host,
@@ -240,5 +255,6 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     logLevel,
     trustedProxies: trustedProxies as string[],
     maxIngestBytes,
+    deliveryIntervalMs: Math.round(deliveryIntervalSeconds * 1000),
   };
 }

@@ -1,4 +1,5 @@
 import type { AdvancedEventSelector, EventSelector, InsightSelector } from "@aws-sdk/client-cloudtrail";
+import type { LoggingPeriod } from "./log-files.ts";
 
 /** A tag as stored; a key given without a value has no value. */
 export interface TagEntry {
@@ -33,6 +34,8 @@ export interface Trail {
   insightSelectors: InsightSelector[];
   tags: TagEntry[];
   isLogging: boolean;
+  /** When the trail logged: delivery follows the logging state at each record's time. */
+  loggingPeriods?: LoggingPeriod[];
   startLoggingTime?: Date;
   stopLoggingTime?: Date;
   createdAt: Date;

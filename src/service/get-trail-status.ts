@@ -9,14 +9,18 @@ function isoSeconds(d: Date | undefined): string {
 export function getTrailStatus(deps: ServiceDeps): Handler<"GetTrailStatus"> {
   return async (ctx, input) => {
     const trail = await resolveTrail(deps, ctx, input.Name, "read");
+    // delivery is per region: the current one
+    const delivery = (await deps.deliveries?.status(trail.arn, ctx.region)) ?? {};
     return {
       IsLogging: trail.isLogging,
+      LatestDeliveryTime: delivery.latestDeliveryTime,
+      LatestDeliveryError: delivery.latestDeliveryError,
       StartLoggingTime: trail.startLoggingTime,
       StopLoggingTime: trail.stopLoggingTime,
-      LatestDeliveryAttemptTime: "",
+      LatestDeliveryAttemptTime: isoSeconds(delivery.latestDeliveryAttemptTime),
       LatestNotificationAttemptTime: "",
       LatestNotificationAttemptSucceeded: "",
-      LatestDeliveryAttemptSucceeded: "",
+      LatestDeliveryAttemptSucceeded: isoSeconds(delivery.latestDeliveryAttemptSucceeded),
       TimeLoggingStarted: isoSeconds(trail.startLoggingTime),
       TimeLoggingStopped: isoSeconds(trail.stopLoggingTime),
     };

@@ -1,5 +1,5 @@
 import { checkIngestRecord, toStoredEvent } from "../domain/records.ts";
-import type { EventStore } from "../ports/index.ts";
+import type { EventStore, StoredEvent } from "../ports/index.ts";
 import type { RequestContext } from "./context.ts";
 
 /** Largest batch one ingest call may carry. */
@@ -18,10 +18,19 @@ export type IngestOutcome =
  * Stores a batch of records other services report, all or nothing: one bad record refuses the
  * batch. Records whose eventID is already stored for the account are skipped, so retries are safe.
  */
+export type Route = (
+  accountId: string,
+  record: Record<string, unknown>,
+  eventTime: Date,
+  /** The time is the exact time of the service's own call, not a record's whole second. */
+  exact?: boolean,
+) => Promise<number[] | undefined>;
+
 export async function ingestRecords(
   events: EventStore,
   ctx: RequestContext,
   raw: readonly unknown[],
+  route?: Route,
 ): Promise<IngestOutcome> {
   const now = ctx.clock.now();
   const defaults = {
@@ -31,13 +40,23 @@ export async function ingestRecords(
     newEventId: () => ctx.ids.uuid(),
   };
   const problems: IngestProblem[] = [];
-  const stored = [];
+  const stored: StoredEvent[] = [];
+  const records: Record<string, unknown>[] = [];
   for (let index = 0; index < raw.length; index++) {
     const checked = checkIngestRecord(raw[index], defaults);
     if (!checked.ok) problems.push({ index, reason: checked.reason });
-    else if (problems.length === 0) stored.push(toStoredEvent(checked.record, ctx.accountId));
+    else if (problems.length === 0) {
+      stored.push(toStoredEvent(checked.record, ctx.accountId));
+      records.push(checked.record);
+    }
   }
   if (problems.length > 0) return { ok: false, problems };
+  if (route) {
+    for (let i = 0; i < stored.length; i++) {
+      const ev = stored[i]!;
+      ev.destinations = await route(ctx.accountId, records[i]!, ev.eventTime);
+    }
+  }
   // one eventID twice in one batch is one event
   const { duplicates } = await events.append(stored);
   return { ok: true, eventIds: stored.map((e) => e.eventId), duplicates };

@@ -3,6 +3,7 @@ import type { OperationName } from "../api/operations.ts";
 import { buildApiCallRecord, toStoredEvent } from "../domain/records.ts";
 import type { EventStore, StoredEvent } from "../ports/index.ts";
 import type { RequestContext } from "./context.ts";
+import type { Route } from "./ingest.ts";
 
 /** One finished call to the API, as the wire layer saw it. */
 export interface FinishedCall {
@@ -20,9 +21,10 @@ export interface FinishedCall {
  * Turns every call (failures included) into a CloudTrail record and stores it. The caller's
  * answer waits for this, so an acknowledged call is a recorded call.
  */
-export function createRecorder(events: EventStore) {
+export function createRecorder(events: EventStore, route?: Route) {
   return {
     async recordCall(call: FinishedCall): Promise<StoredEvent> {
+      const at = call.ctx.clock.now();
       const { record, resources } = buildApiCallRecord({
         operation: call.operation,
         input: call.input,
@@ -32,9 +34,13 @@ export function createRecorder(events: EventStore) {
         sourceIPAddress: call.sourceIPAddress,
         userAgent: call.userAgent,
         tls: call.tls,
-        eventTime: call.ctx.clock.now(),
+        eventTime: at,
       });
-      const stored = { ...toStoredEvent(record, call.ctx.accountId), resources };
+      const stored: StoredEvent = { ...toStoredEvent(record, call.ctx.accountId), resources };
+      // the call's exact time places it before or after a StartLogging/StopLogging of the same
+      // second; the StopLogging call itself still belongs to the trail it stopped
+      const exact = call.operation !== "StopLogging";
+      stored.destinations = await route?.(call.ctx.accountId, record, exact ? at : stored.eventTime, exact);
       await events.append([stored]);
       return stored;
     },

@@ -1,3 +1,4 @@
+import { startPeriod } from "../domain/log-files.ts";
 import { resolveTrail, saveTrail } from "./resolve.ts";
 import type { Handler, ServiceDeps } from "./types.ts";
 
@@ -5,7 +6,13 @@ export function startLogging(deps: ServiceDeps): Handler<"StartLogging"> {
   return async (ctx, input) => {
     const trail = await resolveTrail(deps, ctx, input.Name, "write");
     if (!trail.isLogging) {
-      await saveTrail(deps, { ...trail, isLogging: true, startLoggingTime: ctx.clock.now() });
+      const now = ctx.clock.now();
+      await saveTrail(deps, {
+        ...trail,
+        isLogging: true,
+        startLoggingTime: now,
+        loggingPeriods: startPeriod(trail.loggingPeriods ?? [], now),
+      });
       ctx.log.info({ trailArn: trail.arn }, "started logging");
     }
     return {};

@@ -1,3 +1,4 @@
+import { stopPeriod } from "../domain/log-files.ts";
 import { resolveTrail, saveTrail } from "./resolve.ts";
 import type { Handler, ServiceDeps } from "./types.ts";
 
@@ -5,7 +6,14 @@ export function stopLogging(deps: ServiceDeps): Handler<"StopLogging"> {
   return async (ctx, input) => {
     const trail = await resolveTrail(deps, ctx, input.Name, "write");
     if (trail.isLogging) {
-      await saveTrail(deps, { ...trail, isLogging: false, stopLoggingTime: ctx.clock.now() });
+      const now = ctx.clock.now();
+      await saveTrail(deps, {
+        ...trail,
+        isLogging: false,
+        stopLoggingTime: now,
+        loggingPeriods: stopPeriod(trail.loggingPeriods ?? [], now),
+      });
+      deps.flush?.(trail);
       ctx.log.info({ trailArn: trail.arn }, "stopped logging");
     }
     return {};

@@ -1,5 +1,6 @@
 import type { OperationName, OpInput, OpOutput } from "../api/index.ts";
-import type { EventStore, ObjectStore, TrailRepo } from "../ports/index.ts";
+import type { Trail } from "../domain/trail.ts";
+import type { DeliveryStore, EventStore, ObjectStore, TrailRepo } from "../ports/index.ts";
 import type { RequestContext } from "./context.ts";
 
 /** What the operations need from the outside world. */
@@ -8,6 +9,10 @@ export interface ServiceDeps {
   objects: ObjectStore;
   /** Recorded events: event history and the source of delivery. */
   events: EventStore;
+  /** Delivery bookkeeping GetTrailStatus reports; absent when nothing delivers. */
+  deliveries?: DeliveryStore;
+  /** Asks for the trail's pending records to be written out now (StopLogging, DeleteTrail, new destination). */
+  flush?: (trail: Trail) => void;
   /** Regions this deployment serves; multi-Region trails appear in each. */
   regions: readonly string[];
 }

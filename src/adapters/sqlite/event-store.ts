@@ -142,6 +142,7 @@ export class SqliteEventStore implements EventStore {
   readonly #addScope: Statement<[string, string, string]>;
   readonly #insert: Statement<InsertArgs>;
   readonly #insertTokens: Statement<[string]>;
+  readonly #enqueue: Statement<[number, string, number | bigint, number, number]>;
   readonly #byTime: Statement<[Bounds], EventRow>;
   readonly #byAttribute: Record<LookupKey, Statement<[AttributeBounds], EventRow>>;
   /** The rows of one millisecond, by event id: completes a tie cut off by LIMIT. */
@@ -169,7 +170,12 @@ export class SqliteEventStore implements EventStore {
                ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (scope, event_time, event_id) DO NOTHING`,
     );
+    // rowids pass 2^53: the outbox needs them exact
+    this.#insert.safeIntegers(true);
     this.#insertTokens = db.prepare("INSERT INTO event_keys (rowid, tokens) VALUES (last_insert_rowid(), ?)");
+    this.#enqueue = db.prepare(
+      "INSERT INTO outbox (destination_id, region, event_rowid, bytes, enqueued_at) VALUES (?, ?, ?, ?, ?)",
+    );
     this.#byTime = db.prepare(
       `SELECT ${COLUMNS} FROM events AS e
        WHERE e.scope = @scope AND e.event_time BETWEEN @lo AND @hi AND (e.event_time, e.event_id) < (@at, @aid)
@@ -316,8 +322,18 @@ export class SqliteEventStore implements EventStore {
         resources,
         e.json,
       );
-      if (result.changes === 0) duplicates.push(e.eventId);
-      else this.#insertTokens.run(eventTokens(scope, e));
+      if (result.changes === 0) {
+        duplicates.push(e.eventId);
+        continue;
+      }
+      this.#insertTokens.run(eventTokens(scope, e));
+      // delivery's outbox rows commit with the event: an acknowledged event is never lost to a trail
+      if (e.destinations) {
+        const enqueuedAt = Date.now();
+        for (const d of e.destinations) {
+          this.#enqueue.run(d, e.region, result.lastInsertRowid, e.json.length, enqueuedAt);
+        }
+      }
     }
     return { inserted: events.length - duplicates.length, duplicates };
   }

@@ -1,6 +1,7 @@
 import type { Database as Connection } from "better-sqlite3";
 import Database from "better-sqlite3";
 import { type Checkpointer, startCheckpointer } from "./checkpointer.ts";
+import { SqliteDeliveryStore } from "./delivery-store.ts";
 import { SqliteEventStore } from "./event-store.ts";
 import { migrate } from "./migrate.ts";
 import { MIGRATIONS } from "./migrations.ts";
@@ -14,6 +15,7 @@ export interface SqliteDb {
   readonly db: Connection;
   readonly trails: SqliteTrailRepo;
   readonly events: SqliteEventStore;
+  readonly deliveries: SqliteDeliveryStore;
   /** Closes the connection; safe to call twice. */
   close(): void;
 }
@@ -63,10 +65,12 @@ export function openSqlite(path: string): SqliteDb {
     db.memory || path === "" ? undefined : startCheckpointer(path, CHECKPOINT_INTERVAL_MS);
   const trails = new SqliteTrailRepo(db);
   const events = new SqliteEventStore(db);
+  const deliveries = new SqliteDeliveryStore(db);
   return {
     db,
     trails,
     events,
+    deliveries,
     close() {
       checkpointer?.stop();
       if (db.open) db.close();

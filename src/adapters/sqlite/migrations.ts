@@ -1,3 +1,4 @@
+import { DELIVERY_MIGRATION } from "./delivery-store.ts";
 import type { Migration } from "./migrate.ts";
 
 /**
@@ -54,5 +55,10 @@ export const MIGRATIONS: readonly Migration[] = [
         tokens, content = '', contentless_delete = 1, detail = none, tokenize = 'ascii'
       );
     `,
+  },
+  {
+    id: 3,
+    name: "delivery",
+    up: DELIVERY_MIGRATION,
   },
 ];

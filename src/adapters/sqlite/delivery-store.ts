@@ -1,0 +1,310 @@
+import type { Database, Statement } from "better-sqlite3";
+import type {
+  DeliveredFile,
+  DeliveryStatus,
+  DeliveryStore,
+  Destination,
+  OutboxBatch,
+  PendingFile,
+} from "../../ports/index.ts";
+
+/** Migration 3: destinations, the outbox, pending files, delivered files and delivery status. */
+export const DELIVERY_MIGRATION = `
+  CREATE TABLE destinations (
+    id         INTEGER PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    trail_arn  TEXT NOT NULL,
+    bucket     TEXT NOT NULL,
+    prefix     TEXT NOT NULL,
+    kms_key_id TEXT NOT NULL,
+    UNIQUE (trail_arn, bucket, prefix, kms_key_id)
+  ) STRICT;
+
+  CREATE TABLE outbox (
+    id             INTEGER PRIMARY KEY,
+    destination_id INTEGER NOT NULL,
+    region         TEXT    NOT NULL,
+    event_rowid    INTEGER NOT NULL,
+    bytes          INTEGER NOT NULL,
+    enqueued_at    INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX outbox_by_lane ON outbox (destination_id, region, id);
+  CREATE INDEX outbox_by_event ON outbox (event_rowid);
+
+  CREATE TABLE pending_files (
+    destination_id INTEGER NOT NULL,
+    region         TEXT    NOT NULL,
+    key            TEXT    NOT NULL,
+    first_id       INTEGER NOT NULL,
+    last_id        INTEGER NOT NULL,
+    PRIMARY KEY (destination_id, region)
+  ) STRICT;
+
+  CREATE TABLE delivered_files (
+    id             INTEGER PRIMARY KEY,
+    destination_id INTEGER NOT NULL,
+    trail_arn      TEXT    NOT NULL,
+    region         TEXT    NOT NULL,
+    bucket         TEXT    NOT NULL,
+    key            TEXT    NOT NULL,
+    sha256         TEXT    NOT NULL,
+    oldest         INTEGER NOT NULL,
+    newest         INTEGER NOT NULL,
+    delivered_at   INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX delivered_by_trail ON delivered_files (trail_arn, region, delivered_at);
+
+  CREATE TABLE delivery_status (
+    trail_arn            TEXT NOT NULL,
+    region               TEXT NOT NULL,
+    latest_delivery      INTEGER,
+    latest_error         TEXT,
+    latest_attempt       INTEGER,
+    latest_success_attempt INTEGER,
+    PRIMARY KEY (trail_arn, region)
+  ) STRICT, WITHOUT ROWID;
+`;
+
+interface OutboxRow {
+  id: number;
+  record: string;
+  bytes: number;
+  event_time: number;
+}
+
+interface DestinationRow {
+  id: number;
+  account_id: string;
+  trail_arn: string;
+  bucket: string;
+  prefix: string;
+  kms_key_id: string;
+}
+
+function toDestination(r: DestinationRow): Destination {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    trailArn: r.trail_arn,
+    bucket: r.bucket,
+    ...(r.prefix ? { prefix: r.prefix } : {}),
+    ...(r.kms_key_id ? { kmsKeyId: r.kms_key_id } : {}),
+  };
+}
+
+function toBatch(rows: OutboxRow[]): OutboxBatch | undefined {
+  if (rows.length === 0) return undefined;
+  let first = rows[0]!.id;
+  let last = first;
+  let oldest = rows[0]!.event_time;
+  let newest = oldest;
+  for (const r of rows) {
+    if (r.id < first) first = r.id;
+    if (r.id > last) last = r.id;
+    if (r.event_time < oldest) oldest = r.event_time;
+    if (r.event_time > newest) newest = r.event_time;
+  }
+  // the body lists records in event time order; event rowids are time ordered
+  const ordered = [...rows].sort((a, b) => a.event_time - b.event_time || a.id - b.id);
+  return {
+    firstId: first,
+    lastId: last,
+    records: ordered.map((r) => r.record),
+    oldestEventTime: new Date(oldest),
+    newestEventTime: new Date(newest),
+  };
+}
+
+/** The outbox and its bookkeeping, in the same SQLite database as the events. */
+export class SqliteDeliveryStore implements DeliveryStore {
+  readonly #db: Database;
+  readonly #findDestination: Statement;
+  readonly #insertDestination: Statement;
+  readonly #destinationById: Statement;
+  readonly #backlog: Statement;
+  readonly #lane: Statement;
+  readonly #range: Statement;
+  readonly #writePending: Statement;
+  readonly #pending: Statement;
+  readonly #deleteRange: Statement;
+  readonly #deletePending: Statement;
+  readonly #insertDelivered: Statement;
+  readonly #attemptOk: Statement;
+  readonly #attemptFailed: Statement;
+  readonly #status: Statement;
+  readonly #delivered: Statement;
+  readonly #complete: (file: PendingFile, d: DeliveredFile) => void;
+
+  constructor(db: Database) {
+    this.#db = db;
+    this.#findDestination = db.prepare(
+      "SELECT id FROM destinations WHERE trail_arn = ? AND bucket = ? AND prefix = ? AND kms_key_id = ?",
+    );
+    this.#insertDestination = db.prepare(
+      "INSERT INTO destinations (account_id, trail_arn, bucket, prefix, kms_key_id) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.#destinationById = db.prepare("SELECT * FROM destinations WHERE id = ?");
+    this.#backlog = db.prepare(
+      `SELECT destination_id AS destinationId, region, count(*) AS rows, sum(bytes) AS bytes, min(enqueued_at) AS oldest
+       FROM outbox GROUP BY destination_id, region`,
+    );
+    const select = `SELECT o.id AS id, e.record AS record, o.bytes AS bytes, (o.event_rowid >> 21) AS event_time
+       FROM outbox AS o JOIN events AS e ON e.id = o.event_rowid`;
+    this.#lane = db.prepare(`${select} WHERE o.destination_id = ? AND o.region = ? ORDER BY o.id LIMIT ?`);
+    this.#range = db.prepare(
+      `${select} WHERE o.destination_id = ? AND o.region = ? AND o.id BETWEEN ? AND ? ORDER BY o.id`,
+    );
+    this.#writePending = db.prepare(
+      "INSERT INTO pending_files (destination_id, region, key, first_id, last_id) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.#pending = db.prepare(
+      "SELECT destination_id AS destinationId, region, key, first_id AS firstId, last_id AS lastId FROM pending_files",
+    );
+    this.#deleteRange = db.prepare(
+      "DELETE FROM outbox WHERE destination_id = ? AND region = ? AND id BETWEEN ? AND ?",
+    );
+    this.#deletePending = db.prepare("DELETE FROM pending_files WHERE destination_id = ? AND region = ?");
+    this.#insertDelivered = db.prepare(
+      `INSERT INTO delivered_files (destination_id, trail_arn, region, bucket, key, sha256, oldest, newest, delivered_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#attemptOk = db.prepare(
+      `INSERT INTO delivery_status (trail_arn, region, latest_delivery, latest_error, latest_attempt, latest_success_attempt)
+       VALUES (@arn, @region, @at, NULL, @at, @at)
+       ON CONFLICT (trail_arn, region) DO UPDATE SET latest_delivery = @at, latest_error = NULL,
+         latest_attempt = @at, latest_success_attempt = @at`,
+    );
+    this.#attemptFailed = db.prepare(
+      `INSERT INTO delivery_status (trail_arn, region, latest_error, latest_attempt) VALUES (@arn, @region, @error, @at)
+       ON CONFLICT (trail_arn, region) DO UPDATE SET latest_error = @error, latest_attempt = @at`,
+    );
+    this.#status = db.prepare("SELECT * FROM delivery_status WHERE trail_arn = ? AND region = ?");
+    this.#delivered = db.prepare(
+      `SELECT * FROM delivered_files WHERE trail_arn = ? AND region = ? AND delivered_at >= ? AND delivered_at < ?
+       ORDER BY delivered_at, id`,
+    );
+    this.#complete = db.transaction((file: PendingFile, d: DeliveredFile) => {
+      this.#deleteRange.run(file.destinationId, file.region, file.firstId, file.lastId);
+      this.#deletePending.run(file.destinationId, file.region);
+      this.#insertDelivered.run(
+        d.destinationId,
+        d.trailArn,
+        d.region,
+        d.bucket,
+        d.key,
+        d.sha256,
+        d.oldestEventTime.getTime(),
+        d.newestEventTime.getTime(),
+        d.deliveredAt.getTime(),
+      );
+    });
+  }
+
+  async destinationFor(d: Omit<Destination, "id">): Promise<number> {
+    const args = [d.trailArn, d.bucket, d.prefix ?? "", d.kmsKeyId ?? ""];
+    const found = this.#findDestination.get(...args) as { id: number } | undefined;
+    if (found) return found.id;
+    return Number(this.#insertDestination.run(d.accountId, ...args).lastInsertRowid);
+  }
+
+  async destination(id: number): Promise<Destination | undefined> {
+    const row = this.#destinationById.get(id) as DestinationRow | undefined;
+    return row && toDestination(row);
+  }
+
+  async backlog() {
+    const rows = this.#backlog.all() as {
+      destinationId: number;
+      region: string;
+      rows: number;
+      bytes: number;
+      oldest: number;
+    }[];
+    return rows.map((r) => ({
+      destinationId: r.destinationId,
+      region: r.region,
+      rows: r.rows,
+      bytes: r.bytes,
+      oldestEnqueuedAt: new Date(r.oldest),
+    }));
+  }
+
+  async nextBatch(destinationId: number, region: string, maxRecords: number, maxBytes: number) {
+    const rows: OutboxRow[] = [];
+    let bytes = 0;
+    for (const row of this.#lane.iterate(destinationId, region, maxRecords) as IterableIterator<OutboxRow>) {
+      if (rows.length > 0 && bytes + row.bytes > maxBytes) break;
+      rows.push(row);
+      bytes += row.bytes;
+    }
+    return toBatch(rows);
+  }
+
+  async batchOf(file: PendingFile) {
+    return toBatch(
+      this.#range.all(file.destinationId, file.region, file.firstId, file.lastId) as OutboxRow[],
+    );
+  }
+
+  async writePending(file: PendingFile): Promise<void> {
+    this.#writePending.run(file.destinationId, file.region, file.key, file.firstId, file.lastId);
+  }
+
+  async pendingFiles(): Promise<PendingFile[]> {
+    return this.#pending.all() as PendingFile[];
+  }
+
+  async completeFile(file: PendingFile, delivered: DeliveredFile): Promise<void> {
+    this.#complete(file, delivered);
+  }
+
+  async recordAttempt(trailArn: string, region: string, at: Date, error?: string): Promise<void> {
+    const params = { arn: trailArn, region, at: at.getTime(), error: error ?? null };
+    if (error === undefined) this.#attemptOk.run(params);
+    else this.#attemptFailed.run(params);
+  }
+
+  async status(trailArn: string, region: string): Promise<DeliveryStatus> {
+    const r = this.#status.get(trailArn, region) as
+      | {
+          latest_delivery: number | null;
+          latest_error: string | null;
+          latest_attempt: number | null;
+          latest_success_attempt: number | null;
+        }
+      | undefined;
+    if (!r) return {};
+    const date = (v: number | null) => (v === null ? undefined : new Date(v));
+    return {
+      latestDeliveryTime: date(r.latest_delivery),
+      latestDeliveryError: r.latest_error ?? undefined,
+      latestDeliveryAttemptTime: date(r.latest_attempt),
+      latestDeliveryAttemptSucceeded: date(r.latest_success_attempt),
+    };
+  }
+
+  async deliveredFiles(trailArn: string, region: string, since: Date, until: Date): Promise<DeliveredFile[]> {
+    const rows = this.#delivered.all(trailArn, region, since.getTime(), until.getTime()) as {
+      destination_id: number;
+      trail_arn: string;
+      region: string;
+      bucket: string;
+      key: string;
+      sha256: string;
+      oldest: number;
+      newest: number;
+      delivered_at: number;
+    }[];
+    return rows.map((r) => ({
+      destinationId: r.destination_id,
+      trailArn: r.trail_arn,
+      region: r.region,
+      bucket: r.bucket,
+      key: r.key,
+      sha256: r.sha256,
+      oldestEventTime: new Date(r.oldest),
+      newestEventTime: new Date(r.newest),
+      deliveredAt: new Date(r.delivered_at),
+    }));
+  }
+}

@@ -1,0 +1,106 @@
+import { loggingAt } from "../domain/log-files.ts";
+import { compileSelectors, type SelectorRecord, trailCoversRecord } from "../domain/selectors.ts";
+import type { Trail } from "../domain/trail.ts";
+import type { DeliveryStore, TrailRepo } from "../ports/index.ts";
+
+interface RoutedTrail {
+  trail: Trail;
+  selects: (record: SelectorRecord) => boolean;
+  destinationId: number;
+}
+
+/**
+ * Which trails' destinations a record goes to: the trail was logging at the record's time,
+ * covers its region, and its selectors select it. Trails are compiled once per account and
+ * recompiled after any change to that account's trails.
+ */
+export function createRouter(trails: TrailRepo, deliveries: DeliveryStore) {
+  const byAccount = new Map<string, Promise<RoutedTrail[]>>();
+
+  async function compile(accountId: string): Promise<RoutedTrail[]> {
+    const out: RoutedTrail[] = [];
+    for (const trail of await trails.list(accountId)) {
+      if (!trail.loggingPeriods?.length) continue;
+      out.push({
+        trail,
+        selects: compileSelectors(trail.eventSelectors),
+        destinationId: await destinationOf(trail),
+      });
+    }
+    return out;
+  }
+
+  function destinationOf(trail: Trail): Promise<number> {
+    return deliveries.destinationFor({
+      accountId: trail.accountId,
+      trailArn: trail.arn,
+      bucket: trail.s3BucketName,
+      prefix: trail.s3KeyPrefix,
+      kmsKeyId: trail.kmsKeyId,
+    });
+  }
+
+  function routed(accountId: string): Promise<RoutedTrail[]> {
+    let entry = byAccount.get(accountId);
+    if (!entry) {
+      entry = compile(accountId);
+      byAccount.set(accountId, entry);
+      entry.catch(() => byAccount.delete(accountId));
+    }
+    return entry;
+  }
+
+  const router = {
+    /** Forget the compiled trails of an account (after a trail of it changed). */
+    invalidate(accountId: string): void {
+      byAccount.delete(accountId);
+    },
+    invalidateAll(): void {
+      byAccount.clear();
+    },
+    destinationOf,
+    async route(
+      accountId: string,
+      record: SelectorRecord,
+      eventTime: Date,
+      exact = false,
+    ): Promise<number[] | undefined> {
+      const hits: number[] = [];
+      for (const r of await routed(accountId)) {
+        if (
+          loggingAt(r.trail.loggingPeriods ?? [], eventTime, exact) &&
+          trailCoversRecord(r.trail, record) &&
+          r.selects(record)
+        ) {
+          hits.push(r.destinationId);
+        }
+      }
+      return hits.length > 0 ? hits : undefined;
+    },
+  };
+  return router;
+}
+
+export type Router = ReturnType<typeof createRouter>;
+
+/** A TrailRepo that tells the router whenever an account's trails change. */
+export function routedTrailRepo(repo: TrailRepo, onChange: (accountId: string) => void): TrailRepo {
+  return {
+    list: (a) => repo.list(a),
+    get: (a, r, n) => repo.get(a, r, n),
+    create: async (t) => {
+      await repo.create(t);
+      onChange(t.accountId);
+    },
+    update: async (t) => {
+      await repo.update(t);
+      onChange(t.accountId);
+    },
+    delete: async (a, r, n) => {
+      await repo.delete(a, r, n);
+      onChange(a);
+    },
+    reset: () => repo.reset(),
+    close: () => repo.close(),
+  };
+}
