@@ -227,9 +227,16 @@ export interface DeliveryStore {
   destinationFor(d: Omit<Destination, "id">): Promise<number>;
   destination(id: number): Promise<Destination | undefined>;
   /** (destination, region) pairs with undelivered rows, with how many and the oldest row's enqueue time. */
-  backlog(): Promise<{ destinationId: number; region: string; rows: number; bytes: number; oldestEnqueuedAt: Date }[]>;
+  backlog(): Promise<
+    { destinationId: number; region: string; rows: number; bytes: number; oldestEnqueuedAt: Date }[]
+  >;
   /** The next rows of a destination and region, at most `maxRecords` and about `maxBytes` of JSON. */
-  nextBatch(destinationId: number, region: string, maxRecords: number, maxBytes: number): Promise<OutboxBatch | undefined>;
+  nextBatch(
+    destinationId: number,
+    region: string,
+    maxRecords: number,
+    maxBytes: number,
+  ): Promise<OutboxBatch | undefined>;
   /** The rows of a pending file, again, to re-put the identical body. */
   batchOf(file: PendingFile): Promise<OutboxBatch | undefined>;
   writePending(file: PendingFile): Promise<void>;

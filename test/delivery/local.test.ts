@@ -67,7 +67,8 @@ describe("delivery to the local directory", () => {
   beforeEach(async () => {
     n++;
     server.createBucket(bucket());
-    for (const t of (await api().describeTrails({})).trailList ?? []) await api().deleteTrail({ Name: t.TrailARN });
+    for (const t of (await api().describeTrails({})).trailList ?? [])
+      await api().deleteTrail({ Name: t.TrailARN });
   });
 
   it("writes nothing for a trail that is not logging, and never an empty file", async () => {

@@ -117,7 +117,6 @@ function toBatch(rows: OutboxRow[]): OutboxBatch | undefined {
 
 /** The outbox and its bookkeeping, in the same SQLite database as the events. */
 export class SqliteDeliveryStore implements DeliveryStore {
-  readonly #db: Database;
   readonly #findDestination: Statement;
   readonly #insertDestination: Statement;
   readonly #destinationById: Statement;
@@ -136,7 +135,6 @@ export class SqliteDeliveryStore implements DeliveryStore {
   readonly #complete: (file: PendingFile, d: DeliveredFile) => void;
 
   constructor(db: Database) {
-    this.#db = db;
     this.#findDestination = db.prepare(
       "SELECT id FROM destinations WHERE trail_arn = ? AND bucket = ? AND prefix = ? AND kms_key_id = ?",
     );
