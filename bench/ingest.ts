@@ -1,0 +1,232 @@
+/**
+ * Sustained `POST /ingest` throughput of the real server (built dist, child process, embedded
+ * SQLite on a fresh data directory), driven by concurrent signed requests of plain JSON batches.
+ * Prints figures only.
+ *
+ *   npm run bench:ingest -- [--seconds 20] [--warmup 2] [--concurrency 6] [--batch 500]
+ *                           [--cpu-prof DIR] [--dir D] [--keep]
+ *
+ * --cpu-prof writes the server's V8 CPU profile into DIR and prints where its time went.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { NodeSha256 } from "../src/wire/sigv4.ts";
+import { summarizeProfile } from "./support/cpu-profile.ts";
+import { recordSource } from "./support/records.ts";
+import { type ProcessUsage, type ServerProcess, startServerProcess } from "./support/server-process.ts";
+
+const ACCOUNT = "123456789012";
+const REGION = "us-east-1";
+/** Bodies prepared ahead, so that the client (on the same two cores) spends little per request. */
+const TEMPLATES = 16;
+/** Stands for the batch number in every eventID of a template; never valid JSON escape or hex. */
+const BATCH_MARK = "@@@@@@@@";
+/** Stands for the send time in a template: records carry the time they are sent at. */
+const TIME_MARK = new Date(Date.UTC(2001, 0, 1));
+const TIME_MARK_TEXT = "2001-01-01T00:00:00Z";
+
+const { values: flags } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "20" },
+    warmup: { type: "string", default: "2" },
+    concurrency: { type: "string", default: "6" },
+    batch: { type: "string", default: "500" },
+    "cpu-prof": { type: "string" },
+    dir: { type: "string" },
+    keep: { type: "boolean", default: false },
+  },
+});
+
+function positive(name: string, text: string | undefined): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number`);
+  return n;
+}
+
+const seconds = positive("seconds", flags.seconds);
+const warmup = positive("warmup", flags.warmup);
+const concurrency = Math.max(1, Math.floor(positive("concurrency", flags.concurrency)));
+const batchSize = Math.max(1, Math.floor(positive("batch", flags.batch)));
+
+/** JSON bodies whose eventIDs are `<prefix>-<batch mark><index>`: a fresh batch number makes them unique. */
+function buildTemplates(): string[] {
+  const templates: string[] = [];
+  for (let t = 0; t < TEMPLATES; t++) {
+    const source = recordSource({ seed: 1000 + t, accountId: ACCOUNT, region: REGION });
+    const records = [];
+    for (let i = 0; i < batchSize; i++) {
+      const record = source.next(TIME_MARK);
+      record.eventID = `6f1c0a5e-b3d4-4e21-9c7a-${BATCH_MARK}${i.toString(16).padStart(4, "0")}`;
+      records.push(record);
+    }
+    templates.push(JSON.stringify({ Records: records }));
+  }
+  return templates;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+interface Sent {
+  ended: number;
+  ms: number;
+  records: number;
+}
+
+function driver(server: ServerProcess, templates: readonly string[]) {
+  const url = new URL("/ingest", server.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    region: REGION,
+    service: "cloudtrail",
+    sha256: NodeSha256,
+  });
+  let batchNo = 0;
+
+  async function post(body: Buffer): Promise<{ status: number; text: string }> {
+    const signed = await signer.sign({
+      method: "POST",
+      protocol: "http:",
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      headers: { host: url.host, "content-type": "application/json" },
+      body,
+    });
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method: "POST", agent, headers: signed.headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+  }
+
+  /** One batch: fresh ids and the current time in a prepared body, signed, sent, checked. */
+  async function sendOne(): Promise<Sent> {
+    const n = batchNo++;
+    const time = `${new Date().toISOString().slice(0, 19)}Z`;
+    const body = Buffer.from(
+      templates[n % templates.length]!.replaceAll(BATCH_MARK, n.toString(16).padStart(8, "0")).replaceAll(
+        TIME_MARK_TEXT,
+        time,
+      ),
+    );
+    const started = performance.now();
+    const { status, text } = await post(body);
+    const ended = performance.now();
+    if (status !== 200) throw new Error(`POST /ingest answered ${status}: ${text.slice(0, 500)}`);
+    const answer = JSON.parse(text) as { eventIds: string[]; duplicates: string[] };
+    if (answer.eventIds.length !== batchSize || answer.duplicates.length !== 0) {
+      throw new Error(
+        `unexpected answer: ${answer.eventIds.length} ids, ${answer.duplicates.length} duplicates`,
+      );
+    }
+    return { ended, ms: ended - started, records: batchSize };
+  }
+
+  return {
+    /** Keeps `concurrency` batches in flight until `until` (performance.now() ms). */
+    async run(until: number): Promise<Sent[]> {
+      const sent: Sent[] = [];
+      const lane = async () => {
+        while (performance.now() < until) sent.push(await sendOne());
+      };
+      await Promise.all(Array.from({ length: concurrency }, lane));
+      agent.destroy();
+      return sent;
+    },
+  };
+}
+
+function mb(bytes: number | undefined): string {
+  return bytes === undefined ? "n/a" : `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+}
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    const info = statSync(join(dir, name));
+    total += info.isDirectory() ? dirBytes(join(dir, name)) : info.size;
+  }
+  return total;
+}
+
+async function main(): Promise<void> {
+  const dataDir = flags.dir ?? mkdtempSync(join(tmpdir(), "opentrail-bench-ingest-"));
+  const profileDir = flags["cpu-prof"];
+  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+  const templates = buildTemplates();
+  const bodyKb = Buffer.byteLength(templates[0]!) / 1024;
+  const server = await startServerProcess({
+    dataDir,
+    nodeArgs: profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir],
+  });
+  let peakRss = 0;
+  let atWarmupEnd: ProcessUsage | undefined;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, server.usage()?.rssBytes ?? 0);
+  }, 200);
+  try {
+    console.log(
+      `ingest bench: ${concurrency} in flight, batches of ${batchSize} records (${bodyKb.toFixed(0)} KB plain JSON, ` +
+        `${((bodyKb * 1024) / batchSize).toFixed(0)} B/record), ${warmup} s warm-up + ${seconds} s, ` +
+        `load average ${loadavg()[0]!.toFixed(2)} before`,
+    );
+    const start = performance.now();
+    const from = start + warmup * 1000;
+    const to = from + seconds * 1000;
+    let clientAtWarmupEnd = process.cpuUsage();
+    const warmupTimer = setTimeout(() => {
+      atWarmupEnd = server.usage();
+      clientAtWarmupEnd = process.cpuUsage();
+    }, warmup * 1000);
+    const sent = await driver(server, templates).run(to);
+    clearTimeout(warmupTimer);
+    const atEnd = server.usage();
+    const clientCpu = process.cpuUsage(clientAtWarmupEnd);
+    const lastEnd = Math.max(...sent.map((s) => s.ended));
+    const counted = sent.filter((s) => s.ended >= from && s.ended <= to);
+    const records = counted.reduce((n, s) => n + s.records, 0);
+    const latencies = counted.map((s) => s.ms).sort((a, b) => a - b);
+    peakRss = Math.max(peakRss, atEnd?.rssBytes ?? 0);
+    console.log(`records/s sustained: ${Math.round(records / seconds)} (${records} records in ${seconds} s)`);
+    console.log(
+      `batch latency: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
+        `max ${percentile(latencies, 100).toFixed(1)} ms (${latencies.length} batches)`,
+    );
+    console.log(`server RSS: ${mb(atEnd?.rssBytes)} at the end, ${mb(peakRss)} peak`);
+    if (atWarmupEnd && atEnd) {
+      // CPU per record does not depend on what else the machine runs, unlike records/s.
+      const after = sent.filter((s) => s.ended >= from).reduce((n, s) => n + s.records, 0);
+      const cpuMs = atEnd.cpuMs - atWarmupEnd.cpuMs;
+      const wallMs = lastEnd - from;
+      const clientMs = (clientCpu.user + clientCpu.system) / 1000;
+      console.log(
+        `server CPU: ${((cpuMs * 1000) / after).toFixed(1)} µs per record, ${((100 * cpuMs) / wallMs).toFixed(0)}% of one core; ` +
+          `client CPU: ${((clientMs * 1000) / after).toFixed(1)} µs per record, ${((100 * clientMs) / wallMs).toFixed(0)}% of one core`,
+      );
+    }
+    console.log(
+      `total: ${sent.length * batchSize} records in ${((lastEnd - start) / 1000).toFixed(1)} s; data dir ${mb(dirBytes(dataDir))}`,
+    );
+  } finally {
+    clearInterval(sampler);
+    const exit = await server.stop("SIGTERM");
+    if (exit.code !== 0) console.error(`server exited with ${exit.code ?? exit.signal}:\n${server.stderr()}`);
+    if (!flags.keep && flags.dir === undefined) rmSync(dataDir, { recursive: true, force: true });
+  }
+  if (profileDir !== undefined) console.log(summarizeProfile(profileDir));
+}
+
+await main();
