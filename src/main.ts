@@ -10,6 +10,7 @@ import { openSqlite } from "./adapters/sqlite/index.ts";
 import type { Config } from "./config/index.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
+import { createRetentionWorker } from "./pipeline/retention.ts";
 import type { Clock, Ids, ObjectStore } from "./ports/index.ts";
 import { buildService, type Service } from "./service/index.ts";
 import { ingestRecords } from "./service/ingest.ts";
@@ -155,6 +156,8 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
 
   const workers = new AbortController();
   const deliveryLoop = delivery.start(workers.signal);
+  const retention = createRetentionWorker({ events: db.events, clock, log });
+  const retentionLoop = retention.start(workers.signal);
 
   let closing: Promise<void> | undefined;
   return {
@@ -170,7 +173,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
           server.closeIdleConnections();
         });
         workers.abort();
-        await deliveryLoop;
+        await Promise.all([deliveryLoop, retentionLoop]);
         await objects.close();
         db.close();
       })();

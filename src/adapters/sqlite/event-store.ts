@@ -149,7 +149,7 @@ export class SqliteEventStore implements EventStore {
   readonly #tieByAttribute: Record<LookupKey, Statement<[AttributeBounds], EventRow>>;
   readonly #oldest: Statement<[{ before: number; n: number }], bigint>;
   readonly #deleteTokens: Statement<[bigint]>;
-  readonly #deleteRange: Statement<[bigint, bigint]>;
+  readonly #deleteEvent: Statement<[bigint]>;
   readonly #appendTx: (events: StoredEvent[]) => { inserted: number; duplicates: string[] };
   readonly #purgeTx: (before: number) => number;
 
@@ -206,12 +206,15 @@ export class SqliteEventStore implements EventStore {
     );
     this.#oldest = db
       .prepare<[{ before: number; n: number }], bigint>(
-        `SELECT id FROM events WHERE id < ${slotStart("@before")} ORDER BY id LIMIT @n`,
+        // an event still waiting in the outbox stays until it is delivered
+        `SELECT id FROM events WHERE id < ${slotStart("@before")}
+           AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.event_rowid = events.id)
+         ORDER BY id LIMIT @n`,
       )
       .pluck()
       .safeIntegers(true);
     this.#deleteTokens = db.prepare("DELETE FROM event_keys WHERE rowid = ?");
-    this.#deleteRange = db.prepare("DELETE FROM events WHERE id BETWEEN ? AND ?");
+    this.#deleteEvent = db.prepare("DELETE FROM events WHERE id = ?");
 
     const appendTx = db.transaction((events: StoredEvent[]) => this.#appendRows(events));
     this.#appendTx = (events) => appendTx.immediate(events);
@@ -347,8 +350,10 @@ export class SqliteEventStore implements EventStore {
   #purgeChunkRows(before: number): number {
     const ids = this.#oldest.all({ before, n: this.#purgeChunk });
     if (ids.length === 0) return 0;
-    for (const id of ids) this.#deleteTokens.run(id);
-    this.#deleteRange.run(ids[0]!, ids[ids.length - 1]!);
+    for (const id of ids) {
+      this.#deleteTokens.run(id);
+      this.#deleteEvent.run(id);
+    }
     return ids.length;
   }
 }

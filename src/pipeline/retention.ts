@@ -1,0 +1,59 @@
+import type { Logger } from "pino";
+import type { Clock, EventStore } from "../ports/index.ts";
+
+/** Event history keeps 90 days, as AWS does. */
+export const RETENTION_DAYS = 90;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Purges events older than the retention window, now and then every `everyMs`. */
+export function createRetentionWorker(opts: {
+  events: EventStore;
+  clock: Clock;
+  log: Logger;
+  everyMs?: number;
+}) {
+  const everyMs = opts.everyMs ?? 60 * 60 * 1000;
+  let running: Promise<number> | undefined;
+
+  function purgeNow(): Promise<number> {
+    running ??= (async () => {
+      try {
+        const cutoff = new Date(opts.clock.now().getTime() - RETENTION_DAYS * DAY_MS);
+        const purged = await opts.events.purgeBefore(cutoff);
+        if (purged > 0) opts.log.info({ purged, cutoff }, "purged events past retention");
+        return purged;
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  }
+
+  return {
+    purgeNow,
+    /** Waits for a purge in progress. */
+    async drain(): Promise<void> {
+      await running;
+    },
+    async start(signal: AbortSignal): Promise<void> {
+      while (!signal.aborted) {
+        try {
+          await purgeNow();
+        } catch (err) {
+          opts.log.error({ err }, "retention purge failed");
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, everyMs);
+          signal.addEventListener(
+            "abort",
+            () => {
+              clearTimeout(timer);
+              resolve();
+            },
+            { once: true },
+          );
+        });
+      }
+    },
+  };
+}
