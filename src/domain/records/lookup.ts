@@ -149,7 +149,10 @@ function lookupWindow(start: Date | undefined, end: Date | undefined, at: Date):
 // account's events, which it may read anyway.
 
 const TOKEN_VERSION = 1;
-/** Well above any token issued (an event id longer than this is not worth paging past). */
+/**
+ * Above any token issued: ingest takes no eventID longer than an AttributeValue may be, so the
+ * longest token (2000 control characters, each escaped in six bytes) is about 16,100 characters.
+ */
 const TOKEN_MAX_LENGTH = 16 * 1024;
 const TIME_MS_MAX = 8.64e15;
 
