@@ -634,6 +634,22 @@ forEachTarget("LookupEvents", (t) => {
         }
       });
 
+      it("pages past the longest eventIDs ingest takes, and finds each by its EventId", async () => {
+        const s = slice();
+        // 2000 control characters: the longest id, and the longest once escaped in JSON
+        const longest = (c: string) => `${c}${"\u0001".repeat(1999)}`;
+        const records = ["a", "b", "c"].map((c) =>
+          mgmt(s.at(1), { eventID: longest(`${c}${t.kind}`).slice(0, 2000) }),
+        );
+        await ingest(t, records);
+        const { pages } = await allPages(t.api, { StartTime: s.start, EndTime: s.end, MaxResults: 1 });
+        expect(pages.flat()).toEqual(newestFirst(records));
+        for (const record of records) {
+          const found = await t.api.lookupEvents(by("EventId", record.eventID as string));
+          expect(ids(found.Events)).toEqual([record.eventID]);
+        }
+      });
+
       it("takes a changed MaxResults on a later page", async () => {
         const s = slice();
         const records = Array.from({ length: 10 }, (_, i) => mgmt(s.at(i)));

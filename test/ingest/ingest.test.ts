@@ -379,6 +379,11 @@ describe("bad records", () => {
       ],
     ),
     ["an empty eventID", apiRecord({ eventID: "" }), "eventID must not be empty"],
+    ...["i".repeat(2001), "_".repeat(1001), `${"x".repeat(1999)},`].map((id): [string, unknown, string] => [
+      `an eventID of ${id.length} characters that LookupEvents could not look up`,
+      apiRecord({ eventID: id }),
+      "eventID must be at most 2000 characters long, where _, space, comma and newline count as two",
+    ]),
     ["an insight without insightDetails", { ...insight }, "insightDetails is required"],
     [
       "an insight without insightDetails.eventName",
