@@ -1,4 +1,5 @@
-import { checkIngestRecord, toStoredEvent } from "../domain/records.ts";
+import { checkIngestRecordJson } from "../domain/records/ingest.ts";
+import { toStoredEvent } from "../domain/records.ts";
 import type { EventStore, StoredEvent } from "../ports/index.ts";
 import type { RequestContext } from "./context.ts";
 
@@ -43,10 +44,10 @@ export async function ingestRecords(
   const stored: StoredEvent[] = [];
   const records: Record<string, unknown>[] = [];
   for (let index = 0; index < raw.length; index++) {
-    const checked = checkIngestRecord(raw[index], defaults);
+    const checked = checkIngestRecordJson(raw[index], defaults);
     if (!checked.ok) problems.push({ index, reason: checked.reason });
     else if (problems.length === 0) {
-      stored.push(toStoredEvent(checked.record, ctx.accountId));
+      stored.push(toStoredEvent(checked.record, ctx.accountId, checked.json));
       records.push(checked.record);
     }
   }
