@@ -27,6 +27,30 @@ function label(node: ProfileNode): string {
   return `${name} ${file}:${lineNumber + 1}`;
 }
 
+/**
+ * Where ingest spends its time, by the innermost frame of a sample that belongs to one of these.
+ * Builtins (JSON.parse, TextDecoder) have no frame of their own: they count for their caller.
+ */
+const STAGES: readonly (readonly [string, RegExp])[] = [
+  ["SQLite append (adapter, better-sqlite3, commit)", /adapters\/sqlite\/|better-sqlite3/],
+  ["record checks (domain/records/ingest)", /domain\/records\/ingest/],
+  ["event-history columns (domain/records/stored)", /domain\/records\/stored|domain\/selectors/],
+  ["SigV4 verification", /wire\/sigv4|signature-v4/],
+  ["body decoding and JSON.parse (wire/ingest)", /wire\/ingest/],
+  ["ingest service loop", /service\/ingest/],
+  ["HTTP (body read, response)", /http\/server|node:_http|node:net|node:stream/],
+];
+
+const SPECIAL = new Set(["(garbage collector)", "(idle)", "(program)"]);
+
+function stageOf(node: ProfileNode, parents: ReadonlyMap<number, ProfileNode>): string {
+  if (SPECIAL.has(node.callFrame.functionName)) return node.callFrame.functionName;
+  for (let n: ProfileNode | undefined = node; n; n = parents.get(n.id)) {
+    for (const [stage, pattern] of STAGES) if (pattern.test(n.callFrame.url)) return stage;
+  }
+  return "other";
+}
+
 function newestProfile(dir: string): string {
   const files = readdirSync(dir)
     .filter((f) => f.endsWith(".cpuprofile"))
@@ -69,6 +93,14 @@ export function summarizeProfile(dir: string, top = 25): string {
   };
   for (const node of profile.nodes) inclusive(node.id);
 
+  const parents = new Map<number, ProfileNode>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node);
+  const byStage = new Map<string, number>();
+  for (const [id, us] of self) {
+    const stage = stageOf(byId.get(id)!, parents);
+    byStage.set(stage, (byStage.get(stage) ?? 0) + us);
+  }
+
   const selfBy = new Map<string, number>();
   const totalBy = new Map<string, number>();
   // A function that calls itself would be counted once per frame; count only its outermost frame.
@@ -84,7 +116,8 @@ export function summarizeProfile(dir: string, top = 25): string {
   totalBy.delete("(root)");
 
   return [
-    `server CPU profile ${path}: ${(totalUs / 1e6).toFixed(1)} s sampled`,
+    `server CPU profile ${path}: ${(totalUs / 1e6).toFixed(1)} s of the main thread, wall clock (blocking I/O counts where it happens)`,
+    table("by stage:", [...byStage], totalUs, top),
     table("self time:", [...selfBy], totalUs, top),
     table("total time (self and callees):", [...totalBy], totalUs, top),
   ].join("\n");
