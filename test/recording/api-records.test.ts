@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CloudTrailApi } from "../../src/api/index.ts";
+import { methodName, type OperationName } from "../../src/api/operations.ts";
 import { httpClient } from "../../src/client/http.ts";
 import { type CredentialConfig, loadConfig } from "../../src/config/index.ts";
 import {
@@ -322,6 +323,59 @@ describe("records of SDK v3 calls", () => {
       lookupAttributes: [{ attributeKey: "Username", attributeValue: "nobody" }],
     });
     expect([record.readOnly, record.responseElements]).toEqual([true, null]);
+  });
+});
+
+describe("every operation", () => {
+  const trail = "every-op-trail";
+  const arn = `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${trail}`;
+  // in an order that leaves each call something to act on; operations.md gives readOnly
+  const calls: [OperationName, boolean, object][] = [
+    ["CreateTrail", false, { Name: trail, S3BucketName: BUCKET }],
+    ["UpdateTrail", false, { Name: trail, S3KeyPrefix: "logs" }],
+    [
+      "PutEventSelectors",
+      false,
+      { TrailName: trail, EventSelectors: [{ ReadWriteType: "All", IncludeManagementEvents: true }] },
+    ],
+    [
+      "PutInsightSelectors",
+      false,
+      { TrailName: trail, InsightSelectors: [{ InsightType: "ApiCallRateInsight" }] },
+    ],
+    ["AddTags", false, { ResourceId: arn, TagsList: [{ Key: "k", Value: "v" }] }],
+    ["RemoveTags", false, { ResourceId: arn, TagsList: [{ Key: "k" }] }],
+    ["StartLogging", false, { Name: trail }],
+    ["StopLogging", false, { Name: trail }],
+    ["DescribeTrails", true, { includeShadowTrails: false }],
+    ["GetTrail", true, { Name: trail }],
+    ["GetTrailStatus", true, { Name: trail }],
+    ["GetEventSelectors", true, { TrailName: trail }],
+    ["GetInsightSelectors", true, { TrailName: trail }],
+    ["ListTags", true, { ResourceIdList: [arn] }],
+    ["ListTrails", true, {}],
+    ["ListPublicKeys", true, {}],
+    ["LookupEvents", true, { MaxResults: 1 }],
+    ["DeleteTrail", false, { Name: trail }],
+  ];
+  const withResponse = new Set(["CreateTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors"]);
+
+  it("readOnly as operations.md says; parameters as sent; responseElements only for the four with output", async () => {
+    for (const [operation, readOnly, input] of calls) {
+      const sent = await send(dev, (api) =>
+        (api as unknown as Record<string, (input: object) => Promise<object>>)[methodName(operation)]!(input),
+      );
+      if (withResponse.has(operation)) expect(sent.error, operation).toBeUndefined();
+      const { record } = await recordOf(dev, sent, operation);
+      expect(record, operation).toStrictEqual(
+        expectedRecord(sent, {
+          eventName: operation,
+          readOnly,
+          requestParameters: Object.keys(input).length === 0 ? null : recordSpelling(input),
+          responseElements: withResponse.has(operation) ? recordSpelling(sent.output) : null,
+        }),
+      );
+    }
   });
 });
 
