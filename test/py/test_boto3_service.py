@@ -15,14 +15,20 @@ SIGNATURE_MISMATCH = (
 )
 
 
-def test_lookup_events_not_available_yet(ct):
-    expect_error(lambda: ct.lookup_events(), "UnsupportedOperationException")
-    expect_error(
-        lambda: ct.lookup_events(
-            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateTrail"}], MaxResults=5
-        ),
-        "UnsupportedOperationException",
+def test_lookup_events_finds_recorded_calls(ct):
+    expect_error(lambda: ct.get_trail(Name="no-such-trail"), "TrailNotFoundException")
+    answer = ct.lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GetTrail"}], MaxResults=5
     )
+    assert len(answer["Events"]) == 1
+    event = answer["Events"][0]
+    assert event["EventSource"] == "cloudtrail.amazonaws.com" and event["ReadOnly"] == "true"
+    record = json.loads(event["CloudTrailEvent"])
+    assert record["errorCode"] == "TrailNotFoundException"
+    assert record["requestParameters"] == {"name": "no-such-trail"}
+    pages = list(ct.get_paginator("lookup_events").paginate(PaginationConfig={"PageSize": 1}))
+    assert len(pages) >= 2
+    expect_error(lambda: ct.lookup_events(MaxResults=51), "InvalidMaxResultsException")
 
 
 def test_list_public_keys_not_available_yet(ct):

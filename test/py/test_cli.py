@@ -215,8 +215,15 @@ def test_list_trails_follows_pages(cli, server):
     assert len(out["Trails"]) == 3 and out["NextToken"]
 
 
-def test_lookup_events_is_unsupported(cli):
-    expect_cli_error(cli("lookup-events", "--max-results", "5"), "UnsupportedOperationException", "LookupEvents")
+def test_lookup_events_finds_recorded_calls(cli):
+    rc, _, _ = cli("list-trails")
+    assert rc == 0
+    rc, out, err = cli(
+        "lookup-events", "--lookup-attributes", "AttributeKey=EventName,AttributeValue=ListTrails", "--max-results", "5"
+    )
+    assert rc == 0, err
+    assert [e["EventName"] for e in out["Events"]] == ["ListTrails"]
+    assert out["Events"][0]["ReadOnly"] == "true"
 
 
 def test_list_public_keys_is_unsupported(cli):
