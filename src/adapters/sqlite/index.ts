@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import { type Checkpointer, startCheckpointer } from "./checkpointer.ts";
 import { SqliteDeliveryStore } from "./delivery-store.ts";
 import { SqliteEventStore } from "./event-store.ts";
+import { SqliteKeyStore, type SqliteKeyStoreOptions } from "./key-store.ts";
 import { migrate } from "./migrate.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { SqliteTrailRepo } from "./trail-repo.ts";
@@ -16,6 +17,8 @@ export interface SqliteDb {
   readonly trails: SqliteTrailRepo;
   readonly events: SqliteEventStore;
   readonly deliveries: SqliteDeliveryStore;
+  /** Digest signing keys; private keys included, so the database file is for the service's eyes only. */
+  readonly keys: SqliteKeyStore;
   /** Closes the connection; safe to call twice. */
   close(): void;
 }
@@ -41,7 +44,7 @@ const WAL_BACKSTOP_PAGES = 32_768;
  * for a process crash, and it keeps the database consistent in every case. FULL would buy
  * survival of power loss at one fsync per commit; that is not the requirement here.
  */
-export function openSqlite(path: string): SqliteDb {
+export function openSqlite(path: string, options: { keys?: SqliteKeyStoreOptions } = {}): SqliteDb {
   const db = new Database(path);
   try {
     // Only takes effect when the file is created. Event rows are ~1.5 KB: 8 KiB pages hold five
@@ -66,11 +69,13 @@ export function openSqlite(path: string): SqliteDb {
   const trails = new SqliteTrailRepo(db);
   const events = new SqliteEventStore(db);
   const deliveries = new SqliteDeliveryStore(db);
+  const keys = new SqliteKeyStore(db, options.keys);
   return {
     db,
     trails,
     events,
     deliveries,
+    keys,
     close() {
       checkpointer?.stop();
       if (db.open) db.close();

@@ -1,4 +1,5 @@
 import { DELIVERY_MIGRATION } from "./delivery-store.ts";
+import { KEYS_MIGRATION } from "./key-store.ts";
 import type { Migration } from "./migrate.ts";
 
 /**
@@ -60,5 +61,10 @@ export const MIGRATIONS: readonly Migration[] = [
     id: 3,
     name: "delivery",
     up: DELIVERY_MIGRATION,
+  },
+  {
+    id: 4,
+    name: "signing keys",
+    up: KEYS_MIGRATION,
   },
 ];
