@@ -664,7 +664,8 @@ function isInsight(record: Record<string, unknown>): boolean {
   return record.eventCategory === "Insight" || record.eventType === "AwsCloudTrailInsight";
 }
 
-describe.skipIf(CORPUS === undefined)("the corpus of AWS's documented records", () => {
+const CORPUS_TITLE = `the corpus of AWS's documented records${CORPUS ? "" : " (skipped: aws-docs-records.json is not there)"}`;
+describe.skipIf(CORPUS === undefined)(CORPUS_TITLE, () => {
   const corpus = CORPUS ?? [];
   /** eventIDs the ingest answered, per record; records whose eventID another record already took. */
   const ids: string[] = [];
