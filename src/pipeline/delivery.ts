@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
 import type { Logger } from "pino";
@@ -179,17 +180,9 @@ export function createDeliveryWorker(opts: DeliveryOptions) {
         } catch (err) {
           log.error({ err }, "delivery pass failed");
         }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, tickMs);
-          signal.addEventListener(
-            "abort",
-            () => {
-              clearTimeout(timer);
-              resolve();
-            },
-            { once: true },
-          );
-        });
+        // the timer's abort listener goes with the timer: one added per pass and never removed
+        // grew without bound (MaxListenersExceededWarning after ten passes)
+        await sleep(tickMs, undefined, { signal }).catch(() => {});
       }
     },
   };

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Clock, EventStore } from "../ports/index.ts";
 
@@ -42,17 +43,9 @@ export function createRetentionWorker(opts: {
         } catch (err) {
           opts.log.error({ err }, "retention purge failed");
         }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, everyMs);
-          signal.addEventListener(
-            "abort",
-            () => {
-              clearTimeout(timer);
-              resolve();
-            },
-            { once: true },
-          );
-        });
+        // the timer's abort listener goes with the timer: one added per pass and never removed
+        // grew without bound (MaxListenersExceededWarning after ten passes)
+        await sleep(everyMs, undefined, { signal }).catch(() => {});
       }
     },
   };
