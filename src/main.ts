@@ -78,6 +78,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     objects,
     events: db.events,
     deliveries,
+    keys: db.keys,
     regions: config.regions,
     flush: (trail) => {
       router.destinationOf(trail).then(

@@ -3,9 +3,9 @@ import { deleteTrail } from "./delete-trail.ts";
 import { describeTrails } from "./describe-trails.ts";
 import { getTrail } from "./get-trail.ts";
 import { getTrailStatus } from "./get-trail-status.ts";
+import { listPublicKeys } from "./list-public-keys.ts";
 import { listTrails } from "./list-trails.ts";
 import { lookupEvents } from "./lookup-events.ts";
-import { notYetAvailable } from "./not-yet.ts";
 import {
   getEventSelectors,
   getInsightSelectors,
@@ -31,7 +31,7 @@ export function buildService(deps: ServiceDeps): Service {
     GetInsightSelectors: getInsightSelectors(deps),
     GetTrail: getTrail(deps),
     GetTrailStatus: getTrailStatus(deps),
-    ListPublicKeys: notYetAvailable("ListPublicKeys"),
+    ListPublicKeys: listPublicKeys(deps),
     ListTags: listTags(deps),
     ListTrails: listTrails(deps),
     LookupEvents: lookupEvents(deps),

@@ -1,6 +1,6 @@
 import type { OperationName, OpInput, OpOutput } from "../api/index.ts";
 import type { Trail } from "../domain/trail.ts";
-import type { DeliveryStore, EventStore, ObjectStore, TrailRepo } from "../ports/index.ts";
+import type { DeliveryStore, EventStore, KeyStore, ObjectStore, TrailRepo } from "../ports/index.ts";
 import type { RequestContext } from "./context.ts";
 
 /** What the operations need from the outside world. */
@@ -13,6 +13,8 @@ export interface ServiceDeps {
   deliveries?: DeliveryStore;
   /** Asks for the trail's pending records to be written out now (StopLogging, DeleteTrail, new destination). */
   flush?: (trail: Trail) => void;
+  /** Digest signing keys (ListPublicKeys); absent, the operation answers that it is unavailable. */
+  keys?: KeyStore;
   /** Regions this deployment serves; multi-Region trails appear in each. */
   regions: readonly string[];
 }
