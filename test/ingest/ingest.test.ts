@@ -499,10 +499,7 @@ describe("duplicates", () => {
       expect(await lookupIds(record.eventID as string)).toEqual([record.eventID]);
   });
 
-  // Known bug (event store): a repeat is recognised by (account, region, category, eventTime,
-  // eventID), not by (account, eventID) as issue 3 promises, so a resend that differs in region
-  // is stored a second time.
-  it.fails("the same eventID sent again for another region of the account is a duplicate", async () => {
+  it("the same eventID sent again for another region of the account is a duplicate", async () => {
     const record = apiRecord();
     expect((await post(server.url, batch([record]))).json.duplicates).toEqual([]);
     const moved = { ...record, awsRegion: "eu-west-1" };
@@ -813,10 +810,7 @@ describe("retries at a later moment", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  // Known bug: the event store recognises a repeat by (account, region, category, eventTime,
-  // eventID), so a record whose eventTime the server fills in is stored again when retried in a
-  // later second. The contract (issue 3) is eventID per account.
-  it.fails("a record without eventTime, retried a minute later, is a duplicate", async () => {
+  it("a record without eventTime, retried a minute later, is a duplicate", async () => {
     const record = {
       eventID: `late-retry-${Date.now()}`,
       eventName: "PutItem",

@@ -142,6 +142,7 @@ export class SqliteEventStore implements EventStore {
   readonly #addScope: Statement<[string, string, string]>;
   readonly #insert: Statement<InsertArgs>;
   readonly #insertTokens: Statement<[string]>;
+  readonly #claimId: Statement<[string, string]>;
   readonly #enqueue: Statement<[number, string, number | bigint, number, number]>;
   readonly #byTime: Statement<[Bounds], EventRow>;
   readonly #byAttribute: Record<LookupKey, Statement<[AttributeBounds], EventRow>>;
@@ -150,6 +151,7 @@ export class SqliteEventStore implements EventStore {
   readonly #oldest: Statement<[{ before: number; n: number }], bigint>;
   readonly #deleteTokens: Statement<[bigint]>;
   readonly #deleteEvent: Statement<[bigint]>;
+  readonly #releaseId: Statement<[bigint]>;
   readonly #appendTx: (events: StoredEvent[]) => { inserted: number; duplicates: string[] };
   readonly #purgeTx: (before: number) => number;
 
@@ -172,6 +174,7 @@ export class SqliteEventStore implements EventStore {
     );
     // rowids pass 2^53: the outbox needs them exact
     this.#insert.safeIntegers(true);
+    this.#claimId = db.prepare("INSERT OR IGNORE INTO event_ids (account_id, event_id) VALUES (?, ?)");
     this.#insertTokens = db.prepare("INSERT INTO event_keys (rowid, tokens) VALUES (last_insert_rowid(), ?)");
     this.#enqueue = db.prepare(
       "INSERT INTO outbox (destination_id, region, event_rowid, bytes, enqueued_at) VALUES (?, ?, ?, ?, ?)",
@@ -215,6 +218,10 @@ export class SqliteEventStore implements EventStore {
       .safeIntegers(true);
     this.#deleteTokens = db.prepare("DELETE FROM event_keys WHERE rowid = ?");
     this.#deleteEvent = db.prepare("DELETE FROM events WHERE id = ?");
+    this.#releaseId = db.prepare(
+      `DELETE FROM event_ids WHERE (account_id, event_id) =
+         (SELECT s.account_id, e.event_id FROM events AS e JOIN event_scopes AS s ON s.id = e.scope WHERE e.id = ?)`,
+    );
 
     const appendTx = db.transaction((events: StoredEvent[]) => this.#appendRows(events));
     this.#appendTx = (events) => appendTx.immediate(events);
@@ -299,6 +306,10 @@ export class SqliteEventStore implements EventStore {
     const scopes = new Map<string, number>();
     const duplicates: string[] = [];
     for (const e of events) {
+      if (this.#claimId.run(e.accountId, e.eventId).changes === 0) {
+        duplicates.push(e.eventId);
+        continue;
+      }
       const time = millis(e.eventTime);
       const scopeKey = `${e.accountId}\u0000${e.region}\u0000${e.category}`;
       let scope = scopes.get(scopeKey);
@@ -352,6 +363,7 @@ export class SqliteEventStore implements EventStore {
     if (ids.length === 0) return 0;
     for (const id of ids) {
       this.#deleteTokens.run(id);
+      this.#releaseId.run(id);
       this.#deleteEvent.run(id);
     }
     return ids.length;

@@ -67,4 +67,18 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "signing keys",
     up: KEYS_MIGRATION,
   },
+  {
+    id: 5,
+    name: "event ids per account",
+    // An eventID already stored for the account is a retry, whatever its time, region or category.
+    up: `
+      CREATE TABLE event_ids (
+        account_id TEXT NOT NULL,
+        event_id   TEXT NOT NULL,
+        PRIMARY KEY (account_id, event_id)
+      ) STRICT, WITHOUT ROWID;
+      INSERT OR IGNORE INTO event_ids (account_id, event_id)
+        SELECT s.account_id, e.event_id FROM events AS e JOIN event_scopes AS s ON s.id = e.scope;
+    `,
+  },
 ];
