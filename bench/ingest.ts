@@ -8,7 +8,7 @@
  *
  * --cpu-prof writes the server's V8 CPU profile into DIR and prints where its time went.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -149,6 +149,22 @@ function driver(server: ServerProcess, templates: readonly string[]) {
   };
 }
 
+/** CPU time all cores spent busy so far, in ms (Linux /proc/stat); undefined elsewhere. */
+function machineBusyMs(): number | undefined {
+  try {
+    const cpu = readFileSync("/proc/stat", "utf8")
+      .split("\n")[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1, 9)
+      .map(Number);
+    const idle = cpu[3]! + cpu[4]!;
+    return ((cpu.reduce((a, b) => a + b, 0) - idle) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 function mb(bytes: number | undefined): string {
   return bytes === undefined ? "n/a" : `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 }
@@ -187,14 +203,17 @@ async function main(): Promise<void> {
     const from = start + warmup * 1000;
     const to = from + seconds * 1000;
     let clientAtWarmupEnd = process.cpuUsage();
+    let busyAtWarmupEnd = machineBusyMs();
     const warmupTimer = setTimeout(() => {
       atWarmupEnd = server.usage();
       clientAtWarmupEnd = process.cpuUsage();
+      busyAtWarmupEnd = machineBusyMs();
     }, warmup * 1000);
     const sent = await driver(server, templates).run(to);
     clearTimeout(warmupTimer);
     const atEnd = server.usage();
     const clientCpu = process.cpuUsage(clientAtWarmupEnd);
+    const busyAtEnd = machineBusyMs();
     const lastEnd = Math.max(...sent.map((s) => s.ended));
     const counted = sent.filter((s) => s.ended >= from && s.ended <= to);
     const records = counted.reduce((n, s) => n + s.records, 0);
@@ -210,12 +229,23 @@ async function main(): Promise<void> {
       // CPU per record does not depend on what else the machine runs, unlike records/s.
       const after = sent.filter((s) => s.ended >= from).reduce((n, s) => n + s.records, 0);
       const cpuMs = atEnd.cpuMs - atWarmupEnd.cpuMs;
+      const mainUs = ((atEnd.mainThreadCpuMs - atWarmupEnd.mainThreadCpuMs) * 1000) / after;
       const wallMs = lastEnd - from;
       const clientMs = (clientCpu.user + clientCpu.system) / 1000;
       console.log(
-        `server CPU: ${((cpuMs * 1000) / after).toFixed(1)} µs per record, ${((100 * cpuMs) / wallMs).toFixed(0)}% of one core; ` +
+        `server CPU: ${((cpuMs * 1000) / after).toFixed(1)} µs per record (main thread ${mainUs.toFixed(1)}), ` +
+          `${((100 * cpuMs) / wallMs).toFixed(0)}% of one core; ` +
           `client CPU: ${((clientMs * 1000) / after).toFixed(1)} µs per record, ${((100 * clientMs) / wallMs).toFixed(0)}% of one core`,
       );
+      // What the main thread's CPU per record allows when it has a core to itself and never waits.
+      console.log(`main-thread ceiling: ${Math.round(1e6 / mainUs)} records/s`);
+      if (busyAtWarmupEnd !== undefined && busyAtEnd !== undefined) {
+        // The figures above only hold for a machine this bench has to itself.
+        const others = busyAtEnd - busyAtWarmupEnd - cpuMs - clientMs;
+        console.log(
+          `other processes: ${Math.max(0, (100 * others) / wallMs).toFixed(0)}% of one core meanwhile`,
+        );
+      }
     }
     console.log(
       `total: ${sent.length * batchSize} records in ${((lastEnd - start) / 1000).toFixed(1)} s; data dir ${mb(dirBytes(dataDir))}`,

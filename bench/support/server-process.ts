@@ -51,20 +51,29 @@ export interface ProcessUsage {
   rssBytes: number;
   /** User and system CPU time of all the process's threads. */
   cpuMs: number;
+  /** The same for the main thread alone: JavaScript, and SQLite when it runs on that thread. */
+  mainThreadCpuMs: number;
 }
 
 /** Clock ticks per second of /proc/PID/stat; 100 on every Linux build that matters here. */
 const CLOCK_TICKS = 100;
 
+/** utime + stime of a /proc stat file, in ms. */
+function cpuMsOf(statPath: string): number {
+  const stat = readFileSync(statPath, "utf8");
+  // Fields after the command name, which may itself hold spaces and parentheses.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
 function readUsage(pid: number): ProcessUsage | undefined {
   try {
     const rss = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name, which may itself hold spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    if (!rss || !Number.isFinite(ticks)) return undefined;
-    return { rssBytes: Number(rss[1]) * 1024, cpuMs: (ticks * 1000) / CLOCK_TICKS };
+    const cpuMs = cpuMsOf(`/proc/${pid}/stat`);
+    // The main thread's id is the process id.
+    const mainThreadCpuMs = cpuMsOf(`/proc/${pid}/task/${pid}/stat`);
+    if (!rss || !Number.isFinite(cpuMs) || !Number.isFinite(mainThreadCpuMs)) return undefined;
+    return { rssBytes: Number(rss[1]) * 1024, cpuMs, mainThreadCpuMs };
   } catch {
     return undefined;
   }
