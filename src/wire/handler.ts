@@ -106,8 +106,6 @@ export function createWireHandler(opts: WireOptions): (req: RawRequest) => Promi
       const body = parseBody(req.body);
       const operation = parseTarget(req.headers["x-amz-target"]);
       const { credential, region } = await verifySigV4(req, opts);
-      const input = decodeInput(operation, body);
-
       const ctx: RequestContext = {
         accountId: credential.principal.accountId,
         region,
@@ -117,7 +115,16 @@ export function createWireHandler(opts: WireOptions): (req: RawRequest) => Promi
         clock,
         ids,
       };
-      const outcome = await invoke(operation, ctx, input);
+      // a signed call with a malformed member is still a call: it is refused and recorded
+      let input: Record<string, unknown> = body;
+      let outcome: Outcome;
+      try {
+        input = decodeInput(operation, body);
+        outcome = await invoke(operation, ctx, input);
+      } catch (e) {
+        if (!isCloudTrailError(e)) throw e;
+        outcome = { error: e };
+      }
       if (opts.onCall) {
         await opts.onCall({ operation, input, ...outcome, ctx, request: req });
       }

@@ -266,9 +266,18 @@ describe("onCall", () => {
     const { handle } = wireWith(stubService(), { onCall: async (c) => void recorded.push(c) });
     await handle(await signed({ secretAccessKey: "bad" }));
     await handle(await signed({ body: "{" }));
-    await handle(await signed({ operation: "GetTrail", body: '{"Name":[]}' }));
     await handle(await signed({ target: "x.y" }));
     expect(recorded).toHaveLength(0);
+  });
+
+  it("is called for a signed call refused for a member of the wrong type", async () => {
+    const recorded: RecordedCall[] = [];
+    const { handle } = wireWith(stubService(), { onCall: async (c) => void recorded.push(c) });
+    await handle(await signed({ operation: "GetTrail", body: '{"Name":[]}' }));
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]!.operation).toBe("GetTrail");
+    expect(recorded[0]!.error?.code).toBe("SerializationException");
+    expect(recorded[0]!.input).toEqual({ Name: [] });
   });
 
   it("a CloudTrailError from the recorder is the answer; any other error is a 500", async () => {
