@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
@@ -47,7 +47,9 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   const clock = opts.clock ?? systemClock;
   const ids = opts.ids ?? randomIds;
 
-  mkdirSync(config.dataDir, { recursive: true });
+  // the database holds the private signing keys: the data directory is the service's alone
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(config.dataDir, 0o700);
   const db = openSqlite(join(config.dataDir, "opentrail.db"));
   let objects: ObjectStore;
   if (config.s3) {

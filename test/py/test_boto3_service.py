@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta, timezone
 
 from support import body, expect_error
 
@@ -31,13 +30,6 @@ def test_lookup_events_finds_recorded_calls(ct):
     expect_error(lambda: ct.lookup_events(MaxResults=51), "InvalidMaxResultsException")
 
 
-def test_list_public_keys_not_available_yet(ct):
-    now = datetime.now(timezone.utc)
-    expect_error(lambda: ct.list_public_keys(), "UnsupportedOperationException")
-    expect_error(
-        lambda: ct.list_public_keys(StartTime=now - timedelta(days=1), EndTime=now),
-        "UnsupportedOperationException",
-    )
 
 
 def test_wrong_secret_is_an_invalid_signature(server):

@@ -226,8 +226,6 @@ def test_lookup_events_finds_recorded_calls(cli):
     assert out["Events"][0]["ReadOnly"] == "true"
 
 
-def test_list_public_keys_is_unsupported(cli):
-    expect_cli_error(cli("list-public-keys"), "UnsupportedOperationException", "ListPublicKeys")
 
 
 def test_wrong_secret(cli):
