@@ -6,10 +6,12 @@ import { type Logger, pino } from "pino";
 import { StaticCredentialStore } from "./adapters/credentials.ts";
 import { LocalFsObjectStore } from "./adapters/localfs/object-store.ts";
 import { S3ObjectStore } from "./adapters/s3/object-store.ts";
+import { SqliteDigestStore } from "./adapters/sqlite/digest-store.ts";
 import { openSqlite } from "./adapters/sqlite/index.ts";
 import type { Config } from "./config/index.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
+import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
 import { createRetentionWorker } from "./pipeline/retention.ts";
 import type { Clock, Ids, ObjectStore } from "./ports/index.ts";
 import { buildService, type Service } from "./service/index.ts";
@@ -28,6 +30,8 @@ export interface OpenTrail {
   config: Config;
   /** The delivery worker: `drain()` writes every pending log file now. */
   delivery: DeliveryWorker;
+  /** The digest worker: `drain()` writes the digests due now and closes ended chains (drain delivery first). */
+  digests: DigestWorker;
   /** Stops accepting requests, waits for those in flight, then closes the stores. */
   close(): Promise<void>;
 }
@@ -74,6 +78,19 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     log,
     intervalMs: config.deliveryIntervalMs,
     random: (n) => randomBytes(n),
+  });
+  const digestChains = new SqliteDigestStore(db.db);
+  const digests = createDigestWorker({
+    chains: digestChains,
+    listTrails: async () =>
+      (await Promise.all((await digestChains.accounts()).map((a) => db.trails.list(a)))).flat(),
+    deliveries,
+    keys: db.keys,
+    objects,
+    clock,
+    log,
+    regions: config.regions,
+    intervalMs: config.digestIntervalMs,
   });
   const service = buildService({
     trails: routedTrailRepo(db.trails, (accountId) => router.invalidate(accountId)),
@@ -159,6 +176,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
 
   const workers = new AbortController();
   const deliveryLoop = delivery.start(workers.signal);
+  const digestLoop = digests.start(workers.signal);
   const retention = createRetentionWorker({ events: db.events, clock, log });
   const retentionLoop = retention.start(workers.signal);
 
@@ -169,6 +187,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     service,
     config,
     delivery,
+    digests,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -176,7 +195,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
           server.closeIdleConnections();
         });
         workers.abort();
-        await Promise.all([deliveryLoop, retentionLoop]);
+        await Promise.all([deliveryLoop, digestLoop, retentionLoop]);
         await objects.close();
         db.close();
       })();

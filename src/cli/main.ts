@@ -27,6 +27,7 @@ program
     "--delivery-interval <seconds>",
     "how long records wait before their log file is written (default 300, as AWS)",
   )
+  .option("--digest-interval <seconds>", "length of a digest period, for tests (default 3600, as AWS)")
   .option("--log-level <level>", "pino log level: fatal, error, warn, info, debug, trace")
   .action(async (flags) => {
     let config: ReturnType<typeof loadConfig>;

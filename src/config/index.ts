@@ -48,6 +48,8 @@ export interface Config {
   maxIngestBytes: number;
   /** How long records wait before their log file is written (AWS: about 5 minutes). */
   deliveryIntervalMs: number;
+  /** Length of a digest period (AWS: one hour); shorter only for tests. */
+  digestIntervalMs: number;
 }
 
 /** Commercial regions served by default; a multi-Region trail has a shadow in each. */
@@ -91,6 +93,7 @@ export interface ConfigSources {
     s3Endpoint?: string;
     logLevel?: string;
     deliveryInterval?: string | number;
+    digestInterval?: string | number;
   };
   env?: Record<string, string | undefined>;
   /** Directory relative data dirs and the default data dir are resolved against. */
@@ -109,6 +112,7 @@ interface FileShape {
   logLevel?: unknown;
   trustedProxies?: unknown;
   deliveryIntervalSeconds?: unknown;
+  digestIntervalSeconds?: unknown;
   maxIngestBytes?: unknown;
 }
 
@@ -243,6 +247,14 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     throw new ConfigError("the delivery interval must be a number of seconds between 0 and 3600");
   }
 
+  const digestRaw =
+    flags.digestInterval ?? env.OPENTRAIL_DIGEST_INTERVAL ?? fromFile.digestIntervalSeconds ?? 3600;
+  const digestIntervalSeconds = Number(digestRaw);
+  // digest names and times have whole seconds: a fraction would give two digests one name
+  if (!Number.isInteger(digestIntervalSeconds) || digestIntervalSeconds < 1 || digestIntervalSeconds > 3600) {
+    throw new ConfigError("the digest interval must be a whole number of seconds between 1 and 3600");
+  }
+
   const logLevel = flags.logLevel ?? env.OPENTRAIL_LOG_LEVEL ?? str(fromFile.logLevel, "logLevel") ?? "info";
   return {
     host,
@@ -256,5 +268,6 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     trustedProxies: trustedProxies as string[],
     maxIngestBytes,
     deliveryIntervalMs: Math.round(deliveryIntervalSeconds * 1000),
+    digestIntervalMs: digestIntervalSeconds * 1000,
   };
 }

@@ -1,4 +1,5 @@
 import { DELIVERY_MIGRATION } from "./delivery-store.ts";
+import { DIGEST_MIGRATION } from "./digest-store.ts";
 import { KEYS_MIGRATION } from "./key-store.ts";
 import type { Migration } from "./migrate.ts";
 
@@ -80,5 +81,10 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT OR IGNORE INTO event_ids (account_id, event_id)
         SELECT s.account_id, e.event_id FROM events AS e JOIN event_scopes AS s ON s.id = e.scope;
     `,
+  },
+  {
+    id: 6,
+    name: "digest chains",
+    up: DIGEST_MIGRATION,
   },
 ];

@@ -1,0 +1,124 @@
+import type { Database, Statement } from "better-sqlite3";
+
+/**
+ * Migration 6: one digest chain per (trail, region). A closed chain keeps its row (closed_at set)
+ * so that the next chain of the same trail and region starts where the old one stopped instead of
+ * listing the same log files again.
+ */
+export const DIGEST_MIGRATION = `
+  CREATE TABLE digest_chains (
+    trail_arn       TEXT    NOT NULL,
+    region          TEXT    NOT NULL,
+    account_id      TEXT    NOT NULL,
+    trail_name      TEXT    NOT NULL,
+    home_region     TEXT    NOT NULL,
+    bucket          TEXT    NOT NULL,
+    prefix          TEXT    NOT NULL,
+    period_start    INTEGER NOT NULL,
+    closed_at       INTEGER,
+    prev_bucket     TEXT,
+    prev_key        TEXT,
+    prev_signature  TEXT,
+    prev_sha256     TEXT,
+    PRIMARY KEY (trail_arn, region)
+  ) STRICT, WITHOUT ROWID;
+`;
+
+/** A chain as the digest worker sees it; `closedAt` is set once its final digest is written. */
+export interface StoredDigestChain {
+  trailArn: string;
+  region: string;
+  accountId: string;
+  trailName: string;
+  homeRegion: string;
+  bucket: string;
+  prefix: string;
+  periodStart: Date;
+  closedAt?: Date;
+  previous: { bucket: string; key: string; signature: string; sha256: string } | null;
+}
+
+interface ChainRow {
+  trail_arn: string;
+  region: string;
+  account_id: string;
+  trail_name: string;
+  home_region: string;
+  bucket: string;
+  prefix: string;
+  period_start: number;
+  closed_at: number | null;
+  prev_bucket: string | null;
+  prev_key: string | null;
+  prev_signature: string | null;
+  prev_sha256: string | null;
+}
+
+function toChain(r: ChainRow): StoredDigestChain {
+  const hasPrevious =
+    r.prev_bucket !== null && r.prev_key !== null && r.prev_signature !== null && r.prev_sha256 !== null;
+  return {
+    trailArn: r.trail_arn,
+    region: r.region,
+    accountId: r.account_id,
+    trailName: r.trail_name,
+    homeRegion: r.home_region,
+    bucket: r.bucket,
+    prefix: r.prefix,
+    periodStart: new Date(r.period_start),
+    ...(r.closed_at === null ? {} : { closedAt: new Date(r.closed_at) }),
+    previous: hasPrevious
+      ? { bucket: r.prev_bucket!, key: r.prev_key!, signature: r.prev_signature!, sha256: r.prev_sha256! }
+      : null,
+  };
+}
+
+function toRow(c: StoredDigestChain): ChainRow {
+  return {
+    trail_arn: c.trailArn,
+    region: c.region,
+    account_id: c.accountId,
+    trail_name: c.trailName,
+    home_region: c.homeRegion,
+    bucket: c.bucket,
+    prefix: c.prefix,
+    period_start: c.periodStart.getTime(),
+    closed_at: c.closedAt ? c.closedAt.getTime() : null,
+    prev_bucket: c.previous?.bucket ?? null,
+    prev_key: c.previous?.key ?? null,
+    prev_signature: c.previous?.signature ?? null,
+    prev_sha256: c.previous?.sha256 ?? null,
+  };
+}
+
+/** Digest chain state in the service's SQLite database. */
+export class SqliteDigestStore {
+  readonly #all: Statement<[], ChainRow>;
+  readonly #put: Statement<ChainRow>;
+  readonly #accounts: Statement<[], { account_id: string }>;
+
+  constructor(db: Database) {
+    this.#all = db.prepare("SELECT * FROM digest_chains ORDER BY trail_arn, region");
+    this.#put = db.prepare(
+      `INSERT OR REPLACE INTO digest_chains
+         (trail_arn, region, account_id, trail_name, home_region, bucket, prefix, period_start, closed_at,
+          prev_bucket, prev_key, prev_signature, prev_sha256)
+       VALUES (@trail_arn, @region, @account_id, @trail_name, @home_region, @bucket, @prefix, @period_start,
+          @closed_at, @prev_bucket, @prev_key, @prev_signature, @prev_sha256)`,
+    );
+    this.#accounts = db.prepare("SELECT DISTINCT account_id FROM trails ORDER BY account_id");
+  }
+
+  async chains(): Promise<StoredDigestChain[]> {
+    return this.#all.all().map(toChain);
+  }
+
+  async saveChain(chain: StoredDigestChain): Promise<void> {
+    this.#put.run(toRow(chain));
+  }
+
+  /** Accounts that own at least one trail: the worker has no other way to enumerate trails. */
+  async accounts(): Promise<string[]> {
+    return this.#accounts.all().map((r) => r.account_id);
+  }
+}
