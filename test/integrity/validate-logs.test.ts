@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -31,6 +32,18 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const BUCKET_1 = "ot-integrity-1";
 const BUCKET_2 = "ot-integrity-2";
+const TRAIL_2 = "integrity-2";
+const PREFIX_2 = "p2";
+
+interface DigestDoc {
+  digestStartTime: string;
+  digestEndTime: string;
+  digestS3Object: string;
+  previousDigestS3Object: string | null;
+  previousDigestHashValue: string | null;
+  previousDigestSignature: string | null;
+  logFiles: unknown[];
+}
 
 interface CliResult {
   code: number;
@@ -140,6 +153,14 @@ describe("aws cloudtrail validate-logs on the service's digests", () => {
     });
     trailArn = created.TrailARN!;
     await api().startLogging({ Name: trailArn });
+    // trail 2 (bucket 2 under a prefix): validation turned off and on again, then deleted
+    await api().createTrail({
+      Name: TRAIL_2,
+      S3BucketName: BUCKET_2,
+      S3KeyPrefix: PREFIX_2,
+      EnableLogFileValidation: true,
+    });
+    await api().startLogging({ Name: TRAIL_2 });
     at(10 * MINUTE);
     await api().describeTrails({});
     await api().getTrailStatus({ Name: trailArn });
@@ -149,7 +170,11 @@ describe("aws cloudtrail validate-logs on the service's digests", () => {
     await deliverAndDigest();
     at(2 * HOUR + 30 * MINUTE);
     await deliverAndDigest();
+    await api().updateTrail({ Name: TRAIL_2, EnableLogFileValidation: false });
+    await deliverAndDigest();
     at(3 * HOUR + 30 * MINUTE);
+    await deliverAndDigest();
+    await api().updateTrail({ Name: TRAIL_2, EnableLogFileValidation: true });
     await deliverAndDigest();
     at(3 * HOUR + 40 * MINUTE);
     await api().stopLogging({ Name: trailArn });
@@ -166,6 +191,8 @@ describe("aws cloudtrail validate-logs on the service's digests", () => {
     await deliverAndDigest();
     at(4 * HOUR + 20 * MINUTE);
     await api().getTrailStatus({ Name: trailArn });
+    await deliverAndDigest();
+    await api().deleteTrail({ Name: TRAIL_2 });
     await deliverAndDigest();
     at(5 * HOUR + 10 * MINUTE);
     await deliverAndDigest();
@@ -193,6 +220,42 @@ describe("aws cloudtrail validate-logs on the service's digests", () => {
     expect(count(digests1)).toBe(5);
     // chain 3: one hourly digest and a final one
     expect(count(digests2)).toBe(2);
+  });
+
+  it("ends a chain when validation is turned off or the trail deleted, and starts a new one", async () => {
+    const keys = (await keysUnder(client, BUCKET_2, `${PREFIX_2}/AWSLogs/`)).filter((k) =>
+      k.includes("/CloudTrail-Digest/"),
+    );
+    const digests: { key: string; doc: DigestDoc; bytes: Buffer; signature?: string }[] = [];
+    for (const key of keys) {
+      const got = await client.send(new GetObjectCommand({ Bucket: BUCKET_2, Key: key }));
+      const bytes = gunzipSync(Buffer.from(await got.Body!.transformToByteArray()));
+      digests.push({
+        key,
+        bytes,
+        doc: JSON.parse(bytes.toString("utf8")),
+        signature: got.Metadata?.signature,
+      });
+    }
+    // two hourly digests and a final one; after re-enabling one hourly digest and a final one
+    expect(digests.map((d) => d.doc.digestS3Object)).toEqual(keys);
+    expect(digests.length).toBe(5);
+    const starts = digests.filter((d) => d.doc.previousDigestS3Object === null).map((d) => d.key);
+    expect(starts).toEqual([keys[0], keys[3]]);
+    for (const i of [1, 2, 4]) {
+      const prev = digests[i - 1]!;
+      expect(digests[i]!.doc.previousDigestS3Object).toBe(prev.key);
+      expect(digests[i]!.doc.previousDigestHashValue).toBe(
+        createHash("sha256").update(prev.bytes).digest("hex"),
+      );
+      expect(digests[i]!.doc.previousDigestSignature).toBe(prev.signature);
+    }
+    // periods follow each other within a chain; the new chain starts where the old one ended
+    for (const i of [1, 2, 3, 4]) {
+      expect(digests[i]!.doc.digestStartTime).toBe(digests[i - 1]!.doc.digestEndTime);
+    }
+    expect(digests[0]!.doc.digestStartTime).toBe(iso(t0));
+    expect(digests[1]!.doc.digestEndTime).toBe(iso(t0 + 2 * HOUR));
   });
 
   it("reports every digest and log file of the current bucket valid", async () => {
