@@ -56,7 +56,9 @@ const laneKey = (l: Lane) => `${l.destinationId}/${l.region}`;
  */
 export function createDeliveryWorker(opts: DeliveryOptions) {
   const { store, objects, clock, log } = opts;
-  const tickMs = opts.tickMs ?? Math.min(1000, opts.intervalMs);
+  // four looks per interval (at most one a second): a lane that turns due waits a quarter of
+  // an interval for its pass, where a look per interval made records wait up to two intervals
+  const tickMs = opts.tickMs ?? Math.min(1000, Math.max(10, opts.intervalMs / 4));
   const flushBytes = opts.flushBytes ?? DEFAULT_FLUSH_BYTES;
   const maxRecords = opts.maxRecordsPerFile ?? DEFAULT_MAX_RECORDS;
   // id → passes left: a flush asked for inside a call holds for one more pass, so the call's own
