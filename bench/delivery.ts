@@ -1,0 +1,298 @@
+/**
+ * Delivery keeping up with ingest: the built server (child process, embedded SQLite, local
+ * buckets) with a short delivery interval and one logging trail that selects every record, fed
+ * 500-record batches by concurrent clients at full speed. Prints records/s ingested and delivered,
+ * and the delivery latency: from a batch's acknowledgement to its records' file appearing in the
+ * bucket (the bucket directory is listed every few milliseconds).
+ *
+ *   npm run bench:delivery -- [--seconds 15] [--warmup 2] [--concurrency 4] [--batch 500]
+ *                             [--interval 1] [--rate R] [--cpu-prof DIR] [--dir D] [--keep]
+ *
+ * --rate paces ingest at R records/s instead of full speed. The server's event-loop lag is
+ * printed too: under load each asynchronous step of a delivery waits about that long.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { gunzipSync } from "node:zlib";
+import { httpClient } from "../src/client/http.ts";
+import { summarizeProfile } from "./support/cpu-profile.ts";
+import { bucketDir, logFileKeys, startDeliveryServer } from "./support/delivery-server.ts";
+import { ingestPoster, numberFlag } from "./support/ingest-post.ts";
+import { recordSource } from "./support/records.ts";
+import type { ServerProcess } from "./support/server-process.ts";
+
+interface LoopLag {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** The lines bench/support/loop-lag.ts wrote into a stretch of the server's stderr. */
+function loopLag(stderr: string): LoopLag[] {
+  const mark = "opentrail-bench-loop-lag ";
+  return stderr
+    .split("\n")
+    .filter((line) => line.startsWith(mark))
+    .map((line) => JSON.parse(line.slice(mark.length)) as LoopLag);
+}
+
+const ACCOUNT = "123456789012";
+const REGION = "us-east-1";
+const BUCKET = "bench-delivery";
+/** Bodies prepared ahead, so that the client (sharing the machine) spends little per request. */
+const TEMPLATES = 8;
+/** Stands for the batch number in every eventID of a template. */
+const BATCH_MARK = "@@@@@@@@";
+const TIME_MARK_TEXT = "2001-01-01T00:00:00Z";
+const ID_PREFIX = "0d3e5a70-9f1b-4c2d-8e6f-";
+/** How often the bucket is listed: the resolution of the latency figures. */
+const LIST_EVERY_MS = 20;
+/** After the load stops, how long the rest may take to arrive before the bench gives up. */
+const SETTLE_LIMIT_MS = 60_000;
+
+const { values: flags } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "15" },
+    warmup: { type: "string", default: "2" },
+    concurrency: { type: "string", default: "4" },
+    batch: { type: "string", default: "500" },
+    interval: { type: "string", default: "1" },
+    rate: { type: "string", default: "0" },
+    "cpu-prof": { type: "string" },
+    dir: { type: "string" },
+    keep: { type: "boolean", default: false },
+  },
+});
+
+const seconds = numberFlag("seconds", flags.seconds);
+const warmup = numberFlag("warmup", flags.warmup);
+const concurrency = Math.max(1, Math.floor(numberFlag("concurrency", flags.concurrency)));
+const batchSize = Math.max(1, Math.min(0xffff, Math.floor(numberFlag("batch", flags.batch))));
+const interval = numberFlag("interval", flags.interval);
+/** Records/s to pace ingest at; 0 for full speed. */
+const rate = numberFlag("rate", flags.rate);
+
+/** Batch bodies whose eventIDs end in `<batch number, 8 hex><index, 4 hex>`. */
+function templates(): string[] {
+  return Array.from({ length: TEMPLATES }, (_, t) => {
+    const source = recordSource({ seed: 500 + t, accountId: ACCOUNT, region: REGION });
+    const records = Array.from({ length: batchSize }, (_, i) => ({
+      ...source.next(new Date(TIME_MARK_TEXT)),
+      eventID: `${ID_PREFIX}${BATCH_MARK}${i.toString(16).padStart(4, "0")}`,
+    }));
+    return JSON.stringify({ Records: records });
+  });
+}
+
+const batchOf = (eventId: string) => Number.parseInt(eventId.slice(-12, -4), 16);
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Concurrent signed POST /ingest of prepared bodies; the acknowledgement time of every batch. */
+function loadDriver(server: ServerProcess, bodies: readonly string[]) {
+  const poster = ingestPoster(server.url, { region: REGION, connections: concurrency });
+  /** performance.now() at each batch's acknowledgement, by batch number. */
+  const ackedAt: number[] = [];
+  let next = 0;
+
+  async function send(batch: number): Promise<void> {
+    const now = `${new Date().toISOString().slice(0, 19)}Z`;
+    const body = Buffer.from(
+      bodies[batch % bodies.length]!.replaceAll(BATCH_MARK, batch.toString(16).padStart(8, "0")).replaceAll(
+        TIME_MARK_TEXT,
+        now,
+      ),
+    );
+    const { status, text } = await poster.post(body);
+    if (status !== 200) throw new Error(`POST /ingest answered ${status}: ${text.slice(0, 500)}`);
+    ackedAt[batch] = performance.now();
+  }
+
+  return {
+    ackedAt,
+    /** Keeps `concurrency` batches in flight until `until` (performance.now() ms), paced by --rate. */
+    async run(until: number): Promise<void> {
+      const start = performance.now();
+      const lane = async () => {
+        while (performance.now() < until) {
+          const batch = next++;
+          if (rate > 0) {
+            const due = start + (batch * batchSize * 1000) / rate;
+            if (due >= until) return;
+            await sleep(Math.max(0, due - performance.now()));
+          }
+          await send(batch);
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, lane));
+      poster.close();
+    },
+  };
+}
+
+/** Lists the bucket every few milliseconds and notes when each log file first appeared. */
+function bucketWatcher(dir: string) {
+  const seenAt = new Map<string, number>();
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const now = performance.now();
+      for (const key of logFileKeys(dir)) if (!seenAt.has(key)) seenAt.set(key, now);
+      await sleep(LIST_EVERY_MS);
+    }
+  })();
+  return {
+    seenAt,
+    async stop(): Promise<void> {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+interface DeliveredFile {
+  key: string;
+  seenAt: number;
+  batches: number[];
+}
+
+/** The files seen so far, each read once: the batch number of every record in it. */
+function deliveredReader(dir: string, seenAt: ReadonlyMap<string, number>) {
+  const read = new Map<string, DeliveredFile>();
+  return (): DeliveredFile[] => {
+    for (const [key, at] of seenAt) {
+      if (read.has(key)) continue;
+      const body = JSON.parse(gunzipSync(readFileSync(join(dir, key))).toString("utf8")) as {
+        Records: { eventID: string }[];
+      };
+      // the trail's own StartLogging call is in the bucket too
+      const ours = body.Records.filter((r) => r.eventID.startsWith(ID_PREFIX));
+      read.set(key, { key, seenAt: at, batches: ours.map((r) => batchOf(r.eventID)) });
+    }
+    return [...read.values()];
+  };
+}
+
+async function main(): Promise<void> {
+  const dataDir = flags.dir ?? mkdtempSync(join(tmpdir(), "opentrail-bench-delivery-"));
+  const dir = bucketDir(dataDir, BUCKET);
+  mkdirSync(dir, { recursive: true });
+  const profileDir = flags["cpu-prof"];
+  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+  const bodies = templates();
+  const server = await startDeliveryServer({
+    dataDir,
+    deliveryIntervalSeconds: interval,
+    nodeArgs: [
+      ...(profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir]),
+      "--import",
+      fileURLToPath(new URL("./support/loop-lag.js", import.meta.url)),
+    ],
+  });
+  try {
+    const api = httpClient({ endpoint: server.url, region: REGION });
+    await api.createTrail({ Name: "bench", S3BucketName: BUCKET });
+    await api.startLogging({ Name: "bench" });
+    api.client.destroy();
+    console.log(
+      `delivery bench: ${concurrency} in flight, batches of ${batchSize} records ` +
+        `(${(Buffer.byteLength(bodies[0]!) / batchSize).toFixed(0)} B/record), delivery interval ${interval} s, ` +
+        `ingest ${rate > 0 ? `paced at ${rate} records/s` : "at full speed"}, ` +
+        `${warmup} s warm-up + ${seconds} s, load average ${loadavg()[0]!.toFixed(2)} before`,
+    );
+
+    const watcher = bucketWatcher(dir);
+    const driver = loadDriver(server, bodies);
+    const start = performance.now();
+    const from = start + warmup * 1000;
+    const to = from + seconds * 1000;
+    const cpuBefore = server.usage();
+    let stderrAtWarmupEnd = "";
+    const warmupTimer = setTimeout(() => {
+      stderrAtWarmupEnd = server.stderr();
+    }, warmup * 1000);
+    await driver.run(to);
+    clearTimeout(warmupTimer);
+    const loadEnded = performance.now();
+    const cpuAfter = server.usage();
+    const lags = loopLag(server.stderr()).slice(loopLag(stderrAtWarmupEnd).length);
+    const ackedAt = driver.ackedAt;
+    const ackedRecords = ackedAt.filter((t) => t !== undefined).length * batchSize;
+
+    // the rest arrives within about one interval; the bench waits for it, with a bound
+    const readDelivered = deliveredReader(dir, watcher.seenAt);
+    const settleLimit = loadEnded + SETTLE_LIMIT_MS;
+    const count = (files: DeliveredFile[]) => files.reduce((n, f) => n + f.batches.length, 0);
+    while (performance.now() < settleLimit && count(readDelivered()) < ackedRecords) await sleep(100);
+    await watcher.stop();
+    const files = readDelivered();
+    const delivered = count(files);
+    const lastFile = Math.max(...files.map((f) => f.seenAt));
+    const deliveredByLoadEnd = count(files.filter((f) => f.seenAt <= loadEnded));
+
+    const inWindow = (t: number | undefined) => t !== undefined && t >= from && t <= to;
+    const ingested = ackedAt.filter(inWindow).length * batchSize;
+    const deliveredInWindow = files
+      .filter((f) => inWindow(f.seenAt))
+      .reduce((n, f) => n + f.batches.length, 0);
+    // latency of the records acknowledged after the warm-up
+    const latencies: number[] = [];
+    for (const f of files) {
+      for (const b of f.batches) {
+        const acked = ackedAt[b];
+        if (acked !== undefined && acked >= from) latencies.push(Math.max(0, f.seenAt - acked));
+      }
+    }
+    latencies.sort((a, b) => a - b);
+
+    console.log(
+      `ingested: ${Math.round(ingested / seconds)} records/s (${ingested} records in ${seconds} s)`,
+    );
+    console.log(
+      `delivered: ${Math.round(deliveredInWindow / seconds)} records/s in the same window; ` +
+        `${ackedRecords - deliveredByLoadEnd} records waiting when the load stopped, the last of them ` +
+        `delivered ${((lastFile - loadEnded) / 1000).toFixed(2)} s later; ${delivered} of ${ackedRecords} ` +
+        `acknowledged records in ${files.length} files`,
+    );
+    console.log(
+      `delivery latency (ack → file in the bucket): p50 ${(percentile(latencies, 50) / 1000).toFixed(2)} s, ` +
+        `p99 ${(percentile(latencies, 99) / 1000).toFixed(2)} s, max ${(percentile(latencies, 100) / 1000).toFixed(2)} s ` +
+        `(${latencies.length} records, listing every ${LIST_EVERY_MS} ms)`,
+    );
+    if (cpuBefore && cpuAfter) {
+      const wall = loadEnded - start;
+      console.log(
+        `server CPU: ${(((cpuAfter.cpuMs - cpuBefore.cpuMs) * 1000) / ackedRecords).toFixed(1)} µs per record, ` +
+          `${((100 * (cpuAfter.cpuMs - cpuBefore.cpuMs)) / wall).toFixed(0)}% of one core; ` +
+          `RSS ${(cpuAfter.rssBytes / 1024 / 1024).toFixed(0)} MB when the load stopped`,
+      );
+    }
+    if (lags.length > 0) {
+      const p50s = lags.map((l) => l.p50Ms).sort((a, b) => a - b);
+      console.log(
+        `server event-loop lag under load: median of per-second p50 ${percentile(p50s, 50)} ms, ` +
+          `worst per-second p99 ${Math.max(...lags.map((l) => l.p99Ms))} ms, max ${Math.max(...lags.map((l) => l.maxMs))} ms`,
+      );
+    }
+    if (delivered !== ackedRecords) {
+      process.exitCode = 1;
+      console.error(
+        `only ${delivered} of ${ackedRecords} records arrived within ${SETTLE_LIMIT_MS / 1000} s`,
+      );
+    }
+  } finally {
+    const exit = await server.stop("SIGTERM");
+    if (exit.code !== 0) console.error(`server exited with ${exit.code ?? exit.signal}:\n${server.stderr()}`);
+    if (!flags.keep && flags.dir === undefined) rmSync(dataDir, { recursive: true, force: true });
+  }
+  if (profileDir !== undefined) console.log(summarizeProfile(profileDir));
+}
+
+await main();
