@@ -56,7 +56,14 @@ export function updateTrail(deps: ServiceDeps): Handler<"UpdateTrail"> {
       }
       if (rest.S3BucketName !== undefined) await checkBucket(deps, settings.s3BucketName);
 
-      return saveTrail(deps, { ...trail, ...settings });
+      const next = await saveTrail(deps, { ...trail, ...settings });
+      const moved =
+        next.s3BucketName !== trail.s3BucketName ||
+        next.s3KeyPrefix !== trail.s3KeyPrefix ||
+        next.kmsKeyId !== trail.kmsKeyId;
+      // what the old destination holds is written out now, not an interval later
+      if (moved) deps.flush?.(trail);
+      return next;
     });
     ctx.log.info({ trailArn: saved.arn }, "updated trail");
     return toTrailResponse(saved);

@@ -439,9 +439,7 @@ describe("the running worker", () => {
     expect(got).toEqual(idsOf(records));
   });
 
-  // Known bug: UpdateTrail does not ask for a flush of the old destination (StopLogging and
-  // DeleteTrail do), so the old bucket's file waits for the full interval.
-  it.fails("writes the old bucket's file on a change of bucket without waiting for the delivery interval", async () => {
+  it("writes the old bucket's file on a change of bucket without waiting for the delivery interval", async () => {
     const oldBucket = bucket("flush-old");
     const newBucket = bucket("flush-new");
     await api().createTrail({ Name: "flushing", S3BucketName: oldBucket });
