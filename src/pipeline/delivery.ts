@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
 import type { Logger } from "pino";
@@ -12,6 +11,7 @@ import {
   type OutboxBatch,
   type PendingFile,
 } from "../ports/index.ts";
+import { runEvery, serialPasses } from "./loop.ts";
 
 // zlib's async gzip runs on libuv's thread pool: compression stays off the event loop
 const gzip = promisify(gzipCallback);
@@ -65,7 +65,6 @@ export function createDeliveryWorker(opts: DeliveryOptions) {
   // record (stored just after the call returns) still makes it into the final file
   const flushRequested = new Map<number, number>();
   const failures = new Map<string, { count: number; retryAt: number }>();
-  let running: Promise<void> | undefined;
 
   async function put(file: PendingFile, batch: OutboxBatch): Promise<boolean> {
     const destination = await store.destination(file.destinationId);
@@ -168,12 +167,7 @@ export function createDeliveryWorker(opts: DeliveryOptions) {
     }
   }
 
-  function once(force: boolean): Promise<void> {
-    // passes never overlap: a second caller waits for the running pass, then runs its own
-    const next = (running ?? Promise.resolve()).then(() => runOnce(force));
-    running = next.catch(() => {});
-    return next;
-  }
+  const once = serialPasses(runOnce);
 
   return {
     /** Ask for the destinations' files to be written at the next pass (StopLogging, DeleteTrail, new bucket). */
@@ -185,18 +179,8 @@ export function createDeliveryWorker(opts: DeliveryOptions) {
     /** Delivers everything, due or not (tests, shutdown). Failed puts stay pending. */
     drain: () => once(true),
     /** Runs until `signal` aborts; errors are logged and the loop goes on. */
-    async start(signal: AbortSignal): Promise<void> {
-      while (!signal.aborted) {
-        try {
-          await once(false);
-        } catch (err) {
-          log.error({ err }, "delivery pass failed");
-        }
-        // the timer's abort listener goes with the timer: one added per pass and never removed
-        // grew without bound (MaxListenersExceededWarning after ten passes)
-        await sleep(tickMs, undefined, { signal }).catch(() => {});
-      }
-    },
+    start: (signal: AbortSignal): Promise<void> =>
+      runEvery(signal, tickMs, () => once(false), log, "delivery pass"),
   };
 }
 

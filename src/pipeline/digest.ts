@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
 import type { Logger } from "pino";
@@ -19,6 +18,7 @@ import {
   type ObjectStore,
   ObjectStoreError,
 } from "../ports/index.ts";
+import { runEvery, serialPasses } from "./loop.ts";
 
 const gzip = promisify(gzipCallback);
 
@@ -87,7 +87,6 @@ export function createDigestWorker(opts: DigestOptions) {
   // chains seen ending, closed one pass later: the call that ended them (StopLogging ...) records
   // itself just after it returns, and its log file belongs in the final digest
   const ending = new Set<string>();
-  let running: Promise<void> | undefined;
 
   /** Lanes whose log files are still on their way: a digest over them would miss a file. */
   async function busyLanes(): Promise<{ pending: Set<string>; backlog: Set<string> }> {
@@ -241,11 +240,7 @@ export function createDigestWorker(opts: DigestOptions) {
     }
   }
 
-  function once(force: boolean): Promise<void> {
-    const next = (running ?? Promise.resolve()).then(() => runOnce(force));
-    running = next.catch(() => {});
-    return next;
-  }
+  const once = serialPasses(runOnce);
 
   return {
     /** Writes the digests that are due now. */
@@ -255,16 +250,8 @@ export function createDigestWorker(opts: DigestOptions) {
      * the final digests list the last log files.
      */
     drain: () => once(true),
-    async start(signal: AbortSignal): Promise<void> {
-      while (!signal.aborted) {
-        try {
-          await once(false);
-        } catch (err) {
-          log.error({ err }, "digest pass failed");
-        }
-        await sleep(tickMs, undefined, { signal }).catch(() => {});
-      }
-    },
+    start: (signal: AbortSignal): Promise<void> =>
+      runEvery(signal, tickMs, () => once(false), log, "digest pass"),
   };
 }
 

@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Clock, EventStore } from "../ports/index.ts";
+import { runEvery } from "./loop.ts";
 
 /** Event history keeps 90 days, as AWS does. */
 export const RETENTION_DAYS = 90;
@@ -36,17 +36,7 @@ export function createRetentionWorker(opts: {
     async drain(): Promise<void> {
       await running;
     },
-    async start(signal: AbortSignal): Promise<void> {
-      while (!signal.aborted) {
-        try {
-          await purgeNow();
-        } catch (err) {
-          opts.log.error({ err }, "retention purge failed");
-        }
-        // the timer's abort listener goes with the timer: one added per pass and never removed
-        // grew without bound (MaxListenersExceededWarning after ten passes)
-        await sleep(everyMs, undefined, { signal }).catch(() => {});
-      }
-    },
+    start: (signal: AbortSignal): Promise<void> =>
+      runEvery(signal, everyMs, purgeNow, opts.log, "retention purge"),
   };
 }
