@@ -6,7 +6,6 @@ import {
   DIGEST_SIGNATURE_ALGORITHM,
   type DigestLogFile,
   digestKey,
-  type PreviousDigest,
   signDigest,
   signingString,
 } from "../domain/digest.ts";
@@ -14,6 +13,8 @@ import type { Trail } from "../domain/trail.ts";
 import {
   type Clock,
   type DeliveryStore,
+  type DigestChain,
+  type DigestChainStore,
   type KeyStore,
   type ObjectStore,
   ObjectStoreError,
@@ -23,27 +24,6 @@ import { runEvery, serialPasses } from "./loop.ts";
 const gzip = promisify(gzipCallback);
 
 export const DEFAULT_DIGEST_INTERVAL_MS = 3_600_000;
-
-/** One (trail, region) chain. `periodStart` is where the next digest starts. */
-export interface DigestChain {
-  trailArn: string;
-  region: string;
-  accountId: string;
-  trailName: string;
-  homeRegion: string;
-  bucket: string;
-  /** "" for none. */
-  prefix: string;
-  periodStart: Date;
-  /** Set when the chain's final digest is written; the row stays so the next chain starts here. */
-  closedAt?: Date;
-  previous: PreviousDigest | null;
-}
-
-export interface DigestChainStore {
-  chains(): Promise<DigestChain[]>;
-  saveChain(chain: DigestChain): Promise<void>;
-}
 
 export interface DigestOptions {
   chains: DigestChainStore;

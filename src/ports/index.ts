@@ -1,3 +1,4 @@
+import type { PreviousDigest } from "../domain/digest.ts";
 import type { Trail } from "../domain/trail.ts";
 
 /** Trails of every account. Implementations: SQLite (embedded), PostgreSQL. */
@@ -282,4 +283,25 @@ export interface KeyStore {
   /** The region's keys whose validity overlaps [start, end] (bounds included), oldest first. */
   publicKeys(region: string, start: Date, end: Date): Promise<DigestPublicKey[]>;
   keyByFingerprint(fingerprint: string): Promise<DigestPublicKey | undefined>;
+}
+
+/** One (trail, region) chain. `periodStart` is where the next digest starts. */
+export interface DigestChain {
+  trailArn: string;
+  region: string;
+  accountId: string;
+  trailName: string;
+  homeRegion: string;
+  bucket: string;
+  /** "" for none. */
+  prefix: string;
+  periodStart: Date;
+  /** Set when the chain's final digest is written; the row stays so the next chain starts here. */
+  closedAt?: Date;
+  previous: PreviousDigest | null;
+}
+
+export interface DigestChainStore {
+  chains(): Promise<DigestChain[]>;
+  saveChain(chain: DigestChain): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type { Database, Statement } from "better-sqlite3";
+import type { DigestChain, DigestChainStore } from "../../ports/index.ts";
 
 /**
  * Migration 6: one digest chain per (trail, region). A closed chain keeps its row (closed_at set)
@@ -24,20 +25,6 @@ export const DIGEST_MIGRATION = `
   ) STRICT, WITHOUT ROWID;
 `;
 
-/** A chain as the digest worker sees it; `closedAt` is set once its final digest is written. */
-export interface StoredDigestChain {
-  trailArn: string;
-  region: string;
-  accountId: string;
-  trailName: string;
-  homeRegion: string;
-  bucket: string;
-  prefix: string;
-  periodStart: Date;
-  closedAt?: Date;
-  previous: { bucket: string; key: string; signature: string; sha256: string } | null;
-}
-
 interface ChainRow {
   trail_arn: string;
   region: string;
@@ -54,7 +41,7 @@ interface ChainRow {
   prev_sha256: string | null;
 }
 
-function toChain(r: ChainRow): StoredDigestChain {
+function toChain(r: ChainRow): DigestChain {
   const hasPrevious =
     r.prev_bucket !== null && r.prev_key !== null && r.prev_signature !== null && r.prev_sha256 !== null;
   return {
@@ -73,7 +60,7 @@ function toChain(r: ChainRow): StoredDigestChain {
   };
 }
 
-function toRow(c: StoredDigestChain): ChainRow {
+function toRow(c: DigestChain): ChainRow {
   return {
     trail_arn: c.trailArn,
     region: c.region,
@@ -92,7 +79,7 @@ function toRow(c: StoredDigestChain): ChainRow {
 }
 
 /** Digest chain state in the service's SQLite database. */
-export class SqliteDigestStore {
+export class SqliteDigestStore implements DigestChainStore {
   readonly #all: Statement<[], ChainRow>;
   readonly #put: Statement<ChainRow>;
   readonly #accounts: Statement<[], { account_id: string }>;
@@ -109,11 +96,11 @@ export class SqliteDigestStore {
     this.#accounts = db.prepare("SELECT DISTINCT account_id FROM trails ORDER BY account_id");
   }
 
-  async chains(): Promise<StoredDigestChain[]> {
+  async chains(): Promise<DigestChain[]> {
     return this.#all.all().map(toChain);
   }
 
-  async saveChain(chain: StoredDigestChain): Promise<void> {
+  async saveChain(chain: DigestChain): Promise<void> {
     this.#put.run(toRow(chain));
   }
 
