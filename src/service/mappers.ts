@@ -30,21 +30,8 @@ export function toTrailDescription(trail: Trail): WireTrail {
 
 /** CreateTrail and UpdateTrail answer with the trail minus HomeRegion and the selector flags. */
 export function toTrailResponse(trail: Trail): CreateTrailResponse {
-  return {
-    Name: trail.name,
-    S3BucketName: trail.s3BucketName,
-    S3KeyPrefix: trail.s3KeyPrefix,
-    SnsTopicName: trail.snsTopicName,
-    SnsTopicARN: trail.snsTopicArn,
-    IncludeGlobalServiceEvents: trail.includeGlobalServiceEvents,
-    IsMultiRegionTrail: trail.isMultiRegionTrail,
-    TrailARN: trail.arn,
-    LogFileValidationEnabled: trail.logFileValidationEnabled,
-    CloudWatchLogsLogGroupArn: trail.cloudWatchLogsLogGroupArn,
-    CloudWatchLogsRoleArn: trail.cloudWatchLogsRoleArn,
-    KmsKeyId: trail.kmsKeyId,
-    IsOrganizationTrail: trail.isOrganizationTrail,
-  };
+  const { HomeRegion, HasCustomEventSelectors, HasInsightSelectors, ...response } = toTrailDescription(trail);
+  return response;
 }
 
 /** GetEventSelectors / PutEventSelectors answer with the kind of selectors the trail is in. */
