@@ -147,6 +147,31 @@ export function eventStoreContract(name: string, make: () => Promise<EventStore>
         expect(ids(await store.lookup(query()))).toEqual([eventId(3), eventId(2), eventId(1)]);
       });
 
+      it("skips an eventID the account already stored, whatever its time, region or category", async () => {
+        const e = sampleEvent(1, 1);
+        await store.append([e]);
+        const again = [
+          { ...e, eventTime: new Date(T0 + 60_000) },
+          { ...e, region: "eu-west-1" },
+          { ...e, category: "Insight" as const },
+        ];
+        for (const other of again) {
+          expect(await store.append([other])).toEqual({ inserted: 0, duplicates: [e.eventId] });
+        }
+        expect(await store.lookup(query({ region: "eu-west-1" }))).toEqual([]);
+        expect(await store.lookup(query({ category: "Insight" }))).toEqual([]);
+        expect(await store.lookup(query())).toStrictEqual([e]);
+      });
+
+      it("skips an eventID repeated in one batch for another region", async () => {
+        const e = sampleEvent(1, 1);
+        expect(await store.append([e, { ...e, region: "eu-west-1", eventTime: new Date(T0) }])).toEqual({
+          inserted: 1,
+          duplicates: [e.eventId],
+        });
+        expect(await store.lookup(query({ region: "eu-west-1" }))).toEqual([]);
+      });
+
       it("keeps the same event id in two accounts apart", async () => {
         const e = sampleEvent(1);
         expect(await store.append([e, { ...e, accountId: OTHER_ACCOUNT }])).toEqual({

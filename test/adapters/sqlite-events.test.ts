@@ -1,8 +1,12 @@
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { IdFilter } from "../../src/adapters/sqlite/id-filter.ts";
 import { openSqlite, type SqliteDb, SqliteEventStore } from "../../src/adapters/sqlite/index.ts";
+import { migrate } from "../../src/adapters/sqlite/migrate.ts";
+import { MIGRATIONS } from "../../src/adapters/sqlite/migrations.ts";
 import type { LookupQuery } from "../../src/ports/index.ts";
 import { ACCOUNT, eventId, eventStoreContract, sampleEvent, T0 } from "./event-store.contract.ts";
 import { sampleTrail } from "./trail-repo.contract.ts";
@@ -81,6 +85,59 @@ describe("SqliteEventStore on a file", () => {
     expect(await reopened.events.lookup(everything)).toHaveLength(2);
   });
 
+  it("sees eventIDs another connection stored since it last looked", async () => {
+    const path = join(dir, "db.sqlite");
+    const one = open(path);
+    const two = open(path);
+    await one.events.append([sampleEvent(1)]);
+    await two.events.append([sampleEvent(2, 2, { region: "eu-west-1" })]);
+    expect(await one.events.append([sampleEvent(2)])).toEqual({ inserted: 0, duplicates: [eventId(2)] });
+  });
+
+  it("re-tokenises events stored before migration 7, once", async () => {
+    const path = join(dir, "db.sqlite");
+    const old = new Database(path);
+    old.pragma("journal_mode = WAL");
+    migrate(old, MIGRATIONS.slice(0, 6));
+    old
+      .prepare(
+        "INSERT INTO event_scopes (id, account_id, region, category) VALUES (1, ?, 'us-east-1', 'Management')",
+      )
+      .run(ACCOUNT);
+    const e = sampleEvent(1, 1, { resources: [{ type: "AWS::S3::Bucket", name: "b" }] });
+    old
+      .prepare(
+        `INSERT INTO events (id, scope, event_time, event_id, event_name, event_source, read_only, username,
+           access_key_id, resources, record)
+         VALUES (CAST(@time AS INTEGER) << 21, 1, @time, @id, @name, @source, 1, @user, @key, @resources, @json)`,
+      )
+      .run({
+        time: e.eventTime.getTime(),
+        id: e.eventId,
+        name: e.eventName,
+        source: e.eventSource,
+        user: e.username,
+        key: e.accessKeyId,
+        resources: JSON.stringify(e.resources),
+        json: e.json,
+      });
+    old.close();
+
+    const sqlite = open(path);
+    expect(sqlite.db.prepare("SELECT count(*) AS n FROM event_keys_stale").get()).toEqual({ n: 0 });
+    for (const attribute of [
+      { key: "EventId", value: e.eventId },
+      { key: "ResourceName", value: "b" },
+      { key: "Username", value: "alice" },
+    ] as const) {
+      expect(await sqlite.events.lookup({ ...everything, attribute })).toStrictEqual([e]);
+    }
+    expect(await sqlite.events.append([{ ...e, region: "eu-west-1" }])).toEqual({
+      inserted: 0,
+      duplicates: [e.eventId],
+    });
+  });
+
   it("uses 8 KiB pages for a new database", () => {
     const { db } = open(join(dir, "db.sqlite"));
     expect(db.pragma("page_size", { simple: true })).toBe(8192);
@@ -114,5 +171,27 @@ describe("append", () => {
     const tooLate = sampleEvent(2, 0, { eventTime: new Date("2200-01-01T00:00:00Z") });
     await expect(events.append([sampleEvent(1), tooLate])).rejects.toThrow(RangeError);
     expect(await events.lookup(everything)).toEqual([]);
+  });
+});
+
+describe("IdFilter", () => {
+  const id = (n: number) =>
+    [Math.imul(n, 0x9e3779b1) >>> 0, Math.imul(n ^ 0x5bd1e995, 0x85ebca6b) >>> 0] as const;
+
+  it("never forgets an id it was given, and rarely claims one it was not", () => {
+    const filter = new IdFilter(10_000);
+    for (let n = 0; n < 10_000; n++) filter.add(id(n));
+    for (let n = 0; n < 10_000; n++) expect(filter.mayHave(id(n))).toBe(true);
+    let claimed = 0;
+    for (let n = 10_000; n < 30_000; n++) if (filter.mayHave(id(n))) claimed++;
+    expect(claimed / 20_000).toBeLessThan(0.03);
+  });
+
+  it("says when it holds more ids than it was sized for", () => {
+    const filter = new IdFilter(3);
+    for (let n = 0; n < 3; n++) filter.add(id(n));
+    expect(filter.full).toBe(false);
+    filter.add(id(3));
+    expect(filter.full).toBe(true);
   });
 });

@@ -5,9 +5,11 @@ import type { LookupKey, StoredEvent } from "../../ports/index.ts";
  * tokenizers split on punctuation, so each (scope, attribute, value) becomes one opaque token of
  * letters and digits. A token is a hash: two different values may share one, so a lookup always
  * compares the stored column too, and a shared token costs time, never a wrong answer.
+ *
+ * The event id token is per account, not per scope: it also serves the duplicate check, and an
+ * eventID is unique within an account whatever its region or category.
  */
-const KIND: Record<LookupKey, string> = {
-  EventId: "i",
+const KIND: Record<Exclude<LookupKey, "EventId">, string> = {
   EventName: "n",
   EventSource: "s",
   ReadOnly: "r",
@@ -17,11 +19,10 @@ const KIND: Record<LookupKey, string> = {
   ResourceName: "a",
 };
 
-/**
- * Two independent hashes of the UTF-16 code units, 30 bits of each kept: 60 bits make a shared
- * token rare, and 30-bit integers are small integers to V8, whose conversion to text is cheap.
- */
-function hash(value: string): string {
+export type Hashes = readonly [number, number];
+
+/** Two independent 32-bit hashes of the UTF-16 code units. */
+export function hashes(value: string): Hashes {
   let a = 0x811c9dc5;
   let b = 0x9747b28c;
   for (let i = 0; i < value.length; i++) {
@@ -30,18 +31,37 @@ function hash(value: string): string {
     b = Math.imul(b ^ c, 0x5bd1e995);
     b ^= b >>> 15;
   }
+  return [a >>> 0, b >>> 0];
+}
+
+/** 30 bits of each hash: 60 bits make a shared token rare, and V8 turns 30-bit integers into text cheaply. */
+function text([a, b]: Hashes): string {
   return `${(a >>> 2).toString(36)}x${(b >>> 2).toString(36)}`;
 }
 
-export function lookupToken(scope: number, key: LookupKey, value: string): string {
-  return `${KIND[key]}${scope}x${hash(value)}`;
+/** What identifies an event for the duplicate check: its account and eventID. */
+export function idKey(accountId: string, eventId: string): string {
+  return `${accountId}\u0000${eventId}`;
 }
 
-/** The document FTS5 indexes for one event: its tokens separated by spaces. Empty values are not looked up. */
-export function eventTokens(scope: number, event: StoredEvent): string {
-  let doc = lookupToken(scope, "EventId", event.eventId);
-  const add = (key: LookupKey, value: string | undefined) => {
-    if (value) doc += ` ${lookupToken(scope, key, value)}`;
+/** The token of an (account, eventID) pair, from `hashes(idKey(...))`. */
+export function idToken(id: Hashes): string {
+  return `d${text(id)}`;
+}
+
+export function lookupToken(scope: number, accountId: string, key: LookupKey, value: string): string {
+  if (key === "EventId") return idToken(hashes(idKey(accountId, value)));
+  return `${KIND[key]}${scope}x${text(hashes(value))}`;
+}
+
+/**
+ * The document FTS5 indexes for one event: its tokens separated by spaces, the id token first.
+ * Empty values are not looked up.
+ */
+export function eventTokens(scope: number, event: TokenSource, id: Hashes): string {
+  let doc = idToken(id);
+  const add = (key: Exclude<LookupKey, "EventId">, value: string | undefined) => {
+    if (value) doc += ` ${KIND[key]}${scope}x${text(hashes(value))}`;
   };
   add("EventName", event.eventName);
   add("EventSource", event.eventSource);
@@ -54,6 +74,11 @@ export function eventTokens(scope: number, event: StoredEvent): string {
   }
   return doc;
 }
+
+export type TokenSource = Pick<
+  StoredEvent,
+  "eventName" | "eventSource" | "readOnly" | "username" | "accessKeyId" | "resources"
+>;
 
 /** A token as an FTS5 query: quoted, so it is one term whatever it contains. */
 export function matchExpression(token: string): string {

@@ -1,7 +1,9 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Database, Statement } from "better-sqlite3";
 import type { EventCategory, EventStore, LookupKey, LookupQuery, StoredEvent } from "../../ports/index.ts";
-import { eventTokens, lookupToken, matchExpression } from "./event-keys.ts";
+import { eventTokens, type Hashes, hashes, idKey, lookupToken, matchExpression } from "./event-keys.ts";
+import { retokeniseIfStale } from "./retokenise.ts";
+import { StoredIds } from "./stored-ids.ts";
 
 /*
  * Shape, chosen by measurement (bench/lookup.ts).
@@ -19,10 +21,9 @@ import { eventTokens, lookupToken, matchExpression } from "./event-keys.ts";
  *   later writes merge segments a little at a time. Its postings are in rowid order, so a
  *   lookup walks them newest first within the time range and stops after `limit` rows.
  * - `events_by_time (scope, time desc, event_id desc)` serves lookups without an attribute in the
- *   exact order and is the duplicate check. A scope is one (account, region, category).
- *
- * Duplicates are therefore recognised by (account, region, category, eventTime, eventId): a
- * record sent again has all five equal. A lookup by EventId goes through its token.
+ *   exact order. A scope is one (account, region, category).
+ * - An eventID already stored for the account is a duplicate. The check is an in-memory filter in
+ *   front of the per-account id token (stored-ids.ts), not a unique index on event ids.
  */
 
 /** Events per millisecond slot of the rowid; 2^21 so that ±2^42 ms (1830–2109) fits in 63 bits. */
@@ -79,7 +80,8 @@ const COLUMNS = `e.event_time, e.event_id, e.event_name, e.event_source, e.read_
 
 /** The stored column each attribute is checked against after its token matched. */
 const VERIFY: Record<LookupKey, string> = {
-  EventId: "e.event_id = @value",
+  // the id token is per account
+  EventId: "e.event_id = @value AND e.scope = @scope",
   EventName: "e.event_name = @value",
   EventSource: "e.event_source = @value",
   ReadOnly: "e.read_only = @value",
@@ -142,7 +144,7 @@ export class SqliteEventStore implements EventStore {
   readonly #addScope: Statement<[string, string, string]>;
   readonly #insert: Statement<InsertArgs>;
   readonly #insertTokens: Statement<[string]>;
-  readonly #claimId: Statement<[string, string]>;
+  readonly #storedIds: StoredIds;
   readonly #enqueue: Statement<[number, string, number | bigint, number, number]>;
   readonly #byTime: Statement<[Bounds], EventRow>;
   readonly #byAttribute: Record<LookupKey, Statement<[AttributeBounds], EventRow>>;
@@ -151,11 +153,11 @@ export class SqliteEventStore implements EventStore {
   readonly #oldest: Statement<[{ before: number; n: number }], bigint>;
   readonly #deleteTokens: Statement<[bigint]>;
   readonly #deleteEvent: Statement<[bigint]>;
-  readonly #releaseId: Statement<[bigint]>;
   readonly #appendTx: (events: StoredEvent[]) => { inserted: number; duplicates: string[] };
   readonly #purgeTx: (before: number) => number;
 
   constructor(db: Database, options: SqliteEventStoreOptions = {}) {
+    retokeniseIfStale(db);
     this.#purgeChunk = options.purgeChunk ?? 2000;
     this.#scopeId = db
       .prepare<[string, string, string], number>(
@@ -174,7 +176,7 @@ export class SqliteEventStore implements EventStore {
     );
     // rowids pass 2^53: the outbox needs them exact
     this.#insert.safeIntegers(true);
-    this.#claimId = db.prepare("INSERT OR IGNORE INTO event_ids (account_id, event_id) VALUES (?, ?)");
+    this.#storedIds = new StoredIds(db);
     this.#insertTokens = db.prepare("INSERT INTO event_keys (rowid, tokens) VALUES (last_insert_rowid(), ?)");
     this.#enqueue = db.prepare(
       "INSERT INTO outbox (destination_id, region, event_rowid, bytes, enqueued_at) VALUES (?, ?, ?, ?, ?)",
@@ -218,10 +220,6 @@ export class SqliteEventStore implements EventStore {
       .safeIntegers(true);
     this.#deleteTokens = db.prepare("DELETE FROM event_keys WHERE rowid = ?");
     this.#deleteEvent = db.prepare("DELETE FROM events WHERE id = ?");
-    this.#releaseId = db.prepare(
-      `DELETE FROM event_ids WHERE (account_id, event_id) =
-         (SELECT s.account_id, e.event_id FROM events AS e JOIN event_scopes AS s ON s.id = e.scope WHERE e.id = ?)`,
-    );
 
     const appendTx = db.transaction((events: StoredEvent[]) => this.#appendRows(events));
     this.#appendTx = (events) => appendTx.immediate(events);
@@ -247,7 +245,9 @@ export class SqliteEventStore implements EventStore {
         if (value !== "true" && value !== "false") return [];
         value = value === "true" ? 1 : 0;
       }
-      const token = matchExpression(lookupToken(bounds.scope, attribute.key, attribute.value));
+      const token = matchExpression(
+        lookupToken(bounds.scope, query.accountId, attribute.key, attribute.value),
+      );
       rows = this.#attributeRows(attribute.key, { ...bounds, token, value });
     }
     return rows.map((row) => toStoredEvent(row, query));
@@ -303,13 +303,20 @@ export class SqliteEventStore implements EventStore {
   }
 
   #appendRows(events: StoredEvent[]): { inserted: number; duplicates: string[] } {
-    const scopes = new Map<string, number>();
+    // Every duplicate is found before the first insert: see StoredIds.refresh.
+    this.#storedIds.refresh();
+    const seen = new Set<string>();
     const duplicates: string[] = [];
+    const fresh: [StoredEvent, Hashes][] = [];
     for (const e of events) {
-      if (this.#claimId.run(e.accountId, e.eventId).changes === 0) {
-        duplicates.push(e.eventId);
-        continue;
-      }
+      const key = idKey(e.accountId, e.eventId);
+      const id = hashes(key);
+      if (seen.has(key) || this.#storedIds.has(e.accountId, e.eventId, id)) duplicates.push(e.eventId);
+      else fresh.push([e, id]);
+      seen.add(key);
+    }
+    const scopes = new Map<string, number>();
+    for (const [e, id] of fresh) {
       const time = millis(e.eventTime);
       const scopeKey = `${e.accountId}\u0000${e.region}\u0000${e.category}`;
       let scope = scopes.get(scopeKey);
@@ -337,10 +344,12 @@ export class SqliteEventStore implements EventStore {
         e.json,
       );
       if (result.changes === 0) {
+        // Stored without its id token (a database from before migration 7 not yet re-tokenised).
         duplicates.push(e.eventId);
         continue;
       }
-      this.#insertTokens.run(eventTokens(scope, e));
+      this.#insertTokens.run(eventTokens(scope, e, id));
+      this.#storedIds.add(id);
       // delivery's outbox rows commit with the event: an acknowledged event is never lost to a trail
       if (e.destinations) {
         const enqueuedAt = Date.now();
@@ -363,7 +372,6 @@ export class SqliteEventStore implements EventStore {
     if (ids.length === 0) return 0;
     for (const id of ids) {
       this.#deleteTokens.run(id);
-      this.#releaseId.run(id);
       this.#deleteEvent.run(id);
     }
     return ids.length;

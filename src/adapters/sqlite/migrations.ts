@@ -87,4 +87,17 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "digest chains",
     up: DIGEST_MIGRATION,
   },
+  {
+    id: 7,
+    name: "event ids as tokens",
+    // A unique index on random event ids dirtied one page per stored event and halved ingest; an
+    // eventID is now found through a per-account token of event_keys (stored-ids.ts). Events
+    // stored before this step lack that token: SqliteEventStore re-tokenises them when it finds
+    // the row below, then deletes it.
+    up: `
+      DROP TABLE event_ids;
+      CREATE TABLE event_keys_stale (since INTEGER NOT NULL) STRICT;
+      INSERT INTO event_keys_stale (since) SELECT 7 WHERE EXISTS (SELECT 1 FROM events);
+    `,
+  },
 ];
