@@ -193,7 +193,9 @@ export class SqliteEventStore implements EventStore {
       >;
     this.#byAttribute = byKey(
       (key) =>
-        `SELECT ${COLUMNS} FROM event_keys JOIN events AS e ON e.id = event_keys.rowid
+        // CROSS JOIN keeps the postings as the outer loop; the planner would otherwise walk a
+        // whole scope through events_by_time when the EventId check names e.scope.
+        `SELECT ${COLUMNS} FROM event_keys CROSS JOIN events AS e ON e.id = event_keys.rowid
          WHERE event_keys MATCH @token AND event_keys.rowid BETWEEN ${slotStart("@lo")} AND ${slotEnd("@hi")}
            AND ${VERIFY[key]}
          ORDER BY event_keys.rowid DESC LIMIT @n`,

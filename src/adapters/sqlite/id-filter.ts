@@ -1,7 +1,7 @@
 /** Bits per id: with 7 probes, about 1 id in 100 not stored is reported as maybe stored. */
 const BITS_PER_ID = 10;
 const PROBES = 7;
-/** 32 MiB at most: past ~25 million ids the filter answers "maybe" more often instead of growing. */
+/** 32 MiB at most: past ~25 million ids a filter answers "maybe" more often instead of growing. */
 const MAX_BITS = 2 ** 28;
 
 /**
@@ -12,7 +12,7 @@ const MAX_BITS = 2 ** 28;
 export class IdFilter {
   readonly #words: Uint32Array;
   readonly #mask: number;
-  readonly #capacity: number;
+  readonly capacity: number;
   #count = 0;
 
   constructor(capacity: number) {
@@ -20,12 +20,12 @@ export class IdFilter {
     const bits = Math.min(MAX_BITS, 2 ** Math.ceil(Math.log2(wanted)));
     this.#words = new Uint32Array(bits / 32);
     this.#mask = bits - 1;
-    this.#capacity = capacity;
+    this.capacity = capacity;
   }
 
   /** More ids were added than it was sized for: time to build a larger one. */
   get full(): boolean {
-    return this.#count > this.#capacity;
+    return this.#count > this.capacity;
   }
 
   add(hashes: readonly [number, number]): void {
