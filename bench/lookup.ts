@@ -14,22 +14,11 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openSqlite, type SqliteDb } from "../src/adapters/sqlite/index.ts";
 import type { LookupKey, LookupQuery, StoredEvent } from "../src/ports/index.ts";
+import { prng } from "./support/records.ts";
 
 const BATCH = 500;
 const DAYS = 90;
 const DAY_MS = 86_400_000;
-
-/** Deterministic, so two runs store the same events. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Picks index i with weight 1/(i+1)^s: a few names, users and sources carry most events. */
 function zipf(n: number, s: number, random: () => number): () => number {
