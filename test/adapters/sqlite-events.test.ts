@@ -94,6 +94,33 @@ describe("SqliteEventStore on a file", () => {
     expect(await one.events.append([sampleEvent(2)])).toEqual({ inserted: 0, duplicates: [eventId(2)] });
   });
 
+  it("catches up on every append of other connections, turn by turn, and after a reset", async () => {
+    const path = join(dir, "db.sqlite");
+    const conns = [open(path), open(path), open(path)];
+    // each connection stores ids 3k+c; then every connection retries every id stored so far
+    for (let n = 0; n < 30; n++) {
+      const c = conns[n % 3]!;
+      expect(await c.events.append([sampleEvent(n + 1, n + 1)])).toEqual({ inserted: 1, duplicates: [] });
+      for (const other of conns) {
+        const k = 1 + ((n * 7) % (n + 1));
+        expect(await other.events.append([sampleEvent(k, k, { region: "eu-west-1" })])).toEqual({
+          inserted: 0,
+          duplicates: [eventId(k)],
+        });
+      }
+    }
+    await conns[0]!.trails.reset();
+    expect(await conns[1]!.events.append([sampleEvent(1)])).toEqual({ inserted: 1, duplicates: [] });
+    expect(await conns[2]!.events.append([sampleEvent(1)])).toEqual({
+      inserted: 0,
+      duplicates: [eventId(1)],
+    });
+    expect(await conns[0]!.events.append([sampleEvent(1)])).toEqual({
+      inserted: 0,
+      duplicates: [eventId(1)],
+    });
+  });
+
   it("re-tokenises events stored before migration 7, once", async () => {
     const path = join(dir, "db.sqlite");
     const old = new Database(path);

@@ -53,6 +53,7 @@ type InsertArgs = [
   number,
   number,
   number,
+  number,
   string,
   string | null,
   string | null,
@@ -167,11 +168,11 @@ export class SqliteEventStore implements EventStore {
     this.#addScope = db.prepare("INSERT INTO event_scopes (account_id, region, category) VALUES (?, ?, ?)");
     // The id is the next free slot of its millisecond; the CHECK constraint refuses a full slot.
     this.#insert = db.prepare(
-      `INSERT INTO events (id, scope, event_time, event_id, event_name, event_source, read_only,
+      `INSERT INTO events (id, append_no, scope, event_time, event_id, event_name, event_source, read_only,
          username, access_key_id, resources, record)
        VALUES ((SELECT coalesce(max(id) + 1, ${slotStart("?")}) FROM events
                 WHERE id BETWEEN ${slotStart("?")} AND ${slotEnd("?")}),
-               ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (scope, event_time, event_id) DO NOTHING`,
     );
     // rowids pass 2^53: the outbox needs them exact
@@ -317,6 +318,7 @@ export class SqliteEventStore implements EventStore {
       else fresh.push([e, id]);
       seen.add(key);
     }
+    const appendNo = fresh.length > 0 ? this.#storedIds.takeAppendNo() : 0;
     const scopes = new Map<string, number>();
     for (const [e, id] of fresh) {
       const time = millis(e.eventTime);
@@ -334,6 +336,7 @@ export class SqliteEventStore implements EventStore {
         time,
         time,
         time,
+        appendNo,
         scope,
         time,
         e.eventId,

@@ -100,4 +100,18 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO event_keys_stale (since) SELECT 7 WHERE EXISTS (SELECT 1 FROM events);
     `,
   },
+  {
+    id: 8,
+    name: "append numbers",
+    // Several connections append (ingest workers, the API's own records). Each append takes the
+    // next number from event_appends (AUTOINCREMENT: never reused, not even after a reset empties
+    // the tables) and stamps its rows with it, so a connection learns the eventIDs others stored
+    // by reading the rows numbered above the last it saw, instead of re-reading every stored id.
+    // The index only grows at its end: a commit dirties a page or two of it.
+    up: `
+      ALTER TABLE events ADD COLUMN append_no INTEGER;
+      CREATE INDEX events_by_append ON events (append_no) WHERE append_no IS NOT NULL;
+      CREATE TABLE event_appends (no INTEGER PRIMARY KEY AUTOINCREMENT) STRICT;
+    `,
+  },
 ];

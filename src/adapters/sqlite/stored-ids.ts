@@ -7,27 +7,44 @@ import { IdFilter } from "./id-filter.ts";
  * full-text index. Most new ids are ruled out by the filter; a "maybe" (a duplicate, or about one
  * new id in a hundred) costs one token lookup.
  *
- * The filter is built from the database on first use, and again when another connection has
- * written to the database (`PRAGMA data_version`), so a second process or connection cannot slip
- * a duplicate past it. When it fills up, a four times larger layer is added instead of reading
- * every stored id again (which takes seconds at millions of events). Ids of purged or reset
- * events stay in the filter until the next build: they only cost a lookup.
+ * The filter is built from the database on first use. Every append takes the next append number
+ * (migration 8) and stamps its rows with it; before checking, a connection reads the rows numbered
+ * above the last number it knows, so ids that other connections (ingest workers, another process)
+ * stored cannot slip past it, and nobody re-reads every stored id. When the filter fills up, a
+ * four times larger layer is added (re-reading every id takes seconds at millions of events). Ids
+ * of purged or reset events stay in the filter until the next build: they only cost a lookup.
  */
 export class StoredIds {
-  readonly #dataVersion: Statement<[], number>;
+  readonly #lastAppend: Statement<[], number>;
+  readonly #takeAppend: Statement<[]>;
+  readonly #dropAppends: Statement<[number]>;
   readonly #count: Statement<[], number>;
   readonly #all: Statement<[], [string, string]>;
+  readonly #since: Statement<[number], [string, string]>;
   readonly #lookup: Statement<[string, string, string], number>;
   #layers: IdFilter[] = [];
-  #version = -1;
+  /** The last append number whose rows the filter holds. */
+  #known = -1;
 
   constructor(db: Database) {
-    this.#dataVersion = db.prepare<[], number>("PRAGMA data_version").pluck();
+    this.#lastAppend = db
+      .prepare<[], number>(
+        "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'event_appends'), 0)",
+      )
+      .pluck();
+    this.#takeAppend = db.prepare("INSERT INTO event_appends DEFAULT VALUES");
+    this.#dropAppends = db.prepare("DELETE FROM event_appends WHERE no <= ?");
     this.#count = db.prepare<[], number>("SELECT count(*) FROM events").pluck();
+    const pairs = `SELECT s.account_id, e.event_id FROM events AS e`;
     this.#all = db
       .prepare<[], [string, string]>(
-        `SELECT s.account_id, e.event_id FROM events AS e INDEXED BY events_by_time
-         JOIN event_scopes AS s ON s.id = e.scope`,
+        `${pairs} INDEXED BY events_by_time JOIN event_scopes AS s ON s.id = e.scope`,
+      )
+      .raw();
+    this.#since = db
+      .prepare<[number], [string, string]>(
+        `${pairs} INDEXED BY events_by_append JOIN event_scopes AS s ON s.id = e.scope
+         WHERE e.append_no > ? AND e.append_no IS NOT NULL`,
       )
       .raw();
     this.#lookup = db
@@ -45,16 +62,31 @@ export class StoredIds {
    * lookups must not see rows of the transaction itself, which FTS5 would have to flush first).
    */
   refresh(): void {
-    const version = this.#dataVersion.get()!;
-    const last = this.#layers.at(-1);
-    if (last !== undefined && version === this.#version) {
-      if (last.full) this.#layers.push(new IdFilter(4 * last.capacity));
-      return;
+    const last = this.#lastAppend.get()!;
+    const top = this.#layers.at(-1);
+    if (top === undefined) {
+      const filter = new IdFilter(4 * this.#count.get()! + 65_536);
+      for (const [accountId, eventId] of this.#all.iterate()) filter.add(hashes(idKey(accountId, eventId)));
+      this.#layers = [filter];
+    } else if (last !== this.#known) {
+      for (const [accountId, eventId] of this.#since.iterate(this.#known))
+        this.add(hashes(idKey(accountId, eventId)));
     }
-    const filter = new IdFilter(4 * this.#count.get()! + 65_536);
-    for (const [accountId, eventId] of this.#all.iterate()) filter.add(hashes(idKey(accountId, eventId)));
-    this.#layers = [filter];
-    this.#version = version;
+    this.#known = last;
+    const newest = this.#layers.at(-1)!;
+    if (newest.full) this.#layers.push(new IdFilter(4 * newest.capacity));
+  }
+
+  /**
+   * The number this transaction's rows carry; call after `refresh`, in the same transaction. The
+   * filter then knows every append up to it (the rows of this one are added as they go in).
+   */
+  takeAppendNo(): number {
+    const no = Number(this.#takeAppend.run().lastInsertRowid);
+    // only sqlite_sequence has to remember the number
+    this.#dropAppends.run(no);
+    this.#known = no;
+    return no;
   }
 
   /** Is (accountId, eventId), whose `hashes(idKey(...))` are `id`, stored? */
