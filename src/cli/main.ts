@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { ingestClient } from "../client/ingest.ts";
 import { ConfigError, DEFAULT_PORT, loadConfig } from "../config/index.ts";
 import { startOpenTrail } from "../main.ts";
+import { validateLogsCommand } from "./validate-logs.ts";
 
 function portArg(v: string): string {
   if (!/^\d+$/.test(v) || Number(v) > 65535)
@@ -96,5 +97,7 @@ program
       process.exit(1);
     }
   });
+
+program.addCommand(validateLogsCommand());
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,262 @@
+import { join } from "node:path";
+import { Command, InvalidArgumentError } from "commander";
+import { httpClient } from "../client/http.ts";
+import { ConfigError, DEFAULT_PORT, isLoopback, loadConfig } from "../config/index.ts";
+import { Report, type Writer } from "../validate/report.ts";
+import { localValidationStore, s3ValidationStore, type ValidationStore } from "../validate/store.ts";
+import { parseTime } from "../validate/time.ts";
+import { type Progress, ValidationAbort, validateLogs } from "../validate/validator.ts";
+
+/**
+ * `opentrail validate-logs`: the inputs, output and verdicts of `aws cloudtrail validate-logs`, on
+ * the local store of `opentrail serve` or on S3, with a few checks more and much faster.
+ */
+
+export interface ValidateLogsFlags {
+  trailArn: string;
+  startTime: string;
+  endTime?: string;
+  s3Bucket?: string;
+  s3Prefix?: string;
+  accountId?: string;
+  verbose?: boolean;
+  endpoint: string;
+  region?: string;
+  dataDir?: string;
+  config?: string;
+  s3Endpoint?: string;
+  concurrency: string;
+}
+
+export interface ValidateLogsIo {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
+  now?: () => Date;
+}
+
+/** Exit status: 0 all valid, 1 something invalid, 2 the validation could not be done. */
+export type ExitStatus = 0 | 1 | 2;
+
+const TRAIL_ARN = /^arn:.+:cloudtrail:.+:\d{12}:trail\/.+/;
+const DEFAULT_CONCURRENCY = 48;
+
+class UsageError extends Error {}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Where the digests and log files are read: an S3 endpoint if one is named, else the local buckets. */
+function openStore(flags: ValidateLogsFlags, io: ValidateLogsIo, concurrency: number): ValidationStore {
+  const config = loadConfig({
+    flags: {
+      ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+      ...(flags.config ? { config: flags.config } : {}),
+      ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
+    },
+    env: io.env,
+    cwd: io.cwd,
+  });
+  const env = io.env;
+  const endpoint = flags.s3Endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? config.s3?.endpoint;
+  if (!endpoint) return localValidationStore(join(config.dataDir, "buckets"));
+  const fromConfig = config.s3 !== undefined && endpoint === config.s3.endpoint && !flags.s3Endpoint;
+  const envKeys =
+    env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? {
+          accessKeyId: env.AWS_ACCESS_KEY_ID,
+          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+        }
+      : undefined;
+  const configKeys = config.s3
+    ? { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey }
+    : { accessKeyId: "test", secretAccessKey: "test" };
+  return s3ValidationStore({
+    endpoint,
+    region: config.s3?.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1",
+    credentials: fromConfig ? configKeys : (envKeys ?? configKeys),
+    forcePathStyle: config.s3?.forcePathStyle ?? true,
+    concurrency,
+  });
+}
+
+/** Redraws a one-line progress bar on a terminal, out of the way of the lines written meanwhile. */
+function progressBar(stderr: ValidateLogsIo["stderr"]) {
+  let shown = false;
+  let last = 0;
+  let latest: Progress | undefined;
+  const clear = () => {
+    if (shown) stderr.write("\r\x1b[K");
+    shown = false;
+  };
+  const draw = () => {
+    if (!latest) return;
+    const width = 30;
+    const fraction = latest.listed === 0 ? 0 : Math.min(1, latest.digests / latest.listed);
+    const done = Math.round(fraction * width);
+    stderr.write(
+      `\r[${"#".repeat(done)}${".".repeat(width - done)}] ${latest.digests} digest files, ${latest.logs} log files checked, ${latest.pending} pending`,
+    );
+    shown = true;
+  };
+  return {
+    update(p: Progress) {
+      latest = p;
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      clear();
+      draw();
+    },
+    /** Around every write of output, so the bar never splits a line. */
+    around(write: () => void) {
+      const was = shown;
+      clear();
+      write();
+      if (was) draw();
+    },
+    clear,
+  };
+}
+
+export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogsIo): Promise<ExitStatus> {
+  const fail = (text: string): ExitStatus => {
+    io.stderr.write(`opentrail validate-logs: ${text}\n`);
+    return 2;
+  };
+  let store: ValidationStore | undefined;
+  let api: ReturnType<typeof httpClient> | undefined;
+  const bar = io.stderr.isTTY ? progressBar(io.stderr) : undefined;
+  try {
+    const arn = flags.trailArn;
+    if (!TRAIL_ARN.test(arn)) throw new UsageError(`Invalid trail ARN provided: ${arn}`);
+    const start = parseTime(flags.startTime);
+    if (!start) throw new UsageError(`Unable to parse date value: ${flags.startTime}`);
+    const end = flags.endTime === undefined ? (io.now?.() ?? new Date()) : parseTime(flags.endTime);
+    if (!end) throw new UsageError(`Unable to parse date value: ${flags.endTime}`);
+    if (start.getTime() > end.getTime()) {
+      throw new UsageError("Invalid time range specified: start-time must occur before end-time");
+    }
+    const concurrency = Number(flags.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
+      throw new UsageError("--concurrency must be a whole number between 1 and 1024");
+    }
+    const parts = arn.split(":");
+    const homeRegion = parts[3]!;
+    const accountId = flags.accountId ?? parts[4]!;
+    const trailName = arn.slice(arn.lastIndexOf("/") + 1);
+    const region = flags.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? homeRegion;
+
+    const env = io.env;
+    let credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+    if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+      credentials = {
+        accessKeyId: env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+        ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+      };
+    } else if (isLoopback(new URL(flags.endpoint).hostname.replace(/^\[|\]$/g, ""))) {
+      // the development credential `opentrail serve` accepts on loopback
+      credentials = { accessKeyId: "test", secretAccessKey: "test" };
+    } else {
+      throw new UsageError("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a server beyond loopback");
+    }
+    const client = httpClient({ endpoint: flags.endpoint, region, credentials });
+    api = client;
+
+    let bucket = flags.s3Bucket;
+    let prefix = flags.s3Prefix;
+    if (bucket === undefined) {
+      const { trailList = [] } = await client.describeTrails({});
+      const trail = trailList.find((tr) => tr.TrailARN === arn);
+      if (!trail) throw new UsageError(`A trail could not be found for ${arn}`);
+      if (trail.IsOrganizationTrail && !flags.accountId) {
+        throw new UsageError("Missing required parameter for organization trail: '--account-id'");
+      }
+      bucket = trail.S3BucketName!;
+      prefix = trail.S3KeyPrefix;
+    }
+    store = openStore(flags, io, concurrency);
+
+    const writer: Writer = {
+      out: (text) => (bar ? bar.around(() => io.stdout.write(text)) : io.stdout.write(text)),
+      err: (text) => (bar ? bar.around(() => io.stderr.write(text)) : io.stderr.write(text)),
+    };
+    const report = new Report(writer, flags.verbose === true);
+    report.startup(arn, start, end);
+    await validateLogs(
+      { trailArn: arn, start, end, bucket, prefix, accountId, region, trailName, homeRegion },
+      {
+        store,
+        report,
+        concurrency,
+        async publicKeys(from, to) {
+          const { PublicKeyList = [] } = await client.listPublicKeys({ StartTime: from, EndTime: to });
+          return new Map(PublicKeyList.map((k) => [k.Fingerprint ?? "", k.Value ?? new Uint8Array()]));
+        },
+        ...(bar ? { onProgress: (p: Progress) => bar.update(p) } : {}),
+      },
+    );
+    bar?.clear();
+    return report.failed ? 1 : 0;
+  } catch (e) {
+    bar?.clear();
+    if (e instanceof UsageError || e instanceof ValidationAbort || e instanceof ConfigError) {
+      return fail(e.message);
+    }
+    return fail(message(e));
+  } finally {
+    await store?.close();
+    api?.client.destroy();
+  }
+}
+
+function positive(v: string): string {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError("must be a positive whole number");
+  return v;
+}
+
+/** The subcommand, for the program in main.ts. */
+export function validateLogsCommand(): Command {
+  return new Command("validate-logs")
+    .description(
+      "Validate a trail's log files against its signed digests, as `aws cloudtrail validate-logs` does (exit 1 if anything is invalid).",
+    )
+    .requiredOption("--trail-arn <arn>", "ARN of the trail to validate")
+    .requiredOption(
+      "--start-time <time>",
+      "validate log files delivered on or after this time (ISO 8601 or epoch seconds)",
+    )
+    .option("--end-time <time>", "... and on or before this time (default now)")
+    .option("--s3-bucket <bucket>", "bucket of the digests, if not the trail's current one")
+    .option("--s3-prefix <prefix>", "key prefix of the digests, with --s3-bucket")
+    .option("--account-id <id>", "account whose digests to validate (default: the ARN's)")
+    .option("--verbose", "also print every valid digest and log file")
+    .option("--endpoint <url>", "server URL (trail and public keys)", `http://127.0.0.1:${DEFAULT_PORT}`)
+    .option(
+      "--region <region>",
+      "region whose digests to validate (default AWS_REGION, else the trail's home region)",
+    )
+    .option(
+      "--data-dir <dir>",
+      "the server's data directory, whose local buckets are read (default ./.opentrail)",
+    )
+    .option("--config <file>", "the server's configuration file (its data directory or S3 endpoint)")
+    .option(
+      "--s3-endpoint <url>",
+      "read from this S3-compatible endpoint (default AWS_ENDPOINT_URL_S3, else the config)",
+    )
+    .option("--concurrency <n>", "objects read at once", positive, String(DEFAULT_CONCURRENCY))
+    .action(async (flags: ValidateLogsFlags) => {
+      const status = await runValidateLogs(flags, {
+        env: process.env,
+        cwd: process.cwd(),
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
+      process.exitCode = status;
+    });
+}
