@@ -4,6 +4,7 @@
  * Prints figures only.
  *
  *   npm run bench:ingest -- [--seconds 20] [--warmup 2] [--concurrency 6] [--batch 500]
+ *                           [--ingest-workers N (the server's default)]
  *                           [--cpu-prof DIR] [--dir D] [--keep]
  *
  * --cpu-prof writes the server's V8 CPU profile into DIR and prints where its time went.
@@ -35,6 +36,7 @@ const { values: flags } = parseArgs({
     warmup: { type: "string", default: "2" },
     concurrency: { type: "string", default: "6" },
     batch: { type: "string", default: "500" },
+    "ingest-workers": { type: "string" },
     "cpu-prof": { type: "string" },
     dir: { type: "string" },
     keep: { type: "boolean", default: false },
@@ -187,6 +189,7 @@ async function main(): Promise<void> {
   const server = await startServerProcess({
     dataDir,
     nodeArgs: profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir],
+    serveArgs: flags["ingest-workers"] === undefined ? [] : ["--ingest-workers", flags["ingest-workers"]],
   });
   let peakRss = 0;
   let atWarmupEnd: ProcessUsage | undefined;
@@ -195,7 +198,7 @@ async function main(): Promise<void> {
   }, 200);
   try {
     console.log(
-      `ingest bench: ${concurrency} in flight, batches of ${batchSize} records (${bodyKb.toFixed(0)} KB plain JSON, ` +
+      `ingest bench: ${flags["ingest-workers"] ?? "default"} ingest workers, ${concurrency} in flight, batches of ${batchSize} records (${bodyKb.toFixed(0)} KB plain JSON, ` +
         `${((bodyKb * 1024) / batchSize).toFixed(0)} B/record), ${warmup} s warm-up + ${seconds} s, ` +
         `load average ${loadavg()[0]!.toFixed(2)} before`,
     );

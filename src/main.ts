@@ -19,8 +19,9 @@ import { ingestRecords } from "./service/ingest.ts";
 import { createRecorder } from "./service/recorder.ts";
 import { createRouter, routedTrailRepo } from "./service/router.ts";
 import { createWireHandler } from "./wire/handler.ts";
-import { createIngestHandler } from "./wire/ingest.ts";
+import { createIngestHandler, processIngestBatch } from "./wire/ingest.ts";
 import { sourceAddress } from "./wire/source-ip.ts";
+import { ingestThreadsAvailable, startIngestPool } from "./workers/ingest-pool.ts";
 
 export interface OpenTrail {
   /** Base URL of the API, e.g. http://127.0.0.1:4566 */
@@ -54,7 +55,8 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   // the database holds the private signing keys: the data directory is the service's alone
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(config.dataDir, 0o700);
-  const db = openSqlite(join(config.dataDir, "opentrail.db"));
+  const dbPath = join(config.dataDir, "opentrail.db");
+  const db = openSqlite(dbPath);
   let objects: ObjectStore;
   if (config.s3) {
     objects = new S3ObjectStore({
@@ -71,6 +73,11 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
 
   const deliveries = db.deliveries;
   const router = createRouter(db.trails, deliveries);
+  const maxInflatedBytes = config.maxIngestBytes * 8;
+  const ingestPool =
+    config.ingestWorkers > 0 && ingestThreadsAvailable()
+      ? startIngestPool(config.ingestWorkers, { dbPath, logLevel: config.logLevel, maxInflatedBytes }, log)
+      : undefined;
   const delivery = createDeliveryWorker({
     store: deliveries,
     objects,
@@ -93,7 +100,10 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     intervalMs: config.digestIntervalMs,
   });
   const service = buildService({
-    trails: routedTrailRepo(db.trails, (accountId) => router.invalidate(accountId)),
+    trails: routedTrailRepo(db.trails, (accountId) => {
+      router.invalidate(accountId);
+      ingestPool?.invalidate(accountId);
+    }),
     objects,
     events: db.events,
     deliveries,
@@ -137,8 +147,15 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     clock,
     ids,
     log,
-    ingest: (ctx, records) => ingestRecords(db.events, ctx, records, route),
-    maxInflatedBytes: config.maxIngestBytes * 8,
+    process: ingestPool
+      ? (batch) => ingestPool.process(batch)
+      : (batch) =>
+          processIngestBatch(batch, {
+            ids,
+            log,
+            maxInflatedBytes,
+            ingest: (ctx, records) => ingestRecords(db.events, ctx, records, route),
+          }),
   });
   const server = createHttpServer({
     wire,
@@ -149,17 +166,25 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
       ? async () => {
           await db.trails.reset();
           router.invalidateAll();
+          ingestPool?.invalidate();
         }
       : undefined,
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port, config.host, () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    // the ingest threads would keep the process alive
+    await ingestPool?.close();
+    db.close();
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
@@ -195,7 +220,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
           server.closeIdleConnections();
         });
         workers.abort();
-        await Promise.all([deliveryLoop, digestLoop, retentionLoop]);
+        await Promise.all([deliveryLoop, digestLoop, retentionLoop, ingestPool?.close()]);
         await objects.close();
         db.close();
       })();

@@ -30,6 +30,8 @@ export interface ServerProcessOptions {
   nodeArgs?: readonly string[];
   /** How long `serve` may take to print its address. */
   startTimeoutMs?: number;
+  /** More `serve` flags, e.g. `["--ingest-workers", "2"]`. */
+  serveArgs?: readonly string[];
 }
 
 export interface ServerProcess {
@@ -104,6 +106,7 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
     opts.dataDir,
     "--log-level",
     opts.logLevel ?? "warn",
+    ...(opts.serveArgs ?? []),
   ];
   const child = spawn(process.execPath, args, { env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
   let out = "";

@@ -29,6 +29,10 @@ program
     "how long records wait before their log file is written (default 300, as AWS)",
   )
   .option("--digest-interval <seconds>", "length of a digest period, for tests (default 3600, as AWS)")
+  .option(
+    "--ingest-workers <n>",
+    "threads that store POST /ingest batches beside the request thread (0: none; default 1)",
+  )
   .option("--log-level <level>", "pino log level: fatal, error, warn, info, debug, trace")
   .action(async (flags) => {
     let config: ReturnType<typeof loadConfig>;

@@ -50,6 +50,11 @@ export interface Config {
   deliveryIntervalMs: number;
   /** Length of a digest period (AWS: one hour); shorter only for tests. */
   digestIntervalMs: number;
+  /**
+   * Threads that take POST /ingest batches off the request thread (inflate, parse, check, route,
+   * store), each on its own database connection; 0 does it all on the request thread.
+   */
+  ingestWorkers: number;
 }
 
 /** Commercial regions served by default; a multi-Region trail has a shadow in each. */
@@ -84,6 +89,9 @@ export const DEVELOPMENT_CREDENTIAL: CredentialConfig = {
 
 export const DEFAULT_PORT = 4566;
 
+/** One thread besides the request thread: measured with `npm run bench:ingest` (README). */
+export const DEFAULT_INGEST_WORKERS = 1;
+
 export interface ConfigSources {
   flags?: {
     host?: string;
@@ -94,6 +102,7 @@ export interface ConfigSources {
     logLevel?: string;
     deliveryInterval?: string | number;
     digestInterval?: string | number;
+    ingestWorkers?: string | number;
   };
   env?: Record<string, string | undefined>;
   /** Directory relative data dirs and the default data dir are resolved against. */
@@ -114,6 +123,7 @@ interface FileShape {
   deliveryIntervalSeconds?: unknown;
   digestIntervalSeconds?: unknown;
   maxIngestBytes?: unknown;
+  ingestWorkers?: unknown;
 }
 
 function str(v: unknown, what: string): string | undefined {
@@ -255,6 +265,13 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     throw new ConfigError("the digest interval must be a whole number of seconds between 1 and 3600");
   }
 
+  const workersRaw =
+    flags.ingestWorkers ?? env.OPENTRAIL_INGEST_WORKERS ?? fromFile.ingestWorkers ?? DEFAULT_INGEST_WORKERS;
+  const ingestWorkers = Number(workersRaw);
+  if (!Number.isInteger(ingestWorkers) || ingestWorkers < 0 || ingestWorkers > 64) {
+    throw new ConfigError("the number of ingest workers must be a whole number between 0 and 64");
+  }
+
   const logLevel = flags.logLevel ?? env.OPENTRAIL_LOG_LEVEL ?? str(fromFile.logLevel, "logLevel") ?? "info";
   return {
     host,
@@ -269,5 +286,6 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     maxIngestBytes,
     deliveryIntervalMs: Math.round(deliveryIntervalSeconds * 1000),
     digestIntervalMs: digestIntervalSeconds * 1000,
+    ingestWorkers,
   };
 }

@@ -27,9 +27,12 @@ export type Route = (
   exact?: boolean,
 ) => Promise<number[] | undefined>;
 
+/** What storing a batch needs of its request: the caller's account and region, time and ids. */
+export type IngestContext = Pick<RequestContext, "accountId" | "region" | "clock" | "ids">;
+
 export async function ingestRecords(
   events: EventStore,
-  ctx: RequestContext,
+  ctx: IngestContext,
   raw: readonly unknown[],
   route?: Route,
 ): Promise<IngestOutcome> {
@@ -47,7 +50,7 @@ export async function ingestRecords(
     const checked = checkIngestRecordJson(raw[index], defaults);
     if (!checked.ok) problems.push({ index, reason: checked.reason });
     else if (problems.length === 0) {
-      stored.push(toStoredEvent(checked.record, ctx.accountId, checked.json));
+      stored.push(toStoredEvent(checked.record, ctx.accountId, checked.json, checked.time));
       records.push(checked.record);
     }
   }

@@ -44,7 +44,15 @@ const WAL_BACKSTOP_PAGES = 32_768;
  * for a process crash, and it keeps the database consistent in every case. FULL would buy
  * survival of power loss at one fsync per commit; that is not the requirement here.
  */
-export function openSqlite(path: string, options: { keys?: SqliteKeyStoreOptions } = {}): SqliteDb {
+export interface OpenSqliteOptions {
+  keys?: SqliteKeyStoreOptions;
+  /** Run the checkpointer thread (default true). One per database file is enough. */
+  checkpointer?: boolean;
+  /** Page cache of this connection, in MiB (default 64). */
+  cacheMiB?: number;
+}
+
+export function openSqlite(path: string, options: OpenSqliteOptions = {}): SqliteDb {
   const db = new Database(path);
   try {
     // Only takes effect when the file is created. Event rows are ~1.5 KB: 8 KiB pages hold five
@@ -55,7 +63,7 @@ export function openSqlite(path: string, options: { keys?: SqliteKeyStoreOptions
     db.pragma("foreign_keys = ON");
     // Memory stays bounded whatever the database size: a 64 MiB page cache and no memory map
     // (mapped pages would count towards the process's resident memory).
-    db.pragma("cache_size = -65536");
+    db.pragma(`cache_size = ${-1024 * (options.cacheMiB ?? 64)}`);
     db.pragma("mmap_size = 0");
     db.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
     db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
@@ -65,7 +73,9 @@ export function openSqlite(path: string, options: { keys?: SqliteKeyStoreOptions
     throw e;
   }
   const checkpointer: Checkpointer | undefined =
-    db.memory || path === "" ? undefined : startCheckpointer(path, CHECKPOINT_INTERVAL_MS);
+    db.memory || path === "" || options.checkpointer === false
+      ? undefined
+      : startCheckpointer(path, CHECKPOINT_INTERVAL_MS);
   const trails = new SqliteTrailRepo(db);
   const events = new SqliteEventStore(db);
   const deliveries = new SqliteDeliveryStore(db);
