@@ -133,9 +133,9 @@ export interface IngestDefaults {
 
 export type IngestResult = { ok: true; record: Record<string, unknown> } | { ok: false; reason: string };
 
-/** An accepted record with its JSON text, exactly as it is to be stored. */
+/** An accepted record with its JSON text, exactly as it is to be stored, and its eventTime read. */
 export type CheckedRecord =
-  | { ok: true; record: Record<string, unknown>; json: string }
+  | { ok: true; record: Record<string, unknown>; json: string; time: Date }
   | { ok: false; reason: string };
 
 export function checkIngestRecord(raw: unknown, defaults: IngestDefaults): IngestResult {
@@ -153,8 +153,9 @@ export function checkIngestRecordJson(raw: unknown, defaults: IngestDefaults): C
   if (!isJsonObject(raw)) return refuse("record must be a JSON object");
   const typeIssue = typeProblem(raw);
   if (typeIssue !== undefined) return refuse(typeIssue);
+  let time: Date | undefined;
   if (typeof raw.eventTime === "string") {
-    const time = parseEventTime(raw.eventTime);
+    time = parseEventTime(raw.eventTime);
     if (time === undefined) return refuse("eventTime must be a UTC time written YYYY-MM-DDTHH:MM:SSZ");
     if (time < EARLIEST_EVENT_TIME || time >= END_OF_EVENT_TIMES) {
       return refuse("eventTime must fall in the years 1970 to 2099");
@@ -175,7 +176,11 @@ export function checkIngestRecordJson(raw: unknown, defaults: IngestDefaults): C
   }
 
   const added: JsonObject = {};
-  if (raw.eventTime === undefined) added.eventTime = formatEventTime(defaults.eventTime);
+  if (raw.eventTime === undefined) {
+    added.eventTime = formatEventTime(defaults.eventTime);
+    // records carry whole seconds
+    time = parseEventTime(added.eventTime as string);
+  }
   if (raw.awsRegion === undefined) added.awsRegion = defaults.region;
   if (raw.eventID === undefined) added.eventID = defaults.newEventId();
   if (raw.recipientAccountId === undefined) added.recipientAccountId = defaults.accountId;
@@ -183,7 +188,7 @@ export function checkIngestRecordJson(raw: unknown, defaults: IngestDefaults): C
   const json = jsonText(record);
   if (json === undefined) return refuse("record must be a JSON object");
   if (utf8Length(json) > MAX_RECORD_BYTES) return refuse("record larger than 256 KB");
-  return { ok: true, record, json };
+  return { ok: true, record, json, time: time as Date };
 }
 
 /** The record as JSON; undefined for values JSON cannot hold (cycles, bigints). */

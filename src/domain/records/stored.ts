@@ -70,11 +70,14 @@ export function toStoredEvent(
   record: Record<string, unknown>,
   accountId: string,
   json?: string,
+  /** The record's eventTime when the caller has read it already. */
+  eventTime?: Date,
 ): StoredEvent {
   const category = storedCategory(record);
   const insight = category === "Insight";
   const named = insight && isJsonObject(record.insightDetails) ? record.insightDetails : record;
-  const time = typeof record.eventTime === "string" ? parseEventTime(record.eventTime) : undefined;
+  const time =
+    eventTime ?? (typeof record.eventTime === "string" ? parseEventTime(record.eventTime) : undefined);
   const stored: StoredEvent = {
     accountId,
     region: typeof record.awsRegion === "string" ? record.awsRegion : "",

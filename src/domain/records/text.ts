@@ -20,14 +20,52 @@ export function formatEventTime(time: Date): string {
   return `${time.toISOString().slice(0, 19)}Z`;
 }
 
-const EVENT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+const DIGIT_0 = 48;
 
-/** The time of a well-formed record eventTime; undefined for any other text or an impossible date. */
+/** The number written by the ASCII digits text[from..to), or -1 if any of them is not a digit. */
+function digits(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = text.charCodeAt(i) - DIGIT_0;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/**
+ * The time of a well-formed record eventTime (`YYYY-MM-DDTHH:MM:SSZ`); undefined for any other
+ * text or an impossible date such as 2024-02-30 or 24:00:00. Read digit by digit: every ingested
+ * record goes through here, and a regular expression plus a Date round trip cost a tenth of it.
+ */
 export function parseEventTime(text: string): Date | undefined {
-  if (!EVENT_TIME.test(text)) return undefined;
-  const time = new Date(text);
-  // Date accepts 2024-02-30 and 24:00:00 by rolling over; the round trip refuses them.
-  if (Number.isNaN(time.getTime()) || formatEventTime(time) !== text) return undefined;
+  if (
+    text.length !== 20 ||
+    text.charCodeAt(4) !== 45 || // -
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(10) !== 84 || // T
+    text.charCodeAt(13) !== 58 || // :
+    text.charCodeAt(16) !== 58 ||
+    text.charCodeAt(19) !== 90 // Z
+  ) {
+    return undefined;
+  }
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 7);
+  const day = digits(text, 8, 10);
+  const hour = digits(text, 11, 13);
+  const minute = digits(text, 14, 16);
+  const second = digits(text, 17, 19);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  const time = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  // Date.UTC reads years 0 to 99 as 1900 to 1999
+  if (year < 100) time.setUTCFullYear(year);
   return time;
 }
 
