@@ -1,0 +1,3 @@
+import { validationCases } from "./validate-cases.ts";
+
+validationCases("moto");
