@@ -21,7 +21,7 @@ import { createRouter, routedTrailRepo } from "./service/router.ts";
 import { createWireHandler } from "./wire/handler.ts";
 import { createIngestHandler, processIngestBatch } from "./wire/ingest.ts";
 import { sourceAddress } from "./wire/source-ip.ts";
-import { ingestThreadsAvailable, startIngestPool } from "./workers/ingest-pool.ts";
+import { ingestThreadCount, startIngestPool } from "./workers/ingest-pool.ts";
 
 export interface OpenTrail {
   /** Base URL of the API, e.g. http://127.0.0.1:4566 */
@@ -74,9 +74,10 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   const deliveries = db.deliveries;
   const router = createRouter(db.trails, deliveries);
   const maxInflatedBytes = config.maxIngestBytes * 8;
+  const ingestThreads = ingestThreadCount(config.ingestWorkers);
   const ingestPool =
-    config.ingestWorkers > 0 && ingestThreadsAvailable()
-      ? startIngestPool(config.ingestWorkers, { dbPath, logLevel: config.logLevel, maxInflatedBytes }, log)
+    ingestThreads > 0
+      ? startIngestPool(ingestThreads, { dbPath, logLevel: config.logLevel, maxInflatedBytes }, log)
       : undefined;
   const delivery = createDeliveryWorker({
     store: deliveries,

@@ -8,10 +8,26 @@ import type { RawResponse } from "../wire/types.ts";
 import type { FromThread, IngestThreadData, ToThread } from "./ingest-messages.ts";
 
 /** The built thread; from the TypeScript sources (tests) there is none and ingest stays inline. */
-const THREAD_URL = new URL("./ingest-thread.js", import.meta.url);
+let threadUrl = new URL("./ingest-thread.js", import.meta.url);
+let threadsOverride: number | undefined;
 
 export function ingestThreadsAvailable(): boolean {
-  return THREAD_URL.protocol === "file:" && existsSync(fileURLToPath(THREAD_URL));
+  return threadUrl.protocol === "file:" && existsSync(fileURLToPath(threadUrl));
+}
+
+/**
+ * For tests that run the TypeScript sources: take the built thread at `url`, and start `threads`
+ * of them whatever the configuration says (unless it says 0).
+ */
+export function useBuiltIngestThread(url: URL, threads: number): void {
+  threadUrl = url;
+  threadsOverride = threads;
+}
+
+/** How many ingest threads to start for a configured number. */
+export function ingestThreadCount(configured: number): number {
+  if (configured === 0 || !ingestThreadsAvailable()) return 0;
+  return threadsOverride ?? configured;
 }
 
 interface Pending {
@@ -42,11 +58,12 @@ export interface IngestPool {
  */
 export function startIngestPool(size: number, data: IngestThreadData, log: Logger): IngestPool {
   let nextId = 0;
+  let turn = 0;
   let closing = false;
   const threads: Thread[] = [];
 
   function spawn(slot: number): void {
-    const worker = new Worker(THREAD_URL, { workerData: data });
+    const worker = new Worker(threadUrl, { workerData: data });
     const pending = new Map<number, Pending>();
     let markReady: () => void = () => {};
     const ready = new Promise<void>((resolve) => {
@@ -88,7 +105,9 @@ export function startIngestPool(size: number, data: IngestThreadData, log: Logge
 
   return {
     process(batch) {
-      let thread = threads[0]!;
+      // the least busy thread; ties taken in turn, so that every thread's connection writes
+      turn = (turn + 1) % threads.length;
+      let thread = threads[turn]!;
       for (const t of threads) if (t.pending.size < thread.pending.size) thread = t;
       const id = nextId++;
       return new Promise((resolve) => {
