@@ -1,14 +1,49 @@
-import { createHash } from "node:crypto";
-import { Writable } from "node:stream";
+import { createHash, type Hash } from "node:crypto";
+import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { constants, createGunzip } from "node:zlib";
+import { constants, createGunzip, gunzipSync } from "node:zlib";
 import { ObjectStoreError } from "../ports/index.ts";
 import type { LogFileEntry } from "./digest-read.ts";
 import type { Verdict } from "./report.ts";
 import type { ValidationStore } from "./store.ts";
 
+/** Bodies up to this size are inflated in one call: a zlib stream per small file costs more than the file. */
+const ONE_SHOT_BYTES = 1024 * 1024;
+const INFLATE = { finishFlush: constants.Z_SYNC_FLUSH };
+
+/** Inflates a gzip stream into `hash`; only a body larger than ONE_SHOT_BYTES is inflated as it streams. */
+async function inflateInto(body: Readable, hash: Hash): Promise<void> {
+  const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const head: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const next = await it.next();
+    if (next.done) {
+      hash.update(gunzipSync(Buffer.concat(head, size), INFLATE));
+      return;
+    }
+    head.push(next.value);
+    size += next.value.length;
+    if (size > ONE_SHOT_BYTES) break;
+  }
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield* head.splice(0);
+    for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+  }
+  await pipeline(
+    Readable.from(rest()),
+    createGunzip(INFLATE),
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        done();
+      },
+    }),
+  );
+}
+
 /**
- * One log file: streamed, inflated and hashed chunk by chunk, compared with the digest's hash as
+ * One log file: streamed, inflated and hashed (chunk by chunk when it is large), compared with the digest's hash as
  * text (as the AWS CLI compares it). A truncated body inflates as far as it goes and then fails
  * the comparison, as it does with the AWS CLI's streaming inflater; a body that is not gzip at all
  * is "invalid format".
@@ -31,16 +66,7 @@ export async function checkLogFile(store: ValidationStore, log: LogFileEntry): P
   if (!body) return invalid("not found");
   const hash = createHash("sha256");
   try {
-    await pipeline(
-      body,
-      createGunzip({ finishFlush: constants.Z_SYNC_FLUSH }),
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          hash.update(chunk);
-          done();
-        },
-      }),
-    );
+    await inflateInto(body, hash);
   } catch (e) {
     if (e instanceof ObjectStoreError) throw e;
     return invalid("invalid format");

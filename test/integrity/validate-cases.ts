@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt } from "../../bench/support/server-process.ts";
@@ -171,6 +172,30 @@ export function validationCases(backend: Backend): void {
         ],
       ]);
       expect(r.stdout).toContain("5/5 digest files valid");
+    });
+
+    it("hashes a log file larger than a megabyte as it streams", async () => {
+      const forged = digests1[3]!;
+      const doc = JSON.parse(
+        gunzipSync((await s.objects.getObject(BUCKET_1, forged))!.body).toString("utf8"),
+      );
+      const log = doc.logFiles[0].s3Object as string;
+      const records = Array.from(
+        { length: 40_000 },
+        (_, i) => `{"eventID":"${i}","eventName":"Bench${i % 97}"}`,
+      );
+      const body = Buffer.from(`{"Records":[${records.join(",")}]}`);
+      expect(body.length).toBeGreaterThan(1024 * 1024);
+      await s.change(BUCKET_1, log, gzipSync(body, { level: 0 }));
+      await s.forgeDigest(BUCKET_1, forged, (d) => {
+        (d.logFiles as { hashValue: string }[])[0]!.hashValue = createHash("sha256")
+          .update(body)
+          .digest("hex");
+      });
+      const r = await s.validate({ s3Bucket: BUCKET_1 });
+      expect(r.stderr).not.toContain("INVALID");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`${url(BUCKET_1, log)}\tvalid`);
     });
 
     it("takes epoch seconds and reports a range without digests", async () => {
