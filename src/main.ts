@@ -8,6 +8,7 @@ import { LocalFsObjectStore } from "./adapters/localfs/object-store.ts";
 import { S3ObjectStore } from "./adapters/s3/object-store.ts";
 import { SqliteDigestStore } from "./adapters/sqlite/digest-store.ts";
 import { openSqlite } from "./adapters/sqlite/index.ts";
+import { WriteLock } from "./adapters/sqlite/write-lock.ts";
 import type { Config } from "./config/index.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
@@ -56,7 +57,9 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(config.dataDir, 0o700);
   const dbPath = join(config.dataDir, "opentrail.db");
-  const db = openSqlite(dbPath);
+  const ingestThreads = ingestThreadCount(config.ingestWorkers);
+  const writeLock = ingestThreads > 0 ? WriteLock.shared() : undefined;
+  const db = openSqlite(dbPath, { writeLock });
   let objects: ObjectStore;
   if (config.s3) {
     objects = new S3ObjectStore({
@@ -74,10 +77,13 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   const deliveries = db.deliveries;
   const router = createRouter(db.trails, deliveries);
   const maxInflatedBytes = config.maxIngestBytes * 8;
-  const ingestThreads = ingestThreadCount(config.ingestWorkers);
   const ingestPool =
-    ingestThreads > 0
-      ? startIngestPool(ingestThreads, { dbPath, logLevel: config.logLevel, maxInflatedBytes }, log)
+    ingestThreads > 0 && writeLock
+      ? startIngestPool(
+          ingestThreads,
+          { dbPath, writeLock, logLevel: config.logLevel, maxInflatedBytes },
+          log,
+        )
       : undefined;
   const delivery = createDeliveryWorker({
     store: deliveries,

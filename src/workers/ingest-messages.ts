@@ -4,6 +4,8 @@ import type { RawResponse } from "../wire/types.ts";
 /** What an ingest thread is started with. */
 export interface IngestThreadData {
   dbPath: string;
+  /** The request thread's `WriteLock.shared()`: appends take turns. */
+  writeLock: SharedArrayBuffer;
   logLevel: string;
   maxInflatedBytes: number;
 }

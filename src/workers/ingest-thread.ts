@@ -19,7 +19,7 @@ if (port === null) throw new Error("ingest-thread.ts runs as a worker thread");
 const data = workerData as IngestThreadData;
 const log = pino({ level: data.logLevel }, pino.destination(2)).child({ thread: "ingest" });
 // Appends touch the newest pages: a small cache does; the request thread keeps the large one.
-const db = openSqlite(data.dbPath, { checkpointer: false, cacheMiB: 16 });
+const db = openSqlite(data.dbPath, { checkpointer: false, cacheMiB: 16, writeLock: data.writeLock });
 const router = createRouter(db.trails, db.deliveries);
 const deps = {
   ids: { uuid: () => randomUUID() },

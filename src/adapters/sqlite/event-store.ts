@@ -4,6 +4,7 @@ import type { EventCategory, EventStore, LookupKey, LookupQuery, StoredEvent } f
 import { eventTokens, type Hashes, hashes, idKey, lookupToken, matchExpression } from "./event-keys.ts";
 import { retokeniseIfStale } from "./retokenise.ts";
 import { StoredIds } from "./stored-ids.ts";
+import type { WriteLock } from "./write-lock.ts";
 
 /*
  * Shape, chosen by measurement (bench/lookup.ts).
@@ -136,6 +137,8 @@ function toStoredEvent(row: EventRow, query: LookupQuery): StoredEvent {
 export interface SqliteEventStoreOptions {
   /** Events deleted per transaction by `purgeBefore`; other work runs between chunks. */
   purgeChunk?: number;
+  /** Shared with the other threads that append to the same database. */
+  writeLock?: WriteLock;
 }
 
 /** Event history in SQLite, sharing the connection `openSqlite` made. */
@@ -225,7 +228,10 @@ export class SqliteEventStore implements EventStore {
     this.#deleteEvent = db.prepare("DELETE FROM events WHERE id = ?");
 
     const appendTx = db.transaction((events: StoredEvent[]) => this.#appendRows(events));
-    this.#appendTx = (events) => appendTx.immediate(events);
+    const lock = options.writeLock;
+    this.#appendTx = lock
+      ? (events) => lock.hold(() => appendTx.immediate(events))
+      : (events) => appendTx.immediate(events);
     const purgeTx = db.transaction((before: number) => this.#purgeChunkRows(before));
     this.#purgeTx = (before) => purgeTx.immediate(before);
   }

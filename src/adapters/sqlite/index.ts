@@ -7,6 +7,7 @@ import { SqliteKeyStore, type SqliteKeyStoreOptions } from "./key-store.ts";
 import { migrate } from "./migrate.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { SqliteTrailRepo } from "./trail-repo.ts";
+import { WriteLock } from "./write-lock.ts";
 
 export { SqliteEventStore } from "./event-store.ts";
 export { SqliteTrailRepo } from "./trail-repo.ts";
@@ -50,6 +51,8 @@ export interface OpenSqliteOptions {
   checkpointer?: boolean;
   /** Page cache of this connection, in MiB (default 64). */
   cacheMiB?: number;
+  /** From `WriteLock.shared()`: event appends take turns with other threads' connections. */
+  writeLock?: SharedArrayBuffer;
 }
 
 export function openSqlite(path: string, options: OpenSqliteOptions = {}): SqliteDb {
@@ -77,7 +80,9 @@ export function openSqlite(path: string, options: OpenSqliteOptions = {}): Sqlit
       ? undefined
       : startCheckpointer(path, CHECKPOINT_INTERVAL_MS);
   const trails = new SqliteTrailRepo(db);
-  const events = new SqliteEventStore(db);
+  const events = new SqliteEventStore(db, {
+    writeLock: options.writeLock ? new WriteLock(options.writeLock) : undefined,
+  });
   const deliveries = new SqliteDeliveryStore(db);
   const keys = new SqliteKeyStore(db, options.keys);
   return {
