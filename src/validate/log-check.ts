@@ -42,6 +42,10 @@ async function inflateInto(body: Readable, hash: Hash): Promise<void> {
   );
 }
 
+function isZlibError(e: unknown): boolean {
+  return typeof e === "object" && e !== null && "code" in e && String(e.code).startsWith("Z_");
+}
+
 /**
  * One log file: streamed, inflated and hashed (chunk by chunk when it is large), compared with the digest's hash as
  * text (as the AWS CLI compares it). A truncated body inflates as far as it goes and then fails
@@ -69,6 +73,12 @@ export async function checkLogFile(store: ValidationStore, log: LogFileEntry): P
     await inflateInto(body, hash);
   } catch (e) {
     if (e instanceof ObjectStoreError) throw e;
+    // only zlib's own errors say the bytes are no gzip; a connection dropped mid-body says nothing about them
+    if (!isZlibError(e)) {
+      throw new ObjectStoreError("ServiceUnavailable", `read ${log.s3Bucket}/${log.s3Object}: ${String(e)}`, {
+        cause: e,
+      });
+    }
     return invalid("invalid format");
   }
   if (hash.digest("hex") !== log.hashValue) return invalid("hash value doesn't match");

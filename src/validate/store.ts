@@ -1,12 +1,9 @@
 import { open } from "node:fs/promises";
-import { Agent } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { LocalFsObjectStore } from "../adapters/localfs/object-store.ts";
-import { S3ObjectStore, toObjectStoreError } from "../adapters/s3/object-store.ts";
 import { type ObjectStore, ObjectStoreError, type StoredObject } from "../ports/index.ts";
+import { s3Reader } from "./s3-reader.ts";
 
 /**
  * What the validator reads: listings and digests whole (they are small), log files as streams so
@@ -54,54 +51,13 @@ export function localValidationStore(root: string): ValidationStore {
 export interface S3ValidationStoreOptions {
   endpoint: string;
   region: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   forcePathStyle: boolean;
   /** Log files read at once; the connection pool is sized to it. */
   concurrency: number;
 }
 
-/** Any S3-compatible endpoint. */
+/** Any S3-compatible endpoint, read without the SDK (see s3-reader.ts). */
 export function s3ValidationStore(opts: S3ValidationStoreOptions): ValidationStore {
-  const lists = new S3ObjectStore({
-    endpoint: opts.endpoint,
-    region: opts.region,
-    ...(opts.credentials ? { credentials: opts.credentials } : {}),
-    forcePathStyle: opts.forcePathStyle,
-    requestTimeoutMs: 30_000,
-  });
-  const agentOptions = { keepAlive: true, maxSockets: opts.concurrency };
-  const client = new S3Client({
-    endpoint: opts.endpoint,
-    region: opts.region,
-    ...(opts.credentials ? { credentials: opts.credentials } : {}),
-    forcePathStyle: opts.forcePathStyle,
-    requestHandler: {
-      httpAgent: new Agent(agentOptions),
-      httpsAgent: new HttpsAgent(agentOptions),
-      connectionTimeout: 5_000,
-      requestTimeout: 60_000,
-      throwOnRequestTimeout: true,
-    },
-    // the hash in the digest is the check; the SDK's own checksum headers are not sent by every store
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
-  return {
-    listKeys: (bucket, prefix, startAfter) => lists.listKeys(bucket, prefix, startAfter),
-    getObject: (bucket, key) => lists.getObject(bucket, key),
-    async openObject(bucket, key) {
-      try {
-        const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        return res.Body as Readable | undefined;
-      } catch (e) {
-        const error = toObjectStoreError(e, `get ${bucket}/${key}`, "NoSuchKey");
-        if (error.code === "NoSuchKey") return undefined;
-        throw error;
-      }
-    },
-    async close() {
-      client.destroy();
-      await lists.close();
-    },
-  };
+  return s3Reader(opts);
 }
