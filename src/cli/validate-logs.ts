@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { httpClient } from "../client/http.ts";
+import type { httpClient } from "../client/http.ts";
 import { ConfigError, DEFAULT_PORT, isLoopback, loadConfig } from "../config/index.ts";
 import { Report, type Writer } from "../validate/report.ts";
 import { localValidationStore, s3ValidationStore, type ValidationStore } from "../validate/store.ts";
@@ -164,6 +164,8 @@ export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogs
     } else {
       throw new UsageError("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a server beyond loopback");
     }
+    // the SDK is loaded only once the flags are known good: a usage error or --help needs none of it
+    const { httpClient } = await import("../client/http.ts");
     const client = httpClient({ endpoint: flags.endpoint, region, credentials });
     api = client;
 
@@ -251,6 +253,9 @@ export function validateLogsCommand(): Command {
     )
     .option("--concurrency <n>", "objects read at once", positive, String(DEFAULT_CONCURRENCY))
     .action(async (flags: ValidateLogsFlags) => {
+      // Node 20 is supported here; the SDK's notice that later SDK releases will not support it is
+      // no news to the user and would land in the middle of the report on stderr
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
       const status = await runValidateLogs(flags, {
         env: process.env,
         cwd: process.cwd(),
