@@ -1,20 +1,25 @@
 /**
  * `aws cloudtrail validate-logs` (AWS CLI v1) and `opentrail validate-logs` side by side on one set
- * of log files and their digests in moto's S3, written by the service itself on a stepped clock
- * (one log file every few minutes, so about twenty per hourly digest). Both must call everything
- * valid; prints the wall-clock time of each and the ratio.
+ * of log files and their digests in one S3 server (s3rver by default, moto with `--s3 moto`),
+ * written by the service itself on a stepped clock (one log file every few minutes, so about
+ * twenty per hourly digest). Both must call everything valid in every round; the rounds alternate
+ * the two tools, and the ratio is the median of the rounds' ratios. As extra lines, opentrail on a
+ * copy of the same objects in the local store of `opentrail serve` (which the AWS CLI cannot read).
  *
- *   npm run bench:validate [-- --files N] [--concurrency N]
+ *   npm run bench:validate [-- --files N] [--concurrency N] [--rounds N] [--s3 s3rver|moto]
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { pino } from "pino";
+import { LocalFsObjectStore } from "../src/adapters/localfs/object-store.ts";
 import { httpClient } from "../src/client/http.ts";
 import { loadConfig } from "../src/config/index.ts";
 import { startOpenTrail } from "../src/main.ts";
+import { s3Reader } from "../src/validate/s3-reader.ts";
+import { startS3rverProcess } from "../test/integrity/validate-s3rver.ts";
 import { createBucket, startMoto } from "../test/support/s3-servers.ts";
 import { assertBuilt, CLI_PATH } from "./support/server-process.ts";
 
@@ -27,8 +32,12 @@ const { values } = parseArgs({
   options: {
     files: { type: "string", default: "1000" },
     concurrency: { type: "string", default: "48" },
+    rounds: { type: "string", default: "3" },
+    s3: { type: "string", default: "s3rver" },
   },
 });
+if (values.s3 !== "s3rver" && values.s3 !== "moto") throw new Error("--s3 is s3rver or moto");
+const rounds = Number(values.rounds);
 const files = Number(values.files);
 const stepMs = 3 * MINUTE;
 
@@ -63,11 +72,11 @@ function logsValid(out: string): number | undefined {
 }
 
 assertBuilt();
-const moto = await startMoto();
+const s3 = values.s3 === "moto" ? await startMoto() : await startS3rverProcess();
 const dataDir = mkdtempSync(join(tmpdir(), "opentrail-bench-validate-"));
 const cliDir = mkdtempSync(join(tmpdir(), "opentrail-bench-cli-"));
 try {
-  await createBucket(moto, BUCKET);
+  await createBucket(s3, BUCKET);
   writeFileSync(join(cliDir, "config"), "[default]\ns3 =\n  addressing_style = path\n");
   writeFileSync(join(cliDir, "credentials"), "");
   // the whole history lies in the past, so that the validation range ends now
@@ -75,15 +84,25 @@ try {
   let t = t0;
   let real = false;
   const clock = { now: () => (real ? new Date() : new Date(t)) };
+  const config = loadConfig({ flags: { port: 0, dataDir } });
   const app = await startOpenTrail(
     {
-      ...loadConfig({ flags: { port: 0, dataDir } }),
+      ...config,
+      // both validators sign their CloudTrail and S3 calls with one key: the S3 server's, accepted here too
+      credentials: [
+        ...config.credentials,
+        {
+          ...config.credentials[0]!,
+          accessKeyId: s3.credentials.accessKeyId,
+          secretAccessKey: s3.credentials.secretAccessKey,
+        },
+      ],
       deliveryIntervalMs: 3_600_000,
       s3: {
-        endpoint: moto.endpoint,
+        endpoint: s3.endpoint,
         region: REGION,
-        accessKeyId: "test",
-        secretAccessKey: "test",
+        accessKeyId: s3.credentials.accessKeyId,
+        secretAccessKey: s3.credentials.secretAccessKey,
         forcePathStyle: true,
       },
     },
@@ -124,53 +143,99 @@ try {
     await app.digests.drain();
     real = true;
     process.stdout.write(
-      `set up ${files} log files and their digests in moto in ${((performance.now() - setup) / 1000).toFixed(1)} s\n`,
+      `set up ${files} log files and their digests in ${values.s3} in ${((performance.now() - setup) / 1000).toFixed(1)} s\n`,
     );
 
     const range = ["--trail-arn", trailArn, "--start-time", iso(t0 - MINUTE), "--end-time", iso(Date.now())];
-    const aws = await timed(
-      "python3",
-      ["-m", "awscli", "cloudtrail", "validate-logs", ...range, "--endpoint-url", app.url],
-      {
+    const keys = {
+      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    };
+    const awsRun = () =>
+      timed("python3", ["-m", "awscli", "cloudtrail", "validate-logs", ...range, "--endpoint-url", app.url], {
         PATH: process.env.PATH,
         HOME: cliDir,
-        AWS_ENDPOINT_URL_S3: moto.endpoint,
-        AWS_ACCESS_KEY_ID: "test",
-        AWS_SECRET_ACCESS_KEY: "test",
+        AWS_ENDPOINT_URL_S3: s3.endpoint,
+        ...keys,
         AWS_DEFAULT_REGION: REGION,
         AWS_CONFIG_FILE: join(cliDir, "config"),
         AWS_SHARED_CREDENTIALS_FILE: join(cliDir, "credentials"),
-      },
-    );
-    const ours = await timed(
-      process.execPath,
-      [CLI_PATH, "validate-logs", ...range, "--endpoint", app.url, "--concurrency", values.concurrency],
-      {
+      });
+    const oursArgs = [CLI_PATH, "validate-logs", ...range, "--endpoint", app.url];
+    const oursRun = () =>
+      timed(process.execPath, [...oursArgs, "--concurrency", values.concurrency], {
         PATH: process.env.PATH,
-        AWS_ENDPOINT_URL_S3: moto.endpoint,
+        AWS_ENDPOINT_URL_S3: s3.endpoint,
+        ...keys,
         AWS_DEFAULT_REGION: REGION,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-      },
+      });
+    // the same objects under <data-dir>/buckets, metadata included, for the local store's figure
+    const localDir = join(dataDir, "copy");
+    mkdirSync(join(localDir, "buckets", BUCKET), { recursive: true });
+    const copy = new LocalFsObjectStore(join(localDir, "buckets"));
+    const reader = s3Reader({ ...s3, concurrency: 8, forcePathStyle: true });
+    // one listing per folder: s3rver walks its directories in name order, so that a listing of the
+    // whole bucket puts CloudTrail/ before CloudTrail-Digest/, against S3's order, and pages lose keys
+    const account = trailArn.split(":")[4];
+    let copied = 0;
+    for (const folder of ["CloudTrail-Digest", "CloudTrail"]) {
+      for await (const key of reader.listKeys(BUCKET, `AWSLogs/${account}/${folder}/`)) {
+        const got = await reader.getObject(BUCKET, key);
+        if (got) await copy.putObject(BUCKET, key, got.body, { metadata: got.metadata });
+        copied++;
+      }
+    }
+    await reader.close();
+    await copy.close();
+    process.stdout.write(`copied the ${copied} objects into a local store for the extra figure\n`);
+    const localRun = () =>
+      timed(process.execPath, [...oursArgs, "--data-dir", localDir, "--concurrency", values.concurrency], {
+        PATH: process.env.PATH,
+      });
+
+    const check = (who: string, r: Timed) => {
+      const n = logsValid(r.stdout);
+      if (r.code !== 0 || n !== files) {
+        throw new Error(
+          `${who}: not all valid (exit ${r.code}, ${n} log files valid)\n${r.stdout}${r.stderr}`,
+        );
+      }
+      if (r.stderr.trim() !== "") process.stdout.write(`${who} wrote on stderr:\n${r.stderr}`);
+    };
+    const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    const ratios: number[] = [];
+    let digests: string | undefined;
+    process.stdout.write(
+      `S3 server: ${values.s3} at ${s3.endpoint}; opentrail --concurrency ${values.concurrency}\n`,
     );
-    const awsLogs = logsValid(aws.stdout);
-    const ourLogs = logsValid(ours.stdout);
-    if (aws.code !== 0 || ours.code !== 0 || awsLogs !== files || ourLogs !== files) {
-      throw new Error(
-        `not all valid: aws exit ${aws.code} (${awsLogs} logs)\n${aws.stdout}${aws.stderr}\nopentrail exit ${ours.code} (${ourLogs} logs)\n${ours.stdout}${ours.stderr}`,
+    for (let round = 1; round <= rounds; round++) {
+      // the order alternates, so that neither tool always runs on a server the other one warmed
+      const first = round % 2 === 1 ? awsRun : oursRun;
+      const second = round % 2 === 1 ? oursRun : awsRun;
+      const a = await first();
+      const b = await second();
+      const [aws, ours] = round % 2 === 1 ? [a, b] : [b, a];
+      check("aws cloudtrail validate-logs", aws);
+      check("opentrail validate-logs", ours);
+      const local = await localRun();
+      check("opentrail validate-logs (local store)", local);
+      digests ??= /^(\d+)\/\d+ digest files valid$/m.exec(ours.stdout)?.[1];
+      ratios.push(aws.ms / ours.ms);
+      process.stdout.write(
+        `round ${round}: aws ${secs(aws.ms)}  opentrail ${secs(ours.ms)}  ratio ${(aws.ms / ours.ms).toFixed(1)}x` +
+          `  (opentrail on the local store: ${secs(local.ms)})\n`,
       );
     }
-    const digests = /^(\d+)\/\d+ digest files valid$/m.exec(ours.stdout)?.[1];
+    const median = [...ratios].sort((x, y) => x - y)[Math.floor(ratios.length / 2)]!;
     process.stdout.write(
-      `${files} log files, ${digests} digest files, all valid for both\n` +
-        `aws cloudtrail validate-logs   ${(aws.ms / 1000).toFixed(2)} s\n` +
-        `opentrail validate-logs        ${(ours.ms / 1000).toFixed(2)} s  (--concurrency ${values.concurrency})\n` +
-        `ratio                          ${(aws.ms / ours.ms).toFixed(1)}x\n`,
+      `${files} log files, ${digests} digest files, all valid for both in every round\n` +
+        `ratio (median of ${rounds} rounds, both tools on ${values.s3})   ${median.toFixed(1)}x\n`,
     );
   } finally {
     await app.close();
   }
 } finally {
-  await moto.stop();
+  await s3.stop();
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(cliDir, { recursive: true, force: true });
 }
