@@ -9,14 +9,14 @@ describe("WriteLock", () => {
     // The other thread takes the lock, holds it a while, marks that it is done, and lets go.
     const worker = new Worker(
       `const { workerData, parentPort } = require("node:worker_threads");
-       const cell = new Int32Array(workerData.shared, 0, 1);
+       const cells = new Int32Array(workerData.shared);
        const marks = new Int32Array(workerData.marks);
-       Atomics.store(cell, 0, 1);
+       const ticket = Atomics.add(cells, 0, 1);
        parentPort.postMessage("held");
        Atomics.wait(marks, 1, 0, 200);
        Atomics.store(marks, 0, 1);
-       Atomics.store(cell, 0, 0);
-       Atomics.notify(cell, 0, 1);`,
+       Atomics.store(cells, 1, ticket + 1);
+       Atomics.notify(cells, 1);`,
       { eval: true, workerData: { shared, marks } },
     );
     await new Promise((resolve) => worker.once("message", resolve));
@@ -35,11 +35,41 @@ describe("WriteLock", () => {
     expect(lock.hold(() => "again")).toBe("again");
   });
 
+  it("serves turns in the order they were asked for, across threads", async () => {
+    const shared = WriteLock.shared();
+    const order = new SharedArrayBuffer(4 * 8);
+    // Two threads ask while a third (this one, by hand) holds the first turn; they must be served
+    // in the order of their tickets, which they note down.
+    const cells = new Int32Array(shared);
+    const first = Atomics.add(cells, 0, 1);
+    const source = `const { workerData, parentPort } = require("node:worker_threads");
+       const cells = new Int32Array(workerData.shared);
+       const order = new Int32Array(workerData.order);
+       const ticket = Atomics.add(cells, 0, 1);
+       parentPort.postMessage(ticket);
+       while (Atomics.load(cells, 1) !== ticket) Atomics.wait(cells, 1, Atomics.load(cells, 1));
+       order[Atomics.add(order, 0, 1) + 1] = workerData.name;
+       Atomics.store(cells, 1, ticket + 1);
+       Atomics.notify(cells, 1);`;
+    const started = [7, 8].map(
+      (name) => new Worker(source, { eval: true, workerData: { shared, order, name } }),
+    );
+    const tickets = await Promise.all(
+      started.map((w) => new Promise<number>((resolve) => w.once("message", resolve))),
+    );
+    Atomics.store(cells, 1, first + 1);
+    Atomics.notify(cells, 1);
+    await Promise.all(started.map((w) => new Promise((resolve) => w.once("exit", resolve))));
+    const byTicket = [7, 8].sort((a, b) => tickets[[7, 8].indexOf(a)]! - tickets[[7, 8].indexOf(b)]!);
+    expect([...new Int32Array(order).slice(1, 3)]).toEqual(byTicket);
+  });
+
   it("goes ahead after the wait limit when the holder never lets go", () => {
     const shared = WriteLock.shared();
-    Atomics.store(new Int32Array(shared), 0, 1);
-    expect(new WriteLock(shared, 20).hold(() => "went ahead")).toBe("went ahead");
-    // it did not take the lock, so it does not release the holder's
-    expect(Atomics.load(new Int32Array(shared), 0)).toBe(1);
+    // a turn taken and never ended
+    Atomics.add(new Int32Array(shared), 0, 1);
+    const lock = new WriteLock(shared, 20);
+    expect(lock.hold(() => "went ahead")).toBe("went ahead");
+    expect(lock.hold(() => "and the next")).toBe("and the next");
   });
 });

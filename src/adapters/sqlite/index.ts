@@ -80,10 +80,9 @@ export function openSqlite(path: string, options: OpenSqliteOptions = {}): Sqlit
       ? undefined
       : startCheckpointer(path, CHECKPOINT_INTERVAL_MS);
   const trails = new SqliteTrailRepo(db);
-  const events = new SqliteEventStore(db, {
-    writeLock: options.writeLock ? new WriteLock(options.writeLock) : undefined,
-  });
-  const deliveries = new SqliteDeliveryStore(db);
+  const writeLock = options.writeLock ? new WriteLock(options.writeLock) : undefined;
+  const events = new SqliteEventStore(db, { writeLock });
+  const deliveries = new SqliteDeliveryStore(db, writeLock);
   const keys = new SqliteKeyStore(db, options.keys);
   return {
     db,
