@@ -6,7 +6,8 @@
  * bucket (the bucket directory is listed every few milliseconds).
  *
  *   npm run bench:delivery -- [--seconds 15] [--warmup 2] [--concurrency 4] [--batch 500]
- *                             [--interval 1] [--rate R] [--cpu-prof DIR] [--dir D] [--keep]
+ *                             [--interval 1] [--rate R] [--ingest-workers N] [--cpu-prof DIR]
+ *                             [--dir D] [--keep]
  *
  * --rate paces ingest at R records/s instead of full speed. The server's event-loop lag is
  * printed too: under load each asynchronous step of a delivery waits about that long.
@@ -62,6 +63,7 @@ const { values: flags } = parseArgs({
     batch: { type: "string", default: "500" },
     interval: { type: "string", default: "1" },
     rate: { type: "string", default: "0" },
+    "ingest-workers": { type: "string" },
     "cpu-prof": { type: "string" },
     dir: { type: "string" },
     keep: { type: "boolean", default: false },
@@ -190,6 +192,7 @@ async function main(): Promise<void> {
   const server = await startDeliveryServer({
     dataDir,
     deliveryIntervalSeconds: interval,
+    serveArgs: flags["ingest-workers"] === undefined ? [] : ["--ingest-workers", flags["ingest-workers"]],
     nodeArgs: [
       ...(profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir]),
       "--import",
@@ -287,6 +290,9 @@ async function main(): Promise<void> {
         `only ${delivered} of ${ackedRecords} records arrived within ${SETTLE_LIMIT_MS / 1000} s`,
       );
     }
+  } catch (e) {
+    console.error(`the server's log, last lines:\n${server.stderr().split("\n").slice(-20).join("\n")}`);
+    throw e;
   } finally {
     const exit = await server.stop("SIGTERM");
     if (exit.code !== 0) console.error(`server exited with ${exit.code ?? exit.signal}:\n${server.stderr()}`);

@@ -12,15 +12,13 @@ export interface DeliveryServerOptions extends ServerProcessOptions {
   deliveryIntervalSeconds: number;
 }
 
-/**
- * startServerProcess passes node flags but no `serve` flags, so `--delivery-interval` is appended
- * to the command line by a module node runs before the CLI parses it.
- */
 export function startDeliveryServer(opts: DeliveryServerOptions): Promise<ServerProcess> {
   const interval = String(opts.deliveryIntervalSeconds);
   if (!/^\d+(\.\d+)?$/.test(interval)) throw new Error(`not a number of seconds: ${interval}`);
-  const appendFlag = `data:text/javascript,process.argv.push("--delivery-interval","${interval}")`;
-  return startServerProcess({ ...opts, nodeArgs: [...(opts.nodeArgs ?? []), "--import", appendFlag] });
+  return startServerProcess({
+    ...opts,
+    serveArgs: [...(opts.serveArgs ?? []), "--delivery-interval", interval],
+  });
 }
 
 /** The local bucket directory of a server's data directory. */
