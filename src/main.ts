@@ -17,6 +17,7 @@ import { createRetentionWorker } from "./pipeline/retention.ts";
 import type { Clock, Ids, ObjectStore } from "./ports/index.ts";
 import { buildService, type Service } from "./service/index.ts";
 import { ingestRecords } from "./service/ingest.ts";
+import { createRateLimit } from "./service/rate-limit.ts";
 import { createRecorder } from "./service/recorder.ts";
 import { createRouter, routedTrailRepo } from "./service/router.ts";
 import { createWireHandler } from "./wire/handler.ts";
@@ -116,6 +117,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     deliveries,
     keys: db.keys,
     regions: config.regions,
+    lookupRate: config.lookupEventsRate > 0 ? createRateLimit(config.lookupEventsRate, clock) : undefined,
     flush: (trail) => {
       router.destinationOf(trail).then(
         (id) => delivery.requestFlush([id]),

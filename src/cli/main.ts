@@ -33,6 +33,10 @@ program
     "--ingest-workers <n>",
     "threads that store POST /ingest batches beside the request thread (0: none; default 1)",
   )
+  .option(
+    "--lookup-events-rate <n>",
+    "LookupEvents requests per second per account and region, as AWS (2); default 0: no limit",
+  )
   .option("--log-level <level>", "pino log level: fatal, error, warn, info, debug, trace")
   .action(async (flags) => {
     let config: ReturnType<typeof loadConfig>;

@@ -55,6 +55,8 @@ export interface Config {
    * store), each on its own database connection; 0 does it all on the request thread.
    */
   ingestWorkers: number;
+  /** LookupEvents requests per second per account and region (AWS: 2); 0 for no limit. */
+  lookupEventsRate: number;
 }
 
 /** Commercial regions served by default; a multi-Region trail has a shadow in each. */
@@ -103,6 +105,7 @@ export interface ConfigSources {
     deliveryInterval?: string | number;
     digestInterval?: string | number;
     ingestWorkers?: string | number;
+    lookupEventsRate?: string | number;
   };
   env?: Record<string, string | undefined>;
   /** Directory relative data dirs and the default data dir are resolved against. */
@@ -124,6 +127,7 @@ interface FileShape {
   digestIntervalSeconds?: unknown;
   maxIngestBytes?: unknown;
   ingestWorkers?: unknown;
+  lookupEventsRate?: unknown;
 }
 
 function str(v: unknown, what: string): string | undefined {
@@ -272,6 +276,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     throw new ConfigError("the number of ingest workers must be a whole number between 0 and 64");
   }
 
+  const rateRaw = flags.lookupEventsRate ?? env.OPENTRAIL_LOOKUP_EVENTS_RATE ?? fromFile.lookupEventsRate ?? 0;
+  const lookupEventsRate = Number(rateRaw);
+  if (!Number.isFinite(lookupEventsRate) || lookupEventsRate < 0 || lookupEventsRate > 1_000_000) {
+    throw new ConfigError("the LookupEvents rate must be a number of requests per second (0: no limit)");
+  }
+
   const logLevel = flags.logLevel ?? env.OPENTRAIL_LOG_LEVEL ?? str(fromFile.logLevel, "logLevel") ?? "info";
   return {
     host,
@@ -287,5 +297,6 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     deliveryIntervalMs: Math.round(deliveryIntervalSeconds * 1000),
     digestIntervalMs: digestIntervalSeconds * 1000,
     ingestWorkers,
+    lookupEventsRate,
   };
 }

@@ -3,6 +3,7 @@ import type { Handler, ServiceDeps } from "./types.ts";
 
 export function lookupEvents(deps: ServiceDeps): Handler<"LookupEvents"> {
   return async (ctx, input) => {
+    deps.lookupRate?.take(ctx.accountId, ctx.region);
     const query = parseLookupRequest(input, {
       accountId: ctx.accountId,
       region: ctx.region,

@@ -2,6 +2,7 @@ import type { OperationName, OpInput, OpOutput } from "../api/index.ts";
 import type { Trail } from "../domain/trail.ts";
 import type { DeliveryStore, EventStore, KeyStore, ObjectStore, TrailRepo } from "../ports/index.ts";
 import type { RequestContext } from "./context.ts";
+import type { RateLimit } from "./rate-limit.ts";
 
 /** What the operations need from the outside world. */
 export interface ServiceDeps {
@@ -17,6 +18,8 @@ export interface ServiceDeps {
   keys?: KeyStore;
   /** Regions this deployment serves; multi-Region trails appear in each. */
   regions: readonly string[];
+  /** LookupEvents' rate per account and region, as AWS enforces it; absent, no limit. */
+  lookupRate?: RateLimit;
 }
 
 /** One handler signature for every operation. */
