@@ -1,9 +1,13 @@
 import type { CredentialConfig } from "../config/index.ts";
 import { partitionOf } from "../domain/names.ts";
+import { formatEventTime } from "../domain/records.ts";
 import type { Credential, CredentialStore, Principal } from "../ports/index.ts";
 
-/** The userIdentity template of records made with this key (accessKeyId is the key itself). */
-export function principalFor(c: CredentialConfig, region = "us-east-1"): Principal {
+/**
+ * The userIdentity template of records made with this key (accessKeyId is the key itself).
+ * `issued` is when a session's credentials count as issued unless the configuration says.
+ */
+export function principalFor(c: CredentialConfig, region = "us-east-1", issued = new Date()): Principal {
   const p = partitionOf(region);
   let identity: Record<string, unknown>;
   if (c.type === "Root") {
@@ -30,7 +34,10 @@ export function principalFor(c: CredentialConfig, region = "us-east-1"): Princip
           accountId: c.accountId,
           userName: c.roleName,
         },
-        attributes: { mfaAuthenticated: "false" },
+        attributes: {
+          creationDate: c.sessionCreated ?? formatEventTime(issued),
+          mfaAuthenticated: "false",
+        },
       },
     };
   } else {

@@ -22,6 +22,11 @@ export interface CredentialConfig {
   roleName?: string;
   sessionName?: string;
   principalId?: string;
+  /**
+   * AssumedRole: when the session's credentials were issued, `YYYY-MM-DDTHH:MM:SSZ`
+   * (sessionContext.attributes.creationDate); the service's start when absent.
+   */
+  sessionCreated?: string;
 }
 
 export interface S3Config {
@@ -159,13 +164,26 @@ function parseCredential(v: unknown, i: number): CredentialConfig {
   if (!IDENTITY_TYPES.includes(type))
     throw new ConfigError(`${what}.type must be one of ${IDENTITY_TYPES.join(", ")}`);
   const cred: CredentialConfig = { accessKeyId, secretAccessKey, accountId, type };
-  for (const key of ["sessionToken", "userName", "roleName", "sessionName", "principalId"] as const) {
+  for (const key of [
+    "sessionToken",
+    "userName",
+    "roleName",
+    "sessionName",
+    "principalId",
+    "sessionCreated",
+  ] as const) {
     const value = str(o[key], `${what}.${key}`);
     if (value !== undefined) cred[key] = value;
   }
   if (type === "IAMUser" && !cred.userName) throw new ConfigError(`${what}.userName is required for IAMUser`);
   if (type === "AssumedRole" && (!cred.roleName || !cred.sessionName)) {
     throw new ConfigError(`${what}.roleName and sessionName are required for AssumedRole`);
+  }
+  if (
+    cred.sessionCreated !== undefined &&
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(cred.sessionCreated)
+  ) {
+    throw new ConfigError(`${what}.sessionCreated must be a UTC time written YYYY-MM-DDTHH:MM:SSZ`);
   }
   return cred;
 }
@@ -276,7 +294,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     throw new ConfigError("the number of ingest workers must be a whole number between 0 and 64");
   }
 
-  const rateRaw = flags.lookupEventsRate ?? env.OPENTRAIL_LOOKUP_EVENTS_RATE ?? fromFile.lookupEventsRate ?? 0;
+  const rateRaw =
+    flags.lookupEventsRate ?? env.OPENTRAIL_LOOKUP_EVENTS_RATE ?? fromFile.lookupEventsRate ?? 0;
   const lookupEventsRate = Number(rateRaw);
   if (!Number.isFinite(lookupEventsRate) || lookupEventsRate < 0 || lookupEventsRate > 1_000_000) {
     throw new ConfigError("the LookupEvents rate must be a number of requests per second (0: no limit)");

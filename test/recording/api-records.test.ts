@@ -508,6 +508,7 @@ describe("userIdentity of configured credentials", () => {
     roleName: "Auditor",
     sessionName: "nightly-check",
     principalId: "AROAEXAMPLEROLEID",
+    sessionCreated: "2026-11-25T08:00:00Z",
   };
   let idServer: TestServer;
 
@@ -570,7 +571,7 @@ describe("userIdentity of configured credentials", () => {
               accountId: ROLE.accountId,
               userName: "Auditor",
             },
-            attributes: { mfaAuthenticated: "false" },
+            attributes: { creationDate: "2026-11-25T08:00:00Z", mfaAuthenticated: "false" },
           },
         },
       }),
