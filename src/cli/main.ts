@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from "commander";
-import { ingestClient } from "../client/ingest.ts";
 import { ConfigError, DEFAULT_PORT, loadConfig } from "../config/index.ts";
-import { startOpenTrail } from "../main.ts";
 import { validateLogsCommand } from "./validate-logs.ts";
 
 function portArg(v: string): string {
@@ -49,6 +47,8 @@ program
       }
       throw e;
     }
+    // loaded here: the whole service (SQLite, S3) is more than the other commands need
+    const { startOpenTrail } = await import("../main.ts");
     const app = await startOpenTrail(config);
     process.stdout.write(`opentrail listening on ${app.url}\n`);
     const stop = (signal: string) => {
@@ -79,6 +79,7 @@ program
     const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY ?? "test";
     const sessionToken = process.env.AWS_SESSION_TOKEN;
     const tty = process.stderr.isTTY;
+    const { ingestClient } = await import("../client/ingest.ts");
     const client = ingestClient({
       endpoint: flags.endpoint,
       region: flags.region,
