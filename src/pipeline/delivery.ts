@@ -17,13 +17,20 @@ import { runEvery, serialPasses } from "./loop.ts";
 const gzip = promisify(gzipCallback);
 
 /**
+ * Compression level 3: on log files of ~1.2 KB management records it costs 3.5 µs per record
+ * where zlib's default (6) costs 8.5, for files about a fifth larger (10.1 instead of 12.3 times
+ * smaller); at 30,000 records/s that is a sixth of a core. Levels 1 to 3 cost the same.
+ */
+const GZIP_LEVEL = 3;
+
+/**
  * Async zlib works in output chunks (16 KB by default), and each chunk goes back to the event loop
  * before the next is compressed: behind a loop busy with ingest, a 16 MB file took seconds, one
  * turn of the loop per chunk. Log files shrink more than fourfold (JSON of records, about tenfold),
  * so an output buffer a quarter of the body compresses a file in one trip to the thread pool.
  */
 function compress(body: Buffer): Promise<Buffer> {
-  return gzip(body, { chunkSize: Math.max(64 * 1024, Math.ceil(body.length / 4)) });
+  return gzip(body, { level: GZIP_LEVEL, chunkSize: Math.max(64 * 1024, Math.ceil(body.length / 4)) });
 }
 
 export interface DeliveryOptions {
