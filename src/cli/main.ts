@@ -29,7 +29,7 @@ program
   .option("--digest-interval <seconds>", "length of a digest period, for tests (default 3600, as AWS)")
   .option(
     "--ingest-workers <n>",
-    "threads that store POST /ingest batches beside the request thread (0: none; default 1)",
+    "threads that store POST /ingest batches beside the request thread (0: none; default 2, 1 on one core)",
   )
   .option(
     "--lookup-events-rate <n>",
