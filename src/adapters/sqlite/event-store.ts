@@ -227,13 +227,12 @@ export class SqliteEventStore implements EventStore {
     this.#deleteTokens = db.prepare("DELETE FROM event_keys WHERE rowid = ?");
     this.#deleteEvent = db.prepare("DELETE FROM events WHERE id = ?");
 
-    const appendTx = db.transaction((events: StoredEvent[]) => this.#appendRows(events));
     const lock = options.writeLock;
-    this.#appendTx = lock
-      ? (events) => lock.hold(() => appendTx.immediate(events))
-      : (events) => appendTx.immediate(events);
+    const inTurn = <T>(fn: () => T): T => (lock ? lock.hold(fn) : fn());
+    const appendTx = db.transaction((events: StoredEvent[]) => this.#appendRows(events));
+    this.#appendTx = (events) => inTurn(() => appendTx.immediate(events));
     const purgeTx = db.transaction((before: number) => this.#purgeChunkRows(before));
-    this.#purgeTx = (before) => purgeTx.immediate(before);
+    this.#purgeTx = (before) => inTurn(() => purgeTx.immediate(before));
   }
 
   async append(events: StoredEvent[]): Promise<{ inserted: number; duplicates: string[] }> {
