@@ -60,7 +60,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   const dbPath = join(config.dataDir, "opentrail.db");
   const ingestThreads = ingestThreadCount(config.ingestWorkers);
   const writeLock = ingestThreads > 0 ? WriteLock.shared() : undefined;
-  const db = openSqlite(dbPath, { writeLock });
+  const db = openSqlite(dbPath, { writeLock, yieldForTurns: true });
   let objects: ObjectStore;
   if (config.s3) {
     objects = new S3ObjectStore({

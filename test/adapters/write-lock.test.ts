@@ -25,6 +25,23 @@ describe("WriteLock", () => {
     await worker.terminate();
   });
 
+  it("waits for its turn without stopping the event loop (holdAsync)", async () => {
+    const shared = WriteLock.shared();
+    const cells = new Int32Array(shared);
+    const first = Atomics.add(cells, 0, 1);
+    const order: string[] = [];
+    const turn = new WriteLock(shared).holdAsync(() => order.push("turn"));
+    // the loop turns while the turn is held elsewhere
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    order.push("timer");
+    Atomics.store(cells, 1, first + 1);
+    Atomics.notify(cells, 1);
+    await turn;
+    expect(order).toEqual(["timer", "turn"]);
+    // and it ended its turn
+    expect(new WriteLock(shared, 50).hold(() => Atomics.load(cells, 1))).toBe(first + 2);
+  });
+
   it("lets go when the work throws", () => {
     const lock = new WriteLock(WriteLock.shared(), 100);
     expect(() =>

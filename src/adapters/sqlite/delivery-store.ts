@@ -7,7 +7,7 @@ import type {
   OutboxBatch,
   PendingFile,
 } from "../../ports/index.ts";
-import type { WriteLock } from "./write-lock.ts";
+import type { InTurn } from "./write-lock.ts";
 
 /** Migration 3: destinations, the outbox, pending files, delivered files and delivery status. */
 export const DELIVERY_MIGRATION = `
@@ -134,11 +134,11 @@ export class SqliteDeliveryStore implements DeliveryStore {
   readonly #status: Statement;
   readonly #delivered: Statement;
   readonly #complete: (file: PendingFile, d: DeliveredFile) => void;
-  /** Runs a write in this thread's turn (see WriteLock); as is without other writing threads. */
-  readonly #write: <T>(fn: () => T) => T;
+  /** Runs a write in this thread's turn (see WriteLock); at once without other writing threads. */
+  readonly #write: InTurn;
 
-  constructor(db: Database, writeLock?: WriteLock) {
-    this.#write = writeLock ? (fn) => writeLock.hold(fn) : (fn) => fn();
+  constructor(db: Database, inTurn?: InTurn) {
+    this.#write = inTurn ?? ((fn) => fn());
     this.#findDestination = db.prepare(
       "SELECT id FROM destinations WHERE trail_arn = ? AND bucket = ? AND prefix = ? AND kms_key_id = ?",
     );
@@ -206,7 +206,9 @@ export class SqliteDeliveryStore implements DeliveryStore {
     const args = [d.trailArn, d.bucket, d.prefix ?? "", d.kmsKeyId ?? ""];
     const found = this.#findDestination.get(...args) as { id: number } | undefined;
     if (found) return found.id;
-    return Number(this.#write(() => this.#insertDestination.run(d.accountId, ...args)).lastInsertRowid);
+    return Number(
+      (await this.#write(() => this.#insertDestination.run(d.accountId, ...args))).lastInsertRowid,
+    );
   }
 
   async destination(id: number): Promise<Destination | undefined> {
@@ -249,7 +251,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async writePending(file: PendingFile): Promise<void> {
-    this.#write(() =>
+    await this.#write(() =>
       this.#writePending.run(file.destinationId, file.region, file.key, file.firstId, file.lastId),
     );
   }
@@ -259,12 +261,12 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async completeFile(file: PendingFile, delivered: DeliveredFile): Promise<void> {
-    this.#write(() => this.#complete(file, delivered));
+    await this.#write(() => this.#complete(file, delivered));
   }
 
   async recordAttempt(trailArn: string, region: string, at: Date, error?: string): Promise<void> {
     const params = { arn: trailArn, region, at: at.getTime(), error: error ?? null };
-    this.#write(() => (error === undefined ? this.#attemptOk : this.#attemptFailed).run(params));
+    await this.#write(() => (error === undefined ? this.#attemptOk : this.#attemptFailed).run(params));
   }
 
   async status(trailArn: string, region: string): Promise<DeliveryStatus> {

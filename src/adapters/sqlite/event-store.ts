@@ -4,7 +4,7 @@ import type { EventCategory, EventStore, LookupKey, LookupQuery, StoredEvent } f
 import { eventTokens, type Hashes, hashes, idKey, lookupToken, matchExpression } from "./event-keys.ts";
 import { retokeniseIfStale } from "./retokenise.ts";
 import { StoredIds } from "./stored-ids.ts";
-import type { WriteLock } from "./write-lock.ts";
+import type { InTurn } from "./write-lock.ts";
 
 /*
  * Shape, chosen by measurement (bench/lookup.ts).
@@ -137,8 +137,8 @@ function toStoredEvent(row: EventRow, query: LookupQuery): StoredEvent {
 export interface SqliteEventStoreOptions {
   /** Events deleted per transaction by `purgeBefore`; other work runs between chunks. */
   purgeChunk?: number;
-  /** Shared with the other threads that append to the same database. */
-  writeLock?: WriteLock;
+  /** How appends and purges take turns with other threads' connections (see WriteLock). */
+  inTurn?: InTurn;
 }
 
 /** Event history in SQLite, sharing the connection `openSqlite` made. */
@@ -157,8 +157,10 @@ export class SqliteEventStore implements EventStore {
   readonly #oldest: Statement<[{ before: number; n: number }], bigint>;
   readonly #deleteTokens: Statement<[bigint]>;
   readonly #deleteEvent: Statement<[bigint]>;
-  readonly #appendTx: (events: StoredEvent[]) => { inserted: number; duplicates: string[] };
-  readonly #purgeTx: (before: number) => number;
+  readonly #appendTx: (
+    events: StoredEvent[],
+  ) => Promise<{ inserted: number; duplicates: string[] }> | { inserted: number; duplicates: string[] };
+  readonly #purgeTx: (before: number) => Promise<number> | number;
 
   constructor(db: Database, options: SqliteEventStoreOptions = {}) {
     retokeniseIfStale(db);
@@ -227,8 +229,7 @@ export class SqliteEventStore implements EventStore {
     this.#deleteTokens = db.prepare("DELETE FROM event_keys WHERE rowid = ?");
     this.#deleteEvent = db.prepare("DELETE FROM events WHERE id = ?");
 
-    const lock = options.writeLock;
-    const inTurn = <T>(fn: () => T): T => (lock ? lock.hold(fn) : fn());
+    const inTurn = options.inTurn ?? ((fn) => fn());
     const appendTx = db.transaction((events: StoredEvent[]) => this.#appendRows(events));
     this.#appendTx = (events) => inTurn(() => appendTx.immediate(events));
     const purgeTx = db.transaction((before: number) => this.#purgeChunkRows(before));
@@ -265,7 +266,7 @@ export class SqliteEventStore implements EventStore {
     const before = clampMillis(cutoff);
     let total = 0;
     for (;;) {
-      const deleted = this.#purgeTx(before);
+      const deleted = await this.#purgeTx(before);
       total += deleted;
       if (deleted < this.#purgeChunk) return total;
       // Let lookups and appends in between; each chunk is its own short transaction.

@@ -7,7 +7,7 @@ import { SqliteKeyStore, type SqliteKeyStoreOptions } from "./key-store.ts";
 import { migrate } from "./migrate.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { SqliteTrailRepo } from "./trail-repo.ts";
-import { WriteLock } from "./write-lock.ts";
+import { inTurns, WriteLock } from "./write-lock.ts";
 
 export { SqliteEventStore } from "./event-store.ts";
 export { SqliteTrailRepo } from "./trail-repo.ts";
@@ -51,8 +51,10 @@ export interface OpenSqliteOptions {
   checkpointer?: boolean;
   /** Page cache of this connection, in MiB (default 64). */
   cacheMiB?: number;
-  /** From `WriteLock.shared()`: event appends take turns with other threads' connections. */
+  /** From `WriteLock.shared()`: event and delivery writes take turns with other threads' connections. */
   writeLock?: SharedArrayBuffer;
+  /** Wait for a turn without blocking the event loop (the request thread); default false. */
+  yieldForTurns?: boolean;
 }
 
 export function openSqlite(path: string, options: OpenSqliteOptions = {}): SqliteDb {
@@ -80,9 +82,12 @@ export function openSqlite(path: string, options: OpenSqliteOptions = {}): Sqlit
       ? undefined
       : startCheckpointer(path, CHECKPOINT_INTERVAL_MS);
   const trails = new SqliteTrailRepo(db);
-  const writeLock = options.writeLock ? new WriteLock(options.writeLock) : undefined;
-  const events = new SqliteEventStore(db, { writeLock });
-  const deliveries = new SqliteDeliveryStore(db, writeLock);
+  const inTurn = inTurns(
+    options.writeLock ? new WriteLock(options.writeLock) : undefined,
+    options.yieldForTurns ?? false,
+  );
+  const events = new SqliteEventStore(db, { inTurn });
+  const deliveries = new SqliteDeliveryStore(db, inTurn);
   const keys = new SqliteKeyStore(db, options.keys);
   return {
     db,

@@ -1,6 +1,18 @@
 /** Longest wait for a turn before going ahead and leaving the wait to SQLite's own locking. */
 const WAIT_LIMIT_MS = 5_000;
 
+/** `Atomics.waitAsync` (Node 16+; its types came with ES2024's lib). */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      cells: Int32Array,
+      index: number,
+      value: number,
+      timeoutMs: number,
+    ): { async: false; value: string } | { async: true; value: Promise<string> };
+  }
+).waitAsync;
+
 /** Int32 cells of the shared buffer: the next ticket to hand out, and the ticket being served. */
 const NEXT = 0;
 const SERVING = 1;
@@ -28,27 +40,65 @@ export class WriteLock {
     return new SharedArrayBuffer(8);
   }
 
-  /** Runs `fn` (synchronous: a transaction or a statement) in this thread's turn. */
+  /** Runs `fn` (synchronous: a transaction or a statement) in this thread's turn, blocking until then. */
   hold<T>(fn: () => T): T {
-    const cells = this.#cells;
-    const ticket = Atomics.add(cells, NEXT, 1);
+    const ticket = Atomics.add(this.#cells, NEXT, 1);
     const deadline = Date.now() + this.#waitLimitMs;
-    let serving = Atomics.load(cells, SERVING);
-    while (serving !== ticket) {
+    for (let serving = Atomics.load(this.#cells, SERVING); serving !== ticket; ) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        // The turns are stuck on a holder that never ended: serve from this ticket on.
-        Atomics.store(cells, SERVING, ticket);
+        this.#unstick(ticket);
         break;
       }
-      Atomics.wait(cells, SERVING, serving, left);
-      serving = Atomics.load(cells, SERVING);
+      Atomics.wait(this.#cells, SERVING, serving, left);
+      serving = Atomics.load(this.#cells, SERVING);
     }
+    return this.#run(ticket, fn);
+  }
+
+  /**
+   * `hold` for a thread with an event loop to keep turning (the request thread): waits for the turn
+   * without blocking, then runs `fn` synchronously.
+   */
+  async holdAsync<T>(fn: () => T): Promise<T> {
+    const ticket = Atomics.add(this.#cells, NEXT, 1);
+    const deadline = Date.now() + this.#waitLimitMs;
+    for (let serving = Atomics.load(this.#cells, SERVING); serving !== ticket; ) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        this.#unstick(ticket);
+        break;
+      }
+      const wait = waitAsync(this.#cells, SERVING, serving, left);
+      if (wait.async) await wait.value;
+      serving = Atomics.load(this.#cells, SERVING);
+    }
+    return this.#run(ticket, fn);
+  }
+
+  /** The turns are stuck on a holder that never ended: serve from this ticket on. */
+  #unstick(ticket: number): void {
+    Atomics.store(this.#cells, SERVING, ticket);
+  }
+
+  #run<T>(ticket: number, fn: () => T): T {
     try {
       return fn();
     } finally {
-      Atomics.store(cells, SERVING, ticket + 1);
-      Atomics.notify(cells, SERVING);
+      Atomics.store(this.#cells, SERVING, ticket + 1);
+      Atomics.notify(this.#cells, SERVING);
     }
   }
+}
+
+/** Runs a write in this thread's turn; awaiting the result is always right. */
+export type InTurn = <T>(fn: () => T) => T | Promise<T>;
+
+/**
+ * How a connection's writes take their turns: blocking (worker threads, which have nothing else
+ * to do meanwhile), yielding to the event loop (the request thread), or at once without a lock.
+ */
+export function inTurns(lock: WriteLock | undefined, yielding: boolean): InTurn {
+  if (lock === undefined) return (fn) => fn();
+  return yielding ? (fn) => lock.holdAsync(fn) : (fn) => lock.hold(fn);
 }
