@@ -35,6 +35,8 @@ export interface OpenTrail {
   delivery: DeliveryWorker;
   /** The digest worker: `drain()` writes the digests due now and closes ended chains (drain delivery first). */
   digests: DigestWorker;
+  /** Where log files and digests go: the local buckets or S3. */
+  objects: ObjectStore;
   /** Stops accepting requests, waits for those in flight, then closes the stores. */
   close(): Promise<void>;
 }
@@ -222,6 +224,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     config,
     delivery,
     digests,
+    objects,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { LocalFsObjectStore } from "../adapters/localfs/object-store.ts";
+import { keyPath, LocalFsObjectStore } from "../adapters/localfs/object-store.ts";
 import { type ObjectStore, ObjectStoreError, type StoredObject } from "../ports/index.ts";
 import { s3Reader } from "./s3-reader.ts";
 
@@ -23,9 +23,9 @@ function errorCode(e: unknown): string | undefined {
   return typeof e === "object" && e !== null && "code" in e ? String(e.code) : undefined;
 }
 
-/** A key the local store could not have written (a tampered digest may name "../x") is absent there. */
-function isPlainKey(key: string): boolean {
-  return !key.includes("\0") && key.split("/").every((s) => s !== "" && s !== "." && s !== "..");
+/** A bucket name that is one plain folder of the root. */
+function isBucketFolder(bucket: string): boolean {
+  return bucket !== "" && bucket !== "." && bucket !== ".." && !/[/\\\0]/.test(bucket);
 }
 
 /** The local store of `opentrail serve`: `<root>/<bucket>/<key>` with a metadata sidecar. */
@@ -35,9 +35,9 @@ export function localValidationStore(root: string): ValidationStore {
     listKeys: (bucket, prefix, startAfter) => store.listKeys(bucket, prefix, startAfter),
     getObject: (bucket, key) => store.getObject(bucket, key),
     async openObject(bucket, key) {
-      if (!isPlainKey(bucket) || bucket.includes("/") || !isPlainKey(key)) return undefined;
+      if (!isBucketFolder(bucket) || key === "" || key.includes("\0")) return undefined;
       try {
-        const handle = await open(join(root, bucket, key), "r");
+        const handle = await open(keyPath(join(root, bucket), key), "r");
         return handle.createReadStream();
       } catch (e) {
         if (["ENOENT", "ENOTDIR", "EISDIR"].includes(errorCode(e) ?? "")) return undefined;

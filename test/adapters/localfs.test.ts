@@ -121,19 +121,39 @@ describe("LocalFsObjectStore", () => {
       expect((await store.getObject("b", key))?.body.equals(gzipBody(3))).toBe(true);
     });
 
-    it("refuses keys that would leave the bucket or fold into another key", async () => {
+    it("keeps keys with empty, '.' and '..' segments and reserved names as objects of their own, inside the bucket", async () => {
       await writeFile(join(root, "outside"), "secret");
-      for (const bad of [
+      // as S3 does: a prefix "logs/" gives "logs//AWSLogs/..."; nothing folds into another key
+      const keys = [
         "../outside",
         "a/../../outside",
         "/abs",
         "a//b",
+        "a/b",
         "./a",
         "a/.",
-        "",
+        "b/..",
         "x.metadata.json",
-        "a\0b",
-      ]) {
+        "y.0123456789abcdef.tmp",
+        "100%",
+        "%2E",
+        "%",
+        "p%25q",
+      ];
+      for (const [i, key] of keys.entries()) await store.putObject("b", key, Buffer.from(`body ${i}`));
+      for (const [i, key] of keys.entries()) {
+        expect((await store.getObject("b", key))?.body.toString(), JSON.stringify(key)).toBe(`body ${i}`);
+      }
+      const listed: string[] = [];
+      for await (const key of store.listKeys("b", "")) listed.push(key);
+      expect(listed).toEqual([...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+      expect(await readFile(join(root, "outside"), "utf8")).toBe("secret");
+      for (const key of keys) await store.deleteObject("b", key);
+      for (const key of keys) expect(await store.getObject("b", key), JSON.stringify(key)).toBeUndefined();
+    });
+
+    it("refuses the empty key, a NUL and a key longer than S3 takes", async () => {
+      for (const bad of ["", "a\0b"]) {
         await expect(store.putObject("b", bad, Buffer.from("x")), JSON.stringify(bad)).rejects.toMatchObject({
           code: "InvalidArgument",
         });
@@ -143,7 +163,6 @@ describe("LocalFsObjectStore", () => {
       await expect(store.putObject("b", "k".repeat(1025), Buffer.from("x"))).rejects.toMatchObject({
         code: "KeyTooLongError",
       });
-      expect(await readFile(join(root, "outside"), "utf8")).toBe("secret");
       expect(await readdir(join(root, "b"))).toEqual([]);
     });
 

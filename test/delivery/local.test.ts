@@ -111,6 +111,32 @@ describe("delivery to the local directory", () => {
     expect(status.LatestDeliveryAttemptSucceeded).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
   });
 
+  it.each([["logs/"], ["/rooted"], ["a//b/."]])(
+    "delivers under a prefix %j as S3 would name the keys (prefix, '/', AWSLogs/...)",
+    async (prefix) => {
+      const trail = `prefixed-${n}`;
+      await api().createTrail({ Name: trail, S3BucketName: bucket(), S3KeyPrefix: prefix });
+      await api().startLogging({ Name: trail });
+      const record = managementRecord(5_000 + n);
+      await ingestClient({ endpoint: server.url }).send([record]);
+      await server.app.delivery.drain();
+      const keys: string[] = [];
+      for await (const key of server.app.objects.listKeys(bucket(), "")) keys.push(key);
+      expect(keys.length).toBeGreaterThan(0);
+      for (const key of keys) {
+        expect(key.startsWith(`${prefix}/AWSLogs/${ACCOUNT}/CloudTrail/us-east-1/`), key).toBe(true);
+      }
+      const records = await Promise.all(
+        keys.map(async (key) => {
+          const object = await server.app.objects.getObject(bucket(), key);
+          return (JSON.parse(gunzipSync(object!.body).toString("utf8")) as { Records: unknown[] }).Records;
+        }),
+      );
+      expect(records.flat()).toContainEqual(record);
+      expect((await api().getTrailStatus({ Name: trail })).LatestDeliveryError).toBeUndefined();
+    },
+  );
+
   it("follows the selectors: write-only trails get no read events", async () => {
     const trail = `writes-${n}`;
     await api().createTrail({ Name: trail, S3BucketName: bucket() });

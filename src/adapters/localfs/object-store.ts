@@ -32,20 +32,45 @@ const isMissing = (e: unknown) => ["ENOENT", "ENOTDIR", "EISDIR"].includes(error
 
 /** Why a key cannot be an object here, or undefined when it can. */
 function keyProblem(key: string): ObjectStoreError | undefined {
-  const invalid = (why: string) => new ObjectStoreError("InvalidArgument", `${why}: ${key}`);
   if (Buffer.byteLength(key) > KEY_MAX_BYTES) {
     return new ObjectStoreError("KeyTooLongError", `key longer than ${KEY_MAX_BYTES} bytes`);
   }
-  if (key.includes("\0")) return invalid("key contains a NUL character");
-  const segments = key.split("/");
-  // Empty, "." and ".." segments would be folded away or climb out of the bucket on a file
-  // system, so two different keys would meet in one file.
-  if (segments.some((s) => s === "" || s === "." || s === "..")) {
-    return invalid("key has an empty, '.' or '..' segment or starts with '/'");
-  }
-  const name = segments[segments.length - 1] ?? "";
-  if (name.endsWith(SIDECAR_SUFFIX) || TEMP_NAME.test(name)) return invalid("key ends with a reserved name");
+  if (key === "") return new ObjectStoreError("InvalidArgument", "empty key");
+  if (key.includes("\0"))
+    return new ObjectStoreError("InvalidArgument", `key contains a NUL character: ${key}`);
   return undefined;
+}
+
+/**
+ * A key's segment (between slashes) as a file or folder name. S3 keys may hold empty, "." and
+ * ".." segments (a trail prefix "logs/" gives "logs//AWSLogs/..."), which a file system would
+ * fold away or climb out with, and names this store keeps for itself. Those are written with
+ * percent escapes, and "%" itself as "%25", so every key has a path of its own: "" is "%",
+ * "." is "%2E", and a name ending like a sidecar or temp file has its last "." as "%2E".
+ */
+function segmentName(segment: string, last: boolean): string {
+  if (segment === "") return "%";
+  if (segment === "." || segment === "..") return segment.replaceAll(".", "%2E");
+  const name = segment.replaceAll("%", "%25");
+  if (last && (name.endsWith(SIDECAR_SUFFIX) || TEMP_NAME.test(name))) {
+    const dot = name.lastIndexOf(".");
+    return `${name.slice(0, dot)}%2E${name.slice(dot + 1)}`;
+  }
+  return name;
+}
+
+/** The key segment a file or folder name stands for (segmentName backwards). */
+function segmentOf(name: string): string {
+  if (name === "%") return "";
+  return name.includes("%")
+    ? name.replace(/%(25|2E)/g, (_, hex: string) => (hex === "25" ? "%" : "."))
+    : name;
+}
+
+/** Where the object `key` lives below its bucket's directory. */
+export function keyPath(bucketDir: string, key: string): string {
+  const segments = key.split("/");
+  return join(bucketDir, ...segments.map((s, i) => segmentName(s, i === segments.length - 1)));
 }
 
 /** Compares as S3 orders keys: by UTF-8 bytes, which differs from UTF-16 order above U+FFFF. */
@@ -163,8 +188,11 @@ export class LocalFsObjectStore implements ObjectStore {
       const bucketDir = await this.#bucketDir(bucket);
       if (problem !== undefined) throw problem;
       const segments = key.split("/");
-      const name = segments.pop()!;
-      const dir = await ensureFolders(bucketDir, segments);
+      const name = segmentName(segments.pop()!, true);
+      const dir = await ensureFolders(
+        bucketDir,
+        segments.map((s) => segmentName(s, false)),
+      );
       // The sidecar first: an object that can be seen always has its metadata beside it.
       await writeAtomically(dir, name + SIDECAR_SUFFIX, sidecarJson(opts));
       await writeAtomically(dir, name, body);
@@ -176,9 +204,9 @@ export class LocalFsObjectStore implements ObjectStore {
   async getObject(bucket: string, key: string): Promise<StoredObject | undefined> {
     try {
       const bucketDir = await this.#bucketDir(bucket);
-      // A key this store could not have written (a tampered digest may name "../x") is simply absent.
+      // A key this store could not have written is simply absent.
       if (keyProblem(key) !== undefined) return undefined;
-      const path = join(bucketDir, key);
+      const path = keyPath(bucketDir, key);
       let body: Buffer;
       try {
         body = await readFile(path);
@@ -216,7 +244,7 @@ export class LocalFsObjectStore implements ObjectStore {
     try {
       const bucketDir = await this.#bucketDir(bucket);
       if (keyProblem(key) !== undefined) return;
-      const path = join(bucketDir, key);
+      const path = keyPath(bucketDir, key);
       // The object first, so that no object is ever seen without its sidecar.
       for (const file of [path, path + SIDECAR_SUFFIX]) {
         await unlink(file).catch((e: unknown) => {
@@ -232,19 +260,20 @@ export class LocalFsObjectStore implements ObjectStore {
 }
 
 /**
- * Creates the folders of a key one level at a time below the bucket, never the bucket itself:
- * a bucket removed meanwhile must stay removed (NoSuchBucket), not come back empty.
+ * Creates the folders (names, not key segments) of a key one level at a time below the bucket,
+ * never the bucket itself: a bucket removed meanwhile must stay removed (NoSuchBucket), not come
+ * back empty.
  */
-async function ensureFolders(bucketDir: string, segments: string[]): Promise<string> {
-  const target = join(bucketDir, ...segments);
+async function ensureFolders(bucketDir: string, names: string[]): Promise<string> {
+  const target = join(bucketDir, ...names);
   try {
     if ((await stat(target)).isDirectory()) return target;
   } catch (e) {
     if (errorCode(e) !== "ENOENT") throw e;
   }
   let dir = bucketDir;
-  for (const segment of segments) {
-    const next = join(dir, segment);
+  for (const name of names) {
+    const next = join(dir, name);
     try {
       await mkdir(next);
       // The new folder's entry must survive a crash as much as the files that go into it.
@@ -282,7 +311,7 @@ async function* walk(
   const entries: Entry[] = [];
   for (const d of dirents) {
     if (d.isDirectory()) {
-      const sortKey = `${keyPrefix}${d.name}/`;
+      const sortKey = `${keyPrefix}${segmentOf(d.name)}/`;
       if (!sortKey.startsWith(prefix) && !prefix.startsWith(sortKey)) continue;
       // Every key inside is below startAfter when the folder's prefix already is and is no prefix of it.
       if (
@@ -295,7 +324,7 @@ async function* walk(
       entries.push({ name: d.name, directory: true, sortKey });
     } else if (d.isFile()) {
       if (d.name.endsWith(SIDECAR_SUFFIX) || TEMP_NAME.test(d.name)) continue;
-      const key = keyPrefix + d.name;
+      const key = keyPrefix + segmentOf(d.name);
       if (!key.startsWith(prefix)) continue;
       if (startAfter !== undefined && compareKeys(key, startAfter) <= 0) continue;
       entries.push({ name: d.name, directory: false, sortKey: key });
