@@ -40,7 +40,13 @@ interface Thread {
   /** Batches sent and not answered, by id. */
   pending: Map<number, Pending>;
   ready: Promise<void>;
+  /** False from its exit until its replacement is started. */
+  alive: boolean;
 }
+
+/** A thread that dies before it is ready is started again after this, doubling up to a minute. */
+const FIRST_RESTART_DELAY_MS = 500;
+const MAX_RESTART_DELAY_MS = 60_000;
 
 export interface IngestPool {
   /** Stores a batch on the least busy thread and answers as `processIngestBatch` does. */
@@ -54,25 +60,30 @@ export interface IngestPool {
 /**
  * POST /ingest batches stored by `size` worker threads. A thread that dies answers its batches
  * with InternalFailure (they may or may not be stored; a client's retry is safe, duplicates are
- * skipped) and is replaced.
+ * skipped) and is replaced: at once if it had been working, after a growing pause if it died
+ * while starting (a database it cannot open), so that a broken start does not spin. While no
+ * thread is alive, batches are answered with ServiceUnavailable.
  */
 export function startIngestPool(size: number, data: IngestThreadData, log: Logger): IngestPool {
   let nextId = 0;
   let turn = 0;
   let closing = false;
   const threads: Thread[] = [];
+  const restartTimers = new Set<NodeJS.Timeout>();
 
-  function spawn(slot: number): void {
+  function spawn(slot: number, restartDelayMs: number): void {
     const worker = new Worker(threadUrl, { workerData: data });
     const pending = new Map<number, Pending>();
+    let started = false;
     let markReady: () => void = () => {};
     const ready = new Promise<void>((resolve) => {
       markReady = resolve;
     });
-    const thread: Thread = { worker, pending, ready };
+    const thread: Thread = { worker, pending, ready, alive: true };
     threads[slot] = thread;
     worker.on("message", (message: FromThread) => {
       if (message.type === "ready") {
+        started = true;
         markReady();
         return;
       }
@@ -87,19 +98,26 @@ export function startIngestPool(size: number, data: IngestThreadData, log: Logge
     });
     worker.on("error", (err) => log.error({ err }, "ingest thread crashed"));
     worker.on("exit", (code) => {
+      thread.alive = false;
       markReady();
       for (const p of pending.values()) {
         p.resolve(errorResponse(p.batch.requestId, "InternalFailure", INTERNAL_FAILURE_MESSAGE, 500));
       }
       pending.clear();
-      if (!closing) {
-        log.error({ code }, "ingest thread exited; starting another");
-        spawn(slot);
-      }
+      if (closing) return;
+      const delay = started ? 0 : restartDelayMs;
+      log.error({ code, restartInMs: delay }, "ingest thread exited; starting another");
+      const next = started ? FIRST_RESTART_DELAY_MS : Math.min(MAX_RESTART_DELAY_MS, 2 * restartDelayMs);
+      const timer = setTimeout(() => {
+        restartTimers.delete(timer);
+        if (!closing) spawn(slot, next);
+      }, delay);
+      timer.unref();
+      restartTimers.add(timer);
     });
   }
 
-  for (let i = 0; i < size; i++) spawn(i);
+  for (let i = 0; i < size; i++) spawn(i, FIRST_RESTART_DELAY_MS);
 
   const post = (thread: Thread, message: ToThread) => thread.worker.postMessage(message);
 
@@ -107,22 +125,39 @@ export function startIngestPool(size: number, data: IngestThreadData, log: Logge
     process(batch) {
       // the least busy thread; ties taken in turn, so that every thread's connection writes
       turn = (turn + 1) % threads.length;
-      let thread = threads[turn]!;
-      for (const t of threads) if (t.pending.size < thread.pending.size) thread = t;
+      let thread: Thread | undefined;
+      for (let i = 0; i < threads.length; i++) {
+        const t = threads[(turn + i) % threads.length]!;
+        if (t.alive && (thread === undefined || t.pending.size < thread.pending.size)) thread = t;
+      }
+      if (thread === undefined) {
+        return Promise.resolve(
+          errorResponse(
+            batch.requestId,
+            "ServiceUnavailable",
+            "Ingest is not available right now; retry later",
+            503,
+          ),
+        );
+      }
+      const chosen = thread;
       const id = nextId++;
       return new Promise((resolve) => {
-        thread.pending.set(id, { batch, resolve });
-        post(thread, { type: "batch", id, batch });
+        chosen.pending.set(id, { batch, resolve });
+        post(chosen, { type: "batch", id, batch });
       });
     },
     invalidate(accountId) {
-      for (const t of threads) post(t, { type: "invalidate", accountId });
+      // a thread started later reads the trails afresh anyway
+      for (const t of threads) if (t.alive) post(t, { type: "invalidate", accountId });
     },
     async close() {
       closing = true;
+      for (const timer of restartTimers) clearTimeout(timer);
       await Promise.all(
         threads.map(async (t) => {
           await t.ready;
+          if (!t.alive) return;
           const exited = new Promise<void>((resolve) => t.worker.once("exit", () => resolve()));
           post(t, { type: "close" });
           await exited;
