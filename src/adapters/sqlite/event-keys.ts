@@ -59,9 +59,22 @@ export function lookupToken(scope: number, accountId: string, key: LookupKey, va
  * Empty values are not looked up.
  */
 export function eventTokens(scope: number, event: TokenSource, id: Hashes): string {
-  let doc = idToken(id);
+  return eventTokenParts(event, id).join(String(scope));
+}
+
+/**
+ * eventTokens without the scope, which only the write transaction knows: the parts join with
+ * the scope's number into the document. Everything that costs (hashing the values) happens here,
+ * before the transaction.
+ */
+export function eventTokenParts(event: TokenSource, id: Hashes): string[] {
+  const parts: string[] = [];
+  let part = idToken(id);
   const add = (key: Exclude<LookupKey, "EventId">, value: string | undefined) => {
-    if (value) doc += ` ${KIND[key]}${scope}x${text(hashes(value))}`;
+    if (value) {
+      parts.push(`${part} ${KIND[key]}`);
+      part = `x${text(hashes(value))}`;
+    }
   };
   add("EventName", event.eventName);
   add("EventSource", event.eventSource);
@@ -72,7 +85,8 @@ export function eventTokens(scope: number, event: TokenSource, id: Hashes): stri
     add("ResourceType", r.type);
     add("ResourceName", r.name);
   }
-  return doc;
+  parts.push(part);
+  return parts;
 }
 
 export type TokenSource = Pick<

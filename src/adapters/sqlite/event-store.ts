@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Database, Statement } from "better-sqlite3";
 import type { EventCategory, EventStore, LookupKey, LookupQuery, StoredEvent } from "../../ports/index.ts";
-import { eventTokens, type Hashes, hashes, idKey, lookupToken, matchExpression } from "./event-keys.ts";
+import { eventTokenParts, type Hashes, hashes, idKey, lookupToken, matchExpression } from "./event-keys.ts";
 import { retokeniseIfStale } from "./retokenise.ts";
 import { StoredIds } from "./stored-ids.ts";
 import type { InTurn } from "./write-lock.ts";
@@ -64,6 +64,18 @@ type InsertArgs = [
   string | null,
   string,
 ];
+
+interface PreparedEvent {
+  e: StoredEvent;
+  /** idKey of the event, and its hashes. */
+  key: string;
+  id: Hashes;
+  time: number;
+  scopeKey: string;
+  /** The full-text document, to be joined with the scope's number (eventTokenParts). */
+  tokenParts: string[];
+  resources: string | null;
+}
 
 interface Bounds {
   scope: number;
@@ -158,7 +170,7 @@ export class SqliteEventStore implements EventStore {
   readonly #deleteTokens: Statement<[bigint]>;
   readonly #deleteEvent: Statement<[bigint]>;
   readonly #appendTx: (
-    events: StoredEvent[],
+    events: PreparedEvent[],
   ) => Promise<{ inserted: number; duplicates: string[] }> | { inserted: number; duplicates: string[] };
   readonly #purgeTx: (before: number) => Promise<number> | number;
 
@@ -230,7 +242,7 @@ export class SqliteEventStore implements EventStore {
     this.#deleteEvent = db.prepare("DELETE FROM events WHERE id = ?");
 
     const inTurn = options.inTurn ?? ((fn) => fn());
-    const appendTx = db.transaction((events: StoredEvent[]) => this.#appendRows(events));
+    const appendTx = db.transaction((events: PreparedEvent[]) => this.#appendRows(events));
     this.#appendTx = (events) => inTurn(() => appendTx.immediate(events));
     const purgeTx = db.transaction((before: number) => this.#purgeChunkRows(before));
     this.#purgeTx = (before) => inTurn(() => purgeTx.immediate(before));
@@ -238,7 +250,7 @@ export class SqliteEventStore implements EventStore {
 
   async append(events: StoredEvent[]): Promise<{ inserted: number; duplicates: string[] }> {
     if (events.length === 0) return { inserted: 0, duplicates: [] };
-    return this.#appendTx(events);
+    return this.#appendTx(this.#prepare(events));
   }
 
   async lookup(query: LookupQuery): Promise<StoredEvent[]> {
@@ -311,33 +323,50 @@ export class SqliteEventStore implements EventStore {
     return rows.concat(newer, cut);
   }
 
-  #appendRows(events: StoredEvent[]): { inserted: number; duplicates: string[] } {
+  /**
+   * The rows of an append, ready to insert: what costs (hashing ids and token values, JSON of
+   * resources, the time check) is done before the write transaction, which other connections wait for.
+   */
+  #prepare(events: StoredEvent[]): PreparedEvent[] {
+    return events.map((e) => {
+      const key = idKey(e.accountId, e.eventId);
+      const id = hashes(key);
+      return {
+        e,
+        key,
+        id,
+        time: millis(e.eventTime),
+        scopeKey: `${e.accountId}\u0000${e.region}\u0000${e.category}`,
+        tokenParts: eventTokenParts(e, id),
+        resources:
+          e.resources.length === 0
+            ? null
+            : JSON.stringify(e.resources.map((r) => ({ type: r.type, name: r.name }))),
+      };
+    });
+  }
+
+  #appendRows(events: PreparedEvent[]): { inserted: number; duplicates: string[] } {
     // Every duplicate is found before the first insert: see StoredIds.refresh.
     this.#storedIds.refresh();
     const seen = new Set<string>();
     const duplicates: string[] = [];
-    const fresh: [StoredEvent, Hashes][] = [];
-    for (const e of events) {
-      const key = idKey(e.accountId, e.eventId);
-      const id = hashes(key);
+    const fresh: PreparedEvent[] = [];
+    for (const p of events) {
+      const { e, key, id } = p;
       if (seen.has(key) || this.#storedIds.has(e.accountId, e.eventId, id)) duplicates.push(e.eventId);
-      else fresh.push([e, id]);
+      else fresh.push(p);
       seen.add(key);
     }
     const appendNo = fresh.length > 0 ? this.#storedIds.takeAppendNo() : 0;
     const scopes = new Map<string, number>();
-    for (const [e, id] of fresh) {
-      const time = millis(e.eventTime);
-      const scopeKey = `${e.accountId}\u0000${e.region}\u0000${e.category}`;
+    const enqueuedAt = Date.now();
+    for (const { e, id, time, scopeKey, tokenParts, resources } of fresh) {
       let scope = scopes.get(scopeKey);
       if (scope === undefined) {
         scope = this.#scope(e.accountId, e.region, e.category);
         scopes.set(scopeKey, scope);
       }
-      const resources =
-        e.resources.length === 0
-          ? null
-          : JSON.stringify(e.resources.map((r) => ({ type: r.type, name: r.name })));
       const result = this.#insert.run(
         time,
         time,
@@ -359,11 +388,10 @@ export class SqliteEventStore implements EventStore {
         duplicates.push(e.eventId);
         continue;
       }
-      this.#insertTokens.run(eventTokens(scope, e, id));
+      this.#insertTokens.run(tokenParts.join(String(scope)));
       this.#storedIds.add(id);
       // delivery's outbox rows commit with the event: an acknowledged event is never lost to a trail
       if (e.destinations) {
-        const enqueuedAt = Date.now();
         for (const d of e.destinations) {
           this.#enqueue.run(d, e.region, result.lastInsertRowid, e.json.length, enqueuedAt);
         }

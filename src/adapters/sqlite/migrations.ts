@@ -107,10 +107,11 @@ export const MIGRATIONS: readonly Migration[] = [
     // next number from event_appends (AUTOINCREMENT: never reused, not even after a reset empties
     // the tables) and stamps its rows with it, so a connection learns the eventIDs others stored
     // by reading the rows numbered above the last it saw, instead of re-reading every stored id.
-    // The index only grows at its end: a commit dirties a page or two of it.
+    // The index only grows at its end: a commit dirties a few pages of it. It holds what catching
+    // up reads (scope, event id), so that never reads the rows themselves.
     up: `
       ALTER TABLE events ADD COLUMN append_no INTEGER;
-      CREATE INDEX events_by_append ON events (append_no) WHERE append_no IS NOT NULL;
+      CREATE INDEX events_by_append ON events (append_no, scope, event_id) WHERE append_no IS NOT NULL;
       CREATE TABLE event_appends (no INTEGER PRIMARY KEY AUTOINCREMENT) STRICT;
     `,
   },
