@@ -165,7 +165,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
             ids,
             log,
             maxInflatedBytes,
-            ingest: (ctx, records) => ingestRecords(db.events, ctx, records, route),
+            ingest: (ctx, records, sentTexts) => ingestRecords(db.events, ctx, records, route, sentTexts),
           }),
   });
   const server = createHttpServer({

@@ -35,6 +35,8 @@ export async function ingestRecords(
   ctx: IngestContext,
   raw: readonly unknown[],
   route?: Route,
+  /** Each record's text in the body when it was sent compact, else undefined. */
+  sentTexts?: readonly (string | undefined)[],
 ): Promise<IngestOutcome> {
   const now = ctx.clock.now();
   const defaults = {
@@ -47,7 +49,7 @@ export async function ingestRecords(
   const stored: StoredEvent[] = [];
   const records: Record<string, unknown>[] = [];
   for (let index = 0; index < raw.length; index++) {
-    const checked = checkIngestRecordJson(raw[index], defaults);
+    const checked = checkIngestRecordJson(raw[index], defaults, sentTexts?.[index]);
     if (!checked.ok) problems.push({ index, reason: checked.reason });
     else if (problems.length === 0) {
       stored.push(toStoredEvent(checked.record, ctx.accountId, checked.json, checked.time));

@@ -1,6 +1,7 @@
 import { gunzip } from "node:zlib";
 import type { Logger } from "pino";
 import { isCloudTrailError } from "../api/errors.ts";
+import { recordTexts } from "../domain/records/raw-json.ts";
 import type { Clock, CredentialStore, Ids } from "../ports/index.ts";
 import type { IngestContext, IngestOutcome } from "../service/ingest.ts";
 import { MAX_INGEST_RECORDS } from "../service/ingest.ts";
@@ -23,7 +24,11 @@ export interface IngestBatch {
 export interface BatchDeps {
   ids: Ids;
   log: Logger;
-  ingest: (ctx: IngestContext, records: readonly unknown[]) => Promise<IngestOutcome>;
+  ingest: (
+    ctx: IngestContext,
+    records: readonly unknown[],
+    sentTexts?: readonly (string | undefined)[],
+  ) => Promise<IngestOutcome>;
   /** Largest inflated body of a gzip request (a small body may inflate a thousandfold). */
   maxInflatedBytes: number;
 }
@@ -75,6 +80,13 @@ export function createIngestHandler(opts: IngestOptions): (req: RawRequest) => P
   };
 }
 
+/** Each record's own text when it was sent compact (stored as it came), else undefined. */
+function sentTexts(text: string, count: number): (string | undefined)[] | undefined {
+  const found = recordTexts(text);
+  if (found === undefined || found.length !== count) return undefined;
+  return found.map((r) => (r.compact ? text.slice(r.start, r.end) : undefined));
+}
+
 /** Inflates, parses, checks and stores one batch, all or nothing, and builds the answer. */
 export async function processIngestBatch(batch: IngestBatch, deps: BatchDeps): Promise<RawResponse> {
   const { requestId } = batch;
@@ -98,8 +110,10 @@ export async function processIngestBatch(batch: IngestBatch, deps: BatchDeps): P
       return bad(`Unsupported Content-Encoding ${batch.encoding}`);
     }
     let parsed: unknown;
+    let text: string;
     try {
-      parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+      text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+      parsed = JSON.parse(text);
     } catch {
       return bad("Body is not a JSON document");
     }
@@ -122,7 +136,7 @@ export async function processIngestBatch(batch: IngestBatch, deps: BatchDeps): P
       clock: { now: () => now },
       ids: deps.ids,
     };
-    const outcome = await deps.ingest(ctx, records);
+    const outcome = await deps.ingest(ctx, records, sentTexts(text, records.length));
     if (!outcome.ok) {
       return {
         status: 400,

@@ -25,8 +25,11 @@ const deps = {
   ids: { uuid: () => randomUUID() },
   log,
   maxInflatedBytes: data.maxInflatedBytes,
-  ingest: (ctx: Parameters<typeof ingestRecords>[1], records: readonly unknown[]) =>
-    ingestRecords(db.events, ctx, records, router.route),
+  ingest: (
+    ctx: Parameters<typeof ingestRecords>[1],
+    records: readonly unknown[],
+    sentTexts?: readonly (string | undefined)[],
+  ) => ingestRecords(db.events, ctx, records, router.route, sentTexts),
 };
 
 const send = (message: FromThread) => port.postMessage(message);

@@ -291,6 +291,23 @@ describe("a valid batch", () => {
     expect(await lookupIds(eventId!)).toEqual([]);
   });
 
+  it("keeps a compact record as the very text it was sent in, and writes a spaced one compact", async () => {
+    const asSent = apiRecord({ eventName: "CreateBucket" });
+    // valid JSON that JSON.stringify would write otherwise: an escaped letter, a number as 1.50
+    const sentText = JSON.stringify(asSent)
+      .replace('"CreateBucket"', '"Cre\\u0061teBucket"')
+      .replace('"eventVersion":"1.08"', '"eventVersion":"1.08","weight":1.50');
+    const spaced = apiRecord({ eventName: "DeleteBucket" });
+    const body = `{ "Records" : [${sentText}, ${JSON.stringify(spaced, null, 2)}] }`;
+    const answer = await post(server.url, body);
+    expect(answer.status).toBe(200);
+    const first = await eventById(api, asSent.eventID as string);
+    expect(first.event.CloudTrailEvent).toBe(sentText);
+    expect(first.event.EventName).toBe("CreateBucket");
+    const second = await eventById(api, spaced.eventID as string);
+    expect(second.event.CloudTrailEvent).toBe(JSON.stringify(spaced));
+  });
+
   it("an empty Records list is a batch of nothing", async () => {
     const answer = await post(server.url, batch([]));
     expect([answer.status, answer.json]).toEqual([200, { eventIds: [], duplicates: [] }]);
