@@ -108,7 +108,6 @@ export function createDeliveryWorker(opts: DeliveryOptions) {
       newestEventTime: batch.newestEventTime,
       deliveredAt: now,
     });
-    await store.recordAttempt(destination.trailArn, file.region, now);
     log.info(
       { trailArn: destination.trailArn, key: file.key, records: batch.records.length },
       "delivered log file",

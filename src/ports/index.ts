@@ -242,7 +242,11 @@ export interface DeliveryStore {
   batchOf(file: PendingFile): Promise<OutboxBatch | undefined>;
   writePending(file: PendingFile): Promise<void>;
   pendingFiles(): Promise<PendingFile[]>;
-  /** One transaction: drops the file's outbox rows and its pending entry, records the delivery. */
+  /**
+   * One transaction: drops the file's outbox rows and its pending entry, records the delivery,
+   * and records it as the trail's latest successful delivery attempt (as recordAttempt without
+   * an error, at `delivered.deliveredAt`).
+   */
   completeFile(file: PendingFile, delivered: DeliveredFile): Promise<void>;
   recordAttempt(trailArn: string, region: string, at: Date, error?: string): Promise<void>;
   status(trailArn: string, region: string): Promise<DeliveryStatus>;

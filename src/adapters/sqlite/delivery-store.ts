@@ -199,6 +199,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
         d.newestEventTime.getTime(),
         d.deliveredAt.getTime(),
       );
+      this.#attemptOk.run({ arn: d.trailArn, region: d.region, at: d.deliveredAt.getTime(), error: null });
     });
   }
 
