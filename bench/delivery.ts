@@ -229,11 +229,18 @@ async function main(): Promise<void> {
     const ackedAt = driver.ackedAt;
     const ackedRecords = ackedAt.filter((t) => t !== undefined).length * batchSize;
 
-    // the rest arrives within about one interval; the bench waits for it, with a bound
+    // The rest arrives within about one interval; the bench waits for it, with a bound. Files are
+    // read only once no new one has appeared for a while: reading hundreds of megabytes of JSON
+    // stops this process's event loop for seconds, and the watcher would see the last files late.
     const readDelivered = deliveredReader(dir, watcher.seenAt);
     const settleLimit = loadEnded + SETTLE_LIMIT_MS;
+    const quietMs = 2 * interval * 1000 + 2000;
     const count = (files: DeliveredFile[]) => files.reduce((n, f) => n + f.batches.length, 0);
-    while (performance.now() < settleLimit && count(readDelivered()) < ackedRecords) await sleep(100);
+    const lastSeen = () => Math.max(loadEnded, ...watcher.seenAt.values());
+    for (;;) {
+      while (performance.now() < settleLimit && performance.now() - lastSeen() < quietMs) await sleep(100);
+      if (performance.now() >= settleLimit || count(readDelivered()) >= ackedRecords) break;
+    }
     await watcher.stop();
     const files = readDelivered();
     const delivered = count(files);
