@@ -4,7 +4,7 @@ import { pino } from "pino";
 import { openSqlite } from "../adapters/sqlite/index.ts";
 import { ingestRecords } from "../service/ingest.ts";
 import { createRouter } from "../service/router.ts";
-import { processIngestBatch } from "../wire/ingest.ts";
+import { type BatchDeps, processIngestBatch } from "../wire/ingest.ts";
 import type { FromThread, IngestThreadData, ToThread } from "./ingest-messages.ts";
 
 /*
@@ -21,15 +21,11 @@ const log = pino({ level: data.logLevel }, pino.destination(2)).child({ thread: 
 // Appends touch the newest pages: a small cache does; the request thread keeps the large one.
 const db = openSqlite(data.dbPath, { checkpointer: false, cacheMiB: 16, writeLock: data.writeLock });
 const router = createRouter(db.trails, db.deliveries);
-const deps = {
+const deps: BatchDeps = {
   ids: { uuid: () => randomUUID() },
   log,
   maxInflatedBytes: data.maxInflatedBytes,
-  ingest: (
-    ctx: Parameters<typeof ingestRecords>[1],
-    records: readonly unknown[],
-    sentTexts?: readonly (string | undefined)[],
-  ) => ingestRecords(db.events, ctx, records, router.route, sentTexts),
+  ingest: (ctx, records, sentTexts) => ingestRecords(db.events, ctx, records, router.route, sentTexts),
 };
 
 const send = (message: FromThread) => port.postMessage(message);
