@@ -81,11 +81,12 @@ export function openSqlite(path: string, options: OpenSqliteOptions = {}): Sqlit
     db.memory || path === "" || options.checkpointer === false
       ? undefined
       : startCheckpointer(path, CHECKPOINT_INTERVAL_MS);
-  const trails = new SqliteTrailRepo(db);
+
   const inTurn = inTurns(
     options.writeLock ? new WriteLock(options.writeLock) : undefined,
     options.yieldForTurns ?? false,
   );
+  const trails = new SqliteTrailRepo(db, inTurn);
   const events = new SqliteEventStore(db, { inTurn });
   const deliveries = new SqliteDeliveryStore(db, inTurn);
   const keys = new SqliteKeyStore(db, options.keys);

@@ -3,6 +3,7 @@ import { fail } from "../../api/errors.ts";
 import type { Trail } from "../../domain/trail.ts";
 import type { TrailRepo } from "../../ports/index.ts";
 import { deleteAllRows } from "./reset.ts";
+import type { InTurn } from "./write-lock.ts";
 
 interface TrailRow {
   account_id: string;
@@ -61,7 +62,11 @@ export class SqliteTrailRepo implements TrailRepo {
   readonly #update: Statement<[TrailRow & { expected: number }]>;
   readonly #delete: Statement<[string, string, string]>;
 
-  constructor(db: Database) {
+  /** Runs the reset in this thread's write turn (see WriteLock); at once without one. */
+  readonly #inTurn: InTurn;
+
+  constructor(db: Database, inTurn: InTurn = (fn) => fn()) {
+    this.#inTurn = inTurn;
     this.#db = db;
     this.#list = db.prepare("SELECT * FROM trails WHERE account_id = ? ORDER BY home_region, name");
     this.#get = db.prepare("SELECT * FROM trails WHERE account_id = ? AND home_region = ? AND name = ?");
@@ -103,7 +108,8 @@ export class SqliteTrailRepo implements TrailRepo {
 
   /** Forgets everything in the database, not only trails: a development reset starts from empty. */
   async reset(): Promise<void> {
-    deleteAllRows(this.#db);
+    // a large delete: ingest threads must wait for it in turn, not in SQLite's busy sleeps
+    await this.#inTurn(() => deleteAllRows(this.#db));
   }
 
   async close(): Promise<void> {}
