@@ -163,9 +163,10 @@ export interface LookupQuery {
 export interface EventStore {
   /**
    * Stores a batch in one transaction; an (accountId, eventId) already stored is skipped.
-   * Resolves only after the batch is durable (committed).
+   * Resolves only after the batch is durable (committed). `receivedAt` (the service's clock when
+   * the batch arrived) is when its delivery interval starts; the wall clock when absent.
    */
-  append(events: StoredEvent[]): Promise<{ inserted: number; duplicates: string[] }>;
+  append(events: StoredEvent[], receivedAt?: Date): Promise<{ inserted: number; duplicates: string[] }>;
   /** Newest first, ties broken by eventId descending. */
   lookup(query: LookupQuery): Promise<StoredEvent[]>;
   /** Forgets events older than `cutoff`; returns how many. */

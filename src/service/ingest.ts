@@ -64,6 +64,6 @@ export async function ingestRecords(
     }
   }
   // one eventID twice in one batch is one event
-  const { duplicates } = await events.append(stored);
+  const { duplicates } = await events.append(stored, now);
   return { ok: true, eventIds: stored.map((e) => e.eventId), duplicates };
 }

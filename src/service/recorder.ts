@@ -41,7 +41,7 @@ export function createRecorder(events: EventStore, route?: Route) {
       // second; the StopLogging call itself still belongs to the trail it stopped
       const exact = call.operation !== "StopLogging";
       stored.destinations = await route?.(call.ctx.accountId, record, exact ? at : stored.eventTime, exact);
-      await events.append([stored]);
+      await events.append([stored], call.ctx.clock.now());
       return stored;
     },
   };

@@ -171,6 +171,7 @@ export class SqliteEventStore implements EventStore {
   readonly #deleteEvent: Statement<[bigint]>;
   readonly #appendTx: (
     events: PreparedEvent[],
+    enqueuedAt: number,
   ) => Promise<{ inserted: number; duplicates: string[] }> | { inserted: number; duplicates: string[] };
   readonly #purgeTx: (before: number) => Promise<number> | number;
 
@@ -242,15 +243,20 @@ export class SqliteEventStore implements EventStore {
     this.#deleteEvent = db.prepare("DELETE FROM events WHERE id = ?");
 
     const inTurn = options.inTurn ?? ((fn) => fn());
-    const appendTx = db.transaction((events: PreparedEvent[]) => this.#appendRows(events));
-    this.#appendTx = (events) => inTurn(() => appendTx.immediate(events));
+    const appendTx = db.transaction((events: PreparedEvent[], enqueuedAt: number) =>
+      this.#appendRows(events, enqueuedAt),
+    );
+    this.#appendTx = (events, enqueuedAt) => inTurn(() => appendTx.immediate(events, enqueuedAt));
     const purgeTx = db.transaction((before: number) => this.#purgeChunkRows(before));
     this.#purgeTx = (before) => inTurn(() => purgeTx.immediate(before));
   }
 
-  async append(events: StoredEvent[]): Promise<{ inserted: number; duplicates: string[] }> {
+  async append(
+    events: StoredEvent[],
+    receivedAt?: Date,
+  ): Promise<{ inserted: number; duplicates: string[] }> {
     if (events.length === 0) return { inserted: 0, duplicates: [] };
-    return this.#appendTx(this.#prepare(events));
+    return this.#appendTx(this.#prepare(events), (receivedAt ?? new Date()).getTime());
   }
 
   async lookup(query: LookupQuery): Promise<StoredEvent[]> {
@@ -346,7 +352,7 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  #appendRows(events: PreparedEvent[]): { inserted: number; duplicates: string[] } {
+  #appendRows(events: PreparedEvent[], enqueuedAt: number): { inserted: number; duplicates: string[] } {
     // Every duplicate is found before the first insert: see StoredIds.refresh.
     this.#storedIds.refresh();
     const seen = new Set<string>();
@@ -360,7 +366,6 @@ export class SqliteEventStore implements EventStore {
     }
     const appendNo = fresh.length > 0 ? this.#storedIds.takeAppendNo() : 0;
     const scopes = new Map<string, number>();
-    const enqueuedAt = Date.now();
     for (const { e, id, time, scopeKey, tokenParts, resources } of fresh) {
       let scope = scopes.get(scopeKey);
       if (scope === undefined) {
