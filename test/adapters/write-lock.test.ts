@@ -81,6 +81,33 @@ describe("WriteLock", () => {
     expect([...new Int32Array(order).slice(1, 3)]).toEqual(byTicket);
   });
 
+  it("never moves the turns back: a holder that was given up on ends without undoing the skip", () => {
+    const shared = WriteLock.shared();
+    const cells = new Int32Array(shared);
+    const slow = new WriteLock(shared, 20);
+    const waiter = new WriteLock(shared, 20);
+    const seen = slow.hold(() => {
+      // while the slow holder works, a waiter gives up on it and takes its own turn
+      waiter.hold(() => undefined);
+      return Atomics.load(cells, 1);
+    });
+    // the waiter's turn (1) ended at 2; the slow holder's end must not set it back to 1
+    expect(seen).toBe(2);
+    expect(Atomics.load(cells, 1)).toBe(2);
+    expect(new WriteLock(shared, 20).hold(() => Atomics.load(cells, 1))).toBe(2);
+  });
+
+  it("counts turns across the wrap-around of its 32-bit counters", () => {
+    const shared = WriteLock.shared();
+    const cells = new Int32Array(shared);
+    cells[0] = 2 ** 31 - 1;
+    cells[1] = 2 ** 31 - 1;
+    const lock = new WriteLock(shared, 1000);
+    expect(lock.hold(() => "last positive")).toBe("last positive");
+    expect(lock.hold(() => "first negative")).toBe("first negative");
+    expect([cells[0], cells[1]]).toEqual([-(2 ** 31) + 1, -(2 ** 31) + 1]);
+  });
+
   it("goes ahead after the wait limit when the holder never lets go", () => {
     const shared = WriteLock.shared();
     // a turn taken and never ended

@@ -1,5 +1,10 @@
-/** Longest wait for a turn before going ahead and leaving the wait to SQLite's own locking. */
-const WAIT_LIMIT_MS = 5_000;
+/**
+ * Longest wait for a turn before going ahead and leaving the wait to SQLite's own locking. Long:
+ * a turn may legitimately take seconds (a connection's first append reads every stored id into
+ * its filter), and a holder that never ends its turn cannot happen short of a crash of the
+ * whole process.
+ */
+const WAIT_LIMIT_MS = 30_000;
 
 /** `Atomics.waitAsync` (Node 16+; its types came with ES2024's lib). */
 const waitAsync = (
@@ -44,7 +49,7 @@ export class WriteLock {
   hold<T>(fn: () => T): T {
     const ticket = Atomics.add(this.#cells, NEXT, 1);
     const deadline = Date.now() + this.#waitLimitMs;
-    for (let serving = Atomics.load(this.#cells, SERVING); serving !== ticket; ) {
+    for (let serving = Atomics.load(this.#cells, SERVING); ahead(ticket, serving); ) {
       const left = deadline - Date.now();
       if (left <= 0) {
         this.#unstick(ticket);
@@ -63,7 +68,7 @@ export class WriteLock {
   async holdAsync<T>(fn: () => T): Promise<T> {
     const ticket = Atomics.add(this.#cells, NEXT, 1);
     const deadline = Date.now() + this.#waitLimitMs;
-    for (let serving = Atomics.load(this.#cells, SERVING); serving !== ticket; ) {
+    for (let serving = Atomics.load(this.#cells, SERVING); ahead(ticket, serving); ) {
       const left = deadline - Date.now();
       if (left <= 0) {
         this.#unstick(ticket);
@@ -76,19 +81,29 @@ export class WriteLock {
     return this.#run(ticket, fn);
   }
 
-  /** The turns are stuck on a holder that never ended: serve from this ticket on. */
+  /** The turns are stuck on a holder that never ended: serve from this ticket on, never back. */
   #unstick(ticket: number): void {
-    Atomics.store(this.#cells, SERVING, ticket);
+    for (let serving = Atomics.load(this.#cells, SERVING); ahead(ticket, serving); ) {
+      const seen = Atomics.compareExchange(this.#cells, SERVING, serving, ticket);
+      if (seen === serving) break;
+      serving = seen;
+    }
   }
 
   #run<T>(ticket: number, fn: () => T): T {
     try {
       return fn();
     } finally {
-      Atomics.store(this.#cells, SERVING, ticket + 1);
+      // a turn skipped by a waiter that gave up on it leaves the count where that waiter put it
+      Atomics.compareExchange(this.#cells, SERVING, ticket, ticket + 1);
       Atomics.notify(this.#cells, SERVING);
     }
   }
+}
+
+/** Is `ticket` still to come when `serving` is served? Tickets wrap around at 2^31. */
+function ahead(ticket: number, serving: number): boolean {
+  return ((ticket - serving) | 0) > 0;
 }
 
 /** Runs a write in this thread's turn; awaiting the result is always right. */
