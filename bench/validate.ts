@@ -15,11 +15,11 @@ import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { pino } from "pino";
 import { LocalFsObjectStore } from "../src/adapters/localfs/object-store.ts";
-import { httpClient } from "../src/client/http.ts";
 import { loadConfig } from "../src/config/index.ts";
 import { startOpenTrail } from "../src/main.ts";
 import { s3Reader } from "../src/validate/s3-reader.ts";
 import { startS3rverProcess } from "../test/integrity/validate-s3rver.ts";
+import { clockedClient } from "../test/support/clocked-client.ts";
 import { createBucket, startMoto } from "../test/support/s3-servers.ts";
 import { assertBuilt, CLI_PATH } from "./support/server-process.ts";
 
@@ -108,15 +108,7 @@ try {
     },
     { clock, log: pino({ level: "silent" }) },
   );
-  // a fresh client per call: the SDK corrects its clock offset from response dates, which follow real time
-  const api = () => {
-    const c = httpClient({
-      endpoint: app.url,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
-    c.client.config.systemClockOffset = clock.now().getTime() - Date.now();
-    return c;
-  };
+  const api = () => clockedClient(app.url, clock);
   const at = (ms: number) => {
     t = t0 + ms;
   };

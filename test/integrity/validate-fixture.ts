@@ -12,11 +12,11 @@ import { LocalFsObjectStore } from "../../src/adapters/localfs/object-store.ts";
 import { S3ObjectStore } from "../../src/adapters/s3/object-store.ts";
 import { SqliteKeyStore } from "../../src/adapters/sqlite/key-store.ts";
 import { runValidateLogs, type ValidateLogsFlags } from "../../src/cli/validate-logs.ts";
-import { httpClient } from "../../src/client/http.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { signDigest, signingString } from "../../src/domain/digest.ts";
 import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
 import type { ObjectStore, StoredObject } from "../../src/ports/index.ts";
+import { clockedClient } from "../support/clocked-client.ts";
 import { createBucket, type S3TestServer, startMoto } from "../support/s3-servers.ts";
 
 /*
@@ -125,14 +125,7 @@ export async function startScenario(backend: Backend): Promise<Scenario> {
     ? new S3ObjectStore({ endpoint: s3.endpoint, credentials: s3.credentials })
     : new LocalFsObjectStore(join(dataDir, "buckets"));
 
-  const api = () => {
-    const c = httpClient({
-      endpoint: app.url,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
-    c.client.config.systemClockOffset = clock.now().getTime() - Date.now();
-    return c;
-  };
+  const api = () => clockedClient(app.url, clock);
   const at = (ms: number) => {
     t = t0 + ms;
   };

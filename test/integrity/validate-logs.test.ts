@@ -15,9 +15,9 @@ import {
 } from "@aws-sdk/client-s3";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpClient } from "../../src/client/http.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
+import { clockedClient } from "../support/clocked-client.ts";
 import { createBucket, type S3TestServer, s3Client, startMoto } from "../support/s3-servers.ts";
 
 /*
@@ -71,15 +71,7 @@ describe("aws cloudtrail validate-logs on the service's digests", () => {
   let real = false;
   const clock = { now: () => (real ? new Date() : new Date(t)) };
 
-  const api = () => {
-    const c = httpClient({
-      endpoint: app.url,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
-    // the service checks signature dates against its own (stepped) clock
-    c.client.config.systemClockOffset = clock.now().getTime() - Date.now();
-    return c;
-  };
+  const api = () => clockedClient(app.url, clock);
   const at = (ms: number) => {
     t = t0 + ms;
   };
