@@ -1,12 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpClient } from "../../src/client/http.ts";
 import { ingestClient } from "../../src/client/ingest.ts";
-import { loadConfig } from "../../src/config/index.ts";
-import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
 
 /*
  * The delivery interval runs on the service's clock, from when a record was received: a service
@@ -17,35 +12,29 @@ import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
 const INTERVAL_MS = 60_000;
 
 describe("the delivery interval on the service's clock", () => {
-  let app: OpenTrail;
-  let dataDir: string;
+  let server: TestServer;
   let now = Date.now() - 10 * 60_000;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "opentrail-clock-"));
-    mkdirSync(join(dataDir, "buckets", "clock-bucket"), { recursive: true });
-    const config = { ...loadConfig({ flags: { port: 0, dataDir } }), deliveryIntervalMs: INTERVAL_MS };
-    app = await startOpenTrail(config, {
-      log: pino({ level: "silent" }),
-      clock: { now: () => new Date(now) },
-    });
+    server = await startTestServer(
+      { deliveryIntervalMs: INTERVAL_MS },
+      { clock: { now: () => new Date(now) } },
+    );
+    server.createBucket("clock-bucket");
   });
-  afterAll(async () => {
-    await app?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => server?.close());
 
   async function deliveredKeys(): Promise<string[]> {
     const keys: string[] = [];
-    for await (const key of app.objects.listKeys("clock-bucket", "")) keys.push(key);
+    for await (const key of server.app.objects.listKeys("clock-bucket", "")) keys.push(key);
     return keys;
   }
 
   it("writes the file one interval after the records arrived, by the service's clock", async () => {
-    const api = httpClient({ endpoint: app.url });
+    const api = httpClient({ endpoint: server.url });
     await api.createTrail({ Name: "clock-trail", S3BucketName: "clock-bucket" });
     await api.startLogging({ Name: "clock-trail" });
-    await ingestClient({ endpoint: app.url }).send([
+    await ingestClient({ endpoint: server.url }).send([
       {
         eventVersion: "1.08",
         eventSource: "ec2.amazonaws.com",
@@ -55,10 +44,10 @@ describe("the delivery interval on the service's clock", () => {
       },
     ]);
     now += INTERVAL_MS - 1000;
-    await app.delivery.runOnce();
+    await server.app.delivery.runOnce();
     expect(await deliveredKeys()).toEqual([]);
     now += 1000;
-    await app.delivery.runOnce();
+    await server.app.delivery.runOnce();
     expect((await deliveredKeys()).length).toBe(1);
     api.client.destroy();
   });

@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { CloudTrailClient, LookupEventsCommand, ThrottlingException } from "@aws-sdk/client-cloudtrail";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/index.ts";
-import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
 import { createRateLimit } from "../../src/service/rate-limit.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
 
 /** AWS's LookupEvents limit of 2 requests per second per account and region, as an option. */
 
@@ -34,30 +29,21 @@ describe("createRateLimit", () => {
 });
 
 describe("LookupEvents with --lookup-events-rate 2", () => {
-  let app: OpenTrail;
-  let dataDir: string;
+  let server: TestServer;
   // a clock that stands still unless the test moves it: the limit's seconds are the test's
   let now = Date.now();
   const client = (maxAttempts: number) =>
     new CloudTrailClient({
-      endpoint: app.url,
+      endpoint: server.url,
       region: "us-east-1",
       credentials: { accessKeyId: "test", secretAccessKey: "test" },
       maxAttempts,
     });
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "opentrail-rate-"));
-    const config = { ...loadConfig({ flags: { port: 0, dataDir } }), lookupEventsRate: 2 };
-    app = await startOpenTrail(config, {
-      log: pino({ level: "silent" }),
-      clock: { now: () => new Date(now) },
-    });
+    server = await startTestServer({ lookupEventsRate: 2 }, { clock: { now: () => new Date(now) } });
   });
-  afterAll(async () => {
-    await app?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => server?.close());
 
   it("answers the third call within a second with ThrottlingException, 400, Rate exceeded", async () => {
     const once = client(1);
@@ -77,19 +63,15 @@ describe("LookupEvents with --lookup-events-rate 2", () => {
 
 describe("LookupEvents without a rate", () => {
   it("is not limited by default", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "opentrail-rate-"));
-    const app = await startOpenTrail(loadConfig({ flags: { port: 0, dataDir } }), {
-      log: pino({ level: "silent" }),
-    });
+    const server = await startTestServer();
     const c = new CloudTrailClient({
-      endpoint: app.url,
+      endpoint: server.url,
       region: "us-east-1",
       credentials: { accessKeyId: "test", secretAccessKey: "test" },
       maxAttempts: 1,
     });
     for (let i = 0; i < 10; i++) await c.send(new LookupEventsCommand({}));
     c.destroy();
-    await app.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await server.close();
   });
 });

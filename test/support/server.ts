@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { type Config, loadConfig } from "../../src/config/index.ts";
 import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
+import type { Clock } from "../../src/ports/index.ts";
 
 export interface TestServer {
   app: OpenTrail;
@@ -15,11 +16,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A real server on 127.0.0.1, port 0, over a fresh data directory, silent. */
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+/** A real server on 127.0.0.1, port 0, over a fresh data directory, silent; on `clock` if given. */
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  opts: { clock?: Clock } = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "opentrail-test-"));
   const config = { ...loadConfig({ flags: { port: 0, dataDir } }), ...overrides };
-  const app = await startOpenTrail(config, { log: pino({ level: "silent" }) });
+  const app = await startOpenTrail(config, { log: pino({ level: "silent" }), clock: opts.clock });
   const bucketsDir = join(dataDir, "buckets");
   return {
     app,
