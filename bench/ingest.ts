@@ -10,13 +10,11 @@
  * --cpu-prof writes the server's V8 CPU profile into DIR and prints where its time went.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { Agent, request } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { SignatureV4 } from "@smithy/signature-v4";
-import { NodeSha256 } from "../src/wire/sigv4.ts";
 import { summarizeProfile } from "./support/cpu-profile.ts";
+import { ingestPoster, numberFlag } from "./support/ingest-post.ts";
 import { recordSource } from "./support/records.ts";
 import { type ProcessUsage, type ServerProcess, startServerProcess } from "./support/server-process.ts";
 
@@ -43,16 +41,10 @@ const { values: flags } = parseArgs({
   },
 });
 
-function positive(name: string, text: string | undefined): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number`);
-  return n;
-}
-
-const seconds = positive("seconds", flags.seconds);
-const warmup = positive("warmup", flags.warmup);
-const concurrency = Math.max(1, Math.floor(positive("concurrency", flags.concurrency)));
-const batchSize = Math.max(1, Math.floor(positive("batch", flags.batch)));
+const seconds = numberFlag("seconds", flags.seconds);
+const warmup = numberFlag("warmup", flags.warmup);
+const concurrency = Math.max(1, Math.floor(numberFlag("concurrency", flags.concurrency)));
+const batchSize = Math.max(1, Math.floor(numberFlag("batch", flags.batch)));
 
 /** JSON bodies whose eventIDs are `<prefix>-<batch mark><index>`: a fresh batch number makes them unique. */
 function buildTemplates(): string[] {
@@ -82,37 +74,9 @@ interface Sent {
 }
 
 function driver(server: ServerProcess, templates: readonly string[]) {
-  const url = new URL("/ingest", server.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    region: REGION,
-    service: "cloudtrail",
-    sha256: NodeSha256,
-  });
+  const poster = ingestPoster(server.url, { region: REGION, connections: concurrency });
+  const post = (body: Buffer) => poster.post(body);
   let batchNo = 0;
-
-  async function post(body: Buffer): Promise<{ status: number; text: string }> {
-    const signed = await signer.sign({
-      method: "POST",
-      protocol: "http:",
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: url.pathname,
-      headers: { host: url.host, "content-type": "application/json" },
-      body,
-    });
-    return new Promise((resolve, reject) => {
-      const req = request(url, { method: "POST", agent, headers: signed.headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-        res.on("error", reject);
-      });
-      req.on("error", reject);
-      req.end(body);
-    });
-  }
 
   /** One batch: fresh ids and the current time in a prepared body, signed, sent, checked. */
   async function sendOne(): Promise<Sent> {
@@ -145,7 +109,7 @@ function driver(server: ServerProcess, templates: readonly string[]) {
         while (performance.now() < until) sent.push(await sendOne());
       };
       await Promise.all(Array.from({ length: concurrency }, lane));
-      agent.destroy();
+      poster.close();
       return sent;
     },
   };
