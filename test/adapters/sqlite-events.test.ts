@@ -4,24 +4,15 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IdFilter } from "../../src/adapters/sqlite/id-filter.ts";
-import { openSqlite, type SqliteDb, SqliteEventStore } from "../../src/adapters/sqlite/index.ts";
+import { SqliteEventStore } from "../../src/adapters/sqlite/index.ts";
 import { migrate } from "../../src/adapters/sqlite/migrate.ts";
 import { MIGRATIONS } from "../../src/adapters/sqlite/migrations.ts";
 import type { LookupQuery } from "../../src/ports/index.ts";
+import { sqliteOpener } from "../support/sqlite.ts";
 import { ACCOUNT, eventId, eventStoreContract, sampleEvent, T0 } from "./event-store.contract.ts";
 import { sampleTrail } from "./trail-repo.contract.ts";
 
-const opened: SqliteDb[] = [];
-
-function open(path: string): SqliteDb {
-  const db = openSqlite(path);
-  opened.push(db);
-  return db;
-}
-
-afterEach(() => {
-  for (const db of opened.splice(0)) db.close();
-});
+const open = sqliteOpener();
 
 eventStoreContract("SqliteEventStore (:memory:)", async () => open(":memory:").events);
 eventStoreContract(
@@ -46,7 +37,7 @@ describe("SqliteEventStore on a file", () => {
   });
 
   afterEach(() => {
-    for (const db of opened.splice(0)) db.close();
+    open.closeAll();
     rmSync(dir, { recursive: true, force: true });
   });
 

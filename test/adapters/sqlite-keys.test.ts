@@ -2,22 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openSqlite, type SqliteDb } from "../../src/adapters/sqlite/index.ts";
 import { generateRsaKeyPem, SqliteKeyStore } from "../../src/adapters/sqlite/key-store.ts";
 import { deleteAllRows } from "../../src/adapters/sqlite/reset.ts";
+import { sqliteOpener } from "../support/sqlite.ts";
 import { countingGenerator, keyStoreContract } from "./key-store.contract.ts";
 
-const opened: SqliteDb[] = [];
-
-function open(path: string): SqliteDb {
-  const db = openSqlite(path);
-  opened.push(db);
-  return db;
-}
-
-afterEach(() => {
-  for (const db of opened.splice(0)) db.close();
-});
+const open = sqliteOpener();
 
 keyStoreContract(
   "SqliteKeyStore (:memory:)",
@@ -41,7 +31,7 @@ describe("SqliteKeyStore on a file", () => {
   });
 
   afterEach(() => {
-    for (const db of opened.splice(0)) db.close();
+    open.closeAll();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -54,8 +44,7 @@ describe("SqliteKeyStore on a file", () => {
   });
 
   it("takes the rotation period from openSqlite's options", async () => {
-    const db = openSqlite(path, { keys: { rotationMs: 120_000 } });
-    opened.push(db);
+    const db = open(path, { keys: { rotationMs: 120_000 } });
     const key = await db.keys.activeKey("us-east-1", T0);
     expect(key.validTo.getTime() - key.validFrom.getTime()).toBe(120_000);
   });

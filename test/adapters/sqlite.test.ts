@@ -3,22 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openSqlite, type SqliteDb } from "../../src/adapters/sqlite/index.ts";
 import { type Migration, migrate } from "../../src/adapters/sqlite/migrate.ts";
 import { MIGRATIONS } from "../../src/adapters/sqlite/migrations.ts";
+import { sqliteOpener } from "../support/sqlite.ts";
 import { sampleTrail, trailRepoContract } from "./trail-repo.contract.ts";
 
-const opened: SqliteDb[] = [];
-
-function open(path: string): SqliteDb {
-  const db = openSqlite(path);
-  opened.push(db);
-  return db;
-}
-
-afterEach(() => {
-  for (const db of opened.splice(0)) db.close();
-});
+const open = sqliteOpener();
 
 trailRepoContract("SqliteTrailRepo (:memory:)", async () => open(":memory:").trails);
 
@@ -30,7 +20,7 @@ describe("openSqlite on a file", () => {
   });
 
   afterEach(() => {
-    for (const db of opened.splice(0)) db.close();
+    open.closeAll();
     rmSync(dir, { recursive: true, force: true });
   });
 
