@@ -162,6 +162,36 @@ describe("when files are written", () => {
     const got = recordsOf(puts[0]!).map((r) => (r as { eventTime?: string }).eventTime);
     expect(got).toEqual([...times].sort((a, b) => a.getTime() - b.getTime()).map((t) => t.toISOString()));
   });
+
+  it("orders across appends by eventTime, and records of one millisecond as they were stored", async () => {
+    const { store, puts } = memoryStore();
+    const w = worker(store);
+    const at = (s: number) => new Date(Math.floor(Date.now() / 1000) * 1000 - s * 1000);
+    // later appends hold older records, and several appends share a millisecond
+    await db.events.append([event(2000, "us-east-1", at(3)), event(2001, "us-east-1", at(9))]);
+    await db.events.append([event(2002, "us-east-1", at(3)), event(2003, "us-east-1", at(12))]);
+    await db.events.append([event(2004, "us-east-1", at(9)), event(2005, "us-east-1", at(3))]);
+    await w.drain();
+    expect(puts).toHaveLength(1);
+    expect(recordsOf(puts[0]!).map((r) => r.eventID)).toEqual(
+      [2003, 2001, 2004, 2000, 2002, 2005].map((i) => `e-00${i}`),
+    );
+  });
+
+  it("writes the records' texts byte for byte as stored (spacing, multi-byte characters)", async () => {
+    const { store, puts } = memoryStore();
+    const w = worker(store);
+    const texts = ['{"eventID":"e-003000","note":"é ✓ 😀"}', '{ "eventID" : "e-003001" }'];
+    await db.events.append(
+      texts.map((json, i) => ({
+        ...event(3000 + i, "us-east-1", new Date(Date.now() - (2 - i) * 1000)),
+        json,
+      })),
+    );
+    await w.drain();
+    expect(puts).toHaveLength(1);
+    expect(gunzipSync(puts[0]!.body).toString("utf8")).toBe(`{"Records":[${texts.join(",")}]}`);
+  });
 });
 
 describe("failures", () => {
