@@ -125,6 +125,27 @@ describe("migrate", () => {
     migrate(db, MIGRATIONS);
     expect(version()).toBe(MIGRATIONS.length);
   });
+
+  it("counts an outbox written before migration 9 into its lanes", () => {
+    migrate(db, MIGRATIONS.slice(0, 8));
+    const add = db.prepare(
+      "INSERT INTO outbox (destination_id, region, event_rowid, bytes, enqueued_at) VALUES (?, ?, ?, ?, 0)",
+    );
+    for (const [d, region, bytes] of [
+      [1, "us-east-1", 10],
+      [1, "us-east-1", 5],
+      [1, "eu-west-1", 7],
+      [2, "us-east-1", 3],
+    ] as const) {
+      add.run(d, region, Math.floor(Math.random() * 1e9), bytes);
+    }
+    migrate(db, MIGRATIONS);
+    expect(db.prepare("SELECT * FROM outbox_lanes ORDER BY destination_id, region").all()).toEqual([
+      { destination_id: 1, region: "eu-west-1", rows: 1, bytes: 7 },
+      { destination_id: 1, region: "us-east-1", rows: 2, bytes: 15 },
+      { destination_id: 2, region: "us-east-1", rows: 1, bytes: 3 },
+    ]);
+  });
 });
 
 describe("SqliteTrailRepo.reset", () => {

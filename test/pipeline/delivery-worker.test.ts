@@ -248,6 +248,51 @@ describe("failures", () => {
   });
 });
 
+describe("the backlog", () => {
+  /** The backlog counted the slow way, from every outbox row. */
+  const counted = () =>
+    db.db
+      .prepare(
+        `SELECT destination_id AS destinationId, region, count(*) AS rows, sum(bytes) AS bytes
+         FROM outbox GROUP BY destination_id, region ORDER BY destination_id, region`,
+      )
+      .all();
+  const backlog = async () =>
+    (await db.deliveries.backlog())
+      .map(({ destinationId, region, rows, bytes }) => ({ destinationId, region, rows, bytes }))
+      .sort((a, b) => a.destinationId - b.destinationId || a.region.localeCompare(b.region));
+
+  it("counts each lane's rows and bytes as appends add them and files take them away", async () => {
+    const { store, puts, state } = memoryStore();
+    const other = await db.deliveries.destinationFor({ accountId: ACCOUNT, trailArn: TRAIL, bucket: "c" });
+    const w = worker(store, { maxRecordsPerFile: 4 });
+    for (let round = 0; round < 6; round++) {
+      const events = Array.from({ length: 3 + round }, (_, i) => ({
+        ...event(seq++, i % 3 === 0 ? "eu-west-1" : "us-east-1"),
+        destinations: i % 2 === 0 ? [destination, other] : [destination],
+      }));
+      // a batch with a duplicate: its rows are not counted twice
+      await db.events.append(round === 3 ? [...events, events[0]!] : events);
+      expect(await backlog()).toEqual(counted());
+      state.failWith = round === 2 ? "AccessDenied" : undefined;
+      skew += INTERVAL;
+      await w.runOnce();
+      expect(await backlog()).toEqual(counted());
+    }
+    await w.drain();
+    expect(puts.length).toBeGreaterThan(6);
+    expect(counted()).toEqual([]);
+    expect(await db.deliveries.backlog()).toEqual([]);
+  });
+
+  it("gives each lane the enqueue time of its oldest row", async () => {
+    await append(2);
+    const [lane] = await db.deliveries.backlog();
+    const oldest = db.db.prepare("SELECT min(enqueued_at) AS t FROM outbox").get() as { t: number };
+    expect(lane!.oldestEnqueuedAt.getTime()).toBe(oldest.t);
+  });
+});
+
 describe("the loop", () => {
   it("runs passes until aborted without piling up abort listeners", async () => {
     const { store, puts } = memoryStore();

@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Database, Statement } from "better-sqlite3";
 import type { EventCategory, EventStore, LookupKey, LookupQuery, StoredEvent } from "../../ports/index.ts";
+import { ADD_TO_LANE } from "./delivery-store.ts";
 import { eventTokenParts, type Hashes, hashes, idKey, lookupToken, matchExpression } from "./event-keys.ts";
 import { retokeniseIfStale } from "./retokenise.ts";
 import { StoredIds } from "./stored-ids.ts";
@@ -162,6 +163,7 @@ export class SqliteEventStore implements EventStore {
   readonly #insertTokens: Statement<[string]>;
   readonly #storedIds: StoredIds;
   readonly #enqueue: Statement<[number, string, number | bigint, number, number]>;
+  readonly #addToLane: Statement<[number, string, number, number]>;
   readonly #byTime: Statement<[Bounds], EventRow>;
   readonly #byAttribute: Record<LookupKey, Statement<[AttributeBounds], EventRow>>;
   /** The rows of one millisecond, by event id: completes a tie cut off by LIMIT. */
@@ -200,6 +202,7 @@ export class SqliteEventStore implements EventStore {
     this.#enqueue = db.prepare(
       "INSERT INTO outbox (destination_id, region, event_rowid, bytes, enqueued_at) VALUES (?, ?, ?, ?, ?)",
     );
+    this.#addToLane = db.prepare(ADD_TO_LANE);
     this.#byTime = db.prepare(
       `SELECT ${COLUMNS} FROM events AS e
        WHERE e.scope = @scope AND e.event_time BETWEEN @lo AND @hi AND (e.event_time, e.event_id) < (@at, @aid)
@@ -366,6 +369,8 @@ export class SqliteEventStore implements EventStore {
     }
     const appendNo = fresh.length > 0 ? this.#storedIds.takeAppendNo() : 0;
     const scopes = new Map<string, number>();
+    /** Rows and bytes this append adds to each (destination, region) of the outbox. */
+    const lanes = new Map<string, { destination: number; region: string; rows: number; bytes: number }>();
     for (const { e, id, time, scopeKey, tokenParts, resources } of fresh) {
       let scope = scopes.get(scopeKey);
       if (scope === undefined) {
@@ -399,9 +404,16 @@ export class SqliteEventStore implements EventStore {
       if (e.destinations) {
         for (const d of e.destinations) {
           this.#enqueue.run(d, e.region, result.lastInsertRowid, e.json.length, enqueuedAt);
+          const laneKey = `${d}\u0000${e.region}`;
+          const lane = lanes.get(laneKey);
+          if (lane) {
+            lane.rows++;
+            lane.bytes += e.json.length;
+          } else lanes.set(laneKey, { destination: d, region: e.region, rows: 1, bytes: e.json.length });
         }
       }
     }
+    for (const l of lanes.values()) this.#addToLane.run(l.destination, l.region, l.rows, l.bytes);
     return { inserted: events.length - duplicates.length, duplicates };
   }
 

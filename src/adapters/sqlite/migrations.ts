@@ -1,4 +1,4 @@
-import { DELIVERY_MIGRATION } from "./delivery-store.ts";
+import { DELIVERY_MIGRATION, OUTBOX_LANES_MIGRATION } from "./delivery-store.ts";
 import { DIGEST_MIGRATION } from "./digest-store.ts";
 import { KEYS_MIGRATION } from "./key-store.ts";
 import type { Migration } from "./migrate.ts";
@@ -114,5 +114,10 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_by_append ON events (append_no, scope, event_id) WHERE append_no IS NOT NULL;
       CREATE TABLE event_appends (no INTEGER PRIMARY KEY AUTOINCREMENT) STRICT;
     `,
+  },
+  {
+    id: 9,
+    name: "outbox lanes",
+    up: OUTBOX_LANES_MIGRATION,
   },
 ];
