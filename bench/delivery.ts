@@ -6,13 +6,16 @@
  * bucket (the bucket directory is listed every few milliseconds).
  *
  *   npm run bench:delivery -- [--seconds 15] [--warmup 2] [--concurrency 4] [--batch 500]
- *                             [--interval 1] [--rate R] [--ingest-workers N] [--cpu-prof DIR]
- *                             [--dir D] [--keep]
+ *                             [--interval 1] [--rate R] [--ingest-workers N] [--outage S]
+ *                             [--cpu-prof DIR] [--dir D] [--keep]
  *
  * --rate paces ingest at R records/s instead of full speed. The server's event-loop lag is
  * printed too: under load each asynchronous step of a delivery waits about that long.
+ * --outage S takes the bucket away (its directory is moved aside) for the first S seconds of the
+ * load and then puts it back: ingest and the request thread meanwhile, while the backlog grows
+ * on disk, and how long the backlog then takes to arrive.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -64,6 +67,7 @@ const { values: flags } = parseArgs({
     interval: { type: "string", default: "1" },
     rate: { type: "string", default: "0" },
     "ingest-workers": { type: "string" },
+    outage: { type: "string", default: "0" },
     "cpu-prof": { type: "string" },
     dir: { type: "string" },
     keep: { type: "boolean", default: false },
@@ -77,6 +81,9 @@ const batchSize = Math.max(1, Math.min(0xffff, Math.floor(numberFlag("batch", fl
 const interval = numberFlag("interval", flags.interval);
 /** Records/s to pace ingest at; 0 for full speed. */
 const rate = numberFlag("rate", flags.rate);
+/** Seconds the bucket is missing from the start of the load. */
+const outage = numberFlag("outage", flags.outage);
+if (outage >= warmup + seconds) throw new Error("--outage must end before the load does");
 
 /** Batch bodies whose eventIDs end in `<batch number, 8 hex><index, 4 hex>`. */
 function templates(): string[] {
@@ -182,6 +189,19 @@ function deliveredReader(dir: string, seenAt: ReadonlyMap<string, number>) {
   };
 }
 
+/** Moves the bucket's directory aside for `seconds`, then back; when it came back, and the server's log then. */
+function takeBucketAway(dir: string, seconds: number, server: ServerProcess) {
+  const away = `${dir}.away`;
+  renameSync(dir, away);
+  const state: { back?: number; stderrThen: string } = { stderrThen: "" };
+  setTimeout(() => {
+    renameSync(away, dir);
+    state.back = performance.now();
+    state.stderrThen = server.stderr();
+  }, seconds * 1000);
+  return state;
+}
+
 async function main(): Promise<void> {
   const dataDir = flags.dir ?? mkdtempSync(join(tmpdir(), "opentrail-bench-delivery-"));
   const dir = bucketDir(dataDir, BUCKET);
@@ -217,6 +237,7 @@ async function main(): Promise<void> {
     const from = start + warmup * 1000;
     const to = from + seconds * 1000;
     const cpuBefore = server.usage();
+    const bucketOutage = outage > 0 ? takeBucketAway(dir, outage, server) : undefined;
     let stderrAtWarmupEnd = "";
     const warmupTimer = setTimeout(() => {
       stderrAtWarmupEnd = server.stderr();
@@ -225,7 +246,8 @@ async function main(): Promise<void> {
     clearTimeout(warmupTimer);
     const loadEnded = performance.now();
     const cpuAfter = server.usage();
-    const lags = loopLag(server.stderr()).slice(loopLag(stderrAtWarmupEnd).length);
+    const allLags = loopLag(server.stderr());
+    const lags = allLags.slice(loopLag(stderrAtWarmupEnd).length);
     const ackedAt = driver.ackedAt;
     const ackedRecords = ackedAt.filter((t) => t !== undefined).length * batchSize;
 
@@ -289,6 +311,21 @@ async function main(): Promise<void> {
       console.log(
         `server event-loop lag under load: median of per-second p50 ${percentile(p50s, 50)} ms, ` +
           `worst per-second p99 ${Math.max(...lags.map((l) => l.p99Ms))} ms, max ${Math.max(...lags.map((l) => l.maxMs))} ms`,
+      );
+    }
+    if (bucketOutage?.back !== undefined) {
+      const { back, stderrThen } = bucketOutage;
+      const recordsIn = (lo: number, hi: number) =>
+        ackedAt.filter((t) => t !== undefined && t > lo && t <= hi).length * batchSize;
+      const during = allLags.slice(0, loopLag(stderrThen).length);
+      const backlogDone = Math.max(
+        ...files.filter((f) => f.batches.some((b) => (ackedAt[b] ?? Infinity) <= back)).map((f) => f.seenAt),
+      );
+      console.log(
+        `outage: bucket missing for the first ${outage} s of the load: ingest ${Math.round(recordsIn(start, back) / outage)} records/s meanwhile, ` +
+          `request thread's event-loop lag worst per-second p99 ${Math.max(0, ...during.map((l) => l.p99Ms))} ms, max ${Math.max(0, ...during.map((l) => l.maxMs))} ms; ` +
+          `${recordsIn(start, back)} records waiting when the bucket came back, all of them delivered ${((backlogDone - back) / 1000).toFixed(2)} s later; ` +
+          `ingest meanwhile ${Math.round(recordsIn(back, loadEnded) / ((loadEnded - back) / 1000))} records/s`,
       );
     }
     if (delivered !== ackedRecords) {
