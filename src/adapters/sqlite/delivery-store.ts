@@ -69,8 +69,8 @@ export const DELIVERY_MIGRATION = `
 /**
  * Migration 9: how many rows and bytes each (destination, region) has waiting, kept in the same
  * transactions that add and drop outbox rows. Each delivery pass asks for them; counting the
- * outbox instead read every waiting row, a second per 3 million rows (a bucket down for a few
- * minutes under load), on the request thread, every pass.
+ * outbox instead read every waiting row, a second per 3 million rows (a bucket down for 100 s at
+ * 30,000 records/s), on the request thread, every pass.
  */
 export const OUTBOX_LANES_MIGRATION = `
   CREATE TABLE outbox_lanes (
