@@ -84,9 +84,13 @@ export const OUTBOX_LANES_MIGRATION = `
     SELECT destination_id, region, count(*), sum(bytes) FROM outbox GROUP BY destination_id, region;
 `;
 
-/** Adds an append's rows to their lane's counts (the append's own transaction). */
-export const ADD_TO_LANE = `
-  INSERT INTO outbox_lanes (destination_id, region, rows, bytes) VALUES (?, ?, ?, ?)
+/**
+ * Adds an append's outbox rows to their lanes' counts, in the append's own transaction; the rows
+ * as the JSON list the outbox insert takes ([destination, region, event rowid, bytes] each).
+ */
+export const ADD_TO_LANES = `
+  INSERT INTO outbox_lanes (destination_id, region, rows, bytes)
+    SELECT value ->> 0, value ->> 1, count(*), sum(value ->> 3) FROM json_each(?) WHERE true GROUP BY 1, 2
   ON CONFLICT (destination_id, region) DO UPDATE SET rows = rows + excluded.rows, bytes = bytes + excluded.bytes`;
 
 interface OutboxRow {

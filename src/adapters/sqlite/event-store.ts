@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Database, Statement } from "better-sqlite3";
 import type { EventCategory, EventStore, LookupKey, LookupQuery, StoredEvent } from "../../ports/index.ts";
-import { ADD_TO_LANE } from "./delivery-store.ts";
+import { ADD_TO_LANES } from "./delivery-store.ts";
 import { eventTokenParts, type Hashes, hashes, idKey, lookupToken, matchExpression } from "./event-keys.ts";
 import { retokeniseIfStale } from "./retokenise.ts";
 import { StoredIds } from "./stored-ids.ts";
@@ -163,7 +163,7 @@ export class SqliteEventStore implements EventStore {
   readonly #insertTokens: Statement<[string]>;
   readonly #storedIds: StoredIds;
   readonly #enqueue: Statement<[number, string]>;
-  readonly #addToLane: Statement<[number, string, number, number]>;
+  readonly #addToLanes: Statement<[string]>;
   readonly #byTime: Statement<[Bounds], EventRow>;
   readonly #byAttribute: Record<LookupKey, Statement<[AttributeBounds], EventRow>>;
   /** The rows of one millisecond, by event id: completes a tie cut off by LIMIT. */
@@ -206,7 +206,7 @@ export class SqliteEventStore implements EventStore {
       `INSERT INTO outbox (destination_id, region, event_rowid, bytes, enqueued_at)
        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, ? FROM json_each(?) ORDER BY key`,
     );
-    this.#addToLane = db.prepare(ADD_TO_LANE);
+    this.#addToLanes = db.prepare(ADD_TO_LANES);
     this.#byTime = db.prepare(
       `SELECT ${COLUMNS} FROM events AS e
        WHERE e.scope = @scope AND e.event_time BETWEEN @lo AND @hi AND (e.event_time, e.event_id) < (@at, @aid)
@@ -373,8 +373,6 @@ export class SqliteEventStore implements EventStore {
     }
     const appendNo = fresh.length > 0 ? this.#storedIds.takeAppendNo() : 0;
     const scopes = new Map<string, number>();
-    /** Rows and bytes this append adds to each (destination, region) of the outbox. */
-    const lanes = new Map<string, { destination: number; region: string; rows: number; bytes: number }>();
     const outbox: string[] = [];
     for (const { e, id, time, scopeKey, tokenParts, resources } of fresh) {
       let scope = scopes.get(scopeKey);
@@ -409,17 +407,14 @@ export class SqliteEventStore implements EventStore {
       if (e.destinations) {
         for (const d of e.destinations) {
           outbox.push(`[${d},${JSON.stringify(e.region)},${result.lastInsertRowid},${e.json.length}]`);
-          const laneKey = `${d}\u0000${e.region}`;
-          const lane = lanes.get(laneKey);
-          if (lane) {
-            lane.rows++;
-            lane.bytes += e.json.length;
-          } else lanes.set(laneKey, { destination: d, region: e.region, rows: 1, bytes: e.json.length });
         }
       }
     }
-    if (outbox.length > 0) this.#enqueue.run(enqueuedAt, `[${outbox.join(",")}]`);
-    for (const l of lanes.values()) this.#addToLane.run(l.destination, l.region, l.rows, l.bytes);
+    if (outbox.length > 0) {
+      const rows = `[${outbox.join(",")}]`;
+      this.#enqueue.run(enqueuedAt, rows);
+      this.#addToLanes.run(rows);
+    }
     return { inserted: events.length - duplicates.length, duplicates };
   }
 
