@@ -1,2 +1,4 @@
+export type * from "./context.ts";
 export * from "./errors.ts";
 export * from "./operations.ts";
+export type * from "./service.ts";

@@ -1,8 +1,7 @@
 import { pino } from "pino";
+import type { Clock, Ids, Principal, RequestContext } from "../api/context.ts";
 import { type CloudTrailApi, methodName, OPERATIONS } from "../api/operations.ts";
-import type { Clock, Ids, Principal } from "../ports/index.ts";
-import type { RequestContext } from "../service/context.ts";
-import type { Service } from "../service/types.ts";
+import type { Service } from "../api/service.ts";
 
 export interface InProcessOptions {
   principal: Principal;

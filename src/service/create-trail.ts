@@ -1,4 +1,5 @@
 import { fail, isCloudTrailError } from "../api/errors.ts";
+import type { Handler } from "../api/service.ts";
 import { trailArn, validateBucketName, validateTrailName } from "../domain/names.ts";
 import { mergeTags, validateTagsList } from "../domain/tags.ts";
 import { DEFAULT_EVENT_SELECTORS, type Trail, visibleIn } from "../domain/trail.ts";
@@ -6,7 +7,7 @@ import { oneAtATime } from "./account-lock.ts";
 import { toTrailResponse } from "./mappers.ts";
 import { checkBucket } from "./resolve.ts";
 import { applySettings } from "./trail-settings.ts";
-import type { Handler, ServiceDeps } from "./types.ts";
+import type { ServiceDeps } from "./types.ts";
 
 /** AWS: at most 5 trails per account and region, shadows of multi-Region trails included. */
 export const MAX_TRAILS_PER_REGION = 5;

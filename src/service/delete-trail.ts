@@ -1,5 +1,6 @@
+import type { Handler } from "../api/service.ts";
 import { resolveTrail } from "./resolve.ts";
-import type { Handler, ServiceDeps } from "./types.ts";
+import type { ServiceDeps } from "./types.ts";
 
 export function deleteTrail(deps: ServiceDeps): Handler<"DeleteTrail"> {
   return async (ctx, input) => {

@@ -1,8 +1,9 @@
+import type { Handler } from "../api/service.ts";
 import { parseTrailRef } from "../domain/names.ts";
 import type { Trail } from "../domain/trail.ts";
 import { toTrailDescription } from "./mappers.ts";
 import { visibleTrails } from "./resolve.ts";
-import type { Handler, ServiceDeps } from "./types.ts";
+import type { ServiceDeps } from "./types.ts";
 
 export function describeTrails(deps: ServiceDeps): Handler<"DescribeTrails"> {
   return async (ctx, input) => {

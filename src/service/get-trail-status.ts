@@ -1,5 +1,6 @@
+import type { Handler } from "../api/service.ts";
 import { resolveTrail } from "./resolve.ts";
-import type { Handler, ServiceDeps } from "./types.ts";
+import type { ServiceDeps } from "./types.ts";
 
 /** The deprecated string members use `YYYY-MM-DDTHH:MM:SSZ`, or "" when unknown. */
 function isoSeconds(d: Date | undefined): string {

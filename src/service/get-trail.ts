@@ -1,6 +1,7 @@
+import type { Handler } from "../api/service.ts";
 import { toTrailDescription } from "./mappers.ts";
 import { resolveTrail } from "./resolve.ts";
-import type { Handler, ServiceDeps } from "./types.ts";
+import type { ServiceDeps } from "./types.ts";
 
 export function getTrail(deps: ServiceDeps): Handler<"GetTrail"> {
   return async (ctx, input) => {

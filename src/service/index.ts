@@ -1,3 +1,4 @@
+import type { Service } from "../api/service.ts";
 import { createTrail } from "./create-trail.ts";
 import { deleteTrail } from "./delete-trail.ts";
 import { describeTrails } from "./describe-trails.ts";
@@ -15,11 +16,12 @@ import {
 import { startLogging } from "./start-logging.ts";
 import { stopLogging } from "./stop-logging.ts";
 import { addTags, listTags, removeTags } from "./tags.ts";
-import type { Service, ServiceDeps } from "./types.ts";
+import type { ServiceDeps } from "./types.ts";
 import { updateTrail } from "./update-trail.ts";
 
-export type { RequestContext } from "./context.ts";
-export type { Handler, Service, ServiceDeps } from "./types.ts";
+export type { RequestContext } from "../api/context.ts";
+export type { Handler, Service } from "../api/service.ts";
+export type { ServiceDeps } from "./types.ts";
 
 export function buildService(deps: ServiceDeps): Service {
   return {

@@ -1,7 +1,7 @@
+import type { RequestContext } from "../api/context.ts";
 import { checkIngestRecordJson } from "../domain/records/ingest.ts";
 import { toStoredEvent } from "../domain/records.ts";
 import type { EventStore, StoredEvent } from "../ports/index.ts";
-import type { RequestContext } from "./context.ts";
 
 /** Largest batch one ingest call may carry. */
 export const MAX_INGEST_RECORDS = 10_000;

@@ -1,9 +1,10 @@
 import type { PublicKey } from "@aws-sdk/client-cloudtrail";
 import { fail } from "../api/errors.ts";
+import type { Handler } from "../api/service.ts";
 import { LOOKUP_MESSAGES } from "../domain/records.ts";
 import type { DigestPublicKey } from "../ports/index.ts";
 import { notYetAvailable } from "./not-yet.ts";
-import type { Handler, ServiceDeps } from "./types.ts";
+import type { ServiceDeps } from "./types.ts";
 
 /** The SDK's `Value` is a plain Uint8Array; a Buffer would compare unequal to what the wire decodes. */
 function toPublicKey(k: DigestPublicKey): PublicKey {

@@ -1,5 +1,6 @@
 import { fail } from "../api/errors.ts";
-import type { Handler, ServiceDeps } from "./types.ts";
+import type { Handler } from "../api/service.ts";
+import type { ServiceDeps } from "./types.ts";
 
 export const LIST_TRAILS_PAGE_SIZE = 50;
 

@@ -1,5 +1,6 @@
+import type { Handler } from "../api/service.ts";
 import { encodeLookupToken, parseLookupRequest, toLookupEvent } from "../domain/records.ts";
-import type { Handler, ServiceDeps } from "./types.ts";
+import type { ServiceDeps } from "./types.ts";
 
 export function lookupEvents(deps: ServiceDeps): Handler<"LookupEvents"> {
   return async (ctx, input) => {

@@ -1,8 +1,8 @@
+import type { RequestContext } from "../api/context.ts";
 import type { CloudTrailError } from "../api/errors.ts";
 import type { OperationName } from "../api/operations.ts";
 import { buildApiCallRecord, toStoredEvent } from "../domain/records.ts";
 import type { EventStore, StoredEvent } from "../ports/index.ts";
-import type { RequestContext } from "./context.ts";
 import type { Route } from "./ingest.ts";
 
 /** One finished call to the API, as the wire layer saw it. */

@@ -1,7 +1,7 @@
+import type { RequestContext } from "../api/context.ts";
 import { fail } from "../api/errors.ts";
 import { parseTrailRef, trailArn } from "../domain/names.ts";
 import { type Trail, visibleIn } from "../domain/trail.ts";
-import type { RequestContext } from "./context.ts";
 import type { ServiceDeps } from "./types.ts";
 
 /** Reads may see a shadow of a multi-Region trail; writes must come from the home region. */

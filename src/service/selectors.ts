@@ -1,8 +1,9 @@
 import { fail } from "../api/errors.ts";
+import type { Handler } from "../api/service.ts";
 import { validateEventSelectors, validateInsightSelectors } from "../domain/selectors.ts";
 import { toSelectorsResponse } from "./mappers.ts";
 import { checkBucket, resolveTrail, saveTrail } from "./resolve.ts";
-import type { Handler, ServiceDeps } from "./types.ts";
+import type { ServiceDeps } from "./types.ts";
 
 export function getEventSelectors(deps: ServiceDeps): Handler<"GetEventSelectors"> {
   return async (ctx, input) => {

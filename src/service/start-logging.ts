@@ -1,6 +1,7 @@
+import type { Handler } from "../api/service.ts";
 import { startPeriod } from "../domain/log-files.ts";
 import { resolveTrail, saveTrail } from "./resolve.ts";
-import type { Handler, ServiceDeps } from "./types.ts";
+import type { ServiceDeps } from "./types.ts";
 
 export function startLogging(deps: ServiceDeps): Handler<"StartLogging"> {
   return async (ctx, input) => {

@@ -1,11 +1,12 @@
+import type { RequestContext } from "../api/context.ts";
 import { fail } from "../api/errors.ts";
+import type { Handler } from "../api/service.ts";
 import { parseTagResourceArn } from "../domain/names.ts";
 import { mergeTags, removeTagKeys, validateTagsList } from "../domain/tags.ts";
 import type { Trail } from "../domain/trail.ts";
-import type { RequestContext } from "./context.ts";
 import { toWireTags } from "./mappers.ts";
 import { saveTrail } from "./resolve.ts";
-import type { Handler, ServiceDeps } from "./types.ts";
+import type { ServiceDeps } from "./types.ts";
 
 /** AWS: at most 20 resource ARNs in one ListTags call. */
 const MAX_LIST_TAGS_RESOURCES = 20;

@@ -1,4 +1,5 @@
 import type { CreateTrailRequest } from "@aws-sdk/client-cloudtrail";
+import type { RequestContext } from "../api/context.ts";
 import { fail } from "../api/errors.ts";
 import {
   normalizeKmsKeyId,
@@ -8,7 +9,6 @@ import {
   validateS3KeyPrefix,
 } from "../domain/names.ts";
 import type { Trail } from "../domain/trail.ts";
-import type { RequestContext } from "./context.ts";
 
 /** The settable members CreateTrail and UpdateTrail share (UpdateTrail has no TagsList). */
 export type TrailSettingsInput = Omit<CreateTrailRequest, "Name" | "TagsList" | "S3BucketName"> & {

@@ -1,7 +1,5 @@
-import type { OperationName, OpInput, OpOutput } from "../api/index.ts";
 import type { Trail } from "../domain/trail.ts";
 import type { DeliveryStore, EventStore, KeyStore, ObjectStore, TrailRepo } from "../ports/index.ts";
-import type { RequestContext } from "./context.ts";
 import type { RateLimit } from "./rate-limit.ts";
 
 /** What the operations need from the outside world. */
@@ -21,12 +19,3 @@ export interface ServiceDeps {
   /** LookupEvents' rate per account and region, as AWS enforces it; absent, no limit. */
   lookupRate?: RateLimit;
 }
-
-/** One handler signature for every operation. */
-export type Handler<O extends OperationName> = (
-  ctx: RequestContext,
-  input: OpInput<O>,
-) => Promise<OpOutput<O>>;
-
-/** The service: every operation, taking a request context. */
-export type Service = { [O in OperationName]: Handler<O> };

@@ -1,4 +1,6 @@
+import type { RequestContext } from "../api/context.ts";
 import { fail } from "../api/errors.ts";
+import type { Handler } from "../api/service.ts";
 import {
   normalizeKmsKeyId,
   normalizeSnsTopic,
@@ -8,12 +10,11 @@ import {
 } from "../domain/names.ts";
 import { visibleIn } from "../domain/trail.ts";
 import { oneAtATime } from "./account-lock.ts";
-import type { RequestContext } from "./context.ts";
 import { MAX_TRAILS_PER_REGION } from "./create-trail.ts";
 import { toTrailResponse } from "./mappers.ts";
 import { checkBucket, resolveTrail, saveTrail } from "./resolve.ts";
 import { applySettings, type TrailSettingsInput } from "./trail-settings.ts";
-import type { Handler, ServiceDeps } from "./types.ts";
+import type { ServiceDeps } from "./types.ts";
 
 /**
  * Member syntax answers before the trail is looked up (errors.md §4), as in CreateTrail; the

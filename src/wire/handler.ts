@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
+import type { RequestContext } from "../api/context.ts";
 import { type CloudTrailError, type ErrorCode, isCloudTrailError, type OperationName } from "../api/index.ts";
+import type { Service } from "../api/service.ts";
 import type { Clock, CredentialStore, Ids } from "../ports/index.ts";
-import type { RequestContext } from "../service/context.ts";
-import type { Service } from "../service/types.ts";
 import { encodeOutput } from "./encode.ts";
 import { acceptsContentType, parseBody, parseTarget } from "./framing.ts";
 import { decodeInput } from "./shapes.ts";

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe } from "vitest";
-import type { Service, ServiceDeps } from "../../src/service/types.ts";
+import type { Service } from "../../src/api/service.ts";
+import type { ServiceDeps } from "../../src/service/types.ts";
 import { fuzzWire } from "./fuzz.ts";
 import { stubService, wireWith } from "./sign.ts";
 

@@ -1,8 +1,8 @@
 import { SignatureV4 } from "@smithy/signature-v4";
 import pino from "pino";
 import type { OperationName } from "../../src/api/index.ts";
+import type { Service } from "../../src/api/service.ts";
 import type { Credential, CredentialStore, Ids } from "../../src/ports/index.ts";
-import type { Service } from "../../src/service/types.ts";
 import { createWireHandler, type RecordedCall, type WireOptions } from "../../src/wire/handler.ts";
 import { NodeSha256 } from "../../src/wire/sigv4.ts";
 import type { RawRequest, RawResponse } from "../../src/wire/types.ts";

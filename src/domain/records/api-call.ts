@@ -1,5 +1,6 @@
+import type { Ids, Principal } from "../../api/context.ts";
 import { type OperationName, READ_ONLY_OPERATIONS } from "../../api/operations.ts";
-import type { Ids, Principal, StoredEvent } from "../../ports/index.ts";
+import type { StoredEvent } from "../events.ts";
 import { formatEventTime, isJsonObject, type JsonObject, truncateUtf8, utf8Length } from "./text.ts";
 
 /**

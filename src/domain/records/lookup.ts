@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { LookupAttribute, LookupEventsRequest } from "@aws-sdk/client-cloudtrail";
 import { type CloudTrailError, fail } from "../../api/errors.ts";
-import type { LookupKey, LookupQuery } from "../../ports/index.ts";
+import type { LookupKey, LookupQuery } from "../events.ts";
 import { isOneOf, shown } from "../selectors/common.ts";
 import { isJsonObject } from "./text.ts";
 

@@ -1,5 +1,5 @@
 import type { Event } from "@aws-sdk/client-cloudtrail";
-import type { EventCategory, StoredEvent } from "../../ports/index.ts";
+import type { EventCategory, StoredEvent } from "../events.ts";
 import { recordCategory, recordReadOnly } from "../selectors/record.ts";
 import { isJsonObject, type JsonObject, parseEventTime, textField } from "./text.ts";
 

@@ -1,0 +1,54 @@
+/*
+ * The value types of event history: a recorded event with the columns lookups use, and a lookup
+ * query. The event store port stores and answers them.
+ */
+
+/** What event history keeps apart from the record itself, so lookups need not parse JSON. */
+export type EventCategory = "Management" | "Data" | "NetworkActivity" | "Insight";
+
+/** The eight LookupEvents attributes. */
+export type LookupKey =
+  | "EventId"
+  | "EventName"
+  | "ReadOnly"
+  | "Username"
+  | "EventSource"
+  | "AccessKeyId"
+  | "ResourceType"
+  | "ResourceName";
+
+/** One recorded event: its record (JSON text, exactly as stored) and the columns lookups use. */
+export interface StoredEvent {
+  accountId: string;
+  /** The record's awsRegion. */
+  region: string;
+  eventId: string;
+  eventTime: Date;
+  category: EventCategory;
+  /** For insight events: insightDetails.eventName / eventSource. */
+  eventName?: string;
+  eventSource?: string;
+  readOnly?: boolean;
+  /** Derived as lookup-events.md says. */
+  username?: string;
+  accessKeyId?: string;
+  resources: { type?: string; name?: string }[];
+  /** The whole record as JSON text. */
+  json: string;
+  /** Delivery destinations that select this event: stored as outbox rows in the same transaction. */
+  destinations?: number[];
+}
+
+export interface LookupQuery {
+  accountId: string;
+  region: string;
+  /** Management events unless EventCategory=insight. */
+  category: "Management" | "Insight";
+  attribute?: { key: LookupKey; value: string };
+  /** Inclusive bounds. */
+  start: Date;
+  end: Date;
+  /** Keyset position: events strictly after this one in (eventTime desc, eventId desc) order. */
+  after?: { eventTime: Date; eventId: string };
+  limit: number;
+}

@@ -1,0 +1,81 @@
+/** Where a trail's log files go; a new one whenever the bucket, prefix or KMS key changes. */
+export interface Destination {
+  id: number;
+  accountId: string;
+  trailArn: string;
+  bucket: string;
+  prefix?: string;
+  kmsKeyId?: string;
+}
+
+/** A log file written down before it is put, so a crash in between re-puts the same key and body. */
+export interface PendingFile {
+  destinationId: number;
+  region: string;
+  key: string;
+  /** Outbox rows the file holds: ids in [firstId, lastId] of this destination and region. */
+  firstId: number;
+  lastId: number;
+}
+
+export interface OutboxBatch {
+  firstId: number;
+  lastId: number;
+  /** Record JSON texts in eventTime order. */
+  records: string[];
+  oldestEventTime: Date;
+  newestEventTime: Date;
+}
+
+export interface DeliveredFile {
+  destinationId: number;
+  trailArn: string;
+  region: string;
+  bucket: string;
+  key: string;
+  /** Lowercase hex SHA-256 of the uncompressed body. */
+  sha256: string;
+  oldestEventTime: Date;
+  newestEventTime: Date;
+  deliveredAt: Date;
+}
+
+/** Per (trail, region) delivery bookkeeping GetTrailStatus reports. */
+export interface DeliveryStatus {
+  latestDeliveryTime?: Date;
+  latestDeliveryError?: string;
+  latestDeliveryAttemptTime?: Date;
+  latestDeliveryAttemptSucceeded?: Date;
+}
+
+/** The outbox between recording and delivery. */
+export interface DeliveryStore {
+  /** The destination for a trail's current settings, created on first use. */
+  destinationFor(d: Omit<Destination, "id">): Promise<number>;
+  destination(id: number): Promise<Destination | undefined>;
+  /** (destination, region) pairs with undelivered rows, with how many and the oldest row's enqueue time. */
+  backlog(): Promise<
+    { destinationId: number; region: string; rows: number; bytes: number; oldestEnqueuedAt: Date }[]
+  >;
+  /** The next rows of a destination and region, at most `maxRecords` and about `maxBytes` of JSON. */
+  nextBatch(
+    destinationId: number,
+    region: string,
+    maxRecords: number,
+    maxBytes: number,
+  ): Promise<OutboxBatch | undefined>;
+  /** The rows of a pending file, again, to re-put the identical body. */
+  batchOf(file: PendingFile): Promise<OutboxBatch | undefined>;
+  writePending(file: PendingFile): Promise<void>;
+  pendingFiles(): Promise<PendingFile[]>;
+  /**
+   * One transaction: drops the file's outbox rows and its pending entry, records the delivery,
+   * and records it as the trail's latest successful delivery attempt (as recordAttempt without
+   * an error, at `delivered.deliveredAt`).
+   */
+  completeFile(file: PendingFile, delivered: DeliveredFile): Promise<void>;
+  recordAttempt(trailArn: string, region: string, at: Date, error?: string): Promise<void>;
+  status(trailArn: string, region: string): Promise<DeliveryStatus>;
+  /** Delivered files of a destination's trail and region, in delivery order (for digests). */
+  deliveredFiles(trailArn: string, region: string, since: Date, until: Date): Promise<DeliveredFile[]>;
+}

@@ -1,0 +1,63 @@
+/** `unreachable`: the endpoint could not be reached or answered with a server error. */
+export type BucketProbe = "ok" | "missing" | "denied" | "unreachable";
+
+/** How an object is written besides its bytes. */
+export interface PutOptions {
+  /** e.g. "application/json". */
+  contentType?: string;
+  /** e.g. "gzip"; readers still get the stored bytes, never inflated ones. */
+  contentEncoding?: string;
+  /**
+   * S3 user metadata (`x-amz-meta-*`); names are kept lower-case, as S3 returns them. Names and
+   * values travel as HTTP headers on S3, so keep them printable ASCII.
+   */
+  metadata?: Record<string, string>;
+  /** SSE-KMS on S3; the local store only records it in the object's sidecar. */
+  kmsKeyId?: string;
+}
+
+/**
+ * A failed store operation with the S3 error code (NoSuchBucket, AccessDenied, ...) that
+ * GetTrailStatus reports as LatestDeliveryError. An endpoint that gave no answer (refused, reset,
+ * timed out) or answered 5xx without a code is "ServiceUnavailable"; the network error is in the
+ * message and `cause`. Keys a store cannot hold are "InvalidArgument" (or "KeyTooLongError").
+ */
+export class ObjectStoreError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ObjectStoreError";
+    this.code = code;
+  }
+}
+
+/** An object as read back: the exact stored bytes and what was put with them. */
+export interface StoredObject {
+  body: Buffer;
+  /** User metadata, lower-case names. */
+  metadata: Record<string, string>;
+  contentType?: string;
+  contentEncoding?: string;
+}
+
+/**
+ * Buckets: a local directory by default, any S3-compatible endpoint in production. Every failure
+ * of the object operations is an ObjectStoreError.
+ */
+export interface ObjectStore {
+  /** Does the bucket exist and may the service write to it? */
+  probeBucket(bucket: string): Promise<BucketProbe>;
+  /**
+   * Writes the whole object or nothing (S3: with ACL bucket-owner-full-control). Putting the same
+   * key again replaces it, so a retried delivery may re-put.
+   */
+  putObject(bucket: string, key: string, body: Buffer, opts?: PutOptions): Promise<void>;
+  /** Undefined when the key does not exist; a missing bucket is ObjectStoreError("NoSuchBucket"). */
+  getObject(bucket: string, key: string): Promise<StoredObject | undefined>;
+  /** Keys starting with `prefix` and greater than `startAfter`, in UTF-8 byte order, page by page. */
+  listKeys(bucket: string, prefix: string, startAfter?: string): AsyncIterable<string>;
+  /** Removing a key that does not exist succeeds, as on S3. */
+  deleteObject(bucket: string, key: string): Promise<void>;
+  close(): Promise<void>;
+}
