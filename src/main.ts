@@ -15,11 +15,11 @@ import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.t
 import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
 import { createRetentionWorker } from "./pipeline/retention.ts";
 import type { Clock, Ids, ObjectStore } from "./ports/index.ts";
+import { createRecorder } from "./recording/recorder.ts";
+import { createRouter, routedTrailRepo } from "./recording/router.ts";
 import { buildService, type Service } from "./service/index.ts";
 import { ingestRecords } from "./service/ingest.ts";
 import { createRateLimit } from "./service/rate-limit.ts";
-import { createRecorder } from "./service/recorder.ts";
-import { createRouter, routedTrailRepo } from "./service/router.ts";
 import { createWireHandler } from "./wire/handler.ts";
 import { createIngestHandler, processIngestBatch } from "./wire/ingest.ts";
 import { sourceAddress } from "./wire/source-ip.ts";

@@ -2,6 +2,7 @@ import type { RequestContext } from "../api/context.ts";
 import { checkIngestRecordJson } from "../domain/records/ingest.ts";
 import { toStoredEvent } from "../domain/records.ts";
 import type { EventStore, StoredEvent } from "../ports/index.ts";
+import type { Route } from "../recording/router.ts";
 
 /** Largest batch one ingest call may carry. */
 export const MAX_INGEST_RECORDS = 10_000;
@@ -15,21 +16,13 @@ export type IngestOutcome =
   | { ok: true; eventIds: string[]; duplicates: string[] }
   | { ok: false; problems: IngestProblem[] };
 
+/** What storing a batch needs of its request: the caller's account and region, time and ids. */
+export type IngestContext = Pick<RequestContext, "accountId" | "region" | "clock" | "ids">;
+
 /**
  * Stores a batch of records other services report, all or nothing: one bad record refuses the
  * batch. Records whose eventID is already stored for the account are skipped, so retries are safe.
  */
-export type Route = (
-  accountId: string,
-  record: Record<string, unknown>,
-  eventTime: Date,
-  /** The time is the exact time of the service's own call, not a record's whole second. */
-  exact?: boolean,
-) => Promise<number[] | undefined>;
-
-/** What storing a batch needs of its request: the caller's account and region, time and ids. */
-export type IngestContext = Pick<RequestContext, "accountId" | "region" | "clock" | "ids">;
-
 export async function ingestRecords(
   events: EventStore,
   ctx: IngestContext,

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
 import { pino } from "pino";
 import { openSqlite } from "../adapters/sqlite/index.ts";
+import { createRouter } from "../recording/router.ts";
 import { ingestRecords } from "../service/ingest.ts";
-import { createRouter } from "../service/router.ts";
 import { type BatchDeps, processIngestBatch } from "../wire/ingest.ts";
 import type { FromThread, IngestThreadData, ToThread } from "./ingest-messages.ts";
 

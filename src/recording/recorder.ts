@@ -3,7 +3,7 @@ import type { CloudTrailError } from "../api/errors.ts";
 import type { OperationName } from "../api/operations.ts";
 import { buildApiCallRecord, toStoredEvent } from "../domain/records.ts";
 import type { EventStore, StoredEvent } from "../ports/index.ts";
-import type { Route } from "./ingest.ts";
+import type { Route } from "./router.ts";
 
 /** One finished call to the API, as the wire layer saw it. */
 export interface FinishedCall {

@@ -3,6 +3,15 @@ import { compileSelectors, type SelectorRecord, trailCoversRecord } from "../dom
 import type { Trail } from "../domain/trail.ts";
 import type { DeliveryStore, TrailRepo } from "../ports/index.ts";
 
+/** The delivery destinations that select a record; undefined for none. */
+export type Route = (
+  accountId: string,
+  record: Record<string, unknown>,
+  eventTime: Date,
+  /** The time is the exact time of the service's own call, not a record's whole second. */
+  exact?: boolean,
+) => Promise<number[] | undefined>;
+
 interface RoutedTrail {
   trail: Trail;
   selects: (record: SelectorRecord) => boolean;
