@@ -19,10 +19,10 @@ import { createRecorder } from "./recording/recorder.ts";
 import { createRouter, routedTrailRepo } from "./recording/router.ts";
 import { buildService, type Service } from "./service/index.ts";
 import { ingestRecords } from "./service/ingest.ts";
+import { ownCallToRecord } from "./service/own-calls.ts";
 import { createRateLimit } from "./service/rate-limit.ts";
 import { createWireHandler } from "./wire/handler.ts";
 import { createIngestHandler, processIngestBatch } from "./wire/ingest.ts";
-import { sourceAddress } from "./wire/source-ip.ts";
 import { ingestThreadCount, startIngestPool } from "./workers/ingest-pool.ts";
 
 export interface OpenTrail {
@@ -130,7 +130,6 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   const route = router.route;
   const recorder = createRecorder(db.events, route);
   const credentials = new StaticCredentialStore(config.credentials);
-  const trustedProxies = new Set(config.trustedProxies);
   const wire = createWireHandler({
     service,
     credentials,
@@ -138,18 +137,9 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     clock,
     ids,
     log,
+    trustedProxies: new Set(config.trustedProxies),
     onCall: async (call) => {
-      const req = call.request;
-      await recorder.recordCall({
-        operation: call.operation,
-        input: call.input,
-        output: call.output,
-        error: call.error,
-        ctx: call.ctx,
-        sourceIPAddress: sourceAddress(req.remoteAddress, req.headers["x-forwarded-for"], trustedProxies),
-        userAgent: req.headers["user-agent"],
-        tls: req.tls ? { ...req.tls, host: req.headers.host } : undefined,
-      });
+      await recorder.record(ownCallToRecord(call));
     },
   });
   const ingest = createIngestHandler({

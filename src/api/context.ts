@@ -33,3 +33,12 @@ export interface RequestContext {
   clock: Clock;
   ids: Ids;
 }
+
+/** What the wire layer knows of the caller of a call, which its record states. */
+export interface CallerFacts {
+  /** The caller's address (sourceIPAddress). */
+  sourceIPAddress: string;
+  userAgent?: string;
+  /** Present when the call came over TLS; `host` is the request's Host header. */
+  tls?: { version: string; cipher: string; host?: string };
+}

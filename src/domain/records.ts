@@ -1,17 +1,17 @@
 /**
- * The CloudTrail record model: records of this service's own calls, records pushed to the
+ * The CloudTrail record model: records of API calls to any service, records pushed to the
  * ingest endpoint, what event history keeps of each, and LookupEvents requests and answers.
  */
 export {
-  type ApiCall,
-  buildApiCallRecord,
-  OWN_EVENT_SOURCE,
+  ADDITIONAL_DATA_MAX_BYTES,
+  buildCallRecord,
+  type CallFacts,
   PAYLOAD_FIELD_MAX_BYTES,
   RECORD_EVENT_VERSION,
   type RecordContext,
+  type RecordResource,
   type ResourceHint,
   TEXT_FIELD_MAX_BYTES,
-  TRAIL_RESOURCE_TYPE,
   toRecordMembers,
 } from "./records/api-call.ts";
 export {

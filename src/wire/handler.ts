@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { RequestContext } from "../api/context.ts";
+import type { CallerFacts, RequestContext } from "../api/context.ts";
 import { type CloudTrailError, type ErrorCode, isCloudTrailError, type OperationName } from "../api/index.ts";
 import type { Service } from "../api/service.ts";
 import type { Clock, CredentialStore, Ids } from "../ports/index.ts";
@@ -7,15 +7,17 @@ import { encodeOutput } from "./encode.ts";
 import { acceptsContentType, parseBody, parseTarget } from "./framing.ts";
 import { decodeInput } from "./shapes.ts";
 import { verifySigV4 } from "./sigv4.ts";
+import { sourceAddress } from "./source-ip.ts";
 import type { RawRequest, RawResponse } from "./types.ts";
 
+/** A finished call, with what the wire knows of its caller. */
 export interface RecordedCall {
   operation: OperationName;
   input: Record<string, unknown>;
   output?: unknown;
   error?: CloudTrailError;
   ctx: RequestContext;
-  request: RawRequest;
+  caller: CallerFacts;
 }
 
 export interface WireOptions {
@@ -26,6 +28,8 @@ export interface WireOptions {
   clock: Clock;
   ids: Ids;
   log: Logger;
+  /** Peers whose X-Forwarded-For is believed for the caller's address. */
+  trustedProxies?: ReadonlySet<string>;
   /** Called after the operation returned or threw a CloudTrailError (not for auth/protocol failures); the response waits for it. */
   onCall?: (call: RecordedCall) => Promise<void>;
 }
@@ -66,6 +70,15 @@ function success(requestId: string, output: unknown): RawResponse {
   };
 }
 
+/** The caller as its record states it: address (through trusted proxies), user agent, TLS. */
+export function callerFacts(req: RawRequest, trustedProxies: ReadonlySet<string>): CallerFacts {
+  return {
+    sourceIPAddress: sourceAddress(req.remoteAddress, req.headers["x-forwarded-for"], trustedProxies),
+    userAgent: req.headers["user-agent"],
+    tls: req.tls ? { ...req.tls, host: req.headers.host } : undefined,
+  };
+}
+
 type Outcome = { output: unknown } | { error: CloudTrailError };
 
 /**
@@ -74,6 +87,7 @@ type Outcome = { output: unknown } | { error: CloudTrailError };
  */
 export function createWireHandler(opts: WireOptions): (req: RawRequest) => Promise<RawResponse> {
   const { service, clock, ids, log } = opts;
+  const trustedProxies = opts.trustedProxies ?? new Set<string>();
 
   async function invoke(
     operation: OperationName,
@@ -126,7 +140,7 @@ export function createWireHandler(opts: WireOptions): (req: RawRequest) => Promi
         outcome = { error: e };
       }
       if (opts.onCall) {
-        await opts.onCall({ operation, input, ...outcome, ctx, request: req });
+        await opts.onCall({ operation, input, ...outcome, ctx, caller: callerFacts(req, trustedProxies) });
       }
       return "error" in outcome ? fromError(requestId, outcome.error) : success(requestId, outcome.output);
     } catch (e) {

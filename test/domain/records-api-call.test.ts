@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { OperationName } from "../../src/api/operations.ts";
 import {
-  type ApiCall,
-  buildApiCallRecord,
   PAYLOAD_FIELD_MAX_BYTES,
   type RecordContext,
   TEXT_FIELD_MAX_BYTES,
   toRecordMembers,
 } from "../../src/domain/records.ts";
+import { type ApiCall, buildApiCallRecord } from "../../src/service/own-calls.ts";
 
 const ACCT = "111122223333";
 const IDENTITY = {

@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  buildApiCallRecord,
-  checkIngestRecord,
-  recordUsername,
-  toLookupEvent,
-  toStoredEvent,
-} from "../../src/domain/records.ts";
+import { checkIngestRecord, recordUsername, toLookupEvent, toStoredEvent } from "../../src/domain/records.ts";
 import type { StoredEvent } from "../../src/ports/index.ts";
+import { buildApiCallRecord } from "../../src/service/own-calls.ts";
 import { ACCT, corpusRecords, INSIGHT_RECORD as INSIGHT, recipientOf } from "./records-fixtures.ts";
 
 const API_CALL = {

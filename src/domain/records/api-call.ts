@@ -1,25 +1,26 @@
-import type { Ids, Principal } from "../../api/context.ts";
-import { type OperationName, READ_ONLY_OPERATIONS } from "../../api/operations.ts";
+import type { CallerFacts, Ids, Principal } from "../../api/context.ts";
 import type { StoredEvent } from "../events.ts";
 import { formatEventTime, isJsonObject, type JsonObject, truncateUtf8, utf8Length } from "./text.ts";
 
 /**
- * The CloudTrail record of one call to this service's own API (log-files.md §3). Fields appear
- * in the order AWS writes them.
+ * The CloudTrail record of one API call to any AWS service (log-files.md §1): the caller says
+ * what was called and how it ended, this builds the record with fields in the order AWS writes
+ * them and applies the record's size rules. CloudTrail's own calls are one user of it
+ * (service/own-calls.ts), the recording proxy another.
  */
 
 export const RECORD_EVENT_VERSION = "1.08";
-export const OWN_EVENT_SOURCE = "cloudtrail.amazonaws.com";
-export const TRAIL_RESOURCE_TYPE = "AWS::CloudTrail::Trail";
 
 /** userAgent, errorCode, errorMessage and requestID are cut to this many bytes. */
 export const TEXT_FIELD_MAX_BYTES = 1024;
 /** requestParameters and responseElements larger than this (serialized) are left out. */
 export const PAYLOAD_FIELD_MAX_BYTES = 100 * 1024;
+/** additionalEventData larger than this (serialized) is left out. */
+export const ADDITIONAL_DATA_MAX_BYTES = 28 * 1024;
 
 /**
  * What a record needs from the request context. The service's RequestContext has all of it; the
- * domain names only these members because it may not import the service layer.
+ * record model names only these members.
  */
 export interface RecordContext {
   accountId: string;
@@ -29,65 +30,93 @@ export interface RecordContext {
   ids: Ids;
 }
 
-export interface ApiCall {
-  operation: OperationName;
-  /** The request as received; `object` so that the SDK's request interfaces are accepted as they are. */
-  input: object;
-  output?: unknown;
+/** A resource as the record's `resources` field lists it. */
+export interface RecordResource {
+  ARN?: string;
+  accountId?: string;
+  type?: string;
+}
+
+/** Event-history resources (LookupEvents' ResourceType / ResourceName). */
+export type ResourceHint = StoredEvent["resources"];
+
+/** Everything about one finished call that its record says; the builder adds nothing it is not told. */
+export interface CallFacts {
+  /** e.g. "cloudtrail.amazonaws.com", "s3.amazonaws.com". */
+  eventSource: string;
+  eventName: string;
+  readOnly: boolean;
+  /** Data events are `managementEvent: false` with eventCategory "Data"; default management. */
+  category?: "Management" | "Data";
+  /** Default "AwsApiCall". */
+  eventType?: string;
+  /** Rendered request members (record spelling); null or an empty object for none. */
+  requestParameters: JsonObject | null;
+  /** Rendered response members for calls whose answer CloudTrail keeps; null otherwise. */
+  responseElements: JsonObject | null;
+  additionalEventData?: JsonObject;
+  /** The record's `resources` field; left out when undefined. */
+  resources?: RecordResource[];
+  /** What event history lists as the call's resources; from `resources` when undefined. */
+  historyResources?: ResourceHint;
+  /** The record's awsRegion when it is not the request's region (global services: us-east-1). */
+  awsRegion?: string;
+  apiVersion?: string;
   error?: { code: string; message: string };
   ctx: RecordContext;
-  sourceIPAddress: string;
-  userAgent?: string;
-  tls?: { version: string; cipher: string; host?: string };
+  caller: CallerFacts;
   eventTime: Date;
 }
 
-/** Event-history resources: records of this service's calls list none, event history does. */
-export type ResourceHint = StoredEvent["resources"];
-
-/** Mutating operations whose response CloudTrail copies into responseElements. */
-const RESPONSE_RECORDED: ReadonlySet<OperationName> = new Set([
-  "CreateTrail",
-  "UpdateTrail",
-  "PutEventSelectors",
-  "PutInsightSelectors",
-]);
-
-export function buildApiCallRecord(call: ApiCall): {
+export function buildCallRecord(call: CallFacts): {
   record: Record<string, unknown>;
   resources: ResourceHint;
 } {
-  const { ctx, operation } = call;
+  const { ctx, caller } = call;
   const record: Record<string, unknown> = {
     eventVersion: RECORD_EVENT_VERSION,
     userIdentity: callerIdentity(ctx.principal),
     eventTime: formatEventTime(call.eventTime),
-    eventSource: OWN_EVENT_SOURCE,
-    eventName: operation,
-    awsRegion: ctx.region,
-    sourceIPAddress: call.sourceIPAddress,
+    eventSource: call.eventSource,
+    eventName: call.eventName,
+    awsRegion: call.awsRegion ?? ctx.region,
+    sourceIPAddress: caller.sourceIPAddress,
   };
-  if (call.userAgent !== undefined) record.userAgent = truncateUtf8(call.userAgent, TEXT_FIELD_MAX_BYTES);
+  if (caller.userAgent !== undefined) record.userAgent = truncateUtf8(caller.userAgent, TEXT_FIELD_MAX_BYTES);
   if (call.error !== undefined) {
     record.errorCode = truncateUtf8(call.error.code, TEXT_FIELD_MAX_BYTES);
     record.errorMessage = truncateUtf8(call.error.message, TEXT_FIELD_MAX_BYTES);
   }
-  record.requestParameters = payloadField(call.input);
+  record.requestParameters = payloadField(call.requestParameters, PAYLOAD_FIELD_MAX_BYTES);
   record.responseElements =
-    call.error === undefined && RESPONSE_RECORDED.has(operation) ? payloadField(call.output) : null;
+    call.error === undefined ? payloadField(call.responseElements, PAYLOAD_FIELD_MAX_BYTES) : null;
+  if (call.additionalEventData !== undefined) {
+    record.additionalEventData = payloadField(call.additionalEventData, ADDITIONAL_DATA_MAX_BYTES);
+  }
   record.requestID = truncateUtf8(ctx.requestId, TEXT_FIELD_MAX_BYTES);
   record.eventID = ctx.ids.uuid();
-  record.readOnly = READ_ONLY_OPERATIONS.has(operation);
-  record.eventType = "AwsApiCall";
-  record.managementEvent = true;
+  record.readOnly = call.readOnly;
+  if (call.resources !== undefined) record.resources = call.resources;
+  record.eventType = call.eventType ?? "AwsApiCall";
+  if (call.apiVersion !== undefined) record.apiVersion = call.apiVersion;
+  const category = call.category ?? "Management";
+  record.managementEvent = category === "Management";
   record.recipientAccountId = ctx.accountId;
-  record.eventCategory = "Management";
-  if (call.tls !== undefined) {
-    const tlsDetails: JsonObject = { tlsVersion: call.tls.version, cipherSuite: call.tls.cipher };
-    if (call.tls.host !== undefined) tlsDetails.clientProvidedHostHeader = call.tls.host;
+  record.eventCategory = category;
+  if (caller.tls !== undefined) {
+    const tlsDetails: JsonObject = { tlsVersion: caller.tls.version, cipherSuite: caller.tls.cipher };
+    if (caller.tls.host !== undefined) tlsDetails.clientProvidedHostHeader = caller.tls.host;
     record.tlsDetails = tlsDetails;
   }
-  return { record, resources: trailsReferenced(operation, call.input) };
+  const resources = call.historyResources ?? (call.resources ?? []).map(historyResource);
+  return { record, resources };
+}
+
+function historyResource(r: RecordResource): ResourceHint[number] {
+  const hint: ResourceHint[number] = {};
+  if (r.type !== undefined) hint.type = r.type;
+  if (r.ARN !== undefined) hint.name = r.ARN;
+  return hint;
 }
 
 /**
@@ -108,16 +137,13 @@ function callerIdentity(principal: Principal): JsonObject {
 }
 
 /**
- * requestParameters / responseElements: the members in record spelling, null when there are
- * none. AWS documents that a field over its maximum size is cut and marked with `omitted: true`;
- * a JSON structure cannot be cut in a way a reader could trust, so the whole value is replaced
- * by that marker.
+ * requestParameters / responseElements: null when there are no members. AWS documents that a
+ * field over its maximum size is cut and marked with `omitted: true`; a JSON structure cannot be
+ * cut in a way a reader could trust, so the whole value is replaced by that marker.
  */
-function payloadField(value: unknown): JsonObject | null {
-  if (!isJsonObject(value)) return null;
-  const members = toRecordMembers(value) as JsonObject;
-  if (Object.keys(members).length === 0) return null;
-  if (utf8Length(JSON.stringify(members)) > PAYLOAD_FIELD_MAX_BYTES) return { omitted: true };
+function payloadField(members: JsonObject | null, maxBytes: number): JsonObject | null {
+  if (members === null || Object.keys(members).length === 0) return null;
+  if (utf8Length(JSON.stringify(members)) > maxBytes) return { omitted: true };
   return members;
 }
 
@@ -136,39 +162,4 @@ export function toRecordMembers(value: unknown): unknown {
     out[key.charAt(0).toLowerCase() + key.slice(1)] = toRecordMembers(member);
   }
   return out;
-}
-
-/** Where each operation names trails: one name or ARN, or a list of them. */
-const TRAIL_MEMBERS: Partial<Record<OperationName, string>> = {
-  CreateTrail: "Name",
-  UpdateTrail: "Name",
-  DeleteTrail: "Name",
-  GetTrail: "Name",
-  GetTrailStatus: "Name",
-  StartLogging: "Name",
-  StopLogging: "Name",
-  GetEventSelectors: "TrailName",
-  PutEventSelectors: "TrailName",
-  GetInsightSelectors: "TrailName",
-  PutInsightSelectors: "TrailName",
-  DescribeTrails: "trailNameList",
-  AddTags: "ResourceId",
-  RemoveTags: "ResourceId",
-  ListTags: "ResourceIdList",
-};
-
-/** Tag operations also take ARNs of CloudTrail Lake resources, which are not trails. */
-const TAG_OPERATIONS: ReadonlySet<OperationName> = new Set(["AddTags", "RemoveTags", "ListTags"]);
-const TRAIL_ARN = /^arn:[^:]+:cloudtrail:[^:]*:[^:]*:trail\/./;
-
-/** One AWS::CloudTrail::Trail resource per distinct trail the request names, as it names it. */
-function trailsReferenced(operation: OperationName, input: object): ResourceHint {
-  const member = TRAIL_MEMBERS[operation];
-  if (member === undefined) return [];
-  const given = (input as Record<string, unknown>)[member];
-  const names = (Array.isArray(given) ? given : [given]).filter(
-    (v): v is string => typeof v === "string" && v !== "",
-  );
-  const trails = TAG_OPERATIONS.has(operation) ? names.filter((v) => TRAIL_ARN.test(v)) : names;
-  return [...new Set(trails)].map((name) => ({ type: TRAIL_RESOURCE_TYPE, name }));
 }
