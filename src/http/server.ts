@@ -114,16 +114,67 @@ function tlsInfo(socket: Socket): RawRequest["tls"] {
   return { version: socket.getProtocol() ?? "", cipher: socket.getCipher()?.name ?? "" };
 }
 
+/**
+ * A route's answer: a wire handler gets the whole body (read up to `bodyLimit`) as a RawRequest;
+ * a plain handler answers without reading one.
+ */
+type RouteHandler =
+  | { kind: "wire"; bodyLimit: number; handle: (req: RawRequest) => Promise<RawResponse> }
+  | { kind: "plain"; handle: () => Promise<{ status: number; body: unknown }> };
+
+interface Route {
+  method: string;
+  path: string;
+  handler: RouteHandler;
+}
+
+function resetHandler(reset: () => Promise<void>): () => Promise<{ status: number; body: unknown }> {
+  return async () => {
+    await reset();
+    return { status: 200, body: {} };
+  };
+}
+
+/** Every route the server answers; absent options leave their routes out. */
+function routeTable(opts: HttpServerOptions): Route[] {
+  const routes: (Route | false)[] = [
+    {
+      method: "POST",
+      path: "/",
+      handler: { kind: "wire", bodyLimit: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, handle: opts.wire },
+    },
+    opts.ingest !== undefined && {
+      method: "POST",
+      path: "/ingest",
+      handler: {
+        kind: "wire",
+        bodyLimit: opts.maxIngestBytes ?? DEFAULT_MAX_INGEST_BYTES,
+        handle: opts.ingest,
+      },
+    },
+    {
+      method: "GET",
+      path: "/health",
+      handler: { kind: "plain", handle: async () => ({ status: 200, body: { status: "ok" } }) },
+    },
+    opts.reset !== undefined && {
+      method: "POST",
+      path: "/_opentrail/reset",
+      handler: { kind: "plain", handle: resetHandler(opts.reset) },
+    },
+  ];
+  return routes.filter((r): r is Route => r !== false);
+}
+
 export function createHttpServer(opts: HttpServerOptions): Server {
-  const { wire, log, reset, ingest } = opts;
-  const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const maxIngestBytes = opts.maxIngestBytes ?? DEFAULT_MAX_INGEST_BYTES;
+  const { log } = opts;
+  const routes = new Map(routeTable(opts).map((r) => [`${r.method} ${r.path}`, r.handler]));
 
   async function handleWire(
     req: IncomingMessage,
     res: ServerResponse,
-    handler: (req: RawRequest) => Promise<RawResponse> = wire,
-    limit = maxBodyBytes,
+    handler: (req: RawRequest) => Promise<RawResponse>,
+    limit: number,
   ): Promise<void> {
     let body: Buffer;
     try {
@@ -155,15 +206,14 @@ export function createHttpServer(opts: HttpServerOptions): Server {
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0];
-    if (req.method === "POST" && path === "/") return handleWire(req, res);
-    if (ingest && req.method === "POST" && path === "/ingest")
-      return handleWire(req, res, ingest, maxIngestBytes);
-    if (req.method === "GET" && path === "/health") return sendJson(res, 200, { status: "ok" });
-    if (reset && req.method === "POST" && path === "/_opentrail/reset") {
-      await reset();
-      return sendJson(res, 200, {});
+    const handler = routes.get(`${req.method} ${path}`);
+    if (handler === undefined) {
+      sendAndClose(res, "UnknownOperationException", `No route for ${req.method} ${path}`, 404);
+      return;
     }
-    sendAndClose(res, "UnknownOperationException", `No route for ${req.method} ${path}`, 404);
+    if (handler.kind === "wire") return handleWire(req, res, handler.handle, handler.bodyLimit);
+    const answer = await handler.handle();
+    sendJson(res, answer.status, answer.body);
   }
 
   const server = createServer((req, res) => {
