@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The one test command (README, `npm test`, CI): build, type check, lint, the vitest suites and the
-# pytest suite (boto3 and the AWS CLI against a real server). Ends with `tests: N passed, N failed`.
+# The one test command (README, `npm test`, CI): build, type check, lint, the layer rules, the vitest
+# suites and the pytest suite (boto3 and the AWS CLI against a real server). Ends with
+# `tests: N passed, N failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 results=.test-results
@@ -25,6 +26,7 @@ step() {
 step build npm run --silent build
 step typecheck npm run --silent typecheck
 step lint npm run --silent lint
+step layers npm run --silent lint:layers
 
 echo "== vitest"
 npx vitest run --reporter=default --reporter=json --outputFile="$results/vitest.json" || status=1
