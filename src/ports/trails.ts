@@ -1,3 +1,4 @@
+import { type CloudTrailError, fail } from "../api/errors.ts";
 import type { Trail } from "../domain/trail.ts";
 
 /** Trails of every account. Implementations: SQLite (embedded), PostgreSQL. */
@@ -13,4 +14,14 @@ export interface TrailRepo {
   /** Development reset: forget everything. */
   reset(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The ConflictException of `create` (the trail exists) and `update` (another write came first). */
+export function trailConflict(trail: Trail, cause: "exists" | "modified"): CloudTrailError {
+  return fail(
+    "ConflictException",
+    cause === "exists"
+      ? `Trail ${trail.name} already exists in ${trail.homeRegion}.`
+      : `Trail ${trail.name} was modified by another operation. Wait a few minutes, and then try the operation again.`,
+  );
 }

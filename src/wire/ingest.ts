@@ -1,11 +1,11 @@
 import { gunzip } from "node:zlib";
 import type { Logger } from "pino";
 import { isCloudTrailError } from "../api/errors.ts";
-import { recordTexts } from "../domain/records/raw-json.ts";
 import type { Clock, CredentialStore, Ids } from "../ports/index.ts";
 import type { IngestContext, IngestOutcome } from "../service/ingest.ts";
 import { MAX_INGEST_RECORDS } from "../service/ingest.ts";
 import { errorResponse, INTERNAL_FAILURE_MESSAGE } from "./handler.ts";
+import { recordTexts } from "./raw-json.ts";
 import { verifySigV4 } from "./sigv4.ts";
 import type { RawRequest, RawResponse } from "./types.ts";
 

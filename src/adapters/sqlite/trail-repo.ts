@@ -1,7 +1,6 @@
 import type { Database, Statement } from "better-sqlite3";
-import { fail } from "../../api/errors.ts";
 import type { Trail } from "../../domain/trail.ts";
-import type { TrailRepo } from "../../ports/index.ts";
+import { type TrailRepo, trailConflict } from "../../ports/index.ts";
 import { deleteAllRows } from "./reset.ts";
 import type { InTurn } from "./write-lock.ts";
 
@@ -41,13 +40,6 @@ function fromRow(row: TrailRow): Trail {
     version: row.version,
     ...rest,
   };
-}
-
-function conflict(trail: Trail): Error {
-  return fail(
-    "ConflictException",
-    `Trail ${trail.name} was modified by another operation. Wait a few minutes, and then try the operation again.`,
-  );
 }
 
 /**
@@ -93,13 +85,13 @@ export class SqliteTrailRepo implements TrailRepo {
 
   async create(trail: Trail): Promise<void> {
     if (this.#insert.run(toRow(trail)).changes === 0) {
-      throw fail("ConflictException", `Trail ${trail.name} already exists in ${trail.homeRegion}.`);
+      throw trailConflict(trail, "exists");
     }
   }
 
   async update(trail: Trail): Promise<void> {
     if (this.#update.run({ ...toRow(trail), expected: trail.version - 1 }).changes === 0)
-      throw conflict(trail);
+      throw trailConflict(trail, "modified");
   }
 
   async delete(accountId: string, homeRegion: string, name: string): Promise<void> {

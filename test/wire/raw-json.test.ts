@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { prng } from "../../bench/support/records.ts";
-import { recordTexts } from "../../src/domain/records/raw-json.ts";
+import { recordTexts } from "../../src/wire/raw-json.ts";
 
 /** A random JSON value, with awkward strings (quotes, backslash runs, brackets, unicode). */
 function randomValue(random: () => number, depth: number): unknown {
