@@ -60,9 +60,10 @@ export function createRouter(trails: TrailRepo, deliveries: DeliveryStore) {
   }
 
   const router = {
-    /** Forget the compiled trails of an account (after a trail of it changed). */
-    invalidate(accountId: string): void {
-      byAccount.delete(accountId);
+    /** Forget the compiled trails of an account (after a trail of it changed); of every account when undefined. */
+    invalidate(accountId?: string): void {
+      if (accountId === undefined) byAccount.clear();
+      else byAccount.delete(accountId);
     },
     invalidateAll(): void {
       byAccount.clear();
