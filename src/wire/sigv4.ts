@@ -197,6 +197,19 @@ function header(req: RawRequest, name: string): string | undefined {
   return Object.hasOwn(req.headers, name) ? req.headers[name] : undefined;
 }
 
+/** The first x-amz-* header of the request that the signature does not cover. */
+function unsignedAmzHeader(req: RawRequest, signedHeaders: readonly string[]): string | undefined {
+  for (const name of Object.keys(req.headers)) {
+    if (name.startsWith("x-amz-") && !signedHeaders.includes(name)) return name;
+  }
+  return undefined;
+}
+
+/** `x-amz-target` → `X-Amz-Target`, as AWS names headers in its messages. */
+function canonicalHeaderName(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+}
+
 /** The signature the client should have sent, recomputed over exactly the headers it signed. */
 async function expectedSignature(
   req: RawRequest,
@@ -260,6 +273,12 @@ export async function verifySigV4(req: RawRequest, opts: SigV4Options): Promise<
 
   if (!auth.signedHeaders.includes("host")) {
     throw invalid("'Host' must be a 'SignedHeader' in the AWS Authorization.");
+  }
+  // An unsigned x-amz-* header could be changed in flight: X-Amz-Target would turn a signed
+  // GetTrail into a DeleteTrail. AWS requires every x-amz-* header present to be signed.
+  const unsigned = unsignedAmzHeader(req, auth.signedHeaders);
+  if (unsigned !== undefined) {
+    throw invalid(`'${canonicalHeaderName(unsigned)}' must be a 'SignedHeader' in the AWS Authorization.`);
   }
   if (auth.algorithm !== ALGORITHM) {
     throw incomplete(`Unsupported AWS 'algorithm': '${auth.algorithm}' (only ${ALGORITHM} for now).`);

@@ -167,6 +167,27 @@ describe("SigV4: every failure, with AWS's code and message", () => {
     );
   });
 
+  it("an X-Amz-Target added after signing → InvalidSignatureException, the call is not made", async () => {
+    // signed as a call without a target, then re-targeted: the probe turned GetTrail into DeleteTrail
+    const req = await signed({ target: null, body: '{"Name":"t"}' });
+    req.headers["x-amz-target"] = "CloudTrail_20131101.DeleteTrail";
+    await expectError(
+      req,
+      "InvalidSignatureException",
+      "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.",
+    );
+  });
+
+  it("any other unsigned x-amz-* header → InvalidSignatureException naming it", async () => {
+    const req = await signed();
+    req.headers["x-amz-meta-note"] = "added in flight";
+    await expectError(
+      req,
+      "InvalidSignatureException",
+      "'X-Amz-Meta-Note' must be a 'SignedHeader' in the AWS Authorization.",
+    );
+  });
+
   it("another algorithm → IncompleteSignatureException", async () => {
     const req = await signed();
     req.headers.authorization = req.headers.authorization!.replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA512");
