@@ -1,30 +1,6 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { DigestChain, DigestChainStore } from "../../ports/index.ts";
 
-/**
- * Migration 6: one digest chain per (trail, region). A closed chain keeps its row (closed_at set)
- * so that the next chain of the same trail and region starts where the old one stopped instead of
- * listing the same log files again.
- */
-export const DIGEST_MIGRATION = `
-  CREATE TABLE digest_chains (
-    trail_arn       TEXT    NOT NULL,
-    region          TEXT    NOT NULL,
-    account_id      TEXT    NOT NULL,
-    trail_name      TEXT    NOT NULL,
-    home_region     TEXT    NOT NULL,
-    bucket          TEXT    NOT NULL,
-    prefix          TEXT    NOT NULL,
-    period_start    INTEGER NOT NULL,
-    closed_at       INTEGER,
-    prev_bucket     TEXT,
-    prev_key        TEXT,
-    prev_signature  TEXT,
-    prev_sha256     TEXT,
-    PRIMARY KEY (trail_arn, region)
-  ) STRICT, WITHOUT ROWID;
-`;
-
 interface ChainRow {
   trail_arn: string;
   region: string;
