@@ -80,7 +80,10 @@ export class SqliteDigestStore implements DigestChainStore {
     this.#put.run(toRow(chain));
   }
 
-  /** Accounts that own at least one trail: the worker has no other way to enumerate trails. */
+  /**
+   * Accounts that own at least one trail. TrailRepo.listAll answers the worker's question through
+   * a port; this stays only while the composition root still lists trails account by account.
+   */
   async accounts(): Promise<string[]> {
     return this.#accounts.all().map((r) => r.account_id);
   }
