@@ -99,8 +99,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   const digestChains = new SqliteDigestStore(db.db);
   const digests = createDigestWorker({
     chains: digestChains,
-    listTrails: async () =>
-      (await Promise.all((await digestChains.accounts()).map((a) => db.trails.list(a)))).flat(),
+    listTrails: () => db.trails.listAll(),
     deliveries,
     keys: db.keys,
     objects,

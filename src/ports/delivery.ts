@@ -76,6 +76,6 @@ export interface DeliveryStore {
   completeFile(file: PendingFile, delivered: DeliveredFile): Promise<void>;
   recordAttempt(trailArn: string, region: string, at: Date, error?: string): Promise<void>;
   status(trailArn: string, region: string): Promise<DeliveryStatus>;
-  /** Delivered files of a destination's trail and region, in delivery order (for digests). */
+  /** Delivered files of a trail and region delivered in [since, until), in delivery order (for digests). */
   deliveredFiles(trailArn: string, region: string, since: Date, until: Date): Promise<DeliveredFile[]>;
 }

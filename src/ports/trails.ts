@@ -5,6 +5,8 @@ import type { Trail } from "../domain/trail.ts";
 export interface TrailRepo {
   /** Trails of an account, all home regions. */
   list(accountId: string): Promise<Trail[]>;
+  /** Trails of every account (for background work that spans accounts), by account, then as `list`. */
+  listAll(): Promise<Trail[]>;
   get(accountId: string, homeRegion: string, name: string): Promise<Trail | undefined>;
   /** Fails with ConflictException when (account, homeRegion, name) exists. */
   create(trail: Trail): Promise<void>;

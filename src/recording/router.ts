@@ -97,6 +97,7 @@ export type Router = ReturnType<typeof createRouter>;
 export function routedTrailRepo(repo: TrailRepo, onChange: (accountId: string) => void): TrailRepo {
   return {
     list: (a) => repo.list(a),
+    listAll: () => repo.listAll(),
     get: (a, r, n) => repo.get(a, r, n),
     create: async (t) => {
       await repo.create(t);

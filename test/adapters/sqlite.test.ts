@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Migration, migrate } from "../../src/adapters/sqlite/migrate.ts";
-import { MIGRATIONS } from "../../src/adapters/sqlite/migrations.ts";
+import { MIGRATIONS } from "../../src/adapters/sqlite/migrations/index.ts";
+import { type Migration, migrate } from "../../src/adapters/sqlite/migrations/migrate.ts";
 import { sqliteOpener } from "../support/sqlite.ts";
 import { sampleTrail, trailRepoContract } from "./trail-repo.contract.ts";
 

@@ -186,6 +186,52 @@ export function trailRepoContract(name: string, make: () => Promise<TrailRepo>):
       });
     });
 
+    describe("listAll", () => {
+      it("lists the trails of every account, by account, then home region, then name", async () => {
+        const keys: [string, string, string][] = [
+          [OTHER_ACCOUNT, "us-east-1", "b"],
+          [ACCOUNT, "us-west-2", "b"],
+          [OTHER_ACCOUNT, "eu-west-1", "z"],
+          [ACCOUNT, "us-east-1", "a"],
+          [ACCOUNT, "us-east-1", "Z"],
+          [OTHER_ACCOUNT, "us-east-1", "a"],
+        ];
+        for (const [accountId, homeRegion, name] of keys) {
+          await repo.create(sampleTrail({ accountId, homeRegion, name }));
+        }
+        const listed = (await repo.listAll()).map((t) => `${t.accountId}/${t.homeRegion}/${t.name}`);
+        expect(listed).toEqual([
+          `${ACCOUNT}/us-east-1/Z`,
+          `${ACCOUNT}/us-east-1/a`,
+          `${ACCOUNT}/us-west-2/b`,
+          `${OTHER_ACCOUNT}/eu-west-1/z`,
+          `${OTHER_ACCOUNT}/us-east-1/a`,
+          `${OTHER_ACCOUNT}/us-east-1/b`,
+        ]);
+      });
+
+      it("returns whole trails, as list does", async () => {
+        await repo.create(fullTrail());
+        await repo.create(sampleTrail({ accountId: OTHER_ACCOUNT }));
+        expect(await repo.listAll()).toStrictEqual([fullTrail(), sampleTrail({ accountId: OTHER_ACCOUNT })]);
+        expect(await repo.listAll()).toStrictEqual([
+          ...(await repo.list(ACCOUNT)),
+          ...(await repo.list(OTHER_ACCOUNT)),
+        ]);
+      });
+
+      it("follows updates and deletes, and is empty without trails", async () => {
+        expect(await repo.listAll()).toEqual([]);
+        await repo.create(sampleTrail());
+        await repo.create(sampleTrail({ accountId: OTHER_ACCOUNT }));
+        await repo.update(sampleTrail({ version: 2, s3BucketName: "moved" }));
+        await repo.delete(OTHER_ACCOUNT, "us-east-1", "trail-1");
+        expect(await repo.listAll()).toStrictEqual([sampleTrail({ version: 2, s3BucketName: "moved" })]);
+        await repo.reset();
+        expect(await repo.listAll()).toEqual([]);
+      });
+    });
+
     describe("update", () => {
       it("writes a trail whose version is one more than the stored one", async () => {
         await repo.create(sampleTrail());

@@ -1,30 +1,6 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { DigestChain, DigestChainStore } from "../../ports/index.ts";
 
-/**
- * Migration 6: one digest chain per (trail, region). A closed chain keeps its row (closed_at set)
- * so that the next chain of the same trail and region starts where the old one stopped instead of
- * listing the same log files again.
- */
-export const DIGEST_MIGRATION = `
-  CREATE TABLE digest_chains (
-    trail_arn       TEXT    NOT NULL,
-    region          TEXT    NOT NULL,
-    account_id      TEXT    NOT NULL,
-    trail_name      TEXT    NOT NULL,
-    home_region     TEXT    NOT NULL,
-    bucket          TEXT    NOT NULL,
-    prefix          TEXT    NOT NULL,
-    period_start    INTEGER NOT NULL,
-    closed_at       INTEGER,
-    prev_bucket     TEXT,
-    prev_key        TEXT,
-    prev_signature  TEXT,
-    prev_sha256     TEXT,
-    PRIMARY KEY (trail_arn, region)
-  ) STRICT, WITHOUT ROWID;
-`;
-
 interface ChainRow {
   trail_arn: string;
   region: string;
@@ -82,7 +58,6 @@ function toRow(c: DigestChain): ChainRow {
 export class SqliteDigestStore implements DigestChainStore {
   readonly #all: Statement<[], ChainRow>;
   readonly #put: Statement<ChainRow>;
-  readonly #accounts: Statement<[], { account_id: string }>;
 
   constructor(db: Database) {
     this.#all = db.prepare("SELECT * FROM digest_chains ORDER BY trail_arn, region");
@@ -93,7 +68,6 @@ export class SqliteDigestStore implements DigestChainStore {
        VALUES (@trail_arn, @region, @account_id, @trail_name, @home_region, @bucket, @prefix, @period_start,
           @closed_at, @prev_bucket, @prev_key, @prev_signature, @prev_sha256)`,
     );
-    this.#accounts = db.prepare("SELECT DISTINCT account_id FROM trails ORDER BY account_id");
   }
 
   async chains(): Promise<DigestChain[]> {
@@ -102,10 +76,5 @@ export class SqliteDigestStore implements DigestChainStore {
 
   async saveChain(chain: DigestChain): Promise<void> {
     this.#put.run(toRow(chain));
-  }
-
-  /** Accounts that own at least one trail: the worker has no other way to enumerate trails. */
-  async accounts(): Promise<string[]> {
-    return this.#accounts.all().map((r) => r.account_id);
   }
 }

@@ -4,8 +4,8 @@ import { type Checkpointer, startCheckpointer } from "./checkpointer.ts";
 import { SqliteDeliveryStore } from "./delivery-store.ts";
 import { SqliteEventStore } from "./event-store.ts";
 import { SqliteKeyStore, type SqliteKeyStoreOptions } from "./key-store.ts";
-import { migrate } from "./migrate.ts";
-import { MIGRATIONS } from "./migrations.ts";
+import { MIGRATIONS } from "./migrations/index.ts";
+import { migrate } from "./migrations/migrate.ts";
 import { SqliteTrailRepo } from "./trail-repo.ts";
 import { inTurns, WriteLock } from "./write-lock.ts";
 

@@ -4,24 +4,6 @@ import type { Database, Statement } from "better-sqlite3";
 import { fingerprint, publicKeyDer } from "../../domain/digest.ts";
 import type { DigestPublicKey, DigestSigningKey, KeyStore } from "../../ports/index.ts";
 
-/**
- * Migration 4: digest signing keys. Private keys live in this table, in the clear: the database
- * file is the service's own and must be readable by the service's user only (the data directory
- * should be mode 0700). Anyone who can read it can sign digests that validate.
- */
-export const KEYS_MIGRATION = `
-  CREATE TABLE signing_keys (
-    id          INTEGER PRIMARY KEY,
-    region      TEXT    NOT NULL,
-    fingerprint TEXT    NOT NULL UNIQUE,
-    public_key  BLOB    NOT NULL,
-    private_key TEXT,
-    valid_from  INTEGER NOT NULL,
-    valid_to    INTEGER NOT NULL
-  ) STRICT;
-  CREATE INDEX signing_keys_by_region ON signing_keys (region, valid_from);
-`;
-
 /** AWS's observed validity window. */
 export const DEFAULT_KEY_ROTATION_MS = 30 * 24 * 60 * 60 * 1000;
 

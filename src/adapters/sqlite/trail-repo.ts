@@ -49,6 +49,7 @@ function fromRow(row: TrailRow): Trail {
 export class SqliteTrailRepo implements TrailRepo {
   readonly #db: Database;
   readonly #list: Statement<[string], TrailRow>;
+  readonly #listAll: Statement<[], TrailRow>;
   readonly #get: Statement<[string, string, string], TrailRow>;
   readonly #insert: Statement<[TrailRow]>;
   readonly #update: Statement<[TrailRow & { expected: number }]>;
@@ -61,6 +62,7 @@ export class SqliteTrailRepo implements TrailRepo {
     this.#inTurn = inTurn;
     this.#db = db;
     this.#list = db.prepare("SELECT * FROM trails WHERE account_id = ? ORDER BY home_region, name");
+    this.#listAll = db.prepare("SELECT * FROM trails ORDER BY account_id, home_region, name");
     this.#get = db.prepare("SELECT * FROM trails WHERE account_id = ? AND home_region = ? AND name = ?");
     this.#insert = db.prepare(
       `INSERT INTO trails (account_id, home_region, name, version, doc)
@@ -76,6 +78,10 @@ export class SqliteTrailRepo implements TrailRepo {
 
   async list(accountId: string): Promise<Trail[]> {
     return this.#list.all(accountId).map(fromRow);
+  }
+
+  async listAll(): Promise<Trail[]> {
+    return this.#listAll.all().map(fromRow);
   }
 
   async get(accountId: string, homeRegion: string, name: string): Promise<Trail | undefined> {

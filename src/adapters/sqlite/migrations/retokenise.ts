@@ -1,5 +1,5 @@
 import type { Database } from "better-sqlite3";
-import { eventTokens, hashes, idKey } from "./event-keys.ts";
+import { eventTokens, hashes, idKey } from "../event-keys.ts";
 
 interface Row {
   id: bigint;

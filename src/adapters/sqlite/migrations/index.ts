@@ -1,0 +1,224 @@
+import type { Migration } from "./migrate.ts";
+
+/**
+ * The SQLite schema, oldest first: every step of this backend is here, with its SQL, so that a
+ * reader sees the whole schema in one place. Code a step needs besides SQL lives beside this file
+ * (retokenise.ts finishes step 7). Append new steps; never edit one that has shipped.
+ * Trails keep their key and version as columns (lookups and the optimistic lock need them) and
+ * everything else as one JSON document, so a new trail setting needs no migration.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: "trails",
+    up: `
+      CREATE TABLE trails (
+        account_id  TEXT    NOT NULL,
+        home_region TEXT    NOT NULL,
+        name        TEXT    NOT NULL,
+        version     INTEGER NOT NULL,
+        doc         TEXT    NOT NULL,
+        PRIMARY KEY (account_id, home_region, name)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
+  {
+    id: 2,
+    name: "events",
+    // Why this shape (measured with bench/lookup.ts): see event-store.ts.
+    up: `
+      CREATE TABLE event_scopes (
+        id         INTEGER PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        region     TEXT NOT NULL,
+        category   TEXT NOT NULL,
+        UNIQUE (account_id, region, category)
+      ) STRICT;
+
+      CREATE TABLE events (
+        id            INTEGER PRIMARY KEY,
+        scope         INTEGER NOT NULL,
+        event_time    INTEGER NOT NULL,
+        event_id      TEXT    NOT NULL,
+        event_name    TEXT,
+        event_source  TEXT,
+        read_only     INTEGER,
+        username      TEXT,
+        access_key_id TEXT,
+        resources     TEXT,
+        record        TEXT    NOT NULL,
+        CHECK ((id >> 21) = event_time)
+      ) STRICT;
+
+      CREATE UNIQUE INDEX events_by_time ON events (scope, event_time DESC, event_id DESC);
+
+      CREATE VIRTUAL TABLE event_keys USING fts5 (
+        tokens, content = '', contentless_delete = 1, detail = none, tokenize = 'ascii'
+      );
+    `,
+  },
+  {
+    id: 3,
+    name: "delivery",
+    up: `
+      CREATE TABLE destinations (
+        id         INTEGER PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        trail_arn  TEXT NOT NULL,
+        bucket     TEXT NOT NULL,
+        prefix     TEXT NOT NULL,
+        kms_key_id TEXT NOT NULL,
+        UNIQUE (trail_arn, bucket, prefix, kms_key_id)
+      ) STRICT;
+
+      CREATE TABLE outbox (
+        id             INTEGER PRIMARY KEY,
+        destination_id INTEGER NOT NULL,
+        region         TEXT    NOT NULL,
+        event_rowid    INTEGER NOT NULL,
+        bytes          INTEGER NOT NULL,
+        enqueued_at    INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX outbox_by_lane ON outbox (destination_id, region, id);
+      CREATE INDEX outbox_by_event ON outbox (event_rowid);
+
+      CREATE TABLE pending_files (
+        destination_id INTEGER NOT NULL,
+        region         TEXT    NOT NULL,
+        key            TEXT    NOT NULL,
+        first_id       INTEGER NOT NULL,
+        last_id        INTEGER NOT NULL,
+        PRIMARY KEY (destination_id, region)
+      ) STRICT;
+
+      CREATE TABLE delivered_files (
+        id             INTEGER PRIMARY KEY,
+        destination_id INTEGER NOT NULL,
+        trail_arn      TEXT    NOT NULL,
+        region         TEXT    NOT NULL,
+        bucket         TEXT    NOT NULL,
+        key            TEXT    NOT NULL,
+        sha256         TEXT    NOT NULL,
+        oldest         INTEGER NOT NULL,
+        newest         INTEGER NOT NULL,
+        delivered_at   INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX delivered_by_trail ON delivered_files (trail_arn, region, delivered_at);
+
+      CREATE TABLE delivery_status (
+        trail_arn            TEXT NOT NULL,
+        region               TEXT NOT NULL,
+        latest_delivery      INTEGER,
+        latest_error         TEXT,
+        latest_attempt       INTEGER,
+        latest_success_attempt INTEGER,
+        PRIMARY KEY (trail_arn, region)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
+  {
+    id: 4,
+    name: "signing keys",
+    // Private keys live in this table, in the clear: the database file is the service's own and
+    // must be readable by the service's user only (the data directory should be mode 0700).
+    // Anyone who can read it can sign digests that validate.
+    up: `
+      CREATE TABLE signing_keys (
+        id          INTEGER PRIMARY KEY,
+        region      TEXT    NOT NULL,
+        fingerprint TEXT    NOT NULL UNIQUE,
+        public_key  BLOB    NOT NULL,
+        private_key TEXT,
+        valid_from  INTEGER NOT NULL,
+        valid_to    INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX signing_keys_by_region ON signing_keys (region, valid_from);
+    `,
+  },
+  {
+    id: 5,
+    name: "event ids per account",
+    // An eventID already stored for the account is a retry, whatever its time, region or category.
+    up: `
+      CREATE TABLE event_ids (
+        account_id TEXT NOT NULL,
+        event_id   TEXT NOT NULL,
+        PRIMARY KEY (account_id, event_id)
+      ) STRICT, WITHOUT ROWID;
+      INSERT OR IGNORE INTO event_ids (account_id, event_id)
+        SELECT s.account_id, e.event_id FROM events AS e JOIN event_scopes AS s ON s.id = e.scope;
+    `,
+  },
+  {
+    id: 6,
+    name: "digest chains",
+    // One chain per (trail, region). A closed chain keeps its row (closed_at set) so that the next
+    // chain of the same trail and region starts where the old one stopped instead of listing the
+    // same log files again.
+    up: `
+      CREATE TABLE digest_chains (
+        trail_arn       TEXT    NOT NULL,
+        region          TEXT    NOT NULL,
+        account_id      TEXT    NOT NULL,
+        trail_name      TEXT    NOT NULL,
+        home_region     TEXT    NOT NULL,
+        bucket          TEXT    NOT NULL,
+        prefix          TEXT    NOT NULL,
+        period_start    INTEGER NOT NULL,
+        closed_at       INTEGER,
+        prev_bucket     TEXT,
+        prev_key        TEXT,
+        prev_signature  TEXT,
+        prev_sha256     TEXT,
+        PRIMARY KEY (trail_arn, region)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
+  {
+    id: 7,
+    name: "event ids as tokens",
+    // A unique index on random event ids dirtied one page per stored event and halved ingest; an
+    // eventID is now found through a per-account token of event_keys (stored-ids.ts). Events
+    // stored before this step lack that token: SqliteEventStore re-tokenises them (retokenise.ts)
+    // when it finds the row below, then deletes it.
+    up: `
+      DROP TABLE event_ids;
+      CREATE TABLE event_keys_stale (since INTEGER NOT NULL) STRICT;
+      INSERT INTO event_keys_stale (since) SELECT 7 WHERE EXISTS (SELECT 1 FROM events);
+    `,
+  },
+  {
+    id: 8,
+    name: "append numbers",
+    // Several connections append (ingest workers, the API's own records). Each append takes the
+    // next number from event_appends (AUTOINCREMENT: never reused, not even after a reset empties
+    // the tables) and stamps its rows with it, so a connection learns the eventIDs others stored
+    // by reading the rows numbered above the last it saw, instead of re-reading every stored id.
+    // The index only grows at its end: a commit dirties a few pages of it. It holds what catching
+    // up reads (scope, event id), so that never reads the rows themselves.
+    up: `
+      ALTER TABLE events ADD COLUMN append_no INTEGER;
+      CREATE INDEX events_by_append ON events (append_no, scope, event_id) WHERE append_no IS NOT NULL;
+      CREATE TABLE event_appends (no INTEGER PRIMARY KEY AUTOINCREMENT) STRICT;
+    `,
+  },
+  {
+    id: 9,
+    name: "outbox lanes",
+    // How many rows and bytes each (destination, region) has waiting, kept in the same
+    // transactions that add and drop outbox rows. Each delivery pass asks for them; counting the
+    // outbox instead read every waiting row, a second per 3 million rows (a bucket down for 100 s
+    // at 30,000 records/s), on the request thread, every pass.
+    up: `
+      CREATE TABLE outbox_lanes (
+        destination_id INTEGER NOT NULL,
+        region         TEXT    NOT NULL,
+        rows           INTEGER NOT NULL,
+        bytes          INTEGER NOT NULL,
+        PRIMARY KEY (destination_id, region)
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO outbox_lanes (destination_id, region, rows, bytes)
+        SELECT destination_id, region, count(*), sum(bytes) FROM outbox GROUP BY destination_id, region;
+    `,
+  },
+];
