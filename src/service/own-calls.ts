@@ -6,9 +6,8 @@ import {
   type CallFacts,
   type RecordContext,
   type ResourceHint,
-  toRecordMembers,
+  recordPayload,
 } from "../domain/records/api-call.ts";
-import { isJsonObject, type JsonObject } from "../domain/records/text.ts";
 import type { CallToRecord } from "../recording/recorder.ts";
 
 /**
@@ -48,10 +47,6 @@ const RESPONSE_RECORDED: ReadonlySet<OperationName> = new Set([
   "PutInsightSelectors",
 ]);
 
-function members(value: unknown): JsonObject | null {
-  return isJsonObject(value) ? (toRecordMembers(value) as JsonObject) : null;
-}
-
 function ownFacts(
   operation: OperationName,
   input: object,
@@ -62,8 +57,8 @@ function ownFacts(
     eventSource: OWN_EVENT_SOURCE,
     eventName: operation,
     readOnly: READ_ONLY_OPERATIONS.has(operation),
-    requestParameters: members(input),
-    responseElements: RESPONSE_RECORDED.has(operation) ? members(output) : null,
+    requestParameters: recordPayload(input),
+    responseElements: RESPONSE_RECORDED.has(operation) ? recordPayload(output) : null,
     historyResources: trailsReferenced(operation, input),
     ...(error ? { error } : {}),
   };

@@ -1,6 +1,14 @@
 import type { CallerFacts, Ids, Principal } from "../../api/context.ts";
 import type { StoredEvent } from "../events.ts";
-import { formatEventTime, isJsonObject, type JsonObject, truncateUtf8, utf8Length } from "./text.ts";
+import {
+  formatEventTime,
+  isJsonObject,
+  type JsonObject,
+  MAX_RECORD_DEPTH,
+  nestedDeeperThan,
+  truncateUtf8,
+  utf8Length,
+} from "./text.ts";
 
 /**
  * The CloudTrail record of one API call to any AWS service (log-files.md §1): the caller says
@@ -136,15 +144,31 @@ function callerIdentity(principal: Principal): JsonObject {
   return identity;
 }
 
+/** requestParameters, responseElements and additionalEventData sit one level inside the record. */
+const PAYLOAD_MAX_DEPTH = MAX_RECORD_DEPTH - 1;
+
 /**
  * requestParameters / responseElements: null when there are no members. AWS documents that a
  * field over its maximum size is cut and marked with `omitted: true`; a JSON structure cannot be
- * cut in a way a reader could trust, so the whole value is replaced by that marker.
+ * cut in a way a reader could trust, so the whole value is replaced by that marker. A value nested
+ * deeper than a record may be is marked the same way.
  */
 function payloadField(members: JsonObject | null, maxBytes: number): JsonObject | null {
   if (members === null || Object.keys(members).length === 0) return null;
+  if (nestedDeeperThan(members, PAYLOAD_MAX_DEPTH)) return { omitted: true };
   if (utf8Length(JSON.stringify(members)) > maxBytes) return { omitted: true };
   return members;
+}
+
+/**
+ * Wire members as a record field: in record spelling (toRecordMembers), null for anything but an
+ * object, and the omitted marker for members nested deeper than a record may be, which are not
+ * walked at all.
+ */
+export function recordPayload(value: unknown): JsonObject | null {
+  if (!isJsonObject(value)) return null;
+  if (nestedDeeperThan(value, PAYLOAD_MAX_DEPTH)) return { omitted: true };
+  return toRecordMembers(value) as JsonObject;
 }
 
 /**

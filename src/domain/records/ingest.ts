@@ -1,5 +1,13 @@
 import { LOOKUP_VALUE_MAX, lookupWeight } from "./lookup.ts";
-import { formatEventTime, isJsonObject, type JsonObject, parseEventTime, utf8Length } from "./text.ts";
+import {
+  formatEventTime,
+  isJsonObject,
+  type JsonObject,
+  MAX_RECORD_DEPTH,
+  nestedDeeperThan,
+  parseEventTime,
+  utf8Length,
+} from "./text.ts";
 
 /**
  * Records other services push to the ingest endpoint. A record is taken as it is, so that what
@@ -158,6 +166,9 @@ export function checkIngestRecordJson(
   if (!isJsonObject(raw)) return refuse("record must be a JSON object");
   const typeIssue = typeProblem(raw);
   if (typeIssue !== undefined) return refuse(typeIssue);
+  if (nestedDeeperThan(raw, MAX_RECORD_DEPTH)) {
+    return refuse(`record nests deeper than ${MAX_RECORD_DEPTH} levels`);
+  }
   let time: Date | undefined;
   if (typeof raw.eventTime === "string") {
     time = parseEventTime(raw.eventTime);

@@ -82,3 +82,24 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
   return bytes.subarray(0, end).toString("utf8");
 }
+
+/**
+ * How deeply a record may nest (the record object is level 1). Real records nest fewer than ten
+ * levels; Python's json module gives up near 1,000 and other common readers sooner or later, so a
+ * record of opentrail's stays well inside what any of them reads.
+ */
+export const MAX_RECORD_DEPTH = 100;
+
+/** Whether objects and arrays nest more than `levels` deep in `value` (walks at most that deep). */
+export function nestedDeeperThan(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== "object") return false;
+  if (levels === 0) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (nestedDeeperThan(item, levels - 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (nestedDeeperThan((value as JsonObject)[key], levels - 1)) return true;
+  }
+  return false;
+}
