@@ -166,9 +166,6 @@ export function checkIngestRecordJson(
   if (!isJsonObject(raw)) return refuse("record must be a JSON object");
   const typeIssue = typeProblem(raw);
   if (typeIssue !== undefined) return refuse(typeIssue);
-  if (nestedDeeperThan(raw, MAX_RECORD_DEPTH)) {
-    return refuse(`record nests deeper than ${MAX_RECORD_DEPTH} levels`);
-  }
   let time: Date | undefined;
   if (typeof raw.eventTime === "string") {
     time = parseEventTime(raw.eventTime);
@@ -205,6 +202,9 @@ export function checkIngestRecordJson(
   const record = complete ? raw : { ...raw, ...added };
   const json = complete ? sentText : jsonText(record);
   if (json === undefined) return refuse("record must be a JSON object");
+  if (nestedDeeperThan(record, MAX_RECORD_DEPTH)) {
+    return refuse(`record nests deeper than ${MAX_RECORD_DEPTH} levels`);
+  }
   if (utf8Length(json) > MAX_RECORD_BYTES) return refuse("record larger than 256 KB");
   return { ok: true, record, json, time: time as Date };
 }
