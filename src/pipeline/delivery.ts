@@ -5,13 +5,15 @@ import type { Logger } from "pino";
 import { logFileBody, logFileKey, uniquePart } from "../domain/log-files.ts";
 import {
   type Clock,
+  type DeliveredFile,
   type DeliveryStore,
+  type Destination,
   type ObjectStore,
   ObjectStoreError,
   type OutboxBatch,
   type PendingFile,
 } from "../ports/index.ts";
-import { runEvery, serialPasses } from "./loop.ts";
+import { forcedPasses } from "./loop.ts";
 
 // zlib's async gzip runs on libuv's thread pool: compression stays off the event loop
 const gzip = promisify(gzipCallback);
@@ -53,8 +55,210 @@ const DEFAULT_FLUSH_BYTES = 16 * 1024 * 1024;
 const DEFAULT_MAX_RECORDS = 50_000;
 const MAX_BACKOFF_MS = 60_000;
 
+/** The options with their defaults in place. */
+type DeliveryDeps = Required<DeliveryOptions>;
+
+/** What the worker keeps between passes, in memory; records and pending files are in the store. */
+interface DeliveryState {
+  /**
+   * Destination id → passes left: a flush asked for inside a call holds for one more pass, so the
+   * call's own record (stored just after the call returns) still makes it into the final file.
+   */
+  flushRequested: Map<number, number>;
+  /** Lane → failed puts in a row, and when the lane may try again. */
+  failures: Map<string, { count: number; retryAt: number }>;
+}
+
 type Lane = { destinationId: number; region: string };
+type BacklogLane = Lane & { bytes: number; oldestEnqueuedAt: Date };
 const laneKey = (l: Lane) => `${l.destinationId}/${l.region}`;
+
+function withDefaults(opts: DeliveryOptions): DeliveryDeps {
+  return {
+    ...opts,
+    // four looks per interval (at most one a second): a lane that turns due waits a quarter of
+    // an interval for its pass, where a look per interval made records wait up to two intervals
+    tickMs: opts.tickMs ?? Math.min(1000, Math.max(10, opts.intervalMs / 4)),
+    flushBytes: opts.flushBytes ?? DEFAULT_FLUSH_BYTES,
+    maxRecordsPerFile: opts.maxRecordsPerFile ?? DEFAULT_MAX_RECORDS,
+  };
+}
+
+/** 1, 2, 4 … s after the first, second, third … failure in a row, and never more than a minute. */
+const backoffMs = (failures: number) => Math.min(MAX_BACKOFF_MS, 500 * 2 ** failures);
+
+function backingOff(state: DeliveryState, lane: Lane, now: number): boolean {
+  const f = state.failures.get(laneKey(lane));
+  return f !== undefined && f.retryAt > now;
+}
+
+function noteFailure(state: DeliveryState, lane: Lane, at: Date): void {
+  const key = laneKey(lane);
+  const count = (state.failures.get(key)?.count ?? 0) + 1;
+  state.failures.set(key, { count, retryAt: at.getTime() + backoffMs(count) });
+}
+
+/** A file for the batch, named for the moment it is made. */
+function newFile(deps: DeliveryDeps, destination: Destination, lane: Lane, batch: OutboxBatch): PendingFile {
+  const at = deps.clock.now();
+  return {
+    destinationId: lane.destinationId,
+    region: lane.region,
+    key: logFileKey({
+      prefix: destination.prefix,
+      accountId: destination.accountId,
+      region: lane.region,
+      deliveredAt: at,
+      unique: uniquePart(deps.random(16)),
+    }),
+    firstId: batch.firstId,
+    lastId: batch.lastId,
+  };
+}
+
+function deliveredFile(
+  destination: Destination,
+  file: PendingFile,
+  batch: OutboxBatch,
+  body: Buffer,
+  at: Date,
+): DeliveredFile {
+  return {
+    destinationId: file.destinationId,
+    trailArn: destination.trailArn,
+    region: file.region,
+    bucket: destination.bucket,
+    key: file.key,
+    sha256: createHash("sha256").update(body).digest("hex"),
+    oldestEventTime: batch.oldestEventTime,
+    newestEventTime: batch.newestEventTime,
+    deliveredAt: at,
+  };
+}
+
+/** Puts the gzipped body; the error code when the put failed. */
+async function putBody(
+  deps: DeliveryDeps,
+  destination: Destination,
+  key: string,
+  body: Buffer,
+): Promise<string | undefined> {
+  try {
+    await deps.objects.putObject(destination.bucket, key, await compress(body), {
+      contentType: "application/json",
+      contentEncoding: "gzip",
+      kmsKeyId: destination.kmsKeyId,
+    });
+    return undefined;
+  } catch (e) {
+    return e instanceof ObjectStoreError ? e.code : "InternalError";
+  }
+}
+
+/** Puts a pending file and records the outcome; false when the put failed (the file stays pending). */
+async function putFile(
+  deps: DeliveryDeps,
+  state: DeliveryState,
+  file: PendingFile,
+  batch: OutboxBatch,
+): Promise<boolean> {
+  const destination = await deps.store.destination(file.destinationId);
+  if (!destination) throw new Error(`pending file of unknown destination ${file.destinationId}`);
+  const body = Buffer.from(logFileBody(batch.records), "utf8");
+  const now = deps.clock.now();
+  const code = await putBody(deps, destination, file.key, body);
+  if (code !== undefined) {
+    await deps.store.recordAttempt(destination.trailArn, file.region, now, code);
+    noteFailure(state, file, now);
+    deps.log.warn(
+      { trailArn: destination.trailArn, key: file.key, code },
+      "log file delivery failed; will retry",
+    );
+    return false;
+  }
+  state.failures.delete(laneKey(file));
+  await deps.store.completeFile(file, deliveredFile(destination, file, batch, body, now));
+  deps.log.info(
+    { trailArn: destination.trailArn, key: file.key, records: batch.records.length },
+    "delivered log file",
+  );
+  return true;
+}
+
+/** Re-puts a pending file from its outbox rows: the body is rebuilt byte for byte. */
+async function retryPending(deps: DeliveryDeps, state: DeliveryState, file: PendingFile): Promise<boolean> {
+  const batch = await deps.store.batchOf(file);
+  if (!batch) throw new Error(`outbox rows of pending file ${file.key} are gone`);
+  return putFile(deps, state, file, batch);
+}
+
+/** Files until the lane is empty or a put fails; each is written down as pending before its put. */
+async function deliverLane(deps: DeliveryDeps, state: DeliveryState, lane: Lane): Promise<void> {
+  const destination = await deps.store.destination(lane.destinationId);
+  if (!destination) return;
+  for (;;) {
+    const batch = await deps.store.nextBatch(
+      lane.destinationId,
+      lane.region,
+      deps.maxRecordsPerFile,
+      deps.flushBytes,
+    );
+    if (!batch) return;
+    const file = newFile(deps, destination, lane, batch);
+    await deps.store.writePending(file);
+    if (!(await putFile(deps, state, file, batch))) return;
+  }
+}
+
+function isDue(deps: DeliveryDeps, state: DeliveryState, lane: BacklogLane, now: number): boolean {
+  return (
+    (state.flushRequested.get(lane.destinationId) ?? 0) > 0 ||
+    lane.bytes >= deps.flushBytes ||
+    now - lane.oldestEnqueuedAt.getTime() >= deps.intervalMs
+  );
+}
+
+async function retryPendingFiles(
+  deps: DeliveryDeps,
+  state: DeliveryState,
+  now: number,
+  force: boolean,
+): Promise<void> {
+  for (const file of await deps.store.pendingFiles()) {
+    if (!force && backingOff(state, file, now)) continue;
+    await retryPending(deps, state, file);
+  }
+}
+
+async function deliverDueLanes(
+  deps: DeliveryDeps,
+  state: DeliveryState,
+  now: number,
+  force: boolean,
+): Promise<void> {
+  // a lane's next batch starts at its oldest row, which a file still pending already holds
+  const pendingLanes = new Set((await deps.store.pendingFiles()).map(laneKey));
+  for (const lane of await deps.store.backlog()) {
+    if (pendingLanes.has(laneKey(lane))) continue;
+    if (!force && backingOff(state, lane, now)) continue;
+    if (force || isDue(deps, state, lane, now)) await deliverLane(deps, state, lane);
+  }
+}
+
+function countDownFlushes(state: DeliveryState): void {
+  for (const [id, left] of state.flushRequested) {
+    if (left <= 1) state.flushRequested.delete(id);
+    else state.flushRequested.set(id, left - 1);
+  }
+}
+
+/** One pass: pending files first, then every lane that is due (or all lanes when forced). */
+async function deliveryPass(deps: DeliveryDeps, state: DeliveryState, force: boolean): Promise<void> {
+  const now = deps.clock.now().getTime();
+  await retryPendingFiles(deps, state, now, force);
+  await deliverDueLanes(deps, state, now, force);
+  countDownFlushes(state);
+}
 
 /**
  * Delivers the outbox as gzipped log files, exactly once per (destination, event): a file is
@@ -62,131 +266,25 @@ const laneKey = (l: Lane) => `${l.destinationId}/${l.region}`;
  * crash the same key is put again with the same body.
  */
 export function createDeliveryWorker(opts: DeliveryOptions) {
-  const { store, objects, clock, log } = opts;
-  // four looks per interval (at most one a second): a lane that turns due waits a quarter of
-  // an interval for its pass, where a look per interval made records wait up to two intervals
-  const tickMs = opts.tickMs ?? Math.min(1000, Math.max(10, opts.intervalMs / 4));
-  const flushBytes = opts.flushBytes ?? DEFAULT_FLUSH_BYTES;
-  const maxRecords = opts.maxRecordsPerFile ?? DEFAULT_MAX_RECORDS;
-  // id → passes left: a flush asked for inside a call holds for one more pass, so the call's own
-  // record (stored just after the call returns) still makes it into the final file
-  const flushRequested = new Map<number, number>();
-  const failures = new Map<string, { count: number; retryAt: number }>();
-
-  async function put(file: PendingFile, batch: OutboxBatch): Promise<boolean> {
-    const destination = await store.destination(file.destinationId);
-    if (!destination) throw new Error(`pending file of unknown destination ${file.destinationId}`);
-    const body = Buffer.from(logFileBody(batch.records), "utf8");
-    const now = clock.now();
-    try {
-      await objects.putObject(destination.bucket, file.key, await compress(body), {
-        contentType: "application/json",
-        contentEncoding: "gzip",
-        kmsKeyId: destination.kmsKeyId,
-      });
-    } catch (e) {
-      const code = e instanceof ObjectStoreError ? e.code : "InternalError";
-      await store.recordAttempt(destination.trailArn, file.region, now, code);
-      const lane = laneKey(file);
-      const count = (failures.get(lane)?.count ?? 0) + 1;
-      failures.set(lane, { count, retryAt: now.getTime() + Math.min(MAX_BACKOFF_MS, 500 * 2 ** count) });
-      log.warn(
-        { trailArn: destination.trailArn, key: file.key, code },
-        "log file delivery failed; will retry",
-      );
-      return false;
-    }
-    failures.delete(laneKey(file));
-    await store.completeFile(file, {
-      destinationId: file.destinationId,
-      trailArn: destination.trailArn,
-      region: file.region,
-      bucket: destination.bucket,
-      key: file.key,
-      sha256: createHash("sha256").update(body).digest("hex"),
-      oldestEventTime: batch.oldestEventTime,
-      newestEventTime: batch.newestEventTime,
-      deliveredAt: now,
-    });
-    log.info(
-      { trailArn: destination.trailArn, key: file.key, records: batch.records.length },
-      "delivered log file",
-    );
-    return true;
-  }
-
-  /** Re-puts a pending file from its outbox rows: the body is rebuilt byte for byte. */
-  async function retryPending(file: PendingFile): Promise<boolean> {
-    const batch = await store.batchOf(file);
-    if (!batch) throw new Error(`outbox rows of pending file ${file.key} are gone`);
-    return put(file, batch);
-  }
-
-  async function deliverLane(lane: Lane): Promise<void> {
-    const destination = await store.destination(lane.destinationId);
-    if (!destination) return;
-    for (;;) {
-      const batch = await store.nextBatch(lane.destinationId, lane.region, maxRecords, flushBytes);
-      if (!batch) return;
-      const at = clock.now();
-      const file: PendingFile = {
-        destinationId: lane.destinationId,
-        region: lane.region,
-        key: logFileKey({
-          prefix: destination.prefix,
-          accountId: destination.accountId,
-          region: lane.region,
-          deliveredAt: at,
-          unique: uniquePart(opts.random(16)),
-        }),
-        firstId: batch.firstId,
-        lastId: batch.lastId,
-      };
-      await store.writePending(file);
-      if (!(await put(file, batch))) return;
-    }
-  }
-
-  /** One pass: pending files first, then every lane that is due (or all lanes when forced). */
-  async function runOnce(force: boolean): Promise<void> {
-    const now = clock.now().getTime();
-    for (const file of await store.pendingFiles()) {
-      const f = failures.get(laneKey(file));
-      if (!force && f && f.retryAt > now) continue;
-      await retryPending(file);
-    }
-    const pendingLanes = new Set((await store.pendingFiles()).map(laneKey));
-    for (const lane of await store.backlog()) {
-      if (pendingLanes.has(laneKey(lane))) continue;
-      const f = failures.get(laneKey(lane));
-      if (!force && f && f.retryAt > now) continue;
-      const due =
-        force ||
-        (flushRequested.get(lane.destinationId) ?? 0) > 0 ||
-        lane.bytes >= flushBytes ||
-        now - lane.oldestEnqueuedAt.getTime() >= opts.intervalMs;
-      if (due) await deliverLane(lane);
-    }
-    for (const [id, left] of flushRequested) {
-      if (left <= 1) flushRequested.delete(id);
-      else flushRequested.set(id, left - 1);
-    }
-  }
-
-  const once = serialPasses(runOnce);
-
+  const deps = withDefaults(opts);
+  const state: DeliveryState = { flushRequested: new Map(), failures: new Map() };
+  const passes = forcedPasses(
+    (force) => deliveryPass(deps, state, force),
+    deps.tickMs,
+    deps.log,
+    "delivery pass",
+  );
   return {
     /** Ask for the destinations' files to be written at the next pass (StopLogging, DeleteTrail, new bucket). */
     requestFlush(destinationIds: Iterable<number>): void {
-      for (const id of destinationIds) flushRequested.set(id, 2);
+      for (const id of destinationIds) state.flushRequested.set(id, 2);
     },
     /** Delivers everything that is due now. */
-    runOnce: () => once(false),
+    runOnce: passes.runOnce,
     /** Delivers everything, due or not (tests, shutdown). Failed puts stay pending. */
-    drain: () => once(true),
+    drain: passes.drain,
     /** Runs until `signal` aborts; errors are logged and the loop goes on. */
-    start: (signal: AbortSignal): Promise<void> =>
-      runEvery(signal, tickMs, () => once(false), log, "delivery pass"),
+    start: passes.start,
   };
 }
 

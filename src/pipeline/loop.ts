@@ -33,3 +33,21 @@ export async function runEvery(
     await sleep(everyMs, undefined, { signal }).catch(() => {});
   }
 }
+
+/**
+ * The entry points of a worker whose pass takes `force`: `runOnce` and the loop run passes of what
+ * is due, `drain` forces one (due or not); passes never overlap.
+ */
+export function forcedPasses(
+  pass: (force: boolean) => Promise<void>,
+  tickMs: number,
+  log: Logger,
+  what: string,
+): { runOnce(): Promise<void>; drain(): Promise<void>; start(signal: AbortSignal): Promise<void> } {
+  const once = serialPasses(pass);
+  return {
+    runOnce: () => once(false),
+    drain: () => once(true),
+    start: (signal) => runEvery(signal, tickMs, () => once(false), log, what),
+  };
+}
