@@ -119,12 +119,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     keys: db.keys,
     regions: config.regions,
     lookupRate: config.lookupEventsRate > 0 ? createRateLimit(config.lookupEventsRate, clock) : undefined,
-    flush: (trail) => {
-      router.destinationOf(trail).then(
-        (id) => delivery.requestFlush([id]),
-        (err: unknown) => log.error({ err, trailArn: trail.arn }, "cannot flush trail"),
-      );
-    },
+    flush: delivery.flushTrail,
   });
   const route = router.route;
   const recorder = createRecorder(db.events, route);

@@ -59,3 +59,20 @@ export const DEFAULT_EVENT_SELECTORS: SelectorConfig = {
 export function visibleIn(trail: Trail, region: string): boolean {
   return trail.homeRegion === region || trail.isMultiRegionTrail;
 }
+
+/** Where a trail's log files go now: a new delivery destination whenever one of these changes. */
+export function trailDestination(trail: Trail): {
+  accountId: string;
+  trailArn: string;
+  bucket: string;
+  prefix?: string;
+  kmsKeyId?: string;
+} {
+  return {
+    accountId: trail.accountId,
+    trailArn: trail.arn,
+    bucket: trail.s3BucketName,
+    prefix: trail.s3KeyPrefix,
+    kmsKeyId: trail.kmsKeyId,
+  };
+}

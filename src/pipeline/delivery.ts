@@ -3,6 +3,7 @@ import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
 import type { Logger } from "pino";
 import { logFileBody, logFileKey, uniquePart } from "../domain/log-files.ts";
+import { type Trail, trailDestination } from "../domain/trail.ts";
 import {
   type Clock,
   type DeliveredFile,
@@ -274,10 +275,18 @@ export function createDeliveryWorker(opts: DeliveryOptions) {
     deps.log,
     "delivery pass",
   );
+  /** Ask for the destinations' files to be written at the next pass (StopLogging, DeleteTrail, new bucket). */
+  const requestFlush = (destinationIds: Iterable<number>): void => {
+    for (const id of destinationIds) state.flushRequested.set(id, 2);
+  };
   return {
-    /** Ask for the destinations' files to be written at the next pass (StopLogging, DeleteTrail, new bucket). */
-    requestFlush(destinationIds: Iterable<number>): void {
-      for (const id of destinationIds) state.flushRequested.set(id, 2);
+    requestFlush,
+    /** Ask for a trail's current destination to be written at the next pass. */
+    flushTrail(trail: Trail): void {
+      deps.store.destinationFor(trailDestination(trail)).then(
+        (id) => requestFlush([id]),
+        (err: unknown) => deps.log.error({ err, trailArn: trail.arn }, "cannot flush trail"),
+      );
     },
     /** Delivers everything that is due now. */
     runOnce: passes.runOnce,

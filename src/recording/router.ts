@@ -1,6 +1,6 @@
 import { loggingAt } from "../domain/log-files.ts";
 import { compileSelectors, type SelectorRecord, trailCoversRecord } from "../domain/selectors.ts";
-import type { Trail } from "../domain/trail.ts";
+import { type Trail, trailDestination } from "../domain/trail.ts";
 import type { DeliveryStore, TrailRepo } from "../ports/index.ts";
 
 /** The delivery destinations that select a record; undefined for none. */
@@ -40,13 +40,7 @@ export function createRouter(trails: TrailRepo, deliveries: DeliveryStore) {
   }
 
   function destinationOf(trail: Trail): Promise<number> {
-    return deliveries.destinationFor({
-      accountId: trail.accountId,
-      trailArn: trail.arn,
-      bucket: trail.s3BucketName,
-      prefix: trail.s3KeyPrefix,
-      kmsKeyId: trail.kmsKeyId,
-    });
+    return deliveries.destinationFor(trailDestination(trail));
   }
 
   function routed(accountId: string): Promise<RoutedTrail[]> {
