@@ -157,6 +157,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     ingest,
     maxIngestBytes: config.maxIngestBytes,
     log,
+    loopbackHostsOnly: config.development,
     reset: config.development
       ? async () => {
           await db.trails.reset();

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Socket } from "node:net";
+import { isIP, type Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
 import type { ErrorCode } from "../api/index.ts";
 import { errorResponse, INTERNAL_FAILURE_MESSAGE } from "../wire/handler.ts";
 import type { RawRequest, RawResponse } from "../wire/types.ts";
+import { answerAndDrop, boundConnections, DEFAULT_MAX_CONNECTIONS } from "./connections.ts";
 
 export interface HttpServerOptions {
   wire: (req: RawRequest) => Promise<RawResponse>;
@@ -18,6 +19,15 @@ export interface HttpServerOptions {
   maxIngestBytes?: number;
   /** Only in development mode: `POST /_opentrail/reset` → 200 {}. */
   reset?: () => Promise<void>;
+  /**
+   * Development mode: answer only requests whose Host is a loopback name or address, so that a
+   * web page cannot reach the server through a DNS name it controls (DNS rebinding).
+   */
+  loopbackHostsOnly?: boolean;
+  /** Open connections at most; default DEFAULT_MAX_CONNECTIONS. */
+  maxConnections?: number;
+  /** For tests: shorter socket limits than SERVER_TIMEOUTS. */
+  timeouts?: Partial<Record<keyof typeof SERVER_TIMEOUTS, number>>;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -120,12 +130,38 @@ function tlsInfo(socket: Socket): RawRequest["tls"] {
  */
 type RouteHandler =
   | { kind: "wire"; bodyLimit: number; handle: (req: RawRequest) => Promise<RawResponse> }
-  | { kind: "plain"; handle: () => Promise<{ status: number; body: unknown }> };
+  | {
+      kind: "plain";
+      handle: () => Promise<{ status: number; body: unknown }>;
+      /**
+       * Only with a JSON Content-Type: a web page cannot send that cross-origin without a CORS
+       * preflight, which this server never grants (OPTIONS has no route).
+       */
+      jsonOnly?: boolean;
+    };
 
 interface Route {
   method: string;
   path: string;
   handler: RouteHandler;
+}
+
+/** application/json or AWS's application/x-amz-json-1.x, parameters allowed. */
+function isJsonType(contentType: string | undefined): boolean {
+  const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  return type === "application/json" || /^application\/x-amz-json-1\.[01]$/.test(type);
+}
+
+/** A Host header naming this machine: localhost (and *.localhost), 127.0.0.0/8 or ::1. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  let name = host.trim().toLowerCase();
+  if (name.startsWith("[")) name = name.slice(1, name.indexOf("]") === -1 ? undefined : name.indexOf("]"));
+  else if (name.includes(":") && name.indexOf(":") === name.lastIndexOf(":"))
+    name = name.slice(0, name.indexOf(":"));
+  if (name === "localhost" || name.endsWith(".localhost")) return true;
+  if (name === "::1" || name === "::ffff:127.0.0.1") return true;
+  return isIP(name) === 4 && name.startsWith("127.");
 }
 
 function resetHandler(reset: () => Promise<void>): () => Promise<{ status: number; body: unknown }> {
@@ -160,7 +196,7 @@ function routeTable(opts: HttpServerOptions): Route[] {
     opts.reset !== undefined && {
       method: "POST",
       path: "/_opentrail/reset",
-      handler: { kind: "plain", handle: resetHandler(opts.reset) },
+      handler: { kind: "plain", handle: resetHandler(opts.reset), jsonOnly: true },
     },
   ];
   return routes.filter((r): r is Route => r !== false);
@@ -206,34 +242,55 @@ export function createHttpServer(opts: HttpServerOptions): Server {
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0];
+    if (opts.loopbackHostsOnly && !isLoopbackHost(req.headers.host)) {
+      sendAndClose(
+        res,
+        "AccessDeniedException",
+        `In development mode only requests to a loopback host are answered, not to ${req.headers.host ?? "(no Host)"}`,
+        403,
+      );
+      return;
+    }
     const handler = routes.get(`${req.method} ${path}`);
     if (handler === undefined) {
       sendAndClose(res, "UnknownOperationException", `No route for ${req.method} ${path}`, 404);
       return;
     }
     if (handler.kind === "wire") return handleWire(req, res, handler.handle, handler.bodyLimit);
+    if (handler.jsonOnly && !isJsonType(req.headers["content-type"])) {
+      sendAndClose(
+        res,
+        "AccessDeniedException",
+        `${req.method} ${path} needs Content-Type: application/json`,
+        403,
+      );
+      return;
+    }
     const answer = await handler.handle();
     sendJson(res, answer.status, answer.body);
   }
 
-  const server = createServer((req, res) => {
+  const timeouts = { ...SERVER_TIMEOUTS, ...opts.timeouts };
+  // Header and request timeouts are checked this often (Node's default is 30 s).
+  const connectionsCheckingInterval = Math.min(timeouts.headersTimeout, timeouts.requestTimeout, 5_000);
+  const server = createServer({ connectionsCheckingInterval }, (req, res) => {
     route(req, res).catch((err: unknown) => {
       log.error({ err, method: req.method, url: req.url }, "request failed");
       sendAndClose(res, "InternalFailure", INTERNAL_FAILURE_MESSAGE, 500);
     });
   });
-  server.headersTimeout = SERVER_TIMEOUTS.headersTimeout;
-  server.requestTimeout = SERVER_TIMEOUTS.requestTimeout;
-  server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeout;
+  server.headersTimeout = timeouts.headersTimeout;
+  server.requestTimeout = timeouts.requestTimeout;
+  server.keepAliveTimeout = timeouts.keepAliveTimeout;
 
-  // Unparsable HTTP: answer 400 if the socket still can take it, then drop it; never throw.
+  boundConnections(server, opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS, log);
+  // Unparsable HTTP or a client too slow to finish its request: answer if the socket still can
+  // take it, then drop it; never throw.
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
-    log.debug({ code: err.code }, "malformed HTTP request");
-    if (err.code !== "ECONNRESET" && socket.writable && !socket.destroyed) {
-      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-    } else {
-      socket.destroy();
-    }
+    log.debug({ code: err.code }, "malformed or timed-out HTTP request");
+    if (err.code === "ECONNRESET") socket.destroy();
+    else if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") answerAndDrop(socket, "408 Request Timeout");
+    else answerAndDrop(socket, "400 Bad Request");
   });
   return server;
 }

@@ -149,7 +149,10 @@ describe("HTTP server with a recording wire stub", () => {
   });
 
   it("POST /_opentrail/reset calls reset and answers {}", async () => {
-    const res = await fetch(`${ctx.url}/_opentrail/reset`, { method: "POST" });
+    const res = await fetch(`${ctx.url}/_opentrail/reset`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({});
     expect(resets).toBe(1);

@@ -54,7 +54,10 @@ class Server:
         )
 
     def post(self, path: str) -> tuple[int, bytes]:
-        req = urllib.request.Request(self.url + path, data=b"", method="POST")
+        # JSON, as the development reset requires (a page cannot send it without a CORS preflight)
+        req = urllib.request.Request(
+            self.url + path, data=b"{}", method="POST", headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(req, timeout=10) as res:
                 return res.status, res.read()
