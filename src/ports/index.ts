@@ -1,6 +1,8 @@
 import type { PreviousDigest } from "../domain/digest.ts";
 import type { Trail } from "../domain/trail.ts";
 
+export type { ObjectReader } from "./object-reader.ts";
+
 /** Trails of every account. Implementations: SQLite (embedded), PostgreSQL. */
 export interface TrailRepo {
   /** Trails of an account, all home regions. */

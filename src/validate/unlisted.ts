@@ -1,5 +1,5 @@
+import type { ObjectReader } from "../ports/index.ts";
 import type { LogFileEntry } from "./digest-read.ts";
-import type { ValidationStore } from "./store.ts";
 
 /**
  * Log files that no digest lists, though valid digests cover the time they were delivered: a file
@@ -46,7 +46,7 @@ function merge(spans: { start: number; end: number }[]): { start: number; end: n
 }
 
 export async function unlistedLogFiles(
-  store: ValidationStore,
+  reader: ObjectReader,
   scope: LogScope,
   digests: readonly CoveredDigest[],
 ): Promise<{ bucket: string; key: string }[]> {
@@ -79,7 +79,7 @@ export async function unlistedLogFiles(
     );
     const lastDay = day(spans[spans.length - 1]!.end);
     // keys of a day folder all sort after the folder name without its slash
-    for await (const key of store.listKeys(g.bucket, base, base + day(spans[0]!.start))) {
+    for await (const key of reader.listKeys(g.bucket, base, base + day(spans[0]!.start))) {
       const rest = key.slice(base.length);
       if (rest.slice(0, 10) > lastDay) break;
       if (listed.has(key)) continue;

@@ -1,9 +1,9 @@
 import { digestKey } from "../domain/digest.ts";
+import type { ObjectReader } from "../ports/index.ts";
 import { type DigestRead, type PublicKeys, readDigest } from "./digest-read.ts";
 import { checkLogFile } from "./log-check.ts";
 import { createPool } from "./pool.ts";
 import type { Report, Verdict } from "./report.ts";
-import type { ValidationStore } from "./store.ts";
 import { digestKeyStamp, displayTime, keyStamp, stampTime } from "./time.ts";
 import { type CoveredDigest, escapeRegExp, unlistedLogFiles } from "./unlisted.ts";
 
@@ -33,7 +33,7 @@ export interface ValidateTarget {
 }
 
 export interface ValidateDeps {
-  store: ValidationStore;
+  reader: ObjectReader;
   /** ListPublicKeys over [start, end]: fingerprint → DER. */
   publicKeys(start: Date, end: Date): Promise<PublicKeys>;
   report: Report;
@@ -68,7 +68,7 @@ const PREFETCH = 16;
 const MAX_AHEAD = 4096;
 
 export async function validateLogs(t: ValidateTarget, deps: ValidateDeps): Promise<void> {
-  const { store, report } = deps;
+  const { reader, report } = deps;
   const pool = createPool(deps.concurrency);
   const head = t.prefix ? `${t.prefix}/` : "";
 
@@ -89,7 +89,7 @@ export async function validateLogs(t: ValidateTarget, deps: ValidateDeps): Promi
     const from = keyStamp(start);
     const to = keyStamp(new Date(end.getTime() + HOUR));
     const keys: string[] = [];
-    for await (const key of store.listKeys(bucket, base, marker)) {
+    for await (const key of reader.listKeys(bucket, base, marker)) {
       if (!pattern.test(key)) continue;
       const stamp = digestKeyStamp(key);
       if (stamp > to) break;
@@ -119,7 +119,7 @@ export async function validateLogs(t: ValidateTarget, deps: ValidateDeps): Promi
     const id = readId(bucket, key);
     let p = reads.get(id);
     if (!p) {
-      p = pool.run(() => readDigest(store, keys, t.homeRegion, bucket, key), true);
+      p = pool.run(() => readDigest(reader, keys, t.homeRegion, bucket, key), true);
       // a prefetched digest the walk never reaches must not surface as an unhandled rejection
       p.catch(() => {});
       reads.set(id, p);
@@ -264,7 +264,7 @@ export async function validateLogs(t: ValidateTarget, deps: ValidateDeps): Promi
     emit({ line: `Digest file\ts3://${bucket}/${key}\tvalid`, error: false, tally: "validDigest" });
     for (const log of read.logFiles) {
       await backpressure();
-      emit(pool.run(() => checkLogFile(store, log)));
+      emit(pool.run(() => checkLogFile(reader, log)));
     }
 
     const prevBucket = read.doc.previousDigestS3Bucket;
@@ -326,7 +326,7 @@ export async function validateLogs(t: ValidateTarget, deps: ValidateDeps): Promi
     return verdicts;
   }
 
-  for (const key of await unlistedLogFiles(store, t, valid)) {
+  for (const key of await unlistedLogFiles(reader, t, valid)) {
     emit({
       line: `Log file\ts3://${key.bucket}/${key.key}\tINVALID: not listed in any digest`,
       error: true,
