@@ -4,6 +4,7 @@ import { localObjectReader } from "../adapters/localfs/reader.ts";
 import { s3Reader } from "../adapters/s3/reader.ts";
 import type { httpClient } from "../client/http.ts";
 import { ConfigError, DEFAULT_PORT, isLoopback, loadConfig } from "../config/index.ts";
+import { parseCliTrailArn } from "../domain/names.ts";
 import type { ObjectReader } from "../ports/index.ts";
 import { Report, type Writer } from "../validate/report.ts";
 import { parseTime } from "../validate/time.ts";
@@ -41,7 +42,6 @@ export interface ValidateLogsIo {
 /** Exit status: 0 all valid, 1 something invalid, 2 the validation could not be done. */
 export type ExitStatus = 0 | 1 | 2;
 
-const TRAIL_ARN = /^arn:.+:cloudtrail:.+:\d{12}:trail\/.+/;
 const DEFAULT_CONCURRENCY = 48;
 
 class UsageError extends Error {}
@@ -137,7 +137,8 @@ export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogs
   const bar = io.stderr.isTTY ? progressBar(io.stderr) : undefined;
   try {
     const arn = flags.trailArn;
-    if (!TRAIL_ARN.test(arn)) throw new UsageError(`Invalid trail ARN provided: ${arn}`);
+    const parsed = parseCliTrailArn(arn);
+    if (!parsed) throw new UsageError(`Invalid trail ARN provided: ${arn}`);
     const start = parseTime(flags.startTime);
     if (!start) throw new UsageError(`Unable to parse date value: ${flags.startTime}`);
     const end = flags.endTime === undefined ? (io.now?.() ?? new Date()) : parseTime(flags.endTime);
@@ -149,10 +150,9 @@ export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogs
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
       throw new UsageError("--concurrency must be a whole number between 1 and 1024");
     }
-    const parts = arn.split(":");
-    const homeRegion = parts[3]!;
-    const accountId = flags.accountId ?? parts[4]!;
-    const trailName = arn.slice(arn.lastIndexOf("/") + 1);
+    const homeRegion = parsed.region;
+    const accountId = flags.accountId ?? parsed.accountId;
+    const trailName = parsed.name;
     const region = flags.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? homeRegion;
 
     const env = io.env;
