@@ -1,9 +1,12 @@
 import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
+import { localObjectReader } from "../adapters/localfs/reader.ts";
+import { s3Reader } from "../adapters/s3/reader.ts";
 import type { httpClient } from "../client/http.ts";
 import { ConfigError, DEFAULT_PORT, isLoopback, loadConfig } from "../config/index.ts";
+import { parseCliTrailArn } from "../domain/names.ts";
+import type { ObjectReader } from "../ports/index.ts";
 import { Report, type Writer } from "../validate/report.ts";
-import { localValidationStore, s3ValidationStore, type ValidationStore } from "../validate/store.ts";
 import { parseTime } from "../validate/time.ts";
 import { type Progress, ValidationAbort, validateLogs } from "../validate/validator.ts";
 
@@ -39,7 +42,6 @@ export interface ValidateLogsIo {
 /** Exit status: 0 all valid, 1 something invalid, 2 the validation could not be done. */
 export type ExitStatus = 0 | 1 | 2;
 
-const TRAIL_ARN = /^arn:.+:cloudtrail:.+:\d{12}:trail\/.+/;
 const DEFAULT_CONCURRENCY = 48;
 
 class UsageError extends Error {}
@@ -48,8 +50,11 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Where the digests and log files are read: an S3 endpoint if one is named, else the local buckets. */
-function openStore(flags: ValidateLogsFlags, io: ValidateLogsIo, concurrency: number): ValidationStore {
+/**
+ * Where the digests and log files are read: an S3 endpoint if one is named (read without the SDK,
+ * whose CPU per request would be most of the validation's), else the local buckets.
+ */
+function openReader(flags: ValidateLogsFlags, io: ValidateLogsIo, concurrency: number): ObjectReader {
   const config = loadConfig({
     flags: {
       ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
@@ -61,7 +66,7 @@ function openStore(flags: ValidateLogsFlags, io: ValidateLogsIo, concurrency: nu
   });
   const env = io.env;
   const endpoint = flags.s3Endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? config.s3?.endpoint;
-  if (!endpoint) return localValidationStore(join(config.dataDir, "buckets"));
+  if (!endpoint) return localObjectReader(join(config.dataDir, "buckets"));
   const fromConfig = config.s3 !== undefined && endpoint === config.s3.endpoint && !flags.s3Endpoint;
   const envKeys =
     env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
@@ -74,7 +79,7 @@ function openStore(flags: ValidateLogsFlags, io: ValidateLogsIo, concurrency: nu
   const configKeys = config.s3
     ? { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey }
     : { accessKeyId: "test", secretAccessKey: "test" };
-  return s3ValidationStore({
+  return s3Reader({
     endpoint,
     region: config.s3?.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1",
     credentials: fromConfig ? configKeys : (envKeys ?? configKeys),
@@ -127,12 +132,13 @@ export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogs
     io.stderr.write(`opentrail validate-logs: ${text}\n`);
     return 2;
   };
-  let store: ValidationStore | undefined;
+  let reader: ObjectReader | undefined;
   let api: ReturnType<typeof httpClient> | undefined;
   const bar = io.stderr.isTTY ? progressBar(io.stderr) : undefined;
   try {
     const arn = flags.trailArn;
-    if (!TRAIL_ARN.test(arn)) throw new UsageError(`Invalid trail ARN provided: ${arn}`);
+    const parsed = parseCliTrailArn(arn);
+    if (!parsed) throw new UsageError(`Invalid trail ARN provided: ${arn}`);
     const start = parseTime(flags.startTime);
     if (!start) throw new UsageError(`Unable to parse date value: ${flags.startTime}`);
     const end = flags.endTime === undefined ? (io.now?.() ?? new Date()) : parseTime(flags.endTime);
@@ -144,10 +150,9 @@ export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogs
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
       throw new UsageError("--concurrency must be a whole number between 1 and 1024");
     }
-    const parts = arn.split(":");
-    const homeRegion = parts[3]!;
-    const accountId = flags.accountId ?? parts[4]!;
-    const trailName = arn.slice(arn.lastIndexOf("/") + 1);
+    const homeRegion = parsed.region;
+    const accountId = flags.accountId ?? parsed.accountId;
+    const trailName = parsed.name;
     const region = flags.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? homeRegion;
 
     const env = io.env;
@@ -181,7 +186,7 @@ export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogs
       bucket = trail.S3BucketName!;
       prefix = trail.S3KeyPrefix;
     }
-    store = openStore(flags, io, concurrency);
+    reader = openReader(flags, io, concurrency);
 
     const writer: Writer = {
       out: (text) => (bar ? bar.around(() => io.stdout.write(text)) : io.stdout.write(text)),
@@ -192,7 +197,7 @@ export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogs
     await validateLogs(
       { trailArn: arn, start, end, bucket, prefix, accountId, region, trailName, homeRegion },
       {
-        store,
+        reader,
         report,
         concurrency,
         async publicKeys(from, to) {
@@ -211,7 +216,7 @@ export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogs
     }
     return fail(message(e));
   } finally {
-    await store?.close();
+    await reader?.close();
     api?.client.destroy();
   }
 }

@@ -3,6 +3,7 @@
  * them out. Pure: the caller brings the times, the delivered files and the key.
  */
 import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
+import { escapeRegExp } from "./log-files.ts";
 import { formatEventTime } from "./records/text.ts";
 
 export const DIGEST_SIGNATURE_ALGORITHM = "SHA256withRSA";
@@ -37,6 +38,61 @@ export function digestKey(p: DigestKeyParts): string {
   const head = p.prefix ? `${p.prefix}/` : "";
   const name = `${p.accountId}_CloudTrail-Digest_${p.region}_${p.trailName}_${p.homeRegion}_${yyyy}${mm}${dd}T${time}Z`;
   return `${head}AWSLogs/${p.accountId}/CloudTrail-Digest/${p.region}/${yyyy}/${mm}/${dd}/${name}.json.gz`;
+}
+
+/** Where a region's digests of one account lie: `[prefix/]AWSLogs/<acct>/CloudTrail-Digest/<region>`, no "/" after it. */
+export function digestFolder(p: Pick<DigestKeyParts, "prefix" | "accountId" | "region">): string {
+  const head = p.prefix ? `${p.prefix}/` : "";
+  return `${head}AWSLogs/${p.accountId}/CloudTrail-Digest/${p.region}`;
+}
+
+/** Whether a key is one of `digestKey`'s for these parts, whatever its end time (and any suffix before `.json.gz`). */
+export function digestKeyMatcher(p: Omit<DigestKeyParts, "endTime">): (key: string) => boolean {
+  const e = escapeRegExp;
+  const pattern = new RegExp(
+    `^${e(p.prefix ? `${p.prefix}/` : "")}AWSLogs/${e(p.accountId)}/CloudTrail-Digest/${e(p.region)}/\\d+/\\d+/\\d+/` +
+      `${e(p.accountId)}_CloudTrail-Digest_${e(p.region)}_${e(p.trailName)}_${e(p.homeRegion)}_.+\\.json\\.gz$`,
+  );
+  return (key) => pattern.test(key);
+}
+
+/** Backfill digests are AWS's own: a later pass fills in hours the chain missed. */
+export function isBackfillDigestKey(key: string): boolean {
+  return key.endsWith("_backfill.json.gz");
+}
+
+/**
+ * The S3KeyPrefix a digest key was written under, as `digestKey` takes it: the text before
+ * `AWSLogs/` without its joining "/".
+ */
+export function digestKeyPrefix(key: string): string | undefined {
+  const head = key.slice(0, key.indexOf("AWSLogs/"));
+  return head === "" ? undefined : head.slice(0, -1);
+}
+
+/** `20150108T052142Z`: the stamp of a digest key for its end time, compared as text like the AWS CLI does. */
+export function digestStamp(time: Date): string {
+  return `${time.toISOString().slice(0, 19)}Z`.replace(/[-:]/g, "");
+}
+
+/** The stamp a digest key ends with (`…_<stamp>.json.gz`), as characters [-24:-8] of the key. */
+export function digestKeyStamp(key: string): string {
+  return key.slice(-24, -8);
+}
+
+/** A digest key's stamp as a time; undefined when the text is not one. */
+export function parseDigestStamp(stamp: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})?Z$/.exec(stamp);
+  if (!m) return undefined;
+  const t = Date.UTC(
+    Number(m[1]),
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4]),
+    Number(m[5]),
+    Number(m[6] ?? 0),
+  );
+  return Number.isNaN(t) ? undefined : new Date(t);
 }
 
 /** A log file a digest lists. `DeliveredFile` of the delivery store has this shape. */

@@ -43,6 +43,43 @@ export function logFileKey(p: LogFileKeyParts): string {
   return `${head}AWSLogs/${p.accountId}/${kind}/${p.region}/${yyyy}/${mm}/${dd}/${p.accountId}_${kind}_${p.region}_${stamp}_${p.unique}.json.gz`;
 }
 
+/** `s` as a literal inside a RegExp. */
+export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
+
+/** What a log-file or digest key holds before `AWSLogs/`: "" or the prefix with its "/"; undefined for other keys. */
+export function keyHead(key: string): string | undefined {
+  const at = key.indexOf("AWSLogs/");
+  return at < 0 ? undefined : key.slice(0, at);
+}
+
+/** `<head>AWSLogs/<acct>/CloudTrail/<region>/`: the folder of a region's log files, below `keyHead`'s text. */
+export function logFileFolder(head: string, accountId: string, region: string): string {
+  return `${head}AWSLogs/${accountId}/CloudTrail/${region}/`;
+}
+
+/** `YYYY/MM/DD`: the day folder (below the region's folder) of a time in epoch ms. */
+export function dayFolder(time: number): string {
+  return new Date(time).toISOString().slice(0, 10).replaceAll("-", "/");
+}
+
+/**
+ * Reads the delivery minute (epoch ms) from a log file's key below its region's folder
+ * (`YYYY/MM/DD/<name>`); undefined for any other name.
+ */
+export function deliveryMinuteReader(
+  accountId: string,
+  region: string,
+): (rest: string) => number | undefined {
+  const name = new RegExp(
+    `^\\d{4}/\\d{2}/\\d{2}/${escapeRegExp(accountId)}_CloudTrail_${escapeRegExp(region)}_(\\d{4})(\\d{2})(\\d{2})T(\\d{2})(\\d{2})Z_[^/]*\\.json\\.gz$`,
+  );
+  return (rest) => {
+    const m = name.exec(rest);
+    if (!m) return undefined;
+    return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
+  };
+}
+
 /**
  * The body of a log file from records stored as JSON text: the texts go in as they are, so every
  * record reaches the bucket exactly as it was recorded.

@@ -135,6 +135,22 @@ export function parseTrailRef(value: string | undefined): TrailRef {
   return { kind: "name", name: validateTrailName(value) };
 }
 
+/** The AWS CLI's test of a trail ARN before validate-logs: its shape only. */
+const CLI_TRAIL_ARN = /^arn:.+:cloudtrail:.+:\d{12}:trail\/.+/;
+
+/**
+ * A trail ARN as `aws cloudtrail validate-logs` takes it, split where the AWS CLI splits it: any
+ * partition, region and name pass (the trail lookup that follows finds none for a wrong one), so
+ * that it accepts and rejects the same ARNs. Undefined for what the AWS CLI calls invalid.
+ */
+export function parseCliTrailArn(
+  value: string,
+): { region: string; accountId: string; name: string } | undefined {
+  if (!CLI_TRAIL_ARN.test(value)) return undefined;
+  const parts = value.split(":");
+  return { region: parts[3]!, accountId: parts[4]!, name: value.slice(value.lastIndexOf("/") + 1) };
+}
+
 /**
  * ResourceId of AddTags, RemoveTags and ListTags: a trail ARN of the current region (and, when
  * `accountId` is given, of the caller's account; the messages are the ones AWS answers with).

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gunzip as gunzipCallback } from "node:zlib";
 import { signingString, verifyDigest } from "../domain/digest.ts";
-import type { ValidationStore } from "./store.ts";
+import type { ObjectReader } from "../ports/index.ts";
 
 const gunzip = promisify(gunzipCallback);
 
@@ -81,13 +81,13 @@ function logFilesOf(doc: DigestDoc): LogFileEntry[] | undefined {
  * are thrown: the AWS CLI stops on them too.
  */
 export async function readDigest(
-  store: ValidationStore,
+  reader: ObjectReader,
   keys: PublicKeys,
   homeRegion: string,
   bucket: string,
   key: string,
 ): Promise<DigestRead> {
-  const got = await store.getObject(bucket, key);
+  const got = await reader.getObject(bucket, key);
   if (!got) return { kind: "missing" };
   const where = `Digest file\ts3://${bucket}/${key}\tINVALID:`;
   let bytes: Buffer;

@@ -2,10 +2,9 @@ import { createHash, type Hash } from "node:crypto";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { constants, createGunzip, gunzipSync } from "node:zlib";
-import { ObjectStoreError } from "../ports/index.ts";
+import { type ObjectReader, ObjectStoreError } from "../ports/index.ts";
 import type { LogFileEntry } from "./digest-read.ts";
 import type { Verdict } from "./report.ts";
-import type { ValidationStore } from "./store.ts";
 
 /** Bodies up to this size are inflated in one call: a zlib stream per small file costs more than the file. */
 const ONE_SHOT_BYTES = 1024 * 1024;
@@ -52,16 +51,16 @@ function isZlibError(e: unknown): boolean {
  * the comparison, as it does with the AWS CLI's streaming inflater; a body that is not gzip at all
  * is "invalid format".
  */
-export async function checkLogFile(store: ValidationStore, log: LogFileEntry): Promise<Verdict> {
+export async function checkLogFile(reader: ObjectReader, log: LogFileEntry): Promise<Verdict> {
   const where = `Log file\ts3://${log.s3Bucket}/${log.s3Object}\t`;
   const invalid = (why: string): Verdict => ({
     line: `${where}INVALID: ${why}`,
     error: true,
     tally: "invalidLog",
   });
-  let body: Awaited<ReturnType<ValidationStore["openObject"]>>;
+  let body: Awaited<ReturnType<ObjectReader["openObject"]>>;
   try {
-    body = await store.openObject(log.s3Bucket, log.s3Object);
+    body = await reader.openObject(log.s3Bucket, log.s3Object);
   } catch (e) {
     // a listed file in a bucket that is gone is as missing as a deleted one
     if (e instanceof ObjectStoreError && e.code === "NoSuchBucket") return invalid("not found");

@@ -37,28 +37,3 @@ export function parseTime(text: string): Date | undefined {
 export function displayTime(time: Date): string {
   return `${time.toISOString().slice(0, 19)}Z`;
 }
-
-/** `20150108T052142Z`: the stamp of a digest key, compared as text like the AWS CLI does. */
-export function keyStamp(time: Date): string {
-  return displayTime(time).replace(/[-:]/g, "");
-}
-
-/** The stamp a digest key ends with (`…_<stamp>.json.gz`), as characters [-24:-8] of the key. */
-export function digestKeyStamp(key: string): string {
-  return key.slice(-24, -8);
-}
-
-/** A key stamp as a time; undefined when the text is not one. */
-export function stampTime(stamp: string): Date | undefined {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})?Z$/.exec(stamp);
-  if (!m) return undefined;
-  const t = Date.UTC(
-    Number(m[1]),
-    Number(m[2]) - 1,
-    Number(m[3]),
-    Number(m[4]),
-    Number(m[5]),
-    Number(m[6] ?? 0),
-  );
-  return Number.isNaN(t) ? undefined : new Date(t);
-}

@@ -1,5 +1,7 @@
+import { keyHead } from "../domain/log-files.ts";
+import type { ObjectReader } from "../ports/index.ts";
 import type { LogFileEntry } from "./digest-read.ts";
-import type { ValidationStore } from "./store.ts";
+import { listLogKeys } from "./listing.ts";
 
 /**
  * Log files that no digest lists, though valid digests cover the time they were delivered: a file
@@ -26,13 +28,6 @@ export interface LogScope {
 
 const MINUTE = 60_000;
 
-/** `s` as a literal inside a RegExp. */
-export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
-
-function day(t: number): string {
-  return new Date(t).toISOString().slice(0, 10).replaceAll("-", "/");
-}
-
 /** Covered spans, merged where one digest starts as the one before it ends. */
 function merge(spans: { start: number; end: number }[]): { start: number; end: number }[] {
   const sorted = [...spans].sort((a, b) => a.start - b.start);
@@ -45,16 +40,19 @@ function merge(spans: { start: number; end: number }[]): { start: number; end: n
   return merged;
 }
 
-export async function unlistedLogFiles(
-  store: ValidationStore,
-  scope: LogScope,
-  digests: readonly CoveredDigest[],
-): Promise<{ bucket: string; key: string }[]> {
-  const groups = new Map<string, { bucket: string; head: string; digests: CoveredDigest[] }>();
+interface Group {
+  bucket: string;
+  /** What the digests' keys hold before `AWSLogs/`: the log files they cover lie below the same. */
+  head: string;
+  digests: CoveredDigest[];
+}
+
+/** The digests by bucket and prefix. */
+function groupsOf(digests: readonly CoveredDigest[]): Iterable<Group> {
+  const groups = new Map<string, Group>();
   for (const d of digests) {
-    const at = d.key.indexOf("AWSLogs/");
-    if (at < 0) continue;
-    const head = d.key.slice(0, at);
+    const head = keyHead(d.key);
+    if (head === undefined) continue;
     const id = `${d.bucket}\n${head}`;
     let g = groups.get(id);
     if (!g) {
@@ -63,31 +61,33 @@ export async function unlistedLogFiles(
     }
     g.digests.push(d);
   }
+  return groups.values();
+}
 
+async function unlistedOfGroup(reader: ObjectReader, scope: LogScope, g: Group): Promise<string[]> {
+  const listed = new Set<string>();
+  for (const d of g.digests) {
+    for (const f of d.logFiles) if (f.s3Bucket === g.bucket) listed.add(f.s3Object);
+  }
+  const spans = merge(g.digests.map((d) => ({ start: d.start.getTime(), end: d.end.getTime() })));
+  if (spans.length === 0) return [];
+  const covered = (minute: number) => spans.some((s) => minute >= s.start && minute + MINUTE <= s.end);
+  const found: string[] = [];
+  const days = listLogKeys(reader, g.bucket, g.head, scope, spans[0]!.start, spans[spans.length - 1]!.end);
+  for await (const { key, minute } of days) {
+    if (!listed.has(key) && covered(minute)) found.push(key);
+  }
+  return found;
+}
+
+export async function unlistedLogFiles(
+  reader: ObjectReader,
+  scope: LogScope,
+  digests: readonly CoveredDigest[],
+): Promise<{ bucket: string; key: string }[]> {
   const found: { bucket: string; key: string }[] = [];
-  for (const g of groups.values()) {
-    const listed = new Set<string>();
-    for (const d of g.digests) {
-      for (const f of d.logFiles) if (f.s3Bucket === g.bucket) listed.add(f.s3Object);
-    }
-    const spans = merge(g.digests.map((d) => ({ start: d.start.getTime(), end: d.end.getTime() })));
-    if (spans.length === 0) continue;
-    const covered = (minute: number) => spans.some((s) => minute >= s.start && minute + MINUTE <= s.end);
-    const base = `${g.head}AWSLogs/${scope.accountId}/CloudTrail/${scope.region}/`;
-    const name = new RegExp(
-      `^\\d{4}/\\d{2}/\\d{2}/${escapeRegExp(scope.accountId)}_CloudTrail_${escapeRegExp(scope.region)}_(\\d{4})(\\d{2})(\\d{2})T(\\d{2})(\\d{2})Z_[^/]*\\.json\\.gz$`,
-    );
-    const lastDay = day(spans[spans.length - 1]!.end);
-    // keys of a day folder all sort after the folder name without its slash
-    for await (const key of store.listKeys(g.bucket, base, base + day(spans[0]!.start))) {
-      const rest = key.slice(base.length);
-      if (rest.slice(0, 10) > lastDay) break;
-      if (listed.has(key)) continue;
-      const m = name.exec(rest);
-      if (!m) continue;
-      const minute = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
-      if (covered(minute)) found.push({ bucket: g.bucket, key });
-    }
+  for (const g of groupsOf(digests)) {
+    for (const key of await unlistedOfGroup(reader, scope, g)) found.push({ bucket: g.bucket, key });
   }
   return found;
 }

@@ -1,7 +1,8 @@
-import { createHash, createHmac, type Hash, type Hmac, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { type CloudTrailError, fail } from "../api/index.ts";
 import type { Clock, Credential, CredentialStore } from "../ports/index.ts";
+import { NodeSha256 } from "../ports/sha256.ts";
 import type { RawRequest } from "./types.ts";
 
 /**
@@ -164,28 +165,8 @@ function parseScope(credential: string, amzDate: string, regions: readonly strin
   return { accessKeyId, date, region };
 }
 
-/** The hash smithy's signer expects, over node:crypto. */
-export class NodeSha256 {
-  private hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", toBytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(toBytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = createHash("sha256");
-  }
-}
-
-function toBytes(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === "string") return Buffer.from(data, "utf8");
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
+// signing clients in tests and benches import it from here, beside the verifier that checks them
+export { NodeSha256 };
 
 function sameText(a: string, b: string): boolean {
   const x = Buffer.from(a, "utf8");

@@ -4,9 +4,8 @@ import type { AddressInfo } from "node:net";
 import { text } from "node:stream/consumers";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ObjectStoreError } from "../../src/ports/index.ts";
-import { parseListPage, s3Reader, xmlText } from "../../src/validate/s3-reader.ts";
-import type { ValidationStore } from "../../src/validate/store.ts";
+import { parseListPage, s3Reader, xmlText } from "../../src/adapters/s3/reader.ts";
+import { type ObjectReader, ObjectStoreError } from "../../src/ports/index.ts";
 import { createBucket, type S3TestServer, s3Client, startMoto } from "../support/s3-servers.ts";
 import { startS3rverProcess } from "./validate-s3rver.ts";
 
@@ -42,7 +41,7 @@ const servers = [
 describe.each(servers)("s3Reader on $name", ({ name, start }) => {
   let s3: S3TestServer;
   let sdk: S3Client;
-  let reader: ValidationStore;
+  let reader: ObjectReader;
 
   beforeAll(async () => {
     s3 = await start();

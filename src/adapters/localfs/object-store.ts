@@ -20,7 +20,7 @@ const KEY_MAX_BYTES = 1024;
 const TEMP_NAME = /\.[0-9a-f]{16}\.tmp$/;
 
 /** A name that could climb out of the root or name a subdirectory is no bucket here. */
-function isDirectoryName(bucket: string): boolean {
+export function isDirectoryName(bucket: string): boolean {
   return bucket !== "" && bucket !== "." && bucket !== ".." && !/[/\\\0]/.test(bucket);
 }
 
@@ -28,7 +28,7 @@ function errorCode(e: unknown): string | undefined {
   return typeof e === "object" && e !== null && "code" in e ? String(e.code) : undefined;
 }
 
-const isMissing = (e: unknown) => ["ENOENT", "ENOTDIR", "EISDIR"].includes(errorCode(e) ?? "");
+export const isMissing = (e: unknown) => ["ENOENT", "ENOTDIR", "EISDIR"].includes(errorCode(e) ?? "");
 
 /** Why a key cannot be an object here, or undefined when it can. */
 function keyProblem(key: string): ObjectStoreError | undefined {

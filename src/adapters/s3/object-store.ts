@@ -14,6 +14,7 @@ import {
   type PutOptions,
   type StoredObject,
 } from "../../ports/index.ts";
+import { isNetworkErrorCode } from "./network-errors.ts";
 
 export interface S3ObjectStoreOptions {
   endpoint: string;
@@ -33,19 +34,6 @@ const MAX_ATTEMPTS = 2;
 const CONNECTION_TIMEOUT_MS = 2_000;
 const REQUEST_TIMEOUT_MS = 5_000;
 
-/** Errors of the HTTP layer that mean no answer came from the endpoint. */
-const NETWORK_ERROR_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EPIPE",
-  "ETIMEDOUT",
-]);
-
 interface SdkErrorShape {
   name?: unknown;
   code?: unknown;
@@ -60,7 +48,7 @@ export function classifyProbeError(e: unknown): BucketProbe | undefined {
   if (status === 404 || name === "NotFound" || name === "NoSuchBucket") return "missing";
   if (status === 403 || name === "Forbidden" || name === "AccessDenied") return "denied";
   if (status !== undefined && status >= 500) return "unreachable";
-  if (status === undefined && (name === "TimeoutError" || NETWORK_ERROR_CODES.has(String(code)))) {
+  if (status === undefined && (name === "TimeoutError" || isNetworkErrorCode(code))) {
     return "unreachable";
   }
   return undefined;
@@ -81,7 +69,7 @@ export function toObjectStoreError(e: unknown, what: string, notFound = "NoSuchB
   const reason = e instanceof Error ? e.message : String(e);
   const fail = (c: string, why = reason) => new ObjectStoreError(c, `${what}: ${why}`, { cause: e });
   if (status === undefined) {
-    if (name === "TimeoutError" || NETWORK_ERROR_CODES.has(String(code))) {
+    if (name === "TimeoutError" || isNetworkErrorCode(code)) {
       return fail("ServiceUnavailable", `no answer from the endpoint (${String(code ?? name)}): ${reason}`);
     }
     return fail("InternalError");

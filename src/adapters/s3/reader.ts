@@ -3,12 +3,12 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { ObjectStoreError, type StoredObject } from "../ports/index.ts";
-import { NodeSha256 } from "../wire/sigv4.ts";
-import type { ValidationStore } from "./store.ts";
+import { type ObjectReader, ObjectStoreError, type StoredObject } from "../../ports/index.ts";
+import { NodeSha256 } from "../../ports/sha256.ts";
+import { isNetworkError } from "./network-errors.ts";
 
 /**
- * The validator's S3 reads over plain node:http: one signed GET per object on a pool of kept-alive
+ * validate-logs' S3 reads over plain node:http: one signed GET per object on a pool of kept-alive
  * connections, and ListObjectsV2 read with a few regular expressions. It does the SDK's job for
  * these two calls only, for a small part of the SDK's CPU per request, which is most of what a
  * validation of many small log files costs.
@@ -31,17 +31,6 @@ export interface S3ReaderOptions {
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 const ATTEMPTS = 3;
 const TIMEOUT_MS = 60_000;
-/** Errors of a connection, not of the server's answer: worth another attempt on a fresh socket. */
-const NETWORK_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EAI_AGAIN",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-]);
 const RETRIED_STATUS = new Set([500, 502, 503, 504]);
 
 /** S3's escaping of a key in a path: every byte but unreserved characters and "/". */
@@ -132,12 +121,8 @@ async function answerError(answer: Answer, what: string, notFound: string): Prom
   return new ObjectStoreError(name, `${what}: HTTP ${answer.status} ${name}${message ? `: ${message}` : ""}`);
 }
 
-function isNetworkError(e: unknown): boolean {
-  return typeof e === "object" && e !== null && "code" in e && NETWORK_CODES.has(String(e.code));
-}
-
-/** A ValidationStore reading any S3-compatible endpoint without the SDK. */
-export function s3Reader(opts: S3ReaderOptions): ValidationStore {
+/** An ObjectReader of any S3-compatible endpoint, without the SDK. */
+export function s3Reader(opts: S3ReaderOptions): ObjectReader {
   const base = new URL(opts.endpoint);
   const https = base.protocol === "https:";
   const agentOptions = { keepAlive: true, maxSockets: opts.concurrency, maxFreeSockets: opts.concurrency };
