@@ -15,8 +15,9 @@ import {
 
 /**
  * Syntax of the identifiers CloudTrail accepts: trail names and ARNs, bucket names, key prefixes,
- * SNS topics, KMS keys and the CloudWatch Logs pair. Every message here is the one AWS answers
- * with where it has been observed; the others are written in the same voice.
+ * SNS topics, KMS keys and the CloudWatch Logs pair. Every message is the one AWS answers with
+ * where it has been observed, the others are written in the same voice; a rule table keeps its
+ * messages beside its rules, the single messages are built in api/messages.ts.
  */
 
 export const PARTITIONS = ["aws", "aws-cn", "aws-us-gov"] as const;
