@@ -1,4 +1,5 @@
 export type * from "./context.ts";
 export * from "./errors.ts";
+export * from "./messages.ts";
 export * from "./operations.ts";
 export type * from "./service.ts";

@@ -1,9 +1,23 @@
 import { type CloudTrailError, fail } from "../api/errors.ts";
+import {
+  cloudWatchLogsGroupMissing,
+  cloudWatchLogsRoleMissing,
+  invalidCloudWatchLogsGroupArn,
+  invalidCloudWatchLogsRoleArn,
+  invalidKmsKeyId,
+  invalidS3Prefix,
+  invalidSnsTopicName,
+  invalidTrailArn,
+  resourceTypeNotSupported,
+  wrongArnAccount,
+  wrongArnRegion,
+} from "../api/messages.ts";
 
 /**
  * Syntax of the identifiers CloudTrail accepts: trail names and ARNs, bucket names, key prefixes,
- * SNS topics, KMS keys and the CloudWatch Logs pair. Every message here is the one AWS answers
- * with where it has been observed; the others are written in the same voice.
+ * SNS topics, KMS keys and the CloudWatch Logs pair. Every message is the one AWS answers with
+ * where it has been observed, the others are written in the same voice; a rule table keeps its
+ * messages beside its rules, the single messages are built in api/messages.ts.
  */
 
 export const PARTITIONS = ["aws", "aws-cn", "aws-us-gov"] as const;
@@ -89,10 +103,6 @@ export type TrailRef =
 
 type ParsedArn = { arn: string; partition: Partition; region: string; accountId: string; name: string };
 
-function invalidArn(value: string): CloudTrailError {
-  return fail("CloudTrailARNInvalidException", `Invalid trail ARN: ${value}`);
-}
-
 const CLOUDTRAIL_ARN =
   /^arn:(?<partition>aws|aws-cn|aws-us-gov):cloudtrail:(?<region>[a-z0-9-]+):(?<accountId>\d{12}):(?<type>[a-z]+)\/(?<name>.+)$/;
 
@@ -110,10 +120,10 @@ function isResourceType(v: string): v is ResourceType {
  */
 function splitCloudTrailArn(value: string): ParsedArn & { type: ResourceType } {
   const g = CLOUDTRAIL_ARN.exec(value)?.groups;
-  if (!g) throw invalidArn(value);
+  if (!g) throw invalidTrailArn(value);
   const { region = "", accountId = "", type = "", name = "" } = g;
   const partition = partitionOf(region);
-  if (!isResourceType(type) || g.partition !== partition) throw invalidArn(value);
+  if (!isResourceType(type) || g.partition !== partition) throw invalidTrailArn(value);
   return { arn: value, partition, region, accountId, type, name };
 }
 
@@ -124,7 +134,7 @@ function splitCloudTrailArn(value: string): ParsedArn & { type: ResourceType } {
  */
 function parseTrailArn(value: string): ParsedArn {
   const parsed = splitCloudTrailArn(value);
-  if (parsed.type !== "trail") throw invalidArn(value);
+  if (parsed.type !== "trail") throw invalidTrailArn(value);
   validateTrailName(parsed.name);
   const { type: _type, ...rest } = parsed;
   return rest;
@@ -160,27 +170,12 @@ export function parseTagResourceArn(
   currentRegion: string,
   accountId?: string,
 ): { arn: string; region: string; accountId: string; name: string } {
-  if (value === undefined || !value.startsWith("arn:")) throw invalidArn(value ?? "");
+  if (value === undefined || !value.startsWith("arn:")) throw invalidTrailArn(value ?? "");
   const parsed = splitCloudTrailArn(value);
-  if (parsed.type !== "trail") {
-    throw fail(
-      "ResourceTypeNotSupportedException",
-      `Resource type ${parsed.type} is not supported: ${value}`,
-    );
-  }
+  if (parsed.type !== "trail") throw resourceTypeNotSupported(parsed.type, value);
   validateTrailName(parsed.name);
-  if (parsed.region !== currentRegion) {
-    throw fail(
-      "CloudTrailARNInvalidException",
-      `Region in ARN is wrong, you can only access resources in region ${currentRegion}.`,
-    );
-  }
-  if (accountId !== undefined && parsed.accountId !== accountId) {
-    throw fail(
-      "CloudTrailARNInvalidException",
-      `AccountID in ARN is wrong, you can only access resources with AccountID ${accountId}.`,
-    );
-  }
+  if (parsed.region !== currentRegion) throw wrongArnRegion(currentRegion);
+  if (accountId !== undefined && parsed.accountId !== accountId) throw wrongArnAccount(accountId);
   return { arn: parsed.arn, region: parsed.region, accountId: parsed.accountId, name: parsed.name };
 }
 
@@ -231,9 +226,7 @@ export function validateBucketName(v: string | undefined): string {
 /** Absent and "" both mean "no prefix" (UpdateTrail clears it with ""). */
 export function validateS3KeyPrefix(v: string | undefined): string | undefined {
   if (v === undefined || v === "") return undefined;
-  if (v.length > S3_PREFIX_MAX) {
-    throw fail("InvalidS3PrefixException", `S3 prefix length exceeds ${S3_PREFIX_MAX} characters.`);
-  }
+  if (v.length > S3_PREFIX_MAX) throw invalidS3Prefix(S3_PREFIX_MAX);
   return v;
 }
 
@@ -252,14 +245,13 @@ export function normalizeSnsTopic(
   accountId: string,
 ): { name: string; arn: string } | undefined {
   if (v === undefined || v === "") return undefined;
-  const invalid = () => fail("InvalidSnsTopicNameException", `SNS topic name ${v} is invalid.`);
-  if (v.length > SNS_TOPIC_MAX) throw invalid();
+  if (v.length > SNS_TOPIC_MAX) throw invalidSnsTopicName(v);
   if (v.startsWith("arn:")) {
     const m = SNS_TOPIC_ARN.exec(v);
-    if (!m) throw invalid();
+    if (!m) throw invalidSnsTopicName(v);
     return { name: m[4]!, arn: v };
   }
-  if (!SNS_TOPIC_NAME.test(v)) throw invalid();
+  if (!SNS_TOPIC_NAME.test(v)) throw invalidSnsTopicName(v);
   return { name: v, arn: `arn:${partitionOf(region)}:sns:${region}:${accountId}:${v}` };
 }
 
@@ -285,7 +277,7 @@ export function normalizeKmsKeyId(
   if (KMS_BARE_KEY.test(v)) return `${prefix}:key/${v}`;
   if (KMS_BARE_ALIAS.test(v)) return `${prefix}:${v}`;
   if (KMS_ARN.test(v)) return v;
-  throw fail("InvalidKmsKeyIdException", `KMS key ID ${v} is invalid.`);
+  throw invalidKmsKeyId(v);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,26 +299,9 @@ export function validateCloudWatchLogs(
   const group = groupArn === "" ? undefined : groupArn;
   const role = roleArn === "" ? undefined : roleArn;
   if (group === undefined && role === undefined) return {};
-  if (role === undefined) {
-    throw fail(
-      "InvalidCloudWatchLogsRoleArnException",
-      "You must specify a role ARN as well as a log group.",
-    );
-  }
-  if (group === undefined) {
-    throw fail(
-      "InvalidCloudWatchLogsLogGroupArnException",
-      "You must specify a log group as well as a role ARN.",
-    );
-  }
-  if (!LOG_GROUP_ARN.test(group)) {
-    throw fail(
-      "InvalidCloudWatchLogsLogGroupArnException",
-      "CloudTrail cannot validate the specified log group ARN.",
-    );
-  }
-  if (!ROLE_ARN.test(role)) {
-    throw fail("InvalidCloudWatchLogsRoleArnException", "CloudTrail cannot validate the specified role ARN.");
-  }
+  if (role === undefined) throw cloudWatchLogsRoleMissing();
+  if (group === undefined) throw cloudWatchLogsGroupMissing();
+  if (!LOG_GROUP_ARN.test(group)) throw invalidCloudWatchLogsGroupArn();
+  if (!ROLE_ARN.test(role)) throw invalidCloudWatchLogsRoleArn();
   return { groupArn: group, roleArn: role };
 }

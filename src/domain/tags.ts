@@ -1,4 +1,5 @@
 import { fail } from "../api/errors.ts";
+import { tagsLimitExceeded } from "../api/messages.ts";
 import type { TagEntry } from "./trail.ts";
 
 /** Limits of the Tag shape and of TagsList (API model), and of tags kept on one trail. */
@@ -60,12 +61,7 @@ export function validateTagsList(list: { Key?: string; Value?: string }[] | unde
 export function mergeTags(existing: TagEntry[], added: TagEntry[]): TagEntry[] {
   const byKey = new Map<string, TagEntry>(existing.map((t) => [t.key, t]));
   for (const tag of added) byKey.set(tag.key, tag);
-  if (byKey.size > TAGS_PER_TRAIL_MAX) {
-    throw fail(
-      "TagsLimitExceededException",
-      `The number of tags per trail has exceeded the permitted amount. Currently, the limit is ${TAGS_PER_TRAIL_MAX}.`,
-    );
-  }
+  if (byKey.size > TAGS_PER_TRAIL_MAX) throw tagsLimitExceeded(TAGS_PER_TRAIL_MAX);
   return [...byKey.values()];
 }
 

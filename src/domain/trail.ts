@@ -1,4 +1,5 @@
 import type { AdvancedEventSelector, EventSelector, InsightSelector } from "@aws-sdk/client-cloudtrail";
+import { maximumNumberOfTrailsExceeded, trailAlreadyExists } from "../api/messages.ts";
 import type { LoggingPeriod } from "./log-files.ts";
 
 /** A tag as stored; a key given without a value has no value. */
@@ -75,4 +76,29 @@ export function trailDestination(trail: Trail): {
     prefix: trail.s3KeyPrefix,
     kmsKeyId: trail.kmsKeyId,
   };
+}
+
+/** AWS: at most 5 trails per account and region, shadows of multi-Region trails included. */
+export const MAX_TRAILS_PER_REGION = 5;
+
+/**
+ * Whether the account's `others` leave room for `trail` wherever it would be visible (its home
+ * region, or every region of `regions` when multi-Region): CreateTrail asks it of a new trail,
+ * UpdateTrail of a trail turning multi-Region. A name may appear once in any one region, and a
+ * region holds at most MAX_TRAILS_PER_REGION trails; the name is checked first, as AWS does.
+ */
+export function checkRoomForTrail(
+  others: readonly Trail[],
+  trail: Pick<Trail, "accountId" | "homeRegion" | "name" | "isMultiRegionTrail">,
+  regions: readonly string[],
+): void {
+  const clash = others.some(
+    (t) => t.name === trail.name && (trail.isMultiRegionTrail || visibleIn(t, trail.homeRegion)),
+  );
+  if (clash) throw trailAlreadyExists(trail.name, trail.accountId);
+  for (const region of trail.isMultiRegionTrail ? regions : [trail.homeRegion]) {
+    if (others.filter((t) => visibleIn(t, region)).length >= MAX_TRAILS_PER_REGION) {
+      throw maximumNumberOfTrailsExceeded(trail.accountId, MAX_TRAILS_PER_REGION, region);
+    }
+  }
 }

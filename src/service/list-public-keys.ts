@@ -1,7 +1,6 @@
 import type { PublicKey } from "@aws-sdk/client-cloudtrail";
-import { fail } from "../api/errors.ts";
+import { invalidTimeRange, invalidToken } from "../api/messages.ts";
 import type { Handler } from "../api/service.ts";
-import { LOOKUP_MESSAGES } from "../domain/records.ts";
 import type { DigestPublicKey } from "../ports/index.ts";
 import { notYetAvailable } from "./not-yet.ts";
 import type { ServiceDeps } from "./types.ts";
@@ -28,10 +27,9 @@ export function listPublicKeys(deps: ServiceDeps): Handler<"ListPublicKeys"> {
     const now = ctx.clock.now();
     const start = input.StartTime ?? now;
     const end = input.EndTime ?? now;
-    if (!(start.getTime() <= end.getTime()))
-      throw fail("InvalidTimeRangeException", LOOKUP_MESSAGES.timeRange);
+    if (!(start.getTime() <= end.getTime())) throw invalidTimeRange();
     // reserved: this service never hands out a token, so none can be valid
-    if (input.NextToken !== undefined) throw fail("InvalidTokenException", "Invalid token.");
+    if (input.NextToken !== undefined) throw invalidToken();
     await keys.activeKey(ctx.region, now);
     const found = await keys.publicKeys(ctx.region, start, end);
     return { PublicKeyList: found.map(toPublicKey) };

@@ -1,4 +1,4 @@
-import { fail } from "../api/errors.ts";
+import { invalidNextToken } from "../api/messages.ts";
 import type { Handler } from "../api/service.ts";
 import type { ServiceDeps } from "./types.ts";
 
@@ -28,7 +28,7 @@ function decodeToken(token: string): [string, string] {
   } catch {
     // fall through to the error below
   }
-  throw fail("InvalidNextTokenException", "Invalid NextToken.");
+  throw invalidNextToken();
 }
 
 function compare(a: [string, string], b: [string, string]): number {

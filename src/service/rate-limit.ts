@@ -1,4 +1,4 @@
-import { fail } from "../api/errors.ts";
+import { rateExceeded } from "../api/messages.ts";
 import type { Clock } from "../ports/index.ts";
 
 /**
@@ -17,7 +17,7 @@ export function createRateLimit(perSecond: number, clock: Clock) {
       bucket.tokens = Math.min(perSecond, bucket.tokens + ((now - bucket.at) / 1000) * perSecond);
       bucket.at = now;
       buckets.set(key, bucket);
-      if (bucket.tokens < 1) throw fail("ThrottlingException", "Rate exceeded");
+      if (bucket.tokens < 1) throw rateExceeded();
       bucket.tokens -= 1;
     },
   };

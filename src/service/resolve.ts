@@ -1,15 +1,17 @@
 import type { RequestContext } from "../api/context.ts";
 import { fail } from "../api/errors.ts";
+import {
+  insufficientS3BucketPolicy,
+  invalidHomeRegion,
+  s3BucketDoesNotExist,
+  trailNotFound,
+} from "../api/messages.ts";
 import { parseTrailRef, trailArn } from "../domain/names.ts";
 import { type Trail, visibleIn } from "../domain/trail.ts";
 import type { ServiceDeps } from "./types.ts";
 
 /** Reads may see a shadow of a multi-Region trail; writes must come from the home region. */
 export type Access = "read" | "write";
-
-function notFound(arn: string, accountId: string) {
-  return fail("TrailNotFoundException", `Unknown trail: ${arn} for the user: ${accountId}`);
-}
 
 /**
  * Resolves a Name/TrailName argument (a name or an ARN) as AWS does: a bare name only finds trails
@@ -24,24 +26,17 @@ export async function resolveTrail(
   const ref = parseTrailRef(value);
   if (ref.kind === "name") {
     const trail = await deps.trails.get(ctx.accountId, ctx.region, ref.name);
-    if (!trail) throw notFound(trailArn(ctx.region, ctx.accountId, ref.name), ctx.accountId);
+    if (!trail) throw trailNotFound(trailArn(ctx.region, ctx.accountId, ref.name), ctx.accountId);
     return trail;
   }
-  if (ref.accountId !== ctx.accountId) throw notFound(ref.arn, ctx.accountId);
+  if (ref.accountId !== ctx.accountId) throw trailNotFound(ref.arn, ctx.accountId);
   const trail = await deps.trails.get(ctx.accountId, ref.region, ref.name);
-  if (!trail || trail.arn !== ref.arn) throw notFound(ref.arn, ctx.accountId);
+  if (!trail || trail.arn !== ref.arn) throw trailNotFound(ref.arn, ctx.accountId);
   if (trail.homeRegion !== ctx.region) {
-    if (access === "write") throw homeRegionOnly(trail);
-    if (!visibleIn(trail, ctx.region)) throw notFound(ref.arn, ctx.accountId);
+    if (access === "write") throw invalidHomeRegion(trail.homeRegion);
+    if (!visibleIn(trail, ctx.region)) throw trailNotFound(ref.arn, ctx.accountId);
   }
   return trail;
-}
-
-export function homeRegionOnly(trail: Trail) {
-  return fail(
-    "InvalidHomeRegionException",
-    `This operation must be called from the trail's home region (${trail.homeRegion}).`,
-  );
 }
 
 /** Trails visible in the current region: home trails first, then shadows, each by name. */
@@ -69,13 +64,8 @@ export async function saveTrail(deps: ServiceDeps, trail: Trail): Promise<Trail>
 /** CreateTrail, UpdateTrail and PutInsightSelectors check the destination bucket as AWS does. */
 export async function checkBucket(deps: ServiceDeps, bucket: string): Promise<void> {
   const probe = await deps.objects.probeBucket(bucket);
-  if (probe === "missing") throw fail("S3BucketDoesNotExistException", `S3 bucket ${bucket} does not exist.`);
-  if (probe === "denied") {
-    throw fail(
-      "InsufficientS3BucketPolicyException",
-      `Incorrect S3 bucket policy is detected for bucket: ${bucket}`,
-    );
-  }
+  if (probe === "missing") throw s3BucketDoesNotExist(bucket);
+  if (probe === "denied") throw insufficientS3BucketPolicy(bucket);
   if (probe === "unreachable") {
     throw fail(
       "ServiceUnavailable",

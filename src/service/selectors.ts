@@ -1,4 +1,5 @@
 import { fail } from "../api/errors.ts";
+import { insightNotEnabled } from "../api/messages.ts";
 import type { Handler } from "../api/service.ts";
 import { validateEventSelectors, validateInsightSelectors } from "../domain/selectors.ts";
 import { toSelectorsResponse } from "./mappers.ts";
@@ -41,12 +42,7 @@ function insightTarget(input: { TrailName?: string; EventDataStore?: string; Ins
 export function getInsightSelectors(deps: ServiceDeps): Handler<"GetInsightSelectors"> {
   return async (ctx, input) => {
     const trail = await resolveTrail(deps, ctx, insightTarget(input), "read");
-    if (trail.insightSelectors.length === 0) {
-      throw fail(
-        "InsightNotEnabledException",
-        `Trail ${trail.name} does not have Insights enabled. Edit the trail settings to enable Insights, and then try the operation again.`,
-      );
-    }
+    if (trail.insightSelectors.length === 0) throw insightNotEnabled(trail.name);
     return { TrailARN: trail.arn, InsightSelectors: trail.insightSelectors };
   };
 }

@@ -1,5 +1,6 @@
 import type { RequestContext } from "../api/context.ts";
 import { fail } from "../api/errors.ts";
+import { invalidToken, resourceNotFound } from "../api/messages.ts";
 import type { Handler } from "../api/service.ts";
 import { parseTagResourceArn } from "../domain/names.ts";
 import { mergeTags, removeTagKeys, validateTagsList } from "../domain/tags.ts";
@@ -15,8 +16,7 @@ type TagResource = ReturnType<typeof parseTagResourceArn>;
 
 async function findTagged(deps: ServiceDeps, ctx: RequestContext, ref: TagResource): Promise<Trail> {
   const trail = await deps.trails.get(ctx.accountId, ref.region, ref.name);
-  if (!trail || trail.arn !== ref.arn)
-    throw fail("ResourceNotFoundException", `Resource not found: ${ref.arn}`);
+  if (!trail || trail.arn !== ref.arn) throw resourceNotFound(ref.arn);
   return trail;
 }
 
@@ -48,7 +48,7 @@ export function removeTags(deps: ServiceDeps): Handler<"RemoveTags"> {
 
 export function listTags(deps: ServiceDeps): Handler<"ListTags"> {
   return async (ctx, input) => {
-    if (input.NextToken !== undefined) throw fail("InvalidTokenException", "Invalid token.");
+    if (input.NextToken !== undefined) throw invalidToken();
     const ids = input.ResourceIdList ?? [];
     if (ids.length > MAX_LIST_TAGS_RESOURCES) {
       throw fail(

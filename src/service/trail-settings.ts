@@ -1,6 +1,10 @@
 import type { CreateTrailRequest } from "@aws-sdk/client-cloudtrail";
 import type { RequestContext } from "../api/context.ts";
-import { fail } from "../api/errors.ts";
+import {
+  cloudWatchLogsDeliveryUnavailable,
+  multiRegionWithoutGlobalEvents,
+  organizationsNotInUse,
+} from "../api/messages.ts";
 import {
   normalizeKmsKeyId,
   normalizeSnsTopic,
@@ -62,20 +66,8 @@ export function applySettings(
   if (input.IsMultiRegionTrail !== undefined) next.isMultiRegionTrail = input.IsMultiRegionTrail;
   if (input.EnableLogFileValidation !== undefined)
     next.logFileValidationEnabled = input.EnableLogFileValidation;
-  if (input.IsOrganizationTrail === true) {
-    throw fail("OrganizationsNotInUseException", "This account is not a member of an organization.");
-  }
-  if (next.cloudWatchLogsLogGroupArn !== undefined) {
-    throw fail(
-      "CloudWatchLogsDeliveryUnavailableException",
-      "Cannot set a CloudWatch Logs delivery for this Region.",
-    );
-  }
-  if (next.isMultiRegionTrail && !next.includeGlobalServiceEvents) {
-    throw fail(
-      "InvalidParameterCombinationException",
-      "Multi-Region trail must include global service events.",
-    );
-  }
+  if (input.IsOrganizationTrail === true) throw organizationsNotInUse();
+  if (next.cloudWatchLogsLogGroupArn !== undefined) throw cloudWatchLogsDeliveryUnavailable();
+  if (next.isMultiRegionTrail && !next.includeGlobalServiceEvents) throw multiRegionWithoutGlobalEvents();
   return next;
 }

@@ -1,5 +1,4 @@
 import type { RequestContext } from "../api/context.ts";
-import { fail } from "../api/errors.ts";
 import type { Handler } from "../api/service.ts";
 import {
   normalizeKmsKeyId,
@@ -8,9 +7,8 @@ import {
   validateBucketName,
   validateS3KeyPrefix,
 } from "../domain/names.ts";
-import { visibleIn } from "../domain/trail.ts";
+import { checkRoomForTrail } from "../domain/trail.ts";
 import { oneAtATime } from "./account-lock.ts";
-import { MAX_TRAILS_PER_REGION } from "./create-trail.ts";
 import { toTrailResponse } from "./mappers.ts";
 import { checkBucket, resolveTrail, saveTrail } from "./resolve.ts";
 import { applySettings, type TrailSettingsInput } from "./trail-settings.ts";
@@ -40,20 +38,7 @@ export function updateTrail(deps: ServiceDeps): Handler<"UpdateTrail"> {
       if (settings.isMultiRegionTrail && !trail.isMultiRegionTrail) {
         // becoming multi-Region puts a shadow in every other region: names and quotas must allow it
         const others = (await deps.trails.list(ctx.accountId)).filter((t) => t.arn !== trail.arn);
-        if (others.some((t) => t.name === trail.name)) {
-          throw fail(
-            "TrailAlreadyExistsException",
-            `Trail ${trail.name} already exists for customer: ${ctx.accountId}`,
-          );
-        }
-        for (const region of deps.regions) {
-          if (others.filter((t) => visibleIn(t, region)).length >= MAX_TRAILS_PER_REGION) {
-            throw fail(
-              "MaximumNumberOfTrailsExceededException",
-              `User: ${ctx.accountId} already has ${MAX_TRAILS_PER_REGION} trails in ${region}.`,
-            );
-          }
-        }
+        checkRoomForTrail(others, { ...trail, isMultiRegionTrail: true }, deps.regions);
       }
       if (rest.S3BucketName !== undefined) await checkBucket(deps, settings.s3BucketName);
 

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { LookupAttribute, LookupEventsRequest } from "@aws-sdk/client-cloudtrail";
 import { type CloudTrailError, fail } from "../../api/errors.ts";
+import { invalidTimeRange, TIME_RANGE_MESSAGE } from "../../api/messages.ts";
 import type { LookupKey, LookupQuery } from "../events.ts";
 import { isOneOf, shown } from "../selectors/common.ts";
 import { isJsonObject } from "./text.ts";
@@ -40,7 +41,7 @@ export const LOOKUP_MESSAGES = {
   readOnlyValue: "Lookup attribute value is not valid. ReadOnly is looked up by true or false.",
   insightKey:
     "Lookup attribute key is not valid. Insights events are looked up by EventId, EventName or EventSource only.",
-  timeRange: "Start time must be earlier than end time.",
+  timeRange: TIME_RANGE_MESSAGE,
   maxResults: (n: unknown) =>
     `A max results value of ${shown(n)} is invalid. Specify max results between 1 and ${LOOKUP_MAX_RESULTS}.`,
   eventCategory: (v: unknown) => `Event category ${shown(v)} is not valid. The only valid value is insight.`,
@@ -58,6 +59,10 @@ export function lookupWeight(value: string): number {
 
 function badAttributes(message: string): CloudTrailError {
   return fail("InvalidLookupAttributesException", message);
+}
+
+function badToken(): CloudTrailError {
+  return fail("InvalidNextTokenException", LOOKUP_MESSAGES.nextToken);
 }
 
 function parseAttribute(list: LookupAttribute[] | undefined): LookupQuery["attribute"] {
@@ -105,7 +110,7 @@ export function parseLookupRequest(input: LookupEventsRequest, ctx: LookupContex
     throw fail("InvalidMaxResultsException", LOOKUP_MESSAGES.maxResults(maxResults));
   }
   if (start !== undefined && end !== undefined && !(start.getTime() <= end.getTime())) {
-    throw fail("InvalidTimeRangeException", LOOKUP_MESSAGES.timeRange);
+    throw invalidTimeRange();
   }
   const token = input.NextToken === undefined ? undefined : decodeToken(input.NextToken);
   const firstPageAt = token === undefined ? ctx.now : new Date(token.firstPageAt);
@@ -119,9 +124,7 @@ export function parseLookupRequest(input: LookupEventsRequest, ctx: LookupContex
   };
   if (attribute !== undefined) query.attribute = attribute;
   if (token === undefined) return query;
-  if (tokenHash(query, token.lastTime, token.lastId) !== token.hash) {
-    throw fail("InvalidNextTokenException", LOOKUP_MESSAGES.nextToken);
-  }
+  if (tokenHash(query, token.lastTime, token.lastId) !== token.hash) throw badToken();
   query.after = { eventTime: new Date(token.lastTime), eventId: token.lastId };
   return query;
 }
@@ -201,13 +204,12 @@ function isTimeMs(v: unknown): v is number {
 }
 
 function decodeToken(text: string): TokenState {
-  const invalid = () => fail("InvalidNextTokenException", LOOKUP_MESSAGES.nextToken);
-  if (text.length > TOKEN_MAX_LENGTH || !/^[A-Za-z0-9_-]+$/.test(text)) throw invalid();
+  if (text.length > TOKEN_MAX_LENGTH || !/^[A-Za-z0-9_-]+$/.test(text)) throw badToken();
   let state: unknown;
   try {
     state = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
   } catch {
-    throw invalid();
+    throw badToken();
   }
   if (
     !isJsonObject(state) ||
@@ -217,7 +219,7 @@ function decodeToken(text: string): TokenState {
     typeof state.i !== "string" ||
     typeof state.h !== "string"
   ) {
-    throw invalid();
+    throw badToken();
   }
   return { firstPageAt: state.n, lastTime: state.t, lastId: state.i, hash: state.h };
 }
