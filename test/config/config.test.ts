@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
+import { Option } from "commander";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config/index.ts";
+import { ConfigError, flagKey, loadConfig, serveFlags } from "../../src/config/index.ts";
 
 describe("ingest workers and the LookupEvents rate", () => {
   it("default to two ingest threads (one on one core) and no rate limit", () => {
@@ -26,5 +27,24 @@ describe("ingest workers and the LookupEvents rate", () => {
 
   it.each([["-2"], ["fast"]])("refuses a LookupEvents rate of %s", (n) => {
     expect(() => loadConfig({ env: {}, flags: { lookupEventsRate: n } })).toThrow(ConfigError);
+  });
+});
+
+describe("serve's flags", () => {
+  it("are named in ConfigSources.flags as commander names them", () => {
+    const flags = serveFlags();
+    expect(flags.map((f) => f.flag.split(" ")[0])).toEqual([
+      "--host",
+      "--port",
+      "--data-dir",
+      "--config",
+      "--s3-endpoint",
+      "--delivery-interval",
+      "--digest-interval",
+      "--ingest-workers",
+      "--lookup-events-rate",
+      "--log-level",
+    ]);
+    for (const { flag } of flags) expect(flagKey(flag)).toBe(new Option(flag).attributeName());
   });
 });
