@@ -31,6 +31,15 @@ const OPTIONAL_KEYS = [
   "sessionCreated",
 ] as const;
 
+/** The keys an entry of the file's credentials may hold. */
+export const CREDENTIAL_KEYS: readonly (keyof CredentialConfig)[] = [
+  "accessKeyId",
+  "secretAccessKey",
+  "accountId",
+  "type",
+  ...OPTIONAL_KEYS,
+];
+
 /** The documented development credential: `test` / `test`, an IAM user of account 123456789012. */
 export const DEVELOPMENT_CREDENTIAL: CredentialConfig = {
   accessKeyId: "test",

@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import { parseCredential } from "./credentials.ts";
+import { CREDENTIAL_KEYS, parseCredential } from "./credentials.ts";
 import { ConfigError, nonEmpty, parsePort, portProblem } from "./values.ts";
 
 /**
@@ -22,6 +22,8 @@ export interface Setting<T = unknown> {
   readonly env?: string;
   /** The configuration file's key; `block.key` for a key of a block (s3). */
   readonly file?: string;
+  /** The keys each entry of the file's list may hold. */
+  readonly entryKeys?: readonly string[];
   /** Read only when this other setting has a value: the S3 block means nothing without an endpoint. */
   readonly needs?: string;
   /** A flag's or variable's text to the value; undefined leaves it to the next source. The text as is by default. */
@@ -130,6 +132,7 @@ export const SETTINGS = {
   },
   credentials: {
     file: "credentials",
+    entryKeys: CREDENTIAL_KEYS,
     default: [],
     parse: (v: unknown) => {
       if (!Array.isArray(v)) throw new ConfigError("credentials must be a list");
