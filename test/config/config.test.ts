@@ -1,6 +1,9 @@
-import { availableParallelism } from "node:os";
-import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config/index.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Option } from "commander";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Config, ConfigError, flagKey, loadConfig, serveFlags } from "../../src/config/index.ts";
 
 describe("ingest workers and the LookupEvents rate", () => {
   it("default to two ingest threads (one on one core) and no rate limit", () => {
@@ -26,5 +29,105 @@ describe("ingest workers and the LookupEvents rate", () => {
 
   it.each([["-2"], ["fast"]])("refuses a LookupEvents rate of %s", (n) => {
     expect(() => loadConfig({ env: {}, flags: { lookupEventsRate: n } })).toThrow(ConfigError);
+  });
+});
+
+describe("the configuration file's keys", () => {
+  const CREDENTIAL = {
+    accessKeyId: "AKIAEXAMPLE",
+    secretAccessKey: "secret",
+    accountId: "111122223333",
+    type: "IAMUser",
+    userName: "alice",
+  };
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "opentrail-config-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function load(content: object): Config {
+    const file = join(dir, "config.json");
+    writeFileSync(file, JSON.stringify(content));
+    return loadConfig({ flags: { config: file }, env: {} });
+  }
+
+  it("are every key the table knows", () => {
+    const config = load({
+      host: "127.0.0.1",
+      port: 0,
+      dataDir: dir,
+      regions: ["us-east-1"],
+      credentials: [{ ...CREDENTIAL, sessionToken: "t", principalId: "AIDAEXAMPLE" }],
+      s3: {
+        endpoint: "http://127.0.0.1:9000",
+        region: "eu-west-1",
+        accessKeyId: "k",
+        secretAccessKey: "s",
+        forcePathStyle: false,
+      },
+      logLevel: "warn",
+      trustedProxies: ["10.0.0.1"],
+      maxIngestBytes: 4096,
+      deliveryIntervalSeconds: 1,
+      digestIntervalSeconds: 60,
+      ingestWorkers: 0,
+      lookupEventsRate: 2,
+    });
+    expect(config).toMatchObject({
+      regions: ["us-east-1"],
+      s3: { region: "eu-west-1", forcePathStyle: false },
+      deliveryIntervalMs: 1000,
+      digestIntervalMs: 60_000,
+    });
+  });
+
+  it("refuses a misspelled key, naming the nearest known one", () => {
+    const file = join(dir, "config.json");
+    expect(() => load({ ingestWorker: 2 })).toThrow(
+      new ConfigError(`unknown key "ingestWorker" in ${file}; did you mean "ingestWorkers"?`),
+    );
+    expect(() => load({ deliveryInterval: 2 })).toThrow(
+      new ConfigError(`unknown key "deliveryInterval" in ${file}; did you mean "deliveryIntervalSeconds"?`),
+    );
+  });
+
+  it("refuses a misspelled key inside s3, with or without an endpoint", () => {
+    const file = join(dir, "config.json");
+    expect(() => load({ s3: { endpoint: "http://127.0.0.1:9000", acessKeyId: "k" } })).toThrow(
+      new ConfigError(`unknown key "s3.acessKeyId" in ${file}; did you mean "s3.accessKeyId"?`),
+    );
+    expect(() => load({ s3: { forcePathstyle: false } })).toThrow(
+      new ConfigError(`unknown key "s3.forcePathstyle" in ${file}; did you mean "s3.forcePathStyle"?`),
+    );
+  });
+
+  it("refuses a misspelled key inside a credentials entry", () => {
+    const file = join(dir, "config.json");
+    const role = { ...CREDENTIAL, type: "AssumedRole", roleName: "auditor", sesionName: "ci" };
+    expect(() => load({ credentials: [CREDENTIAL, role] })).toThrow(
+      new ConfigError(
+        `unknown key "credentials[1].sesionName" in ${file}; did you mean "credentials[1].sessionName"?`,
+      ),
+    );
+  });
+});
+
+describe("serve's flags", () => {
+  it("are named in ConfigSources.flags as commander names them", () => {
+    const flags = serveFlags();
+    expect(flags.map((f) => f.flag.split(" ")[0])).toEqual([
+      "--host",
+      "--port",
+      "--data-dir",
+      "--config",
+      "--s3-endpoint",
+      "--delivery-interval",
+      "--digest-interval",
+      "--ingest-workers",
+      "--lookup-events-rate",
+      "--log-level",
+    ]);
+    for (const { flag } of flags) expect(flagKey(flag)).toBe(new Option(flag).attributeName());
   });
 });

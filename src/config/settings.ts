@@ -1,0 +1,275 @@
+import { isIP } from "node:net";
+import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
+import { CREDENTIAL_KEYS, parseCredential } from "./credentials.ts";
+import { ConfigError, nonEmpty, parsePort, portProblem } from "./values.ts";
+
+/**
+ * One row per setting: where the command line, the environment and the configuration file hold it
+ * and how its value is read. A flag wins over the environment, the environment over the file, the
+ * file over the default. `serve`'s flags, the variables read and the keys the file may hold are
+ * all taken from here.
+ */
+export interface Setting<T = unknown> {
+  /** `--name <arg>`; ConfigSources.flags holds it under commander's camelCase of the name. */
+  readonly flag?: string;
+  /** The flag's line in `opentrail serve --help`. */
+  readonly help?: string;
+  /** Code may give the flag as a number (`{ port: 0 }`), not only as the command line's text. */
+  readonly numeric?: true;
+  /** Why commander refuses the command line's text for the flag; undefined when it is accepted. */
+  readonly flagProblem?: (text: string) => string | undefined;
+  readonly env?: string;
+  /** The configuration file's key; `block.key` for a key of a block (s3). */
+  readonly file?: string;
+  /** The keys each entry of the file's list may hold. */
+  readonly entryKeys?: readonly string[];
+  /** Read only when this other setting has a value: the S3 block means nothing without an endpoint. */
+  readonly needs?: string;
+  /** A flag's or variable's text to the value; undefined leaves it to the next source. The text as is by default. */
+  readonly fromText?: (text: string | number, label: string) => unknown;
+  /** The file's value to the value; undefined leaves it to the default. By default null is absent. */
+  readonly fromFile?: (value: unknown, label: string) => unknown;
+  /** The value when no source has one; it goes through parse like any other. */
+  readonly default?: unknown;
+  /** The value found to the setting, or a ConfigError; relative paths resolve against cwd. */
+  readonly parse: (value: unknown, cwd: string) => T;
+}
+
+/** Commercial regions served by default; a multi-Region trail has a shadow in each. */
+export const DEFAULT_REGIONS = [
+  "us-east-1",
+  "us-east-2",
+  "us-west-1",
+  "us-west-2",
+  "ca-central-1",
+  "eu-west-1",
+  "eu-west-2",
+  "eu-west-3",
+  "eu-central-1",
+  "eu-north-1",
+  "ap-south-1",
+  "ap-northeast-1",
+  "ap-northeast-2",
+  "ap-northeast-3",
+  "ap-southeast-1",
+  "ap-southeast-2",
+  "sa-east-1",
+];
+
+export const DEFAULT_PORT = 4566;
+
+/**
+ * Two threads besides the request thread where there are two cores: on the 2-core development
+ * machine `npm run bench:ingest` measured 30,200–31,600 records/s with two, 27,700–28,500 with
+ * one (README).
+ */
+export const DEFAULT_INGEST_WORKERS = Math.min(2, availableParallelism());
+
+const text = (v: unknown): string => String(v);
+const optionalText = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
+
+function regionList(v: unknown): string[] {
+  if (!Array.isArray(v) || v.length === 0) throw new ConfigError("regions must be a non-empty list");
+  return v.map((r, i) => {
+    const region = nonEmpty(r, `regions[${i}]`);
+    if (!region || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))
+      throw new ConfigError(`regions[${i}] is not a region name`);
+    return region;
+  });
+}
+
+/** The table, in the order the settings are read (and their errors found) and their flags listed. */
+export const SETTINGS = {
+  host: {
+    flag: "--host <host>",
+    help: "address to listen on; beyond loopback, credentials must be configured",
+    env: "OPENTRAIL_HOST",
+    file: "host",
+    fromFile: nonEmpty,
+    default: "127.0.0.1",
+    parse: text,
+  },
+  port: {
+    flag: "--port <port>",
+    help: `TCP port (0 picks a free one; default ${DEFAULT_PORT})`,
+    numeric: true,
+    flagProblem: portProblem,
+    env: "OPENTRAIL_PORT",
+    file: "port",
+    fromText: parsePort,
+    fromFile: parsePort,
+    default: DEFAULT_PORT,
+    parse: Number,
+  },
+  dataDir: {
+    flag: "--data-dir <dir>",
+    help: "where the database and the local buckets live (default ./.opentrail)",
+    env: "OPENTRAIL_DATA_DIR",
+    file: "dataDir",
+    fromFile: nonEmpty,
+    default: ".opentrail",
+    parse: (v: unknown, cwd: string) => resolve(cwd, String(v)),
+  },
+  /** The configuration file itself: read before every other setting. */
+  config: {
+    flag: "--config <file>",
+    help: "JSON configuration file: credentials, regions, s3, host, port, dataDir",
+    env: "OPENTRAIL_CONFIG",
+    parse: optionalText,
+  },
+  regions: {
+    env: "OPENTRAIL_REGIONS",
+    file: "regions",
+    fromText: (v: string | number) =>
+      String(v)
+        .split(",")
+        .map((r) => r.trim()),
+    // null is not absent here: it is not a list
+    fromFile: (v: unknown) => v,
+    default: DEFAULT_REGIONS,
+    parse: regionList,
+  },
+  credentials: {
+    file: "credentials",
+    entryKeys: CREDENTIAL_KEYS,
+    default: [],
+    parse: (v: unknown) => {
+      if (!Array.isArray(v)) throw new ConfigError("credentials must be a list");
+      return v.map(parseCredential);
+    },
+  },
+  s3Endpoint: {
+    flag: "--s3-endpoint <url>",
+    help: "deliver to this S3-compatible endpoint instead of <data-dir>/buckets",
+    env: "OPENTRAIL_S3_ENDPOINT",
+    file: "s3.endpoint",
+    fromFile: nonEmpty,
+    parse: optionalText,
+  },
+  s3Region: {
+    needs: "s3Endpoint",
+    env: "OPENTRAIL_S3_REGION",
+    file: "s3.region",
+    fromFile: nonEmpty,
+    default: "us-east-1",
+    parse: text,
+  },
+  s3AccessKeyId: {
+    needs: "s3Endpoint",
+    env: "OPENTRAIL_S3_ACCESS_KEY_ID",
+    file: "s3.accessKeyId",
+    fromFile: nonEmpty,
+    default: "test",
+    parse: text,
+  },
+  s3SecretAccessKey: {
+    needs: "s3Endpoint",
+    env: "OPENTRAIL_S3_SECRET_ACCESS_KEY",
+    file: "s3.secretAccessKey",
+    fromFile: nonEmpty,
+    default: "test",
+    parse: text,
+  },
+  s3ForcePathStyle: {
+    needs: "s3Endpoint",
+    file: "s3.forcePathStyle",
+    default: true,
+    parse: (v: unknown) => v !== false,
+  },
+  trustedProxies: {
+    file: "trustedProxies",
+    default: [],
+    parse: (v: unknown): string[] => {
+      if (!Array.isArray(v) || v.some((p) => typeof p !== "string" || isIP(p) === 0)) {
+        throw new ConfigError("trustedProxies must be a list of IP addresses");
+      }
+      return v;
+    },
+  },
+  maxIngestBytes: {
+    file: "maxIngestBytes",
+    default: 32 * 1024 * 1024,
+    parse: (v: unknown) => {
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 1024) {
+        throw new ConfigError("maxIngestBytes must be a whole number of bytes, at least 1024");
+      }
+      return v;
+    },
+  },
+  deliveryIntervalMs: {
+    flag: "--delivery-interval <seconds>",
+    help: "how long records wait before their log file is written (default 300, as AWS)",
+    numeric: true,
+    env: "OPENTRAIL_DELIVERY_INTERVAL",
+    file: "deliveryIntervalSeconds",
+    default: 300,
+    parse: (v: unknown) => {
+      const seconds = Number(v);
+      if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+        throw new ConfigError("the delivery interval must be a number of seconds between 0 and 3600");
+      }
+      return Math.round(seconds * 1000);
+    },
+  },
+  digestIntervalMs: {
+    flag: "--digest-interval <seconds>",
+    help: "length of a digest period, for tests (default 3600, as AWS)",
+    numeric: true,
+    env: "OPENTRAIL_DIGEST_INTERVAL",
+    file: "digestIntervalSeconds",
+    default: 3600,
+    parse: (v: unknown) => {
+      const seconds = Number(v);
+      // digest names and times have whole seconds: a fraction would give two digests one name
+      if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) {
+        throw new ConfigError("the digest interval must be a whole number of seconds between 1 and 3600");
+      }
+      return seconds * 1000;
+    },
+  },
+  ingestWorkers: {
+    flag: "--ingest-workers <n>",
+    help: "threads that store POST /ingest batches beside the request thread (0: none; default 2, 1 on one core)",
+    numeric: true,
+    env: "OPENTRAIL_INGEST_WORKERS",
+    file: "ingestWorkers",
+    default: DEFAULT_INGEST_WORKERS,
+    parse: (v: unknown) => {
+      const workers = Number(v);
+      if (!Number.isInteger(workers) || workers < 0 || workers > 64) {
+        throw new ConfigError("the number of ingest workers must be a whole number between 0 and 64");
+      }
+      return workers;
+    },
+  },
+  lookupEventsRate: {
+    flag: "--lookup-events-rate <n>",
+    help: "LookupEvents requests per second per account and region, as AWS (2); default 0: no limit",
+    numeric: true,
+    env: "OPENTRAIL_LOOKUP_EVENTS_RATE",
+    file: "lookupEventsRate",
+    default: 0,
+    parse: (v: unknown) => {
+      const rate = Number(v);
+      if (!Number.isFinite(rate) || rate < 0 || rate > 1_000_000) {
+        throw new ConfigError("the LookupEvents rate must be a number of requests per second (0: no limit)");
+      }
+      return rate;
+    },
+  },
+  logLevel: {
+    flag: "--log-level <level>",
+    help: "pino log level: fatal, error, warn, info, debug, trace",
+    env: "OPENTRAIL_LOG_LEVEL",
+    file: "logLevel",
+    fromFile: nonEmpty,
+    default: "info",
+    parse: text,
+  },
+} as const satisfies Record<string, Setting>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+/** The table as its readers see it, whatever each setting's type. */
+export const ROWS: Readonly<Record<SettingName, Setting & { readonly needs?: SettingName }>> = SETTINGS;
