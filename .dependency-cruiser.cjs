@@ -5,9 +5,13 @@
 // Paths are matched relative to the folder cruised from (the repository root, or the fixture tree of
 // test/layers), so every pattern starts at `src/`.
 
-/** A folder of the table as a path pattern; `main` and `adapters/index` name one file each. */
+/**
+ * A folder of the table as a path pattern. `main` is the composition roots: the files directly in
+ * src/ (main.ts for the server, readers.ts for validate-logs, index.ts for the package), which
+ * may import everything. `adapters/index` names one file.
+ */
 function target(name) {
-  if (name === "main") return "main\\.ts$";
+  if (name === "main") return "[^/]+\\.ts$";
   if (name === "adapters/index") return "adapters/index\\.ts$";
   return `${name}/`;
 }
@@ -71,7 +75,7 @@ const adapterRules = [
   },
 ];
 
-const known = [...Object.keys(layers), "adapters"].map((f) => `${f}/`).concat("main\\.ts$", "index\\.ts$");
+const known = [...Object.keys(layers), "adapters"].map((f) => `${f}/`).concat("[^/]+\\.ts$");
 const unknownFolderRule = {
   name: "layer-unknown",
   comment: "a file of src/ outside the folders of the table has no rule yet: add its folder to the table",

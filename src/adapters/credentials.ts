@@ -1,13 +1,12 @@
-import type { CredentialConfig } from "../config/index.ts";
 import { partitionOf } from "../domain/names.ts";
 import { formatEventTime } from "../domain/records.ts";
-import type { Credential, CredentialStore, Principal } from "../ports/index.ts";
+import type { Credential, CredentialStore, KeyEntry, Principal } from "../ports/index.ts";
 
 /**
  * The userIdentity template of records made with this key (accessKeyId is the key itself).
  * `issued` is when a session's credentials count as issued unless the configuration says.
  */
-export function principalFor(c: CredentialConfig, region = "us-east-1", issued = new Date()): Principal {
+export function principalFor(c: KeyEntry, region = "us-east-1", issued = new Date()): Principal {
   const p = partitionOf(region);
   let identity: Record<string, unknown>;
   if (c.type === "Root") {
@@ -56,7 +55,7 @@ export function principalFor(c: CredentialConfig, region = "us-east-1", issued =
 export class StaticCredentialStore implements CredentialStore {
   readonly #byKey = new Map<string, Credential>();
 
-  constructor(entries: readonly CredentialConfig[]) {
+  constructor(entries: readonly KeyEntry[]) {
     for (const c of entries) {
       this.#byKey.set(c.accessKeyId, {
         accessKeyId: c.accessKeyId,

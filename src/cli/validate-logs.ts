@@ -1,14 +1,16 @@
 import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { localObjectReader } from "../adapters/localfs/reader.ts";
-import { s3Reader } from "../adapters/s3/reader.ts";
 import type { httpClient } from "../client/http.ts";
 import { ConfigError, DEFAULT_PORT, isLoopback, loadConfig } from "../config/index.ts";
-import { parseCliTrailArn } from "../domain/names.ts";
-import type { ObjectReader } from "../ports/index.ts";
 import { Report, type Writer } from "../validate/report.ts";
 import { parseTime } from "../validate/time.ts";
-import { type Progress, ValidationAbort, validateLogs } from "../validate/validator.ts";
+import {
+  type ObjectReader,
+  type Progress,
+  parseCliTrailArn,
+  ValidationAbort,
+  validateLogs,
+} from "../validate/validator.ts";
 
 /**
  * `opentrail validate-logs`: the inputs, output and verdicts of `aws cloudtrail validate-logs`, on
@@ -54,7 +56,13 @@ function message(e: unknown): string {
  * Where the digests and log files are read: an S3 endpoint if one is named (read without the SDK,
  * whose CPU per request would be most of the validation's), else the local buckets.
  */
-function openReader(flags: ValidateLogsFlags, io: ValidateLogsIo, concurrency: number): ObjectReader {
+async function openReader(
+  flags: ValidateLogsFlags,
+  io: ValidateLogsIo,
+  concurrency: number,
+): Promise<ObjectReader> {
+  // the readers are adapters, which the composition root builds
+  const { localObjectReader, s3Reader } = await import("../readers.ts");
   const config = loadConfig({
     flags: {
       ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
@@ -186,7 +194,7 @@ export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogs
       bucket = trail.S3BucketName!;
       prefix = trail.S3KeyPrefix;
     }
-    reader = openReader(flags, io, concurrency);
+    reader = await openReader(flags, io, concurrency);
 
     const writer: Writer = {
       out: (text) => (bar ? bar.around(() => io.stdout.write(text)) : io.stdout.write(text)),

@@ -101,3 +101,6 @@ export async function validateLogs(t: ValidateTarget, deps: ValidateDeps): Promi
   await output.finish();
   report.summary(t.start, t.end, findings.found);
 }
+
+export { parseCliTrailArn } from "../domain/names.ts";
+export type { ObjectReader } from "../ports/objects.ts";
