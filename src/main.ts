@@ -4,10 +4,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
 import { StaticCredentialStore } from "./adapters/credentials.ts";
-import { LocalFsObjectStore } from "./adapters/localfs/object-store.ts";
-import { S3ObjectStore } from "./adapters/s3/object-store.ts";
-import { SqliteDigestStore } from "./adapters/sqlite/digest-store.ts";
-import { openSqlite } from "./adapters/sqlite/index.ts";
+import { openObjectStore, openStores, type StoresDescriptor } from "./adapters/index.ts";
 import { WriteLock } from "./adapters/sqlite/write-lock.ts";
 import type { Config } from "./config/index.ts";
 import { createHttpServer } from "./http/server.ts";
@@ -18,11 +15,11 @@ import type { Clock, Ids, ObjectStore } from "./ports/index.ts";
 import { createRecorder } from "./recording/recorder.ts";
 import { createRouter, routedTrailRepo } from "./recording/router.ts";
 import { buildService, type Service } from "./service/index.ts";
-import { ingestRecords } from "./service/ingest.ts";
 import { ownCallToRecord } from "./service/own-calls.ts";
 import { createRateLimit } from "./service/rate-limit.ts";
 import { createWireHandler } from "./wire/handler.ts";
-import { createIngestHandler, processIngestBatch } from "./wire/ingest.ts";
+import { createIngestHandler } from "./wire/ingest.ts";
+import { createIngestRunner } from "./workers/ingest-batch.ts";
 import { ingestThreadCount, startIngestPool } from "./workers/ingest-pool.ts";
 
 export interface OpenTrail {
@@ -59,34 +56,32 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   // the database holds the private signing keys: the data directory is the service's alone
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(config.dataDir, 0o700);
-  const dbPath = join(config.dataDir, "opentrail.db");
   const ingestThreads = ingestThreadCount(config.ingestWorkers);
-  const writeLock = ingestThreads > 0 ? WriteLock.shared() : undefined;
-  const db = openSqlite(dbPath, { writeLock, yieldForTurns: true });
-  let objects: ObjectStore;
-  if (config.s3) {
-    objects = new S3ObjectStore({
-      endpoint: config.s3.endpoint,
-      region: config.s3.region,
-      credentials: { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey },
-      forcePathStyle: config.s3.forcePathStyle,
-    });
-  } else {
-    const root = join(config.dataDir, "buckets");
-    mkdirSync(root, { recursive: true });
-    objects = new LocalFsObjectStore(root);
-  }
+  const stores: StoresDescriptor = {
+    kind: "sqlite",
+    path: join(config.dataDir, "opentrail.db"),
+    writeLock: ingestThreads > 0 ? WriteLock.shared() : undefined,
+    yieldForTurns: true,
+  };
+  const objects = await openObjectStore(
+    config.s3
+      ? {
+          kind: "s3",
+          endpoint: config.s3.endpoint,
+          region: config.s3.region,
+          credentials: { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey },
+          forcePathStyle: config.s3.forcePathStyle,
+        }
+      : { kind: "local", root: join(config.dataDir, "buckets") },
+  );
+  const db = await openStores(stores);
 
   const deliveries = db.deliveries;
   const router = createRouter(db.trails, deliveries);
   const maxInflatedBytes = config.maxIngestBytes * 8;
   const ingestPool =
-    ingestThreads > 0 && writeLock
-      ? startIngestPool(
-          ingestThreads,
-          { dbPath, writeLock, logLevel: config.logLevel, maxInflatedBytes },
-          log,
-        )
+    ingestThreads > 0
+      ? startIngestPool(ingestThreads, { stores, logLevel: config.logLevel, maxInflatedBytes }, log)
       : undefined;
   const delivery = createDeliveryWorker({
     store: deliveries,
@@ -96,9 +91,8 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     intervalMs: config.deliveryIntervalMs,
     random: (n) => randomBytes(n),
   });
-  const digestChains = new SqliteDigestStore(db.db);
   const digests = createDigestWorker({
-    chains: digestChains,
+    chains: db.digestChains,
     listTrails: () => db.trails.listAll(),
     deliveries,
     keys: db.keys,
@@ -142,15 +136,9 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     clock,
     ids,
     log,
-    process: ingestPool
+    runner: ingestPool
       ? (batch) => ingestPool.process(batch)
-      : (batch) =>
-          processIngestBatch(batch, {
-            ids,
-            log,
-            maxInflatedBytes,
-            ingest: (ctx, records, sentTexts) => ingestRecords(db.events, ctx, records, route, sentTexts),
-          }),
+      : createIngestRunner({ events: db.events, route, ids, log, maxInflatedBytes }),
   });
   const server = createHttpServer({
     wire,
@@ -160,7 +148,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     loopbackHostsOnly: config.development,
     reset: config.development
       ? async () => {
-          await db.trails.reset();
+          await db.reset();
           router.invalidateAll();
           ingestPool?.invalidate();
         }
@@ -178,7 +166,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   } catch (e) {
     // the ingest threads would keep the process alive
     await ingestPool?.close();
-    db.close();
+    await db.close();
     throw e;
   }
   const port = (server.address() as AddressInfo).port;
@@ -219,7 +207,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
         workers.abort();
         await Promise.all([deliveryLoop, digestLoop, retentionLoop, ingestPool?.close()]);
         await objects.close();
-        db.close();
+        await db.close();
       })();
       return closing;
     },

@@ -1,23 +1,8 @@
-import type { RequestContext } from "../api/context.ts";
+import type { IngestContext, IngestInvalid, IngestProblem, IngestStored } from "../api/ingest.ts";
 import { checkIngestRecordJson } from "../domain/records/ingest.ts";
 import { toStoredEvent } from "../domain/records.ts";
 import type { EventStore, StoredEvent } from "../ports/index.ts";
 import type { Route } from "../recording/router.ts";
-
-/** Largest batch one ingest call may carry. */
-export const MAX_INGEST_RECORDS = 10_000;
-
-export interface IngestProblem {
-  index: number;
-  reason: string;
-}
-
-export type IngestOutcome =
-  | { ok: true; eventIds: string[]; duplicates: string[] }
-  | { ok: false; problems: IngestProblem[] };
-
-/** What storing a batch needs of its request: the caller's account and region, time and ids. */
-export type IngestContext = Pick<RequestContext, "accountId" | "region" | "clock" | "ids">;
 
 /**
  * Stores a batch of records other services report, all or nothing: one bad record refuses the
@@ -30,7 +15,7 @@ export async function ingestRecords(
   route?: Route,
   /** Each record's text in the body when it was sent compact, else undefined. */
   sentTexts?: readonly (string | undefined)[],
-): Promise<IngestOutcome> {
+): Promise<IngestStored | IngestInvalid> {
   const now = ctx.clock.now();
   const defaults = {
     accountId: ctx.accountId,
@@ -49,7 +34,7 @@ export async function ingestRecords(
       records.push(checked.record);
     }
   }
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0) return { kind: "invalid", problems, total: raw.length };
   if (route) {
     for (let i = 0; i < stored.length; i++) {
       const ev = stored[i]!;
@@ -58,5 +43,5 @@ export async function ingestRecords(
   }
   // one eventID twice in one batch is one event
   const { duplicates } = await events.append(stored, now);
-  return { ok: true, eventIds: stored.map((e) => e.eventId), duplicates };
+  return { kind: "stored", eventIds: stored.map((e) => e.eventId), duplicates };
 }

@@ -1,11 +1,10 @@
-import type { IngestBatch } from "../wire/ingest.ts";
-import type { RawResponse } from "../wire/types.ts";
+import type { StoresDescriptor } from "../adapters/index.ts";
+import type { IngestBatch, IngestOutcome } from "../wire/ingest.ts";
 
 /** What an ingest thread is started with. */
 export interface IngestThreadData {
-  dbPath: string;
-  /** The request thread's `WriteLock.shared()`: appends take turns. */
-  writeLock: SharedArrayBuffer;
+  /** The request thread's descriptor, its write lock included: appends take turns. */
+  stores: StoresDescriptor;
   logLevel: string;
   maxInflatedBytes: number;
 }
@@ -18,5 +17,5 @@ export type ToThread =
 
 export type FromThread =
   | { type: "ready" }
-  | { type: "done"; id: number; response: RawResponse }
+  | { type: "done"; id: number; outcome: IngestOutcome }
   | { type: "failed"; id: number; error: string };

@@ -2,9 +2,8 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
-import { errorResponse, INTERNAL_FAILURE_MESSAGE } from "../wire/handler.ts";
-import type { IngestBatch } from "../wire/ingest.ts";
-import type { RawResponse } from "../wire/types.ts";
+import { INTERNAL_FAILURE_MESSAGE } from "../wire/handler.ts";
+import type { IngestBatch, IngestOutcome } from "../wire/ingest.ts";
 import type { FromThread, IngestThreadData, ToThread } from "./ingest-messages.ts";
 
 /** The built thread; from the TypeScript sources (tests) there is none and ingest stays inline. */
@@ -32,7 +31,7 @@ export function ingestThreadCount(configured: number): number {
 
 interface Pending {
   batch: IngestBatch;
-  resolve: (response: RawResponse) => void;
+  resolve: (outcome: IngestOutcome) => void;
 }
 
 interface Thread {
@@ -48,9 +47,21 @@ interface Thread {
 const FIRST_RESTART_DELAY_MS = 500;
 const MAX_RESTART_DELAY_MS = 60_000;
 
+/** A batch whose thread died: it may or may not be stored. */
+const THREAD_DIED: IngestOutcome = {
+  kind: "refused",
+  code: "InternalFailure",
+  message: INTERNAL_FAILURE_MESSAGE,
+};
+const NO_THREAD: IngestOutcome = {
+  kind: "refused",
+  code: "ServiceUnavailable",
+  message: "Ingest is not available right now; retry later",
+};
+
 export interface IngestPool {
-  /** Stores a batch on the least busy thread and answers as `processIngestBatch` does. */
-  process(batch: IngestBatch): Promise<RawResponse>;
+  /** Stores a batch on the least busy thread: an ingest runner, as the inline one is. */
+  process(batch: IngestBatch): Promise<IngestOutcome>;
   /** Tells every thread that an account's trails changed (undefined: every account's). */
   invalidate(accountId?: string): void;
   /** Ends the threads once they have answered what they hold. */
@@ -90,19 +101,17 @@ export function startIngestPool(size: number, data: IngestThreadData, log: Logge
       const p = pending.get(message.id);
       if (p === undefined) return;
       pending.delete(message.id);
-      if (message.type === "done") p.resolve(message.response);
+      if (message.type === "done") p.resolve(message.outcome);
       else {
         log.error({ requestId: p.batch.requestId, error: message.error }, "ingest thread failed a batch");
-        p.resolve(errorResponse(p.batch.requestId, "InternalFailure", INTERNAL_FAILURE_MESSAGE, 500));
+        p.resolve(THREAD_DIED);
       }
     });
     worker.on("error", (err) => log.error({ err }, "ingest thread crashed"));
     worker.on("exit", (code) => {
       thread.alive = false;
       markReady();
-      for (const p of pending.values()) {
-        p.resolve(errorResponse(p.batch.requestId, "InternalFailure", INTERNAL_FAILURE_MESSAGE, 500));
-      }
+      for (const p of pending.values()) p.resolve(THREAD_DIED);
       pending.clear();
       if (closing) return;
       const delay = started ? 0 : restartDelayMs;
@@ -130,16 +139,7 @@ export function startIngestPool(size: number, data: IngestThreadData, log: Logge
         const t = threads[(turn + i) % threads.length]!;
         if (t.alive && (thread === undefined || t.pending.size < thread.pending.size)) thread = t;
       }
-      if (thread === undefined) {
-        return Promise.resolve(
-          errorResponse(
-            batch.requestId,
-            "ServiceUnavailable",
-            "Ingest is not available right now; retry later",
-            503,
-          ),
-        );
-      }
+      if (thread === undefined) return Promise.resolve(NO_THREAD);
       const chosen = thread;
       const id = nextId++;
       return new Promise((resolve) => {

@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
 import { pino } from "pino";
-import { openSqlite } from "../adapters/sqlite/index.ts";
+import { openStores } from "../adapters/index.ts";
 import { createRouter } from "../recording/router.ts";
-import { ingestRecords } from "../service/ingest.ts";
-import { type BatchDeps, processIngestBatch } from "../wire/ingest.ts";
+import { createIngestRunner } from "./ingest-batch.ts";
 import type { FromThread, IngestThreadData, ToThread } from "./ingest-messages.ts";
 
 /*
@@ -18,24 +17,26 @@ const port = parentPort;
 if (port === null) throw new Error("ingest-thread.ts runs as a worker thread");
 const data = workerData as IngestThreadData;
 const log = pino({ level: data.logLevel }, pino.destination(2)).child({ thread: "ingest" });
-// Appends touch the newest pages: a small cache does; the request thread keeps the large one.
-const db = openSqlite(data.dbPath, { checkpointer: false, cacheMiB: 16, writeLock: data.writeLock });
-const router = createRouter(db.trails, db.deliveries);
-const deps: BatchDeps = {
+// Appends touch the newest pages: a small cache does; the request thread keeps the large one and
+// checkpoints. A worker thread may block while it waits for its write turn.
+const stores = await openStores({ ...data.stores, checkpointer: false, cacheMiB: 16, yieldForTurns: false });
+const router = createRouter(stores.trails, stores.deliveries);
+const run = createIngestRunner({
+  events: stores.events,
+  route: router.route,
   ids: { uuid: () => randomUUID() },
   log,
   maxInflatedBytes: data.maxInflatedBytes,
-  ingest: (ctx, records, sentTexts) => ingestRecords(db.events, ctx, records, router.route, sentTexts),
-};
+});
 
 const send = (message: FromThread) => port.postMessage(message);
 
 port.on("message", (message: ToThread) => {
   switch (message.type) {
     case "batch":
-      processIngestBatch(message.batch, deps).then(
-        (response) => send({ type: "done", id: message.id, response }),
-        // processIngestBatch answers every failure itself; this is a last resort
+      run(message.batch).then(
+        (outcome) => send({ type: "done", id: message.id, outcome }),
+        // the runner answers every failure itself; this is a last resort
         (err: unknown) => send({ type: "failed", id: message.id, error: String(err) }),
       );
       break;
@@ -44,8 +45,7 @@ port.on("message", (message: ToThread) => {
       else router.invalidate(message.accountId);
       break;
     case "close":
-      db.close();
-      port.close();
+      stores.close().finally(() => port.close());
       break;
   }
 });

@@ -6,8 +6,8 @@ import { pathToFileURL } from "node:url";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { WriteLock } from "../../src/adapters/sqlite/write-lock.ts";
-import type { IngestBatch } from "../../src/wire/ingest.ts";
-import { startIngestPool, useBuiltIngestThread } from "../../src/workers/ingest-pool.ts";
+import { type IngestBatch, ingestAnswer } from "../../src/wire/ingest.ts";
+import { type IngestPool, startIngestPool, useBuiltIngestThread } from "../../src/workers/ingest-pool.ts";
 
 /*
  * The pool around the ingest threads, with stand-in thread scripts: what it answers when a thread
@@ -41,7 +41,13 @@ function logLines() {
   return { log, lines };
 }
 
-const data = { dbPath: "unused", writeLock: WriteLock.shared(), logLevel: "silent", maxInflatedBytes: 1024 };
+const data = {
+  stores: { kind: "sqlite", path: "unused", writeLock: WriteLock.shared() },
+  logLevel: "silent",
+  maxInflatedBytes: 1024,
+} as const;
+/** What the request thread answers for a batch the pool took. */
+const answer = async (pool: IngestPool, n: number) => ingestAnswer(`req-${n}`, await pool.process(batch(n)));
 const statusOf = (r: { status: number; body: string }) => [
   r.status,
   (JSON.parse(r.body) as { __type: string }).__type,
@@ -53,7 +59,7 @@ describe("the ingest thread pool", () => {
       threadScript(
         "works",
         `parentPort.on("message", (m) => {
-           if (m.type === "batch") parentPort.postMessage({ type: "done", id: m.id, response: { status: 200, headers: {}, body: JSON.stringify({ eventIds: [m.batch.requestId] }) } });
+           if (m.type === "batch") parentPort.postMessage({ type: "done", id: m.id, outcome: { kind: "stored", eventIds: [m.batch.requestId], duplicates: [] } });
            if (m.type === "close") parentPort.close();
          });
          parentPort.postMessage({ type: "ready" });`,
@@ -62,9 +68,9 @@ describe("the ingest thread pool", () => {
     );
     const { log } = logLines();
     const pool = startIngestPool(2, data, log);
-    const answers = await Promise.all([1, 2, 3, 4].map((n) => pool.process(batch(n))));
+    const answers = await Promise.all([1, 2, 3, 4].map((n) => answer(pool, n)));
     expect(answers.map((a) => JSON.parse(a.body))).toEqual(
-      [1, 2, 3, 4].map((n) => ({ eventIds: [`req-${n}`] })),
+      [1, 2, 3, 4].map((n) => ({ eventIds: [`req-${n}`], duplicates: [] })),
     );
     await pool.close();
   });
@@ -83,12 +89,12 @@ describe("the ingest thread pool", () => {
     );
     const { log, lines } = logLines();
     const pool = startIngestPool(1, data, log);
-    expect(statusOf(await pool.process(batch(1)))).toEqual([500, "InternalFailure"]);
+    expect(statusOf(await answer(pool, 1))).toEqual([500, "InternalFailure"]);
     // a thread that had started is replaced at once
-    let second = await pool.process(batch(2));
+    let second = await answer(pool, 2);
     while (second.status === 503) {
       await sleep(5);
-      second = await pool.process(batch(2));
+      second = await answer(pool, 2);
     }
     expect(statusOf(second)).toEqual([500, "InternalFailure"]);
     expect(lines.some((l) => l.msg === "ingest thread exited; starting another")).toBe(true);
@@ -99,10 +105,10 @@ describe("the ingest thread pool", () => {
     useBuiltIngestThread(threadScript("cannot-start", "process.exit(3);"), 1);
     const { log, lines } = logLines();
     const pool = startIngestPool(1, data, log);
-    const first = await pool.process(batch(1));
+    const first = await answer(pool, 1);
     expect([500, 503]).toContain(first.status);
     await sleep(300);
-    expect(statusOf(await pool.process(batch(2)))).toEqual([503, "ServiceUnavailable"]);
+    expect(statusOf(await answer(pool, 2))).toEqual([503, "ServiceUnavailable"]);
     // started once, restarted at most once within the first half second
     expect(
       lines.filter((l) => l.msg === "ingest thread exited; starting another").length,
