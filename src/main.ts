@@ -1,10 +1,17 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { chmodSync, mkdirSync } from "node:fs";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
 import { StaticCredentialStore } from "./adapters/credentials.ts";
-import { openObjectStore, openStores, type StoresDescriptor } from "./adapters/index.ts";
+import {
+  type ObjectStoreDescriptor,
+  openObjectStore,
+  openStores,
+  type Stores,
+  type StoresDescriptor,
+} from "./adapters/index.ts";
 import { WriteLock } from "./adapters/sqlite/write-lock.ts";
 import type { Config } from "./config/index.ts";
 import { createHttpServer } from "./http/server.ts";
@@ -14,13 +21,14 @@ import { createRetentionWorker } from "./pipeline/retention.ts";
 import type { Clock, Ids, ObjectStore } from "./ports/index.ts";
 import { createRecorder } from "./recording/recorder.ts";
 import { createRouter, routedTrailRepo } from "./recording/router.ts";
+import { createTrailChanges } from "./recording/trail-changes.ts";
 import { buildService, type Service } from "./service/index.ts";
 import { ownCallToRecord } from "./service/own-calls.ts";
 import { createRateLimit } from "./service/rate-limit.ts";
 import { createWireHandler } from "./wire/handler.ts";
 import { createIngestHandler } from "./wire/ingest.ts";
 import { createIngestRunner } from "./workers/ingest-batch.ts";
-import { ingestThreadCount, startIngestPool } from "./workers/ingest-pool.ts";
+import { type IngestPool, ingestThreadCount, startIngestPool } from "./workers/ingest-pool.ts";
 
 export interface OpenTrail {
   /** Base URL of the API, e.g. http://127.0.0.1:4566 */
@@ -47,77 +55,79 @@ export interface StartOptions {
   ids?: Ids;
 }
 
-/** The one place that builds adapters, service and server, and shuts them down in order. */
-export async function startOpenTrail(config: Config, opts: StartOptions = {}): Promise<OpenTrail> {
-  const log = opts.log ?? pino({ level: config.logLevel }, pino.destination(2));
-  const clock = opts.clock ?? systemClock;
-  const ids = opts.ids ?? randomIds;
-
+/** Where the stores and the buckets are, as plain data (ingest threads open the same stores). */
+function descriptors(
+  config: Config,
+  ingestThreads: number,
+): { stores: StoresDescriptor; objects: ObjectStoreDescriptor } {
   // the database holds the private signing keys: the data directory is the service's alone
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(config.dataDir, 0o700);
-  const ingestThreads = ingestThreadCount(config.ingestWorkers);
   const stores: StoresDescriptor = {
     kind: "sqlite",
     path: join(config.dataDir, "opentrail.db"),
     writeLock: ingestThreads > 0 ? WriteLock.shared() : undefined,
     yieldForTurns: true,
   };
-  const objects = await openObjectStore(
-    config.s3
-      ? {
-          kind: "s3",
-          endpoint: config.s3.endpoint,
-          region: config.s3.region,
-          credentials: { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey },
-          forcePathStyle: config.s3.forcePathStyle,
-        }
-      : { kind: "local", root: join(config.dataDir, "buckets") },
-  );
-  const db = await openStores(stores);
+  const objects: ObjectStoreDescriptor = config.s3
+    ? {
+        kind: "s3",
+        endpoint: config.s3.endpoint,
+        region: config.s3.region,
+        credentials: { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey },
+        forcePathStyle: config.s3.forcePathStyle,
+      }
+    : { kind: "local", root: join(config.dataDir, "buckets") };
+  return { stores, objects };
+}
 
-  const deliveries = db.deliveries;
-  const router = createRouter(db.trails, deliveries);
-  const maxInflatedBytes = config.maxIngestBytes * 8;
-  const ingestPool =
-    ingestThreads > 0
-      ? startIngestPool(ingestThreads, { stores, logLevel: config.logLevel, maxInflatedBytes }, log)
-      : undefined;
-  const delivery = createDeliveryWorker({
-    store: deliveries,
-    objects,
-    clock,
-    log,
-    intervalMs: config.deliveryIntervalMs,
-    random: (n) => randomBytes(n),
-  });
-  const digests = createDigestWorker({
-    chains: db.digestChains,
-    listTrails: () => db.trails.listAll(),
-    deliveries,
-    keys: db.keys,
-    objects,
-    clock,
-    log,
-    regions: config.regions,
-    intervalMs: config.digestIntervalMs,
-  });
-  const service = buildService({
-    trails: routedTrailRepo(db.trails, (accountId) => {
-      router.invalidate(accountId);
-      ingestPool?.invalidate(accountId);
+interface Runtime {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  ids: Ids;
+}
+
+/** The background workers of the pipeline, built but not started. */
+function buildPipeline(rt: Runtime, db: Stores, objects: ObjectStore) {
+  const { config, log, clock } = rt;
+  return {
+    delivery: createDeliveryWorker({
+      store: db.deliveries,
+      objects,
+      clock,
+      log,
+      intervalMs: config.deliveryIntervalMs,
+      random: (n) => randomBytes(n),
     }),
-    objects,
-    events: db.events,
-    deliveries,
-    keys: db.keys,
-    regions: config.regions,
-    lookupRate: config.lookupEventsRate > 0 ? createRateLimit(config.lookupEventsRate, clock) : undefined,
-    flush: delivery.flushTrail,
-  });
-  const route = router.route;
+    digests: createDigestWorker({
+      chains: db.digestChains,
+      listTrails: () => db.trails.listAll(),
+      deliveries: db.deliveries,
+      keys: db.keys,
+      objects,
+      clock,
+      log,
+      regions: config.regions,
+      intervalMs: config.digestIntervalMs,
+    }),
+    retention: createRetentionWorker({ events: db.events, clock, log }),
+  };
+}
+
+/** The HTTP server over the service: the API, recording every call, ingest, and the development reset. */
+function buildServer(
+  rt: Runtime,
+  db: Stores,
+  service: Service,
+  route: ReturnType<typeof createRouter>["route"],
+  ingestPool: IngestPool | undefined,
+  reset: () => Promise<void>,
+): Server {
+  const { config, log, clock, ids } = rt;
   const recorder = createRecorder(db.events, route);
   const credentials = new StaticCredentialStore(config.credentials);
+  const maxInflatedBytes = config.maxIngestBytes * 8;
   const wire = createWireHandler({
     service,
     credentials,
@@ -140,35 +150,25 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
       ? (batch) => ingestPool.process(batch)
       : createIngestRunner({ events: db.events, route, ids, log, maxInflatedBytes }),
   });
-  const server = createHttpServer({
+  return createHttpServer({
     wire,
     ingest,
     maxIngestBytes: config.maxIngestBytes,
     log,
     loopbackHostsOnly: config.development,
-    reset: config.development
-      ? async () => {
-          await db.reset();
-          router.invalidateAll();
-          ingestPool?.invalidate();
-        }
-      : undefined,
+    reset: config.development ? reset : undefined,
   });
+}
 
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(config.port, config.host, () => {
-        server.off("error", reject);
-        resolve();
-      });
+/** Listens where the configuration says; the URL it answers on. */
+async function listen(server: Server, config: Config, log: Logger): Promise<{ url: string; port: number }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
     });
-  } catch (e) {
-    // the ingest threads would keep the process alive
-    await ingestPool?.close();
-    await db.close();
-    throw e;
-  }
+  });
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
@@ -182,34 +182,87 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     { url, dataDir: config.dataDir, objectStore: config.s3 ? config.s3.endpoint : "local" },
     "listening",
   );
+  return { url, port };
+}
 
+/** The one place that builds adapters, service and server, and shuts them down in reverse. */
+export async function startOpenTrail(config: Config, opts: StartOptions = {}): Promise<OpenTrail> {
+  const log = opts.log ?? pino({ level: config.logLevel }, pino.destination(2));
+  const rt: Runtime = { config, log, clock: opts.clock ?? systemClock, ids: opts.ids ?? randomIds };
+
+  // open
+  const ingestThreads = ingestThreadCount(config.ingestWorkers);
+  const where = descriptors(config, ingestThreads);
+  const objects = await openObjectStore(where.objects);
+  const db = await openStores(where.stores);
+
+  // build
+  const router = createRouter(db.trails, db.deliveries);
+  const trailChanges = createTrailChanges();
+  trailChanges.subscribe(router.invalidate);
+  const ingestPool =
+    ingestThreads > 0
+      ? startIngestPool(
+          ingestThreads,
+          { stores: where.stores, logLevel: config.logLevel, maxInflatedBytes: config.maxIngestBytes * 8 },
+          log,
+        )
+      : undefined;
+  if (ingestPool) trailChanges.subscribe((accountId) => ingestPool.invalidate(accountId));
+  const pipeline = buildPipeline(rt, db, objects);
+  const service = buildService({
+    trails: routedTrailRepo(db.trails, trailChanges.changed),
+    objects,
+    events: db.events,
+    deliveries: db.deliveries,
+    keys: db.keys,
+    regions: config.regions,
+    lookupRate: config.lookupEventsRate > 0 ? createRateLimit(config.lookupEventsRate, rt.clock) : undefined,
+    flush: pipeline.delivery.flushTrail,
+  });
+  const developmentReset = async () => {
+    await db.reset();
+    trailChanges.changed();
+  };
+  const server = buildServer(rt, db, service, router.route, ingestPool, developmentReset);
+
+  // listen
+  let address: { url: string; port: number };
+  try {
+    address = await listen(server, config, log);
+  } catch (e) {
+    // the ingest threads would keep the process alive
+    await ingestPool?.close();
+    await db.close();
+    throw e;
+  }
+
+  // start
   const workers = new AbortController();
-  const deliveryLoop = delivery.start(workers.signal);
-  const digestLoop = digests.start(workers.signal);
-  const retention = createRetentionWorker({ events: db.events, clock, log });
-  const retentionLoop = retention.start(workers.signal);
+  const loops = [pipeline.delivery, pipeline.digests, pipeline.retention].map((w) => w.start(workers.signal));
 
+  // close in reverse
   let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      workers.abort();
+      await Promise.all([...loops, ingestPool?.close()]);
+      await objects.close();
+      await db.close();
+    })();
+    return closing;
+  };
   return {
-    url,
-    port,
+    ...address,
     service,
     config,
-    delivery,
-    digests,
+    delivery: pipeline.delivery,
+    digests: pipeline.digests,
     objects,
-    close() {
-      closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
-        workers.abort();
-        await Promise.all([deliveryLoop, digestLoop, retentionLoop, ingestPool?.close()]);
-        await objects.close();
-        await db.close();
-      })();
-      return closing;
-    },
+    close,
   };
 }
