@@ -30,15 +30,21 @@ function memoryEvents(): EventStore & { stored: StoredEvent[] } {
   };
 }
 
+/** The wire layer over a stub service, recording every call as the server does. */
+function recordingWire() {
+  const events = memoryEvents();
+  const recorder = createRecorder(events);
+  const { handle } = wireWith(stubService(), {
+    onCall: async (call) => {
+      await recorder.record(ownCallToRecord(call));
+    },
+  });
+  return { events, handle };
+}
+
 describe("deeply nested members of a call", () => {
   it("GetTrail with Name nested 5,000 deep: SerializationException, and the call recorded with requestParameters omitted", async () => {
-    const events = memoryEvents();
-    const recorder = createRecorder(events);
-    const { handle } = wireWith(stubService(), {
-      onCall: async (call) => {
-        await recorder.record(ownCallToRecord(call));
-      },
-    });
+    const { events, handle } = recordingWire();
     const res = await handle(await signed({ operation: "GetTrail", body: `{"Name":${nested(5_000)}}` }));
     expect(res.status).toBe(400);
     expect(json(res).__type).toBe("SerializationException");
@@ -50,13 +56,7 @@ describe("deeply nested members of a call", () => {
   });
 
   it("members exactly as deep as a record allows are kept", async () => {
-    const events = memoryEvents();
-    const recorder = createRecorder(events);
-    const { handle } = wireWith(stubService(), {
-      onCall: async (call) => {
-        await recorder.record(ownCallToRecord(call));
-      },
-    });
+    const { events, handle } = recordingWire();
     // the record is level 1, requestParameters level 2, Name's outermost list level 3
     await handle(await signed({ operation: "GetTrail", body: `{"Name":${nested(MAX_RECORD_DEPTH - 2)}}` }));
     const record = JSON.parse(events.stored[0]!.json) as { requestParameters: { name: unknown } };
