@@ -59,9 +59,6 @@ export function createRouter(trails: TrailRepo, deliveries: DeliveryStore) {
       if (accountId === undefined) byAccount.clear();
       else byAccount.delete(accountId);
     },
-    invalidateAll(): void {
-      byAccount.clear();
-    },
     destinationOf,
     async route(
       accountId: string,

@@ -41,8 +41,7 @@ port.on("message", (message: ToThread) => {
       );
       break;
     case "invalidate":
-      if (message.accountId === undefined) router.invalidateAll();
-      else router.invalidate(message.accountId);
+      router.invalidate(message.accountId);
       break;
     case "close":
       stores.close().finally(() => port.close());
