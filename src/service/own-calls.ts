@@ -1,6 +1,6 @@
-import type { CallerFacts, RequestContext } from "../api/context.ts";
-import type { CloudTrailError } from "../api/errors.ts";
+import type { CallerFacts } from "../api/context.ts";
 import { type OperationName, READ_ONLY_OPERATIONS } from "../api/operations.ts";
+import type { FinishedCall } from "../api/service.ts";
 import {
   buildCallRecord,
   type CallFacts,
@@ -17,17 +17,6 @@ import type { CallToRecord } from "../recording/recorder.ts";
 
 export const OWN_EVENT_SOURCE = "cloudtrail.amazonaws.com";
 export const TRAIL_RESOURCE_TYPE = "AWS::CloudTrail::Trail";
-
-/** One finished call to the API, as the wire layer saw it. */
-export interface FinishedCall {
-  operation: OperationName;
-  /** The request as received; `object` so that the SDK's request interfaces are accepted as they are. */
-  input: object;
-  output?: unknown;
-  error?: CloudTrailError;
-  ctx: RequestContext;
-  caller: CallerFacts;
-}
 
 /** A call of this service's own API with the facts of its caller, at a time. */
 export interface ApiCall extends CallerFacts {

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { CallerFacts, RequestContext } from "../api/context.ts";
 import { type CloudTrailError, type ErrorCode, isCloudTrailError, type OperationName } from "../api/index.ts";
-import type { Service } from "../api/service.ts";
+import type { FinishedCall, Service } from "../api/service.ts";
 import type { Clock, CredentialStore, Ids } from "../ports/index.ts";
 import { encodeOutput } from "./encode.ts";
 import { acceptsContentType, parseBody, parseTarget } from "./framing.ts";
@@ -10,14 +10,9 @@ import { verifySigV4 } from "./sigv4.ts";
 import { sourceAddress } from "./source-ip.ts";
 import type { RawRequest, RawResponse } from "./types.ts";
 
-/** A finished call, with what the wire knows of its caller. */
-export interface RecordedCall {
-  operation: OperationName;
+/** A finished call with its members as parsed from the body. */
+export interface RecordedCall extends FinishedCall {
   input: Record<string, unknown>;
-  output?: unknown;
-  error?: CloudTrailError;
-  ctx: RequestContext;
-  caller: CallerFacts;
 }
 
 export interface WireOptions {
