@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import type { httpClient } from "../client/http.ts";
-import { ConfigError, DEFAULT_PORT, isLoopback, loadConfig } from "../config/index.ts";
+import { ConfigError, DEFAULT_PORT, isLoopback, loadConfig, processEnv } from "../config/index.ts";
 import { Report, type Writer } from "../validate/report.ts";
 import { parseTime } from "../validate/time.ts";
 import {
@@ -268,9 +268,10 @@ export function validateLogsCommand(): Command {
     .action(async (flags: ValidateLogsFlags) => {
       // Node 20 is supported here; the SDK's notice that later SDK releases will not support it is
       // no news to the user and would land in the middle of the report on stderr
-      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+      const env = processEnv();
+      env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
       const status = await runValidateLogs(flags, {
-        env: process.env,
+        env,
         cwd: process.cwd(),
         stdout: process.stdout,
         stderr: process.stderr,
