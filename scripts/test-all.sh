@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (README, `npm test`, CI): build, type check, lint, the layer rules, the vitest
 # suites and the pytest suite (boto3 and the AWS CLI against a real server). Ends with
-# `tests: N passed, N failed`.
+# `tests: N passed, N failed, N skipped`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 results=.test-results
@@ -9,6 +9,7 @@ rm -rf "$results" && mkdir -p "$results"
 status=0
 passed=0
 failed=0
+skipped=0
 
 step() {
   local name=$1
@@ -31,12 +32,13 @@ step layers npm run --silent lint:layers
 echo "== vitest"
 npx vitest run --reporter=default --reporter=json --outputFile="$results/vitest.json" || status=1
 if [ -f "$results/vitest.json" ]; then
-  read -r vp vf < <(node -e '
+  read -r vp vf vs < <(node -e '
     const r = require(process.argv[1]);
-    console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0));
+    console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0), r.numPendingTests + r.numTodoTests);
   ' "$PWD/$results/vitest.json")
   passed=$((passed + vp))
   failed=$((failed + vf))
+  skipped=$((skipped + vs))
 else
   echo "vitest wrote no results"
   failed=$((failed + 1))
@@ -47,22 +49,23 @@ python3 -m pytest -q -p no:cacheprovider --junitxml="$results/pytest.xml" test/p
 rc=$?
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 5 ]; then status=1; fi
 if [ -f "$results/pytest.xml" ]; then
-  read -r pp pf < <(python3 - "$results/pytest.xml" <<'PY'
+  read -r pp pf ps < <(python3 - "$results/pytest.xml" <<'PY'
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
 t = sum(int(s.get("tests", 0)) for s in suites)
 f = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
 sk = sum(int(s.get("skipped", 0)) for s in suites)
-print(t - f - sk, f)
+print(t - f - sk, f, sk)
 PY
 )
   passed=$((passed + pp))
   failed=$((failed + pf))
+  skipped=$((skipped + ps))
 elif [ "$rc" -ne 5 ]; then
   failed=$((failed + 1))
 fi
 
 if [ "$failed" -gt 0 ]; then status=1; fi
-echo "tests: $passed passed, $failed failed"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit "$status"
