@@ -1,7 +1,8 @@
-import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
+import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
+import { Hash } from "@smithy/hash-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 
 export interface IngestClientOptions {
@@ -34,12 +35,6 @@ export class IngestError extends Error {
   }
 }
 
-function bytes(data: string | ArrayBuffer | ArrayBufferView): string | Buffer {
-  if (typeof data === "string") return data;
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
 /**
  * A record without an eventID would get a fresh one on every run; an id derived from its content
  * keeps a rerun from storing it twice.
@@ -50,20 +45,6 @@ export function withStableEventId(record: unknown): unknown {
   const h = createHash("sha256").update(JSON.stringify(record)).digest("hex");
   const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((Number.parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
   return { ...record, eventID: id };
-}
-
-/** SHA-256 and HMAC-SHA-256 (when given a secret), as the SigV4 signer asks for them. */
-class Sha256 {
-  readonly #hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.#hash = secret === undefined ? createHash("sha256") : createHmac("sha256", bytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.#hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.#hash.digest();
-  }
 }
 
 /** Every .json and .json.gz file under the given files and directories, in name order. */
@@ -99,7 +80,7 @@ export function ingestClient(opts: IngestClientOptions) {
     credentials: opts.credentials ?? { accessKeyId: "test", secretAccessKey: "test" },
     region,
     service: "cloudtrail",
-    sha256: Sha256,
+    sha256: Hash.bind(null, "sha256"),
   });
   const attempts = opts.attempts ?? 5;
 
