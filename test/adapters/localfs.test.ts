@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalFsObjectStore } from "../../src/adapters/localfs/object-store.ts";
+import { localObjectReader } from "../../src/adapters/localfs/reader.ts";
+import { objectReaderContract } from "./object-reader.contract.ts";
 import { collect, gzipBody, objectStoreContract } from "./object-store.contract.ts";
 
 const tempRoot = () => mkdtemp(join(tmpdir(), "opentrail-localfs-"));
@@ -21,6 +23,22 @@ objectStoreContract("LocalFsObjectStore", async () => {
     },
     async close() {
       await store.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+});
+
+objectReaderContract("localObjectReader", async () => {
+  const root = await tempRoot();
+  const writer = new LocalFsObjectStore(root);
+  const reader = localObjectReader(root);
+  return {
+    reader,
+    writer,
+    createBucket: (bucket) => mkdir(join(root, bucket)),
+    async close() {
+      await reader.close();
+      await writer.close();
       await rm(root, { recursive: true, force: true });
     },
   };

@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { classifyProbeError, S3ObjectStore, toObjectStoreError } from "../../src/adapters/s3/object-store.ts";
+import { s3Reader } from "../../src/adapters/s3/reader.ts";
 import {
   createBucket,
   freePort,
@@ -16,6 +17,7 @@ import {
   startMoto,
   startS3rver,
 } from "../support/s3-servers.ts";
+import { objectReaderContract } from "./object-reader.contract.ts";
 import { gzipBody, objectStoreContract, type StoreQuirks } from "./object-store.contract.ts";
 
 function storeFor(server: S3TestServer): S3ObjectStore {
@@ -99,6 +101,24 @@ function contractAgainst(name: string, start: () => Promise<S3TestServer>, trait
         createBucket: (bucket) => createBucket(running, bucket),
         ...(quirks === undefined ? {} : { quirks }),
         close: () => store.close(),
+      };
+    });
+
+    objectReaderContract(`s3Reader on ${name}`, async () => {
+      const running = server!;
+      const writer = storeFor(running);
+      // two keys a page, so that every listing of the suite turns pages, where the server pages
+      const paging = quirks?.noListPaging ? {} : { maxKeys: 2 };
+      const reader = s3Reader({ ...running, forcePathStyle: true, concurrency: 4, ...paging });
+      return {
+        reader,
+        writer,
+        createBucket: (bucket) => createBucket(running, bucket),
+        ...(quirks === undefined ? {} : { quirks }),
+        async close() {
+          await reader.close();
+          await writer.close();
+        },
       };
     });
 

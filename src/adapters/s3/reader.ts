@@ -121,14 +121,21 @@ async function answerError(answer: Answer, what: string, notFound: string): Prom
   return new ObjectStoreError(name, `${what}: HTTP ${answer.status} ${name}${message ? `: ${message}` : ""}`);
 }
 
-/** An ObjectReader of any S3-compatible endpoint, without the SDK. */
-export function s3Reader(opts: S3ReaderOptions): ObjectReader {
+/** What every request to one endpoint shares: its address, connection pool and signer. */
+interface Endpoint {
+  base: URL;
+  basePath: string;
+  agent: HttpAgent | HttpsAgent;
+  send: typeof httpRequest;
+  signer: SignatureV4;
+  timeoutMs: number;
+  opts: S3ReaderOptions;
+}
+
+function connect(opts: S3ReaderOptions): Endpoint {
   const base = new URL(opts.endpoint);
   const https = base.protocol === "https:";
   const agentOptions = { keepAlive: true, maxSockets: opts.concurrency, maxFreeSockets: opts.concurrency };
-  const agent = https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
-  const send = https ? httpsRequest : httpRequest;
-  const timeoutMs = opts.timeoutMs ?? TIMEOUT_MS;
   const signer = new SignatureV4({
     credentials: opts.credentials,
     region: opts.region,
@@ -138,142 +145,172 @@ export function s3Reader(opts: S3ReaderOptions): ObjectReader {
     uriEscapePath: false,
     applyChecksum: false,
   });
-  const basePath = base.pathname.replace(/\/+$/, "");
+  return {
+    base,
+    basePath: base.pathname.replace(/\/+$/, ""),
+    agent: https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions),
+    send: https ? httpsRequest : httpRequest,
+    signer,
+    timeoutMs: opts.timeoutMs ?? TIMEOUT_MS,
+    opts,
+  };
+}
 
-  /** Host and path of a bucket's key (or of the bucket with key ""), addressed as the SDK addresses them. */
-  function locate(bucket: string, key: string): { hostname: string; path: string } {
-    // the SDK's endpoint rules keep an IP address endpoint path-style whatever the option says
-    if (
-      !opts.forcePathStyle &&
-      isIP(base.hostname.replace(/^\[|\]$/g, "")) === 0 &&
-      virtualHostable(bucket)
-    ) {
-      return { hostname: `${bucket}.${base.hostname}`, path: `${basePath}/${escapeKey(key)}` };
-    }
-    return { hostname: base.hostname, path: `${basePath}/${escapeKey(bucket)}/${escapeKey(key)}` };
+/** Host and path of a bucket's key (or of the bucket with key ""), addressed as the SDK addresses them. */
+function locate(e: Endpoint, bucket: string, key: string): { hostname: string; path: string } {
+  const { base, basePath } = e;
+  // the SDK's endpoint rules keep an IP address endpoint path-style whatever the option says
+  if (
+    !e.opts.forcePathStyle &&
+    isIP(base.hostname.replace(/^\[|\]$/g, "")) === 0 &&
+    virtualHostable(bucket)
+  ) {
+    return { hostname: `${bucket}.${base.hostname}`, path: `${basePath}/${escapeKey(key)}` };
   }
+  return { hostname: base.hostname, path: `${basePath}/${escapeKey(bucket)}/${escapeKey(key)}` };
+}
 
-  async function attempt(hostname: string, path: string, query: Record<string, string>): Promise<Answer> {
-    const host = base.port === "" ? hostname : `${hostname}:${base.port}`;
-    const headers: Record<string, string> = { host, "x-amz-content-sha256": EMPTY_SHA256 };
-    if (opts.credentials.sessionToken) headers["x-amz-security-token"] = opts.credentials.sessionToken;
-    const signed = await signer.sign({
-      method: "GET",
+async function attempt(
+  e: Endpoint,
+  hostname: string,
+  path: string,
+  query: Record<string, string>,
+): Promise<Answer> {
+  const { base, opts, timeoutMs } = e;
+  const host = base.port === "" ? hostname : `${hostname}:${base.port}`;
+  const headers: Record<string, string> = { host, "x-amz-content-sha256": EMPTY_SHA256 };
+  if (opts.credentials.sessionToken) headers["x-amz-security-token"] = opts.credentials.sessionToken;
+  const signed = await e.signer.sign({
+    method: "GET",
+    protocol: base.protocol,
+    hostname,
+    path,
+    query,
+    headers,
+  });
+  const search = Object.entries(query)
+    .map(([k, v]) => `${escapeQuery(k)}=${escapeQuery(v)}`)
+    .join("&");
+  return new Promise<Answer>((resolve, reject) => {
+    const req = e.send({
+      agent: e.agent,
       protocol: base.protocol,
-      hostname,
-      path,
-      query,
-      headers,
+      // the bucket's host name may not resolve; the connection goes to the endpoint's host
+      host: base.hostname.replace(/^\[|\]$/g, ""),
+      port: base.port === "" ? undefined : Number(base.port),
+      method: "GET",
+      path: search === "" ? path : `${path}?${search}`,
+      headers: signed.headers,
+      timeout: timeoutMs,
     });
-    const search = Object.entries(query)
-      .map(([k, v]) => `${escapeQuery(k)}=${escapeQuery(v)}`)
-      .join("&");
-    return new Promise<Answer>((resolve, reject) => {
-      const req = send({
-        agent,
-        protocol: base.protocol,
-        // the bucket's host name may not resolve; the connection goes to the endpoint's host
-        host: base.hostname.replace(/^\[|\]$/g, ""),
-        port: base.port === "" ? undefined : Number(base.port),
-        method: "GET",
-        path: search === "" ? path : `${path}?${search}`,
-        headers: signed.headers,
-        timeout: timeoutMs,
-      });
-      req.once("response", (res) =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
-      );
-      req.once("timeout", () => {
-        const e = new Error(`no answer within ${timeoutMs} ms`) as Error & { code: string };
-        e.code = "ETIMEDOUT";
-        req.destroy(e);
-      });
-      req.once("error", reject);
-      req.end();
+    req.once("response", (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
+    req.once("timeout", () => {
+      const error = new Error(`no answer within ${timeoutMs} ms`) as Error & { code: string };
+      error.code = "ETIMEDOUT";
+      req.destroy(error);
     });
-  }
+    req.once("error", reject);
+    req.end();
+  });
+}
 
-  /** One GET with retries on dropped connections and 5xx, as the SDK's standard mode retries. */
-  async function get(bucket: string, key: string, query: Record<string, string> = {}): Promise<Answer> {
-    const { hostname, path } = locate(bucket, key);
-    const what = `get ${bucket}/${key}`;
-    for (let n = 1; ; n++) {
-      let answer: Answer;
-      try {
-        answer = await attempt(hostname, path, query);
-      } catch (e) {
-        if (n < ATTEMPTS && isNetworkError(e)) {
-          await delay(20 * 2 ** n);
-          continue;
-        }
-        const reason = e instanceof Error ? e.message : String(e);
-        const code = isNetworkError(e) ? "ServiceUnavailable" : "InternalError";
-        throw new ObjectStoreError(code, `${what}: no answer from the endpoint: ${reason}`, { cause: e });
-      }
-      if (n < ATTEMPTS && RETRIED_STATUS.has(answer.status)) {
-        answer.body.resume();
+/** One GET with retries on dropped connections and 5xx, as the SDK's standard mode retries. */
+async function get(
+  e: Endpoint,
+  bucket: string,
+  key: string,
+  query: Record<string, string> = {},
+): Promise<Answer> {
+  const { hostname, path } = locate(e, bucket, key);
+  const what = `get ${bucket}/${key}`;
+  for (let n = 1; ; n++) {
+    let answer: Answer;
+    try {
+      answer = await attempt(e, hostname, path, query);
+    } catch (err) {
+      if (n < ATTEMPTS && isNetworkError(err)) {
         await delay(20 * 2 ** n);
         continue;
       }
-      return answer;
+      const reason = err instanceof Error ? err.message : String(err);
+      const code = isNetworkError(err) ? "ServiceUnavailable" : "InternalError";
+      throw new ObjectStoreError(code, `${what}: no answer from the endpoint: ${reason}`, { cause: err });
     }
-  }
-
-  async function* listKeys(bucket: string, prefix: string, startAfter?: string): AsyncGenerator<string> {
-    let token: string | undefined;
-    let after = startAfter;
-    for (;;) {
-      const query: Record<string, string> = { "list-type": "2" };
-      if (prefix !== "") query.prefix = prefix;
-      if (opts.maxKeys !== undefined) query["max-keys"] = String(opts.maxKeys);
-      // the token already says where to go on; S3 would ignore start-after beside it
-      if (token !== undefined) query["continuation-token"] = token;
-      else if (after !== undefined) query["start-after"] = after;
-      const answer = await get(bucket, "", query);
-      if (answer.status !== 200) throw await answerError(answer, `list ${bucket}/${prefix}`, "NoSuchBucket");
-      const page = parseListPage((await readAll(answer.body)).toString("utf8"));
-      yield* page.keys;
-      const last = page.keys.at(-1);
-      if (!page.truncated || last === undefined) return;
-      // a server that truncates without a continuation token can still be paged by the last key
-      token = page.token;
-      if (token === undefined) after = last;
+    if (n < ATTEMPTS && RETRIED_STATUS.has(answer.status)) {
+      answer.body.resume();
+      await delay(20 * 2 ** n);
+      continue;
     }
+    return answer;
   }
+}
 
-  /** The answer to a GET of a key: undefined for NoSuchKey, an ObjectStoreError for any other failure. */
-  async function open(bucket: string, key: string): Promise<Answer | undefined> {
-    const answer = await get(bucket, key);
-    if (answer.status === 200) return answer;
-    const error = await answerError(answer, `get ${bucket}/${key}`, "NoSuchKey");
-    if (error.code === "NoSuchKey") return undefined;
-    throw error;
+async function* listKeys(
+  e: Endpoint,
+  bucket: string,
+  prefix: string,
+  startAfter?: string,
+): AsyncGenerator<string> {
+  let token: string | undefined;
+  let after = startAfter;
+  for (;;) {
+    const query: Record<string, string> = { "list-type": "2" };
+    if (prefix !== "") query.prefix = prefix;
+    if (e.opts.maxKeys !== undefined) query["max-keys"] = String(e.opts.maxKeys);
+    // the token already says where to go on; S3 would ignore start-after beside it
+    if (token !== undefined) query["continuation-token"] = token;
+    else if (after !== undefined) query["start-after"] = after;
+    const answer = await get(e, bucket, "", query);
+    if (answer.status !== 200) throw await answerError(answer, `list ${bucket}/${prefix}`, "NoSuchBucket");
+    const page = parseListPage((await readAll(answer.body)).toString("utf8"));
+    yield* page.keys;
+    const last = page.keys.at(-1);
+    if (!page.truncated || last === undefined) return;
+    // a server that truncates without a continuation token can still be paged by the last key
+    token = page.token;
+    if (token === undefined) after = last;
   }
+}
 
+/** The answer to a GET of a key: undefined for NoSuchKey, an ObjectStoreError for any other failure. */
+async function open(e: Endpoint, bucket: string, key: string): Promise<Answer | undefined> {
+  const answer = await get(e, bucket, key);
+  if (answer.status === 200) return answer;
+  const error = await answerError(answer, `get ${bucket}/${key}`, "NoSuchKey");
+  if (error.code === "NoSuchKey") return undefined;
+  throw error;
+}
+
+async function storedObject(answer: Answer): Promise<StoredObject> {
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (name.startsWith("x-amz-meta-") && typeof value === "string") metadata[name.slice(11)] = value;
+  }
+  const body = await readAll(answer.body);
+  const type = answer.headers["content-type"];
+  const encoding = answer.headers["content-encoding"];
   return {
-    listKeys,
-    async getObject(bucket, key): Promise<StoredObject | undefined> {
-      const answer = await open(bucket, key);
-      if (!answer) return undefined;
-      const metadata: Record<string, string> = {};
-      for (const [name, value] of Object.entries(answer.headers)) {
-        if (name.startsWith("x-amz-meta-") && typeof value === "string") metadata[name.slice(11)] = value;
-      }
-      const body = await readAll(answer.body);
-      const type = answer.headers["content-type"];
-      const encoding = answer.headers["content-encoding"];
-      return {
-        body,
-        metadata,
-        ...(type === undefined ? {} : { contentType: type }),
-        ...(encoding === undefined ? {} : { contentEncoding: encoding }),
-      };
+    body,
+    metadata,
+    ...(type === undefined ? {} : { contentType: type }),
+    ...(encoding === undefined ? {} : { contentEncoding: encoding }),
+  };
+}
+
+/** An ObjectReader of any S3-compatible endpoint, without the SDK. */
+export function s3Reader(opts: S3ReaderOptions): ObjectReader {
+  const e = connect(opts);
+  return {
+    listKeys: (bucket, prefix, startAfter) => listKeys(e, bucket, prefix, startAfter),
+    async getObject(bucket, key) {
+      const answer = await open(e, bucket, key);
+      return answer === undefined ? undefined : storedObject(answer);
     },
     async openObject(bucket, key) {
-      return (await open(bucket, key))?.body;
+      return (await open(e, bucket, key))?.body;
     },
     async close() {
-      agent.destroy();
+      e.agent.destroy();
     },
   };
 }
