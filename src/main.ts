@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { chmodSync, mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,7 +13,9 @@ import {
   type StoresDescriptor,
 } from "./adapters/index.ts";
 import { WriteLock } from "./adapters/sqlite/write-lock.ts";
+import { inProcessClient } from "./client/in-process.ts";
 import type { Config } from "./config/index.ts";
+import { createConsole } from "./console/handler.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
 import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
@@ -150,9 +152,42 @@ function buildServer(
       ? (batch) => ingestPool.process(batch)
       : createIngestRunner({ events: db.events, route, ids, log, maxInflatedBytes }),
   });
+  const consoleHandler = createConsole({
+    regions: config.regions,
+    developmentPrincipal: config.development
+      ? credentials.lookup(config.credentials[0]?.accessKeyId ?? "")?.principal
+      : undefined,
+    signIn(accessKeyId, secretAccessKey) {
+      const credential = credentials.lookup(accessKeyId);
+      // a session key needs its token, which a sign-in form does not take
+      if (credential === undefined || credential.sessionToken !== undefined) return undefined;
+      const a = Buffer.from(credential.secretAccessKey);
+      const b = Buffer.from(secretAccessKey);
+      return a.length === b.length && timingSafeEqual(a, b) ? credential.principal : undefined;
+    },
+    api: (principal, region, caller) =>
+      inProcessClient(service, {
+        principal,
+        region,
+        clock,
+        ids,
+        caller,
+        onCall: async (call) => {
+          await recorder.record(ownCallToRecord(call));
+        },
+      }),
+    async deliveredFiles(trailArn, region, since) {
+      const files = await db.deliveries.deliveredFiles(trailArn, region, since, clock.now());
+      return files
+        .map((f) => ({ bucket: f.bucket, key: f.key, deliveredAt: f.deliveredAt }))
+        .sort((x, y) => y.deliveredAt.getTime() - x.deliveredAt.getTime());
+    },
+    now: () => clock.now(),
+  });
   return createHttpServer({
     wire,
     ingest,
+    console: consoleHandler,
     maxIngestBytes: config.maxIngestBytes,
     log,
     loopbackHostsOnly: config.development,

@@ -41,4 +41,6 @@ export interface CallerFacts {
   userAgent?: string;
   /** Present when the call came over TLS; `host` is the request's Host header. */
   tls?: { version: string; cipher: string; host?: string };
+  /** The call was made by the web console for a signed-in user (sessionCredentialFromConsole). */
+  fromConsole?: boolean;
 }

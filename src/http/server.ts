@@ -4,6 +4,7 @@ import { isIP, type Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
 import type { ErrorCode } from "../api/index.ts";
+import type { ConsoleHandler } from "../console/handler.ts";
 import { errorResponse, INTERNAL_FAILURE_MESSAGE } from "../wire/handler.ts";
 import type { RawRequest, RawResponse } from "../wire/types.ts";
 import { answerAndDrop, boundConnections, DEFAULT_MAX_CONNECTIONS } from "./connections.ts";
@@ -24,6 +25,8 @@ export interface HttpServerOptions {
    * web page cannot reach the server through a DNS name it controls (DNS rebinding).
    */
   loopbackHostsOnly?: boolean;
+  /** The web console under /console/. */
+  console?: ConsoleHandler;
   /** Open connections at most; default DEFAULT_MAX_CONNECTIONS. */
   maxConnections?: number;
   /** For tests: shorter socket limits than SERVER_TIMEOUTS. */
@@ -32,6 +35,8 @@ export interface HttpServerOptions {
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_INGEST_BYTES = 32 * 1024 * 1024;
+/** The console's requests are sign-ins and reads: small. */
+const CONSOLE_MAX_BODY_BYTES = 64 * 1024;
 
 /** Socket limits: a slow or stuck client cannot hold a connection forever. */
 export const SERVER_TIMEOUTS = {
@@ -206,12 +211,15 @@ export function createHttpServer(opts: HttpServerOptions): Server {
   const { log } = opts;
   const routes = new Map(routeTable(opts).map((r) => [`${r.method} ${r.path}`, r.handler]));
 
-  async function handleWire(
+  /**
+   * The request with its whole body, read up to `limit`; undefined once the request has been
+   * answered (413) or dropped (the client went away before sending its body).
+   */
+  async function withBody(
     req: IncomingMessage,
     res: ServerResponse,
-    handler: (req: RawRequest) => Promise<RawResponse>,
     limit: number,
-  ): Promise<void> {
+  ): Promise<RawRequest | undefined> {
     let body: Buffer;
     try {
       body = await readBody(req, limit);
@@ -223,25 +231,49 @@ export function createHttpServer(opts: HttpServerOptions): Server {
           `Request body is larger than ${limit} bytes`,
           413,
         );
-        return;
+        return undefined;
       }
       log.debug({ remoteAddress: req.socket.remoteAddress }, "client went away before sending its body");
       req.socket.destroy();
-      return;
+      return undefined;
     }
-    const response = await handler({
+    return {
       method: req.method ?? "",
       url: req.url ?? "/",
       headers: rawHeaders(req),
       body,
       remoteAddress: req.socket.remoteAddress ?? "",
       ...(tlsInfo(req.socket) ? { tls: tlsInfo(req.socket) } : {}),
-    });
-    send(res, response);
+    };
+  }
+
+  async function handleWire(
+    req: IncomingMessage,
+    res: ServerResponse,
+    handler: (req: RawRequest) => Promise<RawResponse>,
+    limit: number,
+  ): Promise<void> {
+    const raw = await withBody(req, res, limit);
+    if (raw !== undefined) send(res, await handler(raw));
+  }
+
+  async function handleConsole(
+    req: IncomingMessage,
+    res: ServerResponse,
+    console: ConsoleHandler,
+  ): Promise<void> {
+    const raw = await withBody(req, res, CONSOLE_MAX_BODY_BYTES);
+    if (raw === undefined) return;
+    const answer = await console(raw);
+    if (res.headersSent || res.destroyed) return;
+    const bytes = Buffer.from(answer.body, "utf8");
+    // the console's headers may repeat (Set-Cookie), which RawResponse's may not
+    res.writeHead(answer.status, { ...answer.headers, "content-length": String(bytes.length) });
+    res.end(bytes);
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? "/").split("?")[0];
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (opts.loopbackHostsOnly && !isLoopbackHost(req.headers.host)) {
       sendAndClose(
         res,
@@ -250,6 +282,14 @@ export function createHttpServer(opts: HttpServerOptions): Server {
         403,
       );
       return;
+    }
+    if (opts.console !== undefined && (path === "/console" || path.startsWith("/console/"))) {
+      if (path === "/console") {
+        res.writeHead(302, { location: "/console/", "content-length": "0" });
+        res.end();
+        return;
+      }
+      return handleConsole(req, res, opts.console);
     }
     const handler = routes.get(`${req.method} ${path}`);
     if (handler === undefined) {

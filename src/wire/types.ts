@@ -1,15 +1,4 @@
-/** A request as the HTTP layer hands it to the wire layer: no sockets, so tests can inject. */
-export interface RawRequest {
-  method: string;
-  /** Path with query string, as received. */
-  url: string;
-  /** Header names lower-cased; repeated headers joined with ",". */
-  headers: Record<string, string>;
-  body: Buffer;
-  remoteAddress: string;
-  /** Present when the request came over TLS. */
-  tls?: { version: string; cipher: string };
-}
+export type { RawRequest } from "../api/requests.ts";
 
 export interface RawResponse {
   status: number;

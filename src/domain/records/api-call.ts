@@ -116,6 +116,7 @@ export function buildCallRecord(call: CallFacts): {
     if (caller.tls.host !== undefined) tlsDetails.clientProvidedHostHeader = caller.tls.host;
     record.tlsDetails = tlsDetails;
   }
+  if (caller.fromConsole === true) record.sessionCredentialFromConsole = "true";
   const resources = call.historyResources ?? (call.resources ?? []).map(historyResource);
   return { record, resources };
 }
