@@ -29,6 +29,7 @@ import { ownCallToRecord } from "./service/own-calls.ts";
 import { createRateLimit } from "./service/rate-limit.ts";
 import { createWireHandler } from "./wire/handler.ts";
 import { createIngestHandler } from "./wire/ingest.ts";
+import { createIngestMemory, type IngestMemory } from "./wire/ingest-memory.ts";
 import { createIngestRunner } from "./workers/ingest-batch.ts";
 import { type IngestPool, ingestThreadCount, startIngestPool } from "./workers/ingest-pool.ts";
 
@@ -44,6 +45,8 @@ export interface OpenTrail {
   digests: DigestWorker;
   /** Where log files and digests go: the local buckets or S3. */
   objects: ObjectStore;
+  /** Bytes of ingest bodies being decoded now, and the most ever at once (the ingest memory bound). */
+  ingestMemory(): { held: number; peak: number };
   /** Stops accepting requests, waits for those in flight, then closes the stores. */
   close(): Promise<void>;
 }
@@ -117,6 +120,14 @@ function buildPipeline(rt: Runtime, db: Stores, objects: ObjectStore) {
   };
 }
 
+/**
+ * The largest inflated gzip body: 8 × the body limit (a log file compresses about tenfold), and
+ * never more than the memory bound, which one batch alone must fit.
+ */
+function maxInflatedBytesOf(config: Config): number {
+  return Math.min(config.maxIngestBytes * 8, config.ingestMemoryBytes);
+}
+
 /** The HTTP server over the service: the API, recording every call, ingest, and the development reset. */
 function buildServer(
   rt: Runtime,
@@ -124,12 +135,13 @@ function buildServer(
   service: Service,
   route: ReturnType<typeof createRouter>["route"],
   ingestPool: IngestPool | undefined,
+  ingestMemory: IngestMemory,
   reset: () => Promise<void>,
 ): Server {
   const { config, log, clock, ids } = rt;
+  const maxInflatedBytes = maxInflatedBytesOf(config);
   const recorder = createRecorder(db.events, route);
   const credentials = new StaticCredentialStore(config.credentials);
-  const maxInflatedBytes = config.maxIngestBytes * 8;
   const wire = createWireHandler({
     service,
     credentials,
@@ -150,7 +162,9 @@ function buildServer(
     log,
     runner: ingestPool
       ? (batch) => ingestPool.process(batch)
-      : createIngestRunner({ events: db.events, route, ids, log, maxInflatedBytes }),
+      : createIngestRunner({ events: db.events, route, ids, log, maxInflatedBytes, memory: ingestMemory }),
+    memory: ingestMemory,
+    maxInflatedBytes,
   });
   const consoleHandler = createConsole({
     regions: config.regions,
@@ -235,11 +249,17 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   const router = createRouter(db.trails, db.deliveries);
   const trailChanges = createTrailChanges();
   trailChanges.subscribe(router.invalidate);
+  const ingestMemory = createIngestMemory(config.ingestMemoryBytes, config.ingestMemoryWaitMs);
   const ingestPool =
     ingestThreads > 0
       ? startIngestPool(
           ingestThreads,
-          { stores: where.stores, logLevel: config.logLevel, maxInflatedBytes: config.maxIngestBytes * 8 },
+          {
+            stores: where.stores,
+            logLevel: config.logLevel,
+            maxInflatedBytes: maxInflatedBytesOf(config),
+            memory: ingestMemory.shared,
+          },
           log,
         )
       : undefined;
@@ -259,7 +279,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     await db.reset();
     trailChanges.changed();
   };
-  const server = buildServer(rt, db, service, router.route, ingestPool, developmentReset);
+  const server = buildServer(rt, db, service, router.route, ingestPool, ingestMemory, developmentReset);
 
   // listen
   let address: { url: string; port: number };
@@ -298,6 +318,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     delivery: pipeline.delivery,
     digests: pipeline.digests,
     objects,
+    ingestMemory: () => ingestMemory.usage(),
     close,
   };
 }

@@ -17,14 +17,17 @@ export function ingestPoster(endpoint: string, opts: { region: string; connectio
   });
   return {
     /** Status and body of the answer. */
-    async post(body: Buffer): Promise<{ status: number; text: string }> {
+    async post(
+      body: Buffer,
+      extraHeaders: Record<string, string> = {},
+    ): Promise<{ status: number; text: string }> {
       const { headers } = await signer.sign({
         method: "POST",
         protocol: "http:",
         hostname: url.hostname,
         port: Number(url.port),
         path: url.pathname,
-        headers: { host: url.host, "content-type": "application/json" },
+        headers: { host: url.host, "content-type": "application/json", ...extraHeaders },
         body,
       });
       return new Promise((resolve, reject) => {

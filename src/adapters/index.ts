@@ -77,7 +77,10 @@ export async function openObjectStore(descriptor: ObjectStoreDescriptor): Promis
   switch (descriptor.kind) {
     case "local": {
       mkdirSync(descriptor.root, { recursive: true });
-      return new LocalFsObjectStore(descriptor.root);
+      const store = new LocalFsObjectStore(descriptor.root);
+      // nothing writes yet: what a killed put left behind goes
+      await store.removeTempFiles();
+      return store;
     }
     case "s3": {
       // imported only when used: every ingest thread imports this file, and would load the SDK

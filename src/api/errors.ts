@@ -56,6 +56,7 @@ export const ERROR_STATUS = {
   UnrecognizedClientException: 400,
   ValidationException: 400,
   RequestEntityTooLargeException: 413,
+  RequestTimeoutException: 408,
   InternalFailure: 500,
   ServiceUnavailable: 503,
 } as const;

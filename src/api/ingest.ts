@@ -21,6 +21,8 @@ export interface IngestBatch {
   /** Content-Encoding, trimmed and lower-cased ("" when absent). */
   encoding: string;
   body: Uint8Array;
+  /** Bytes the request thread holds of the ingest memory bound for this batch while it is decoded. */
+  reservedBytes: number;
 }
 
 export interface IngestProblem {
@@ -47,6 +49,8 @@ export interface IngestRefused {
   kind: "refused";
   code: ErrorCode;
   message: string;
+  /** When it is not the code's usual status (ThrottlingException for memory is 503). */
+  status?: number;
 }
 
 export type IngestOutcome = IngestStored | IngestInvalid | IngestRefused;

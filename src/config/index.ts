@@ -41,6 +41,12 @@ export interface Config {
   trustedProxies: string[];
   /** Largest POST /ingest body, in bytes. */
   maxIngestBytes: number;
+  /**
+   * Bytes of POST /ingest bodies being inflated and parsed at once, over every request and ingest
+   * thread; a batch beyond it waits up to ingestMemoryWaitMs, then is refused (503 ThrottlingException).
+   */
+  ingestMemoryBytes: number;
+  ingestMemoryWaitMs: number;
   /** How long records wait before their log file is written (AWS: about 5 minutes). */
   deliveryIntervalMs: number;
   /** Length of a digest period (AWS: one hour); shorter only for tests. */
@@ -102,6 +108,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     logLevel: v.logLevel,
     trustedProxies: v.trustedProxies,
     maxIngestBytes: v.maxIngestBytes,
+    ingestMemoryBytes: v.ingestMemoryBytes,
+    ingestMemoryWaitMs: v.ingestMemoryWaitMs,
     deliveryIntervalMs: v.deliveryIntervalMs,
     digestIntervalMs: v.digestIntervalMs,
     ingestWorkers: v.ingestWorkers,

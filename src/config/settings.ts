@@ -66,6 +66,12 @@ export const DEFAULT_PORT = 4566;
  */
 export const DEFAULT_INGEST_WORKERS = Math.min(2, availableParallelism());
 
+/**
+ * Inflated or plain body bytes being decoded at once: the largest inflated body (8 × the 32 MiB
+ * body limit), one at a time; parsed records take a few times their text besides.
+ */
+export const DEFAULT_INGEST_MEMORY_BYTES = 256 * 1024 * 1024;
+
 const text = (v: unknown): string => String(v);
 const optionalText = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
 
@@ -241,6 +247,35 @@ export const SETTINGS = {
         throw new ConfigError("the number of ingest workers must be a whole number between 0 and 64");
       }
       return workers;
+    },
+  },
+  ingestMemoryBytes: {
+    flag: "--ingest-memory <bytes>",
+    help: "bytes of POST /ingest bodies inflated and parsed at once, over all requests and threads (default 256 MiB); beyond it a batch waits its turn, then 503 ThrottlingException",
+    numeric: true,
+    env: "OPENTRAIL_INGEST_MEMORY",
+    file: "ingestMemoryBytes",
+    default: DEFAULT_INGEST_MEMORY_BYTES,
+    parse: (v: unknown) => {
+      const bytes = Number(v);
+      if (!Number.isInteger(bytes) || bytes < 1024 * 1024) {
+        throw new ConfigError("ingestMemoryBytes must be a whole number of bytes, at least 1 MiB");
+      }
+      return bytes;
+    },
+  },
+  ingestMemoryWaitMs: {
+    file: "ingestMemoryWaitMs",
+    env: "OPENTRAIL_INGEST_MEMORY_WAIT_MS",
+    default: 5000,
+    parse: (v: unknown) => {
+      const ms = Number(v);
+      if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) {
+        throw new ConfigError(
+          "ingestMemoryWaitMs must be a whole number of milliseconds between 0 and 60000",
+        );
+      }
+      return ms;
     },
   },
   lookupEventsRate: {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
+import type { ErrorCode } from "../api/index.ts";
 
 /**
  * Open connections at most. Each holds a file descriptor; slow clients that never finish their
@@ -50,12 +51,17 @@ export function boundConnections(server: Server, max: number, log: Logger): void
  * socket and makes sure the socket goes away: a peer that never closes its side would otherwise
  * keep the descriptor in FIN-WAIT-2 forever.
  */
-export function answerAndDrop(socket: Socket, statusLine: string): void {
+export function answerAndDrop(socket: Socket, statusLine: string, code: ErrorCode, message: string): void {
   if (!socket.writable || socket.destroyed) {
     socket.destroy();
     return;
   }
-  socket.end(`HTTP/1.1 ${statusLine}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  // the AWS error shape, as every other answer of this server
+  const body = JSON.stringify({ __type: code, message });
+  socket.end(
+    `HTTP/1.1 ${statusLine}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+      `x-amzn-ErrorType: ${code}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   timer.unref();
   socket.once("close", () => clearTimeout(timer));

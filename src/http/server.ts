@@ -313,7 +313,9 @@ export function createHttpServer(opts: HttpServerOptions): Server {
   const timeouts = { ...SERVER_TIMEOUTS, ...opts.timeouts };
   // Header and request timeouts are checked this often (Node's default is 30 s).
   const connectionsCheckingInterval = Math.min(timeouts.headersTimeout, timeouts.requestTimeout, 5_000);
-  const server = createServer({ connectionsCheckingInterval }, (req, res) => {
+  // A request without Host is answered here, in the AWS error shape (SigV4 needs a signed Host
+  // anyway), not with the empty 400 Node writes itself.
+  const server = createServer({ connectionsCheckingInterval, requireHostHeader: false }, (req, res) => {
     route(req, res).catch((err: unknown) => {
       log.error({ err, method: req.method, url: req.url }, "request failed");
       sendAndClose(res, "InternalFailure", INTERNAL_FAILURE_MESSAGE, 500);
@@ -329,8 +331,27 @@ export function createHttpServer(opts: HttpServerOptions): Server {
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     log.debug({ code: err.code }, "malformed or timed-out HTTP request");
     if (err.code === "ECONNRESET") socket.destroy();
-    else if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") answerAndDrop(socket, "408 Request Timeout");
-    else answerAndDrop(socket, "400 Bad Request");
+    else if (err.code === "ERR_HTTP_REQUEST_TIMEOUT")
+      answerAndDrop(
+        socket,
+        "408 Request Timeout",
+        "RequestTimeoutException",
+        "The request was not completed in time",
+      );
+    else if (err.code === "HPE_HEADER_OVERFLOW")
+      answerAndDrop(
+        socket,
+        "431 Request Header Fields Too Large",
+        "ValidationException",
+        "Request headers are too large",
+      );
+    else
+      answerAndDrop(
+        socket,
+        "400 Bad Request",
+        "SerializationException",
+        `Malformed HTTP request (${err.code ?? "unknown"})`,
+      );
   });
   return server;
 }

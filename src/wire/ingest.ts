@@ -1,4 +1,4 @@
-import { gunzip } from "node:zlib";
+import { createGunzip } from "node:zlib";
 import type { Logger } from "pino";
 import { ERROR_STATUS, isCloudTrailError } from "../api/errors.ts";
 import {
@@ -8,8 +8,10 @@ import {
   type IngestRunner,
   MAX_INGEST_RECORDS,
 } from "../api/ingest.ts";
+import { rateExceeded } from "../api/messages.ts";
 import type { Clock, CredentialStore, Ids } from "../ports/index.ts";
 import { errorResponse, INTERNAL_FAILURE_MESSAGE } from "./handler.ts";
+import type { IngestMemory, IngestMemoryView } from "./ingest-memory.ts";
 import { recordTexts } from "./raw-json.ts";
 import { verifySigV4 } from "./sigv4.ts";
 import type { RawRequest, RawResponse } from "./types.ts";
@@ -25,6 +27,10 @@ export interface IngestOptions {
   log: Logger;
   /** Decodes and stores a signed-off batch: inline or on an ingest thread. */
   runner: IngestRunner;
+  /** The bound on bytes being inflated and parsed at once, shared with the ingest threads. */
+  memory: IngestMemory;
+  /** Largest inflated body of a gzip request; kept within the memory bound. */
+  maxInflatedBytes: number;
 }
 
 const JSON_TYPE = "application/json";
@@ -39,15 +45,23 @@ export function createIngestHandler(opts: IngestOptions): (req: RawRequest) => P
     const requestId = opts.ids.uuid();
     try {
       const { credential, region } = await verifySigV4(req, opts);
-      const outcome = await opts.runner({
-        requestId,
-        accountId: credential.principal.accountId,
-        region,
-        now: opts.clock.now().getTime(),
-        encoding: (req.headers["content-encoding"] ?? "").trim().toLowerCase(),
-        body: req.body,
-      });
-      return ingestAnswer(requestId, outcome);
+      const encoding = (req.headers["content-encoding"] ?? "").trim().toLowerCase();
+      const reservedBytes = ingestReservation({ encoding, body: req.body }, opts.maxInflatedBytes);
+      if (!(await opts.memory.take(reservedBytes))) return ingestAnswer(requestId, INGEST_THROTTLED);
+      try {
+        const outcome = await opts.runner({
+          requestId,
+          accountId: credential.principal.accountId,
+          region,
+          now: opts.clock.now().getTime(),
+          encoding,
+          body: req.body,
+          reservedBytes,
+        });
+        return ingestAnswer(requestId, outcome);
+      } finally {
+        opts.memory.release(reservedBytes);
+      }
     } catch (e) {
       return ingestAnswer(requestId, ingestFailure(requestId, e, opts.log));
     }
@@ -78,7 +92,12 @@ export function ingestAnswer(requestId: string, outcome: IngestOutcome): RawResp
         }),
       };
     case "refused":
-      return errorResponse(requestId, outcome.code, outcome.message, ERROR_STATUS[outcome.code]);
+      return errorResponse(
+        requestId,
+        outcome.code,
+        outcome.message,
+        outcome.status ?? ERROR_STATUS[outcome.code],
+      );
   }
 }
 
@@ -104,14 +123,120 @@ export interface IngestDecodeFailure extends IngestRefused {
   code: "SerializationException" | "RequestEntityTooLargeException";
 }
 
-function inflate(body: Uint8Array, limit: number): Promise<Buffer | "too-large" | "corrupt"> {
+/** Why inflating stopped short of a text. */
+type InflateFailure = "too-large" | "corrupt" | "not-utf8" | "throttled";
+
+/**
+ * Inflates and decodes as the bytes come, so that no inflated buffer outlives its chunk; `grow` is
+ * told the bytes inflated so far and says whether the memory bound lets the body go on.
+ */
+function inflateText(
+  body: Uint8Array,
+  limit: number,
+  grow: (inflated: number) => boolean,
+): Promise<string | InflateFailure> {
   return new Promise((resolve) => {
-    gunzip(body, { maxOutputLength: limit }, (err, out) => {
-      if (!err) resolve(out);
-      else resolve((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" ? "too-large" : "corrupt");
+    const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK_BYTES });
+    const decoder = new TextDecoder("utf-8", { fatal: true });
+    const parts: string[] = [];
+    let size = 0;
+    let done = false;
+    const stop = (why: InflateFailure) => {
+      if (done) return;
+      done = true;
+      parts.length = 0;
+      gunzip.destroy();
+      resolve(why);
+    };
+    gunzip.on("data", (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > limit) return stop("too-large");
+      if (!grow(size)) return stop("throttled");
+      try {
+        parts.push(decoder.decode(chunk, { stream: true }));
+      } catch {
+        stop("not-utf8");
+      }
     });
+    gunzip.on("error", () => stop("corrupt"));
+    gunzip.on("end", () => {
+      if (done) return;
+      done = true;
+      try {
+        parts.push(decoder.decode());
+        resolve(parts.join(""));
+      } catch {
+        resolve("not-utf8");
+      }
+    });
+    gunzip.end(body);
   });
 }
+
+const INFLATE_CHUNK_BYTES = 64 * 1024;
+
+/** A gzip member starts with these: ID1, ID2 and CM = 8 (deflate). */
+function looksLikeGzip(body: Uint8Array): boolean {
+  return body.length >= 18 && body[0] === 0x1f && body[1] === 0x8b && body[2] === 8;
+}
+
+/** ISIZE, the gzip trailer's inflated size of the last member (mod 2^32). */
+function statedInflatedSize(body: Uint8Array): number {
+  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).readUInt32LE(body.length - 4);
+}
+
+/**
+ * The bytes a batch reserves of the ingest memory bound before it is decoded: its body's length,
+ * or for gzip the inflated size its trailer states, within the per-batch limit. (A trailer over
+ * the limit reserves nothing big: the batch is refused before anything is inflated.)
+ */
+export function ingestReservation(
+  batch: Pick<IngestBatch, "encoding" | "body">,
+  maxInflatedBytes: number,
+): number {
+  if (batch.encoding !== "gzip" || !looksLikeGzip(batch.body)) return batch.body.length;
+  const stated = statedInflatedSize(batch.body);
+  return stated > maxInflatedBytes ? batch.body.length : Math.max(stated, batch.body.length);
+}
+
+/** The bytes a batch holds of the memory bound: its reservation, and what it took beyond it. */
+export interface IngestHold {
+  /** The body has inflated to `bytes`: true if the bound lets it hold that many. */
+  grow(bytes: number): boolean;
+  /** Gives back what was taken beyond the reservation (the request thread gives back the rest): how much. */
+  releaseExtra(): number;
+}
+
+/** Beyond its reservation a body takes the bound a mebibyte at a time. */
+const GROW_STEP_BYTES = 1024 * 1024;
+
+export function ingestHold(memory: IngestMemoryView | undefined, reserved: number): IngestHold {
+  let extra = 0;
+  return {
+    grow(bytes) {
+      if (memory === undefined || bytes <= reserved + extra) return true;
+      const step = Math.max(GROW_STEP_BYTES, bytes - reserved - extra);
+      if (!memory.tryTake(step)) return false;
+      extra += step;
+      return true;
+    },
+    releaseExtra() {
+      const given = extra;
+      if (given > 0) memory?.release(given);
+      extra = 0;
+      return given;
+    },
+  };
+}
+
+/** Refused because the memory bound is reached: the SDKs and the AWS CLI retry it by themselves. */
+export const INGEST_THROTTLED: IngestRefused = {
+  kind: "refused",
+  code: "ThrottlingException",
+  message: rateExceeded().message,
+  status: 503,
+};
 
 /** Each record's own text when it was sent compact (stored as it came), else undefined. */
 function sentTexts(text: string, count: number): (string | undefined)[] | undefined {
@@ -129,31 +254,41 @@ const bad = (message: string): IngestDecodeFailure => ({
 /**
  * Inflates (`maxInflatedBytes` at most: a small gzip body may inflate a thousandfold), decodes and
  * parses a batch's body and finds its records, at most MAX_INGEST_RECORDS of them. Where ingest
- * threads run, this runs on one of them, not on the request thread.
+ * threads run, this runs on one of them, not on the request thread. `hold` is told how far the body
+ * inflates (it may refuse to let it go on).
  */
 export async function decodeIngestBody(
   batch: Pick<IngestBatch, "encoding" | "body">,
   maxInflatedBytes: number,
-): Promise<IngestBody | IngestDecodeFailure> {
-  let body = batch.body;
+  hold: IngestHold = ingestHold(undefined, 0),
+): Promise<IngestBody | IngestDecodeFailure | IngestRefused> {
+  let text: string;
   if (batch.encoding === "gzip") {
-    const inflated = await inflate(body, maxInflatedBytes);
-    if (inflated === "too-large") {
-      return {
-        kind: "refused",
-        code: "RequestEntityTooLargeException",
-        message: `Inflated body is larger than ${maxInflatedBytes} bytes`,
-      };
-    }
+    if (!looksLikeGzip(batch.body)) return bad("Body is not valid gzip");
+    const tooLarge: IngestDecodeFailure = {
+      kind: "refused",
+      code: "RequestEntityTooLargeException",
+      message: `Inflated body is larger than ${maxInflatedBytes} bytes`,
+    };
+    // the trailer states the last member's size: the whole body is at least that
+    if (statedInflatedSize(batch.body) > maxInflatedBytes) return tooLarge;
+    const inflated = await inflateText(batch.body, maxInflatedBytes, hold.grow);
+    if (inflated === "too-large") return tooLarge;
     if (inflated === "corrupt") return bad("Body is not valid gzip");
-    body = inflated;
+    if (inflated === "not-utf8") return bad("Body is not a JSON document");
+    if (inflated === "throttled") return INGEST_THROTTLED;
+    text = inflated;
   } else if (batch.encoding !== "" && batch.encoding !== "identity") {
     return bad(`Unsupported Content-Encoding ${batch.encoding}`);
+  } else {
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(batch.body);
+    } catch {
+      return bad("Body is not a JSON document");
+    }
   }
   let parsed: unknown;
-  let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(body);
     parsed = JSON.parse(text);
   } catch {
     return bad("Body is not a JSON document");

@@ -7,6 +7,8 @@ export interface IngestThreadData {
   stores: StoresDescriptor;
   logLevel: string;
   maxInflatedBytes: number;
+  /** The ingest memory bound's count, shared with the request thread (ingest-memory.ts). */
+  memory: SharedArrayBuffer;
 }
 
 export type ToThread =

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { type ResourceLimits, Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import { INTERNAL_FAILURE_MESSAGE } from "../wire/handler.ts";
 import type { IngestBatch, IngestOutcome } from "../wire/ingest.ts";
@@ -53,6 +53,16 @@ const THREAD_DIED: IngestOutcome = {
   code: "InternalFailure",
   message: INTERNAL_FAILURE_MESSAGE,
 };
+/**
+ * A batch whose thread ran out of memory (the bound on inflated bytes keeps this rare: parsed
+ * records take several times their text): the thread is replaced, and the batch, decoded all or
+ * nothing, was most likely not stored; a retry is safe either way.
+ */
+const THREAD_OUT_OF_MEMORY: IngestOutcome = {
+  kind: "refused",
+  code: "ServiceUnavailable",
+  message: "The ingest thread taking this batch ran out of memory and was replaced; retry later",
+};
 const NO_THREAD: IngestOutcome = {
   kind: "refused",
   code: "ServiceUnavailable",
@@ -75,7 +85,13 @@ export interface IngestPool {
  * while starting (a database it cannot open), so that a broken start does not spin. While no
  * thread is alive, batches are answered with ServiceUnavailable.
  */
-export function startIngestPool(size: number, data: IngestThreadData, log: Logger): IngestPool {
+export function startIngestPool(
+  size: number,
+  data: IngestThreadData,
+  log: Logger,
+  /** For tests: a small heap, to see what a thread that runs out of memory answers. */
+  resourceLimits?: ResourceLimits,
+): IngestPool {
   let nextId = 0;
   let turn = 0;
   let closing = false;
@@ -83,9 +99,10 @@ export function startIngestPool(size: number, data: IngestThreadData, log: Logge
   const restartTimers = new Set<NodeJS.Timeout>();
 
   function spawn(slot: number, restartDelayMs: number): void {
-    const worker = new Worker(threadUrl, { workerData: data });
+    const worker = new Worker(threadUrl, { workerData: data, ...(resourceLimits ? { resourceLimits } : {}) });
     const pending = new Map<number, Pending>();
     let started = false;
+    let outOfMemory = false;
     let markReady: () => void = () => {};
     const ready = new Promise<void>((resolve) => {
       markReady = resolve;
@@ -107,11 +124,14 @@ export function startIngestPool(size: number, data: IngestThreadData, log: Logge
         p.resolve(THREAD_DIED);
       }
     });
-    worker.on("error", (err) => log.error({ err }, "ingest thread crashed"));
+    worker.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "ERR_WORKER_OUT_OF_MEMORY") outOfMemory = true;
+      log.error({ err, batches: pending.size }, "ingest thread crashed");
+    });
     worker.on("exit", (code) => {
       thread.alive = false;
       markReady();
-      for (const p of pending.values()) p.resolve(THREAD_DIED);
+      for (const p of pending.values()) p.resolve(outOfMemory ? THREAD_OUT_OF_MEMORY : THREAD_DIED);
       pending.clear();
       if (closing) return;
       const delay = started ? 0 : restartDelayMs;

@@ -3,6 +3,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { pino } from "pino";
 import { openStores } from "../adapters/index.ts";
 import { createRouter } from "../recording/router.ts";
+import { ingestMemoryView } from "../wire/ingest-memory.ts";
 import { createIngestRunner } from "./ingest-batch.ts";
 import type { FromThread, IngestThreadData, ToThread } from "./ingest-messages.ts";
 
@@ -27,6 +28,7 @@ const run = createIngestRunner({
   ids: { uuid: () => randomUUID() },
   log,
   maxInflatedBytes: data.maxInflatedBytes,
+  memory: ingestMemoryView(data.memory),
 });
 
 const send = (message: FromThread) => port.postMessage(message);

@@ -2,6 +2,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openObjectStore } from "../../src/adapters/index.ts";
 import { LocalFsObjectStore } from "../../src/adapters/localfs/object-store.ts";
 import { localObjectReader } from "../../src/adapters/localfs/reader.ts";
 import { objectReaderContract } from "./object-reader.contract.ts";
@@ -127,6 +128,33 @@ describe("LocalFsObjectStore", () => {
       expect((await store.getObject("b", key))?.body.equals(gzipBody(2))).toBe(true);
     });
 
+    it("removes at start-up the temp files a crash left, and only those (issue 13, item 8)", async () => {
+      await store.putObject("b", key, gzipBody(4));
+      // an object whose key looks like a temp file is stored under an escaped name
+      await store.putObject("b", "kept.0123456789abcdef.tmp", Buffer.from("object"));
+      const torn = [
+        join(folder(), "d.json.gz.0123456789abcdef.tmp"),
+        join(folder(), "d.json.gz.metadata.json.fedcba9876543210.tmp"),
+        join(root, "b", "x.00000000deadbeef.tmp"),
+      ];
+      for (const path of torn) await writeFile(path, "torn");
+      // files of other naming: a user's, or in the root beside the buckets
+      const others = [
+        join(root, "b", "notes.tmp"),
+        join(root, "b", "draft.0123.tmp"),
+        join(root, "b", "a.0123456789ABCDEF.tmp"),
+        join(root, "b", "a.0123456789abcdef.tmp.bak"),
+        join(root, "top.0123456789abcdef.tmp"),
+      ];
+      for (const path of others) await writeFile(path, "mine");
+      const reopened = await openObjectStore({ kind: "local", root });
+      for (const path of torn) await expect(readFile(path), path).rejects.toMatchObject({ code: "ENOENT" });
+      for (const path of others) expect(await readFile(path, "utf8"), path).toBe("mine");
+      expect((await reopened.getObject("b", key))?.body.equals(gzipBody(4))).toBe(true);
+      expect((await reopened.getObject("b", "kept.0123456789abcdef.tmp"))?.body.toString()).toBe("object");
+      await reopened.close();
+    });
+
     it("reads an object without a sidecar, or with a spoilt one, as having no metadata", async () => {
       await store.putObject("b", key, gzipBody(3), {
         contentType: "application/json",
@@ -170,18 +198,84 @@ describe("LocalFsObjectStore", () => {
       for (const key of keys) expect(await store.getObject("b", key), JSON.stringify(key)).toBeUndefined();
     });
 
-    it("refuses the empty key, a NUL and a key longer than S3 takes", async () => {
-      for (const bad of ["", "a\0b"]) {
-        await expect(store.putObject("b", bad, Buffer.from("x")), JSON.stringify(bad)).rejects.toMatchObject({
-          code: "InvalidArgument",
-        });
-        expect(await store.getObject("b", bad), JSON.stringify(bad)).toBeUndefined();
-        await store.deleteObject("b", bad);
-      }
+    it("refuses the empty key and a key longer than S3 takes", async () => {
+      await expect(store.putObject("b", "", Buffer.from("x"))).rejects.toMatchObject({
+        code: "InvalidArgument",
+      });
+      expect(await store.getObject("b", "")).toBeUndefined();
+      await store.deleteObject("b", "");
       await expect(store.putObject("b", "k".repeat(1025), Buffer.from("x"))).rejects.toMatchObject({
         code: "KeyTooLongError",
       });
       expect(await readdir(join(root, "b"))).toEqual([]);
+    });
+
+    // issue 13, item 7: S3 takes a segment of up to 1,024 bytes and NUL; a file name holds 255 bytes
+    const long = "é".repeat(200);
+    const keys = [
+      `${long}/AWSLogs/111122223333/CloudTrail/us-east-1/2024/05/01/f.json.gz`,
+      `${long}x/k`,
+      `${"é".repeat(100)}a/k`,
+      `${"é".repeat(100)}/k`,
+      `${"é".repeat(99)}/k`,
+      `${"b".repeat(200)}`,
+      `${"b".repeat(201)}`,
+      `${"a".repeat(200)}/k`,
+      `${"a".repeat(200)}!`,
+      `${"a".repeat(200)}0`,
+      `${"a".repeat(201)}`,
+      `${"a".repeat(199)}..`,
+      `${"a".repeat(200)}..`,
+      `${"%".repeat(300)}/k`,
+      `${"a".repeat(198)}.metadata.json`,
+      `${"a".repeat(1000)}.0123456789abcdef.tmp`,
+      "nul\0in/the\0key",
+      "\0",
+      "a\0/\0b",
+    ];
+    const s3Order = (list: string[]) =>
+      [...list].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+
+    it("writes keys with segments over 255 bytes and with NUL, reads and lists them back as they were", async () => {
+      for (const [i, key] of keys.entries()) await store.putObject("b", key, Buffer.from(`body ${i}`));
+      for (const [i, key] of keys.entries()) {
+        expect((await store.getObject("b", key))?.body.toString(), JSON.stringify(key)).toBe(`body ${i}`);
+      }
+      expect(await collect(store.listKeys("b", ""))).toEqual(s3Order(keys));
+      // prefixes and startAfter that fall inside a long segment's pieces
+      for (const prefix of [long.slice(0, 150), long, `${"a".repeat(200)}`, "nul\0", "a\0"]) {
+        expect(await collect(store.listKeys("b", prefix)), prefix).toEqual(
+          s3Order(keys.filter((k) => k.startsWith(prefix))),
+        );
+      }
+      const sorted = s3Order(keys);
+      for (const after of [sorted[3]!, `${"a".repeat(200)}`, `${"a".repeat(200)}/`, long.slice(0, 120)]) {
+        expect(await collect(store.listKeys("b", "", after)), after).toEqual(
+          sorted.filter((k) => Buffer.compare(Buffer.from(k), Buffer.from(after)) > 0),
+        );
+      }
+      // every name on disk fits, and nothing is written outside the bucket
+      const names = await readdir(join(root, "b"), { recursive: true });
+      for (const path of names)
+        for (const n of path.split("/")) expect(Buffer.byteLength(n)).toBeLessThanOrEqual(255);
+      expect(await readdir(root)).toEqual(["b"]);
+      for (const key of keys) await store.deleteObject("b", key);
+      for (const key of keys) expect(await store.getObject("b", key), JSON.stringify(key)).toBeUndefined();
+      expect(await collect(store.listKeys("b", ""))).toEqual([]);
+    });
+
+    it("opens such keys through the local reader", async () => {
+      const reader = localObjectReader(root);
+      for (const [i, key] of keys.entries()) await store.putObject("b", key, Buffer.from(`body ${i}`));
+      for (const [i, key] of keys.entries()) {
+        const stream = await reader.openObject("b", key);
+        expect(stream, JSON.stringify(key)).toBeDefined();
+        const chunks: Buffer[] = [];
+        for await (const c of stream!) chunks.push(c as Buffer);
+        expect(Buffer.concat(chunks).toString()).toBe(`body ${i}`);
+      }
+      expect(await collect(reader.listKeys("b", ""))).toEqual(s3Order(keys));
+      await reader.close();
     });
 
     it("refuses a key that is a folder of other keys, and leaves no temp file behind", async () => {

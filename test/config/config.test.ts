@@ -125,6 +125,7 @@ describe("serve's flags", () => {
       "--delivery-interval",
       "--digest-interval",
       "--ingest-workers",
+      "--ingest-memory",
       "--lookup-events-rate",
       "--log-level",
     ]);

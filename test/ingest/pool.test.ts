@@ -32,6 +32,7 @@ function batch(n: number): IngestBatch {
     now: 0,
     encoding: "",
     body: new Uint8Array(),
+    reservedBytes: 0,
   };
 }
 
@@ -45,6 +46,7 @@ const data = {
   stores: { kind: "sqlite", path: "unused", writeLock: WriteLock.shared() },
   logLevel: "silent",
   maxInflatedBytes: 1024,
+  memory: new SharedArrayBuffer(24),
 } as const;
 /** What the request thread answers for a batch the pool took. */
 const answer = async (pool: IngestPool, n: number) => ingestAnswer(`req-${n}`, await pool.process(batch(n)));
@@ -98,6 +100,43 @@ describe("the ingest thread pool", () => {
     }
     expect(statusOf(second)).toEqual([500, "InternalFailure"]);
     expect(lines.some((l) => l.msg === "ingest thread exited; starting another")).toBe(true);
+    await pool.close();
+  });
+
+  it("answers ServiceUnavailable, not InternalFailure, for the batch of a thread that runs out of memory, and starts another", async () => {
+    useBuiltIngestThread(
+      threadScript(
+        "runs-out-of-memory",
+        `let n = 0;
+         parentPort.on("message", (m) => {
+           if (m.type === "batch" && n++ === 0) {
+             const hoard = [];
+             for (;;) hoard.push(new Array(1e5).fill({ n }));
+           }
+           if (m.type === "batch") parentPort.postMessage({ type: "done", id: m.id, outcome: { kind: "stored", eventIds: [m.batch.requestId], duplicates: [] } });
+           if (m.type === "close") parentPort.close();
+         });
+         parentPort.postMessage({ type: "ready" });`,
+      ),
+      1,
+    );
+    const { log, lines } = logLines();
+    const pool = startIngestPool(1, data, log, { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 });
+    const first = await answer(pool, 1);
+    expect(statusOf(first)).toEqual([503, "ServiceUnavailable"]);
+    expect(JSON.parse(first.body).message).toBe(
+      "The ingest thread taking this batch ran out of memory and was replaced; retry later",
+    );
+    expect(
+      lines.some((l) => (l.err as { code?: string } | undefined)?.code === "ERR_WORKER_OUT_OF_MEMORY"),
+    ).toBe(true);
+    // the replacement (a fresh thread, so its first batch runs out of memory again) is started at once
+    let second = await answer(pool, 2);
+    while (second.status === 503 && JSON.parse(second.body).message.startsWith("Ingest is not available")) {
+      await sleep(5);
+      second = await answer(pool, 2);
+    }
+    expect(statusOf(second)).toEqual([503, "ServiceUnavailable"]);
     await pool.close();
   });
 

@@ -16,7 +16,8 @@ export const SIDECAR_SUFFIX = ".metadata.json";
 /** S3's limit, kept here so that a key either store accepts fits both. */
 const KEY_MAX_BYTES = 1024;
 // Temp files live next to their target (a rename within one directory is atomic) and carry a
-// suffix no accepted key can end with, so listings can skip leftovers of a crash.
+// suffix no accepted key can end with (`<name>.<16 hex digits>.tmp`), so listings skip leftovers
+// of a crash and start-up removes them (removeTempFiles).
 const TEMP_NAME = /\.[0-9a-f]{16}\.tmp$/;
 
 /** A name that could climb out of the root or name a subdirectory is no bucket here. */
@@ -36,22 +37,21 @@ function keyProblem(key: string): ObjectStoreError | undefined {
     return new ObjectStoreError("KeyTooLongError", `key longer than ${KEY_MAX_BYTES} bytes`);
   }
   if (key === "") return new ObjectStoreError("InvalidArgument", "empty key");
-  if (key.includes("\0"))
-    return new ObjectStoreError("InvalidArgument", `key contains a NUL character: ${key}`);
   return undefined;
 }
 
 /**
  * A key's segment (between slashes) as a file or folder name. S3 keys may hold empty, "." and
  * ".." segments (a trail prefix "logs/" gives "logs//AWSLogs/..."), which a file system would
- * fold away or climb out with, and names this store keeps for itself. Those are written with
- * percent escapes, and "%" itself as "%25", so every key has a path of its own: "" is "%",
- * "." is "%2E", and a name ending like a sidecar or temp file has its last "." as "%2E".
+ * fold away or climb out with, NUL, which no file name holds, and names this store keeps for
+ * itself. Those are written with percent escapes, and "%" itself as "%25", so every key has a
+ * path of its own: "" is "%", "." is "%2E", NUL is "%00", and a name ending like a sidecar or
+ * temp file has its last "." as "%2E".
  */
-function segmentName(segment: string, last: boolean): string {
+function escapedName(segment: string, last: boolean): string {
   if (segment === "") return "%";
   if (segment === "." || segment === "..") return segment.replaceAll(".", "%2E");
-  const name = segment.replaceAll("%", "%25");
+  const name = segment.replaceAll("%", "%25").replaceAll("\0", "%00");
   if (last && (name.endsWith(SIDECAR_SUFFIX) || TEMP_NAME.test(name))) {
     const dot = name.lastIndexOf(".");
     return `${name.slice(0, dot)}%2E${name.slice(dot + 1)}`;
@@ -59,18 +59,57 @@ function segmentName(segment: string, last: boolean): string {
   return name;
 }
 
-/** The key segment a file or folder name stands for (segmentName backwards). */
+/**
+ * A file name holds at most 255 bytes (ext4, xfs, btrfs, APFS), a key segment up to S3's 1,024.
+ * A segment whose name is longer than PIECE_MAX_BYTES is written as pieces of at most that many
+ * bytes (cut between characters and escapes), each but the last a folder whose name ends with
+ * CONTINUED: its entries continue the segment rather than start the next one. Every segment is
+ * cut at the same places, so segments that share their first piece share its folder. The limit
+ * leaves room for the sidecar and temp suffixes (14 + 21 bytes).
+ */
+const PIECE_MAX_BYTES = 200;
+const CONTINUED = "%+";
+/** The units a name is cut between: an escape, or one character. */
+const NAME_UNITS = /%(?:25|2E|00)|%|[\s\S]/gu;
+
+function segmentNames(segment: string, last: boolean): string[] {
+  const name = escapedName(segment, last);
+  if (Buffer.byteLength(name) <= PIECE_MAX_BYTES) return [name];
+  const pieces: string[] = [];
+  let piece = "";
+  let bytes = 0;
+  for (const [unit] of name.matchAll(NAME_UNITS)) {
+    const size = Buffer.byteLength(unit);
+    if (bytes + size > PIECE_MAX_BYTES) {
+      pieces.push(piece + CONTINUED);
+      piece = "";
+      bytes = 0;
+    }
+    piece += unit;
+    bytes += size;
+  }
+  // a last piece of "." or ".." would climb out as a file name
+  pieces.push(piece === "." || piece === ".." ? piece.replaceAll(".", "%2E") : piece);
+  return pieces;
+}
+
+/** The key text a file or folder name (or piece of one) stands for (segmentNames backwards). */
 function segmentOf(name: string): string {
   if (name === "%") return "";
   return name.includes("%")
-    ? name.replace(/%(25|2E)/g, (_, hex: string) => (hex === "25" ? "%" : "."))
+    ? name.replace(/%(25|2E|00)/g, (_, hex: string) => (hex === "25" ? "%" : hex === "2E" ? "." : "\0"))
     : name;
+}
+
+/** The file and folder names of a key below its bucket's directory, in order. */
+function keyNames(key: string): string[] {
+  const segments = key.split("/");
+  return segments.flatMap((s, i) => segmentNames(s, i === segments.length - 1));
 }
 
 /** Where the object `key` lives below its bucket's directory. */
 export function keyPath(bucketDir: string, key: string): string {
-  const segments = key.split("/");
-  return join(bucketDir, ...segments.map((s, i) => segmentName(s, i === segments.length - 1)));
+  return join(bucketDir, ...keyNames(key));
 }
 
 /** Compares as S3 orders keys: by UTF-8 bytes, which differs from UTF-16 order above U+FFFF. */
@@ -134,6 +173,8 @@ async function writeAtomically(dir: string, name: string, data: Buffer): Promise
 interface Entry {
   name: string;
   directory: boolean;
+  /** A folder holding the rest of a long segment (CONTINUED), not the segments after it. */
+  continued: boolean;
   /** The key of a file; for a folder, the prefix every key inside it starts with. */
   sortKey: string;
 }
@@ -187,12 +228,9 @@ export class LocalFsObjectStore implements ObjectStore {
     try {
       const bucketDir = await this.#bucketDir(bucket);
       if (problem !== undefined) throw problem;
-      const segments = key.split("/");
-      const name = segmentName(segments.pop()!, true);
-      const dir = await ensureFolders(
-        bucketDir,
-        segments.map((s) => segmentName(s, false)),
-      );
+      const names = keyNames(key);
+      const name = names.pop()!;
+      const dir = await ensureFolders(bucketDir, names);
       // The sidecar first: an object that can be seen always has its metadata beside it.
       await writeAtomically(dir, name + SIDECAR_SUFFIX, sidecarJson(opts));
       await writeAtomically(dir, name, body);
@@ -256,6 +294,44 @@ export class LocalFsObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Removes the temp files a crash left in the buckets (a put killed between creating its temp
+   * file and renaming it). Only names of writeAtomically's pattern are touched: an object's own
+   * name never has it (escapedName), so no object and no file of another program's naming goes.
+   * For start-up, before anything writes. How many were removed.
+   */
+  async removeTempFiles(): Promise<number> {
+    let removed = 0;
+    const sweep = async (dir: string): Promise<void> => {
+      let dirents: Dirent[];
+      try {
+        dirents = await readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        if (isMissing(e)) return;
+        throw e;
+      }
+      for (const d of dirents) {
+        if (d.isDirectory()) await sweep(join(dir, d.name));
+        else if (d.isFile() && TEMP_NAME.test(d.name)) {
+          await unlink(join(dir, d.name)).catch((e: unknown) => {
+            if (!isMissing(e)) throw e;
+          });
+          removed++;
+        }
+      }
+    };
+    let buckets: Dirent[];
+    try {
+      buckets = await readdir(this.#root, { withFileTypes: true });
+    } catch (e) {
+      if (isMissing(e)) return 0;
+      throw e;
+    }
+    // inside buckets only: the root's own files are no objects
+    for (const b of buckets) if (b.isDirectory()) await sweep(join(this.#root, b.name));
+    return removed;
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -292,7 +368,9 @@ async function ensureFolders(bucketDir: string, names: string[]): Promise<string
 /**
  * Keys below `dir` (whose keys start with `keyPrefix`) that start with `prefix` and come after
  * `startAfter`, in S3 order. A folder sorts as its name plus "/", which is where its keys fall
- * among its siblings; folders that cannot hold a wanted key are not read.
+ * among its siblings; folders that cannot hold a wanted key are not read. A continued folder (a
+ * long segment's piece) holds keys that start with its text, which may interleave with siblings
+ * that start with it too: those are merged.
  */
 async function* walk(
   dir: string,
@@ -311,7 +389,9 @@ async function* walk(
   const entries: Entry[] = [];
   for (const d of dirents) {
     if (d.isDirectory()) {
-      const sortKey = `${keyPrefix}${segmentOf(d.name)}/`;
+      const continued = d.name.endsWith(CONTINUED);
+      const text = segmentOf(continued ? d.name.slice(0, -CONTINUED.length) : d.name);
+      const sortKey = `${keyPrefix}${text}${continued ? "" : "/"}`;
       if (!sortKey.startsWith(prefix) && !prefix.startsWith(sortKey)) continue;
       // Every key inside is below startAfter when the folder's prefix already is and is no prefix of it.
       if (
@@ -321,18 +401,52 @@ async function* walk(
       ) {
         continue;
       }
-      entries.push({ name: d.name, directory: true, sortKey });
+      entries.push({ name: d.name, directory: true, continued, sortKey });
     } else if (d.isFile()) {
       if (d.name.endsWith(SIDECAR_SUFFIX) || TEMP_NAME.test(d.name)) continue;
       const key = keyPrefix + segmentOf(d.name);
       if (!key.startsWith(prefix)) continue;
       if (startAfter !== undefined && compareKeys(key, startAfter) <= 0) continue;
-      entries.push({ name: d.name, directory: false, sortKey: key });
+      entries.push({ name: d.name, directory: false, continued: false, sortKey: key });
     }
   }
   entries.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
-  for (const entry of entries) {
-    if (entry.directory) yield* walk(join(dir, entry.name), entry.sortKey, prefix, startAfter);
-    else yield entry.sortKey;
+  const keysOf = (entry: Entry): AsyncGenerator<string> =>
+    entry.directory ? walk(join(dir, entry.name), entry.sortKey, prefix, startAfter) : single(entry.sortKey);
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if (!entry.continued) {
+      yield* keysOf(entry);
+      continue;
+    }
+    // the siblings whose keys start with the continued text come right after it in order
+    const group = [entry];
+    while (i + 1 < entries.length && entries[i + 1]!.sortKey.startsWith(entry.sortKey))
+      group.push(entries[++i]!);
+    yield* group.length === 1 ? keysOf(entry) : mergeSorted(group.map(keysOf));
+  }
+}
+
+async function* single(key: string): AsyncGenerator<string> {
+  yield key;
+}
+
+/** Sorted key streams as one sorted stream. */
+async function* mergeSorted(streams: AsyncGenerator<string>[]): AsyncGenerator<string> {
+  const heads = await Promise.all(streams.map((s) => s.next()));
+  for (;;) {
+    let min = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const h = heads[i]!;
+      if (
+        !h.done &&
+        (min === -1 || compareKeys(h.value, (heads[min] as IteratorYieldResult<string>).value) < 0)
+      ) {
+        min = i;
+      }
+    }
+    if (min === -1) return;
+    yield (heads[min] as IteratorYieldResult<string>).value;
+    heads[min] = await streams[min]!.next();
   }
 }

@@ -13,7 +13,7 @@ export function localObjectReader(root: string): ObjectReader {
     listKeys: (bucket, prefix, startAfter) => store.listKeys(bucket, prefix, startAfter),
     getObject: (bucket, key) => store.getObject(bucket, key),
     async openObject(bucket, key) {
-      if (!isDirectoryName(bucket) || key === "" || key.includes("\0")) return undefined;
+      if (!isDirectoryName(bucket) || key === "") return undefined;
       try {
         const handle = await open(keyPath(join(root, bucket), key), "r");
         return handle.createReadStream();
