@@ -57,6 +57,14 @@ export function validationCases(backend: Backend): void {
       expect(r.stdout).toContain(`Validating log files for trail ${s.trailArn} between`);
     });
 
+    it("keeps its summary on a terminal, where the progress line is drawn among the lines", async () => {
+      const r = await s.validateOnTerminal({ s3Bucket: BUCKET_1 });
+      expect(r.code, r.screen).toBe(0);
+      expect(r.screen).toMatch(/^5\/5 digest files valid$/m);
+      expect(r.screen).toMatch(ALL_VALID);
+      expect(r.screen).not.toContain("[#");
+    });
+
     it("follows two chains in the earlier bucket, reporting the gap after a stop", async () => {
       expect(digests1.length).toBe(5);
       const r = await s.validate({ s3Bucket: BUCKET_1 });

@@ -18,6 +18,7 @@ import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
 import type { ObjectStore, StoredObject } from "../../src/ports/index.ts";
 import { clockedClient } from "../support/clocked-client.ts";
 import { createBucket, type S3TestServer, startMoto } from "../support/s3-servers.ts";
+import { Screen } from "../support/terminal.ts";
 
 /*
  * One trail logged through several digest periods by the service on a stepped clock, in the local
@@ -61,6 +62,8 @@ export interface Scenario {
   restore(): Promise<void>;
   /** opentrail validate-logs in this process. */
   validate(extra?: Partial<ValidateLogsFlags>): Promise<RunResult>;
+  /** The same, with stdout and stderr on one terminal: what it shows at the end. */
+  validateOnTerminal(extra?: Partial<ValidateLogsFlags>): Promise<{ code: number; screen: string }>;
   /** opentrail validate-logs: the built CLI as a child process. */
   validateBuilt(args?: string[]): Promise<RunResult>;
   /** aws cloudtrail validate-logs (moto only). */
@@ -249,6 +252,28 @@ export async function startScenario(backend: Backend): Promise<Scenario> {
         },
       );
       return { code, stdout, stderr };
+    },
+    async validateOnTerminal(extra = {}) {
+      const screen = new Screen();
+      const code = await runValidateLogs(
+        {
+          trailArn,
+          startTime: iso(t0 - MINUTE),
+          endTime: end,
+          endpoint: app.url,
+          dataDir,
+          concurrency: "16",
+          ...extra,
+        },
+        {
+          env: { AWS_DEFAULT_REGION: REGION, ...s3Env },
+          cwd: dataDir,
+          stdout: screen,
+          stderr: screen,
+          progressEveryMs: 0,
+        },
+      );
+      return { code, screen: screen.text() };
     },
     validateBuilt(args = []) {
       return exec(
