@@ -11,7 +11,7 @@ import { CLI_PATH } from "../../bench/support/server-process.ts";
 import { LocalFsObjectStore } from "../../src/adapters/localfs/object-store.ts";
 import { S3ObjectStore } from "../../src/adapters/s3/object-store.ts";
 import { SqliteKeyStore } from "../../src/adapters/sqlite/key-store.ts";
-import { runValidateLogs, type ValidateLogsFlags } from "../../src/cli/validate-logs.ts";
+import { runValidateLogs, type ValidateLogsFlags, type ValidateLogsIo } from "../../src/cli/validate-logs.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { signDigest, signingString } from "../../src/domain/digest.ts";
 import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
@@ -184,6 +184,22 @@ export async function startScenario(backend: Backend): Promise<Scenario> {
   };
   const s3Env = s3 ? { AWS_ENDPOINT_URL_S3: s3.endpoint } : {};
 
+  const inProcess = (
+    extra: Partial<ValidateLogsFlags>,
+    io: Pick<ValidateLogsIo, "stdout" | "stderr" | "progressEveryMs">,
+  ) =>
+    runValidateLogs(
+      {
+        trailArn,
+        startTime: iso(t0 - MINUTE),
+        endTime: end,
+        endpoint: app.url,
+        dataDir,
+        concurrency: "16",
+        ...extra,
+      },
+      { env: { AWS_DEFAULT_REGION: REGION, ...s3Env }, cwd: dataDir, ...io },
+    );
   const scenario: Scenario = {
     trailArn,
     t0,
@@ -233,20 +249,9 @@ export async function startScenario(backend: Backend): Promise<Scenario> {
     async validate(extra = {}) {
       let stdout = "";
       let stderr = "";
-      const code = await runValidateLogs(
+      const code = await inProcess(
+        { verbose: true, ...extra },
         {
-          trailArn,
-          startTime: iso(t0 - MINUTE),
-          endTime: end,
-          endpoint: app.url,
-          dataDir,
-          verbose: true,
-          concurrency: "16",
-          ...extra,
-        },
-        {
-          env: { AWS_DEFAULT_REGION: REGION, ...s3Env },
-          cwd: dataDir,
           stdout: { write: (s: string) => (stdout += s) },
           stderr: { write: (s: string) => (stderr += s) },
         },
@@ -255,24 +260,7 @@ export async function startScenario(backend: Backend): Promise<Scenario> {
     },
     async validateOnTerminal(extra = {}) {
       const screen = new Screen();
-      const code = await runValidateLogs(
-        {
-          trailArn,
-          startTime: iso(t0 - MINUTE),
-          endTime: end,
-          endpoint: app.url,
-          dataDir,
-          concurrency: "16",
-          ...extra,
-        },
-        {
-          env: { AWS_DEFAULT_REGION: REGION, ...s3Env },
-          cwd: dataDir,
-          stdout: screen,
-          stderr: screen,
-          progressEveryMs: 0,
-        },
-      );
+      const code = await inProcess(extra, { stdout: screen, stderr: screen, progressEveryMs: 0 });
       return { code, screen: screen.text() };
     },
     validateBuilt(args = []) {
