@@ -4,7 +4,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
-import { StaticCredentialStore } from "./adapters/credentials.ts";
+import { DevelopmentCredentialStore, StaticCredentialStore } from "./adapters/credentials.ts";
 import {
   type ObjectStoreDescriptor,
   openObjectStore,
@@ -126,7 +126,8 @@ function buildServer(
 ): Server {
   const { config, log, clock, ids } = rt;
   const recorder = createRecorder(db.events, route);
-  const credentials = new StaticCredentialStore(config.credentials);
+  const configured = new StaticCredentialStore(config.credentials);
+  const credentials = config.development ? new DevelopmentCredentialStore(configured) : configured;
   const maxInflatedBytes = config.maxIngestBytes * 8;
   const wire = createWireHandler({
     service,
@@ -175,7 +176,7 @@ async function listen(server: Server, config: Config, log: Logger): Promise<{ ur
   if (config.development) {
     log.warn(
       { accessKeyId: "test", accountId: config.credentials[0]?.accountId },
-      "development mode: no credentials configured, accepting access key 'test' with secret 'test'; POST /_opentrail/reset is enabled",
+      "development mode: no credentials configured, accepting access key 'test' with secret 'test' and, as the root of that account, any 12-digit access key id with any secret; POST /_opentrail/reset is enabled",
     );
   }
   log.info(

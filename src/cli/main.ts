@@ -1,13 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from "commander";
-import {
-  ConfigError,
-  DEFAULT_PORT,
-  loadConfig,
-  processEnv,
-  serveFlags,
-  signingCredentials,
-} from "../config/index.ts";
+import { ConfigError, loadConfig, processEnv, serveFlags } from "../config/index.ts";
+import { ingestCommand } from "./ingest.ts";
 import { validateLogsCommand } from "./validate-logs.ts";
 
 /** `serve`'s flags, as the table of settings has them. */
@@ -64,45 +58,7 @@ withServeFlags(
   process.once("SIGTERM", () => stop("SIGTERM"));
 });
 
-program
-  .command("ingest")
-  .description(
-    "Replay CloudTrail log files (.json or .json.gz, files or directories) into a server; safe to rerun.",
-  )
-  .argument("<paths...>", "log files or directories holding them (such as a copy of a CloudTrail bucket)")
-  .option("--endpoint <url>", "server URL", `http://127.0.0.1:${DEFAULT_PORT}`)
-  .option("--region <region>", "region to sign for (records without awsRegion get it)", "us-east-1")
-  .option("--batch-size <n>", "records per request", "500")
-  .action(async (paths: string[], flags: { endpoint: string; region: string; batchSize: string }) => {
-    const tty = process.stderr.isTTY;
-    const { ingestClient } = await import("../client/ingest.ts");
-    const client = ingestClient({
-      endpoint: flags.endpoint,
-      region: flags.region,
-      credentials: signingCredentials(),
-      batchSize: Number(flags.batchSize),
-      onProgress: (p) => {
-        if (!tty) return;
-        const width = 30;
-        const done = p.files === 0 ? width : Math.round((p.filesDone / p.files) * width);
-        process.stderr.write(
-          `\r[${"#".repeat(done)}${".".repeat(width - done)}] ${p.filesDone}/${p.files} files, ${p.records} records, ${p.stored} stored, ${p.duplicates} already there`,
-        );
-      },
-    });
-    try {
-      const p = await client.ingestFiles(paths);
-      if (tty) process.stderr.write("\n");
-      process.stdout.write(
-        `ingested ${p.files} files: ${p.records} records, ${p.stored} stored, ${p.duplicates} already stored\n`,
-      );
-    } catch (e) {
-      if (tty) process.stderr.write("\n");
-      process.stderr.write(`opentrail ingest: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exit(1);
-    }
-  });
-
+program.addCommand(ingestCommand());
 program.addCommand(validateLogsCommand());
 
 await program.parseAsync(process.argv);
