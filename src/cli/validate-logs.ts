@@ -131,7 +131,9 @@ export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogs
     const homeRegion = parsed.region;
     const accountId = flags.accountId ?? parsed.accountId;
     const trailName = parsed.name;
-    const region = flags.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? homeRegion;
+    // as the AWS CLI: the digests of --region, else of the trail ARN's region; AWS_REGION and
+    // AWS_DEFAULT_REGION do not count. The trail and the region's public keys are asked there too.
+    const region = flags.region ?? homeRegion;
 
     const env = io.env;
     let credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
@@ -223,7 +225,7 @@ export function validateLogsCommand(): Command {
     .option("--endpoint <url>", "server URL (trail and public keys)", `http://127.0.0.1:${DEFAULT_PORT}`)
     .option(
       "--region <region>",
-      "region whose digests to validate (default AWS_REGION, else the trail's home region)",
+      "region whose digests to validate (default: the trail ARN's region, as the AWS CLI; AWS_REGION and AWS_DEFAULT_REGION are not read)",
     )
     .option(
       "--data-dir <dir>",

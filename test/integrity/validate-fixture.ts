@@ -61,7 +61,7 @@ export interface Scenario {
   /** Undoes every change since the last restore. */
   restore(): Promise<void>;
   /** opentrail validate-logs in this process. */
-  validate(extra?: Partial<ValidateLogsFlags>): Promise<RunResult>;
+  validate(extra?: Partial<ValidateLogsFlags>, env?: Record<string, string>): Promise<RunResult>;
   /** The same, with stdout and stderr on one terminal: what it shows at the end. */
   validateOnTerminal(extra?: Partial<ValidateLogsFlags>): Promise<{ code: number; screen: string }>;
   /** opentrail validate-logs: the built CLI as a child process. */
@@ -187,6 +187,7 @@ export async function startScenario(backend: Backend): Promise<Scenario> {
   const inProcess = (
     extra: Partial<ValidateLogsFlags>,
     io: Pick<ValidateLogsIo, "stdout" | "stderr" | "progressEveryMs">,
+    env: Record<string, string> = {},
   ) =>
     runValidateLogs(
       {
@@ -198,7 +199,7 @@ export async function startScenario(backend: Backend): Promise<Scenario> {
         concurrency: "16",
         ...extra,
       },
-      { env: { AWS_DEFAULT_REGION: REGION, ...s3Env }, cwd: dataDir, ...io },
+      { env: { AWS_DEFAULT_REGION: REGION, ...s3Env, ...env }, cwd: dataDir, ...io },
     );
   const scenario: Scenario = {
     trailArn,
@@ -246,7 +247,7 @@ export async function startScenario(backend: Backend): Promise<Scenario> {
     async restore() {
       for (const step of undo.splice(0).reverse()) await step();
     },
-    async validate(extra = {}) {
+    async validate(extra = {}, env = {}) {
       let stdout = "";
       let stderr = "";
       const code = await inProcess(
@@ -255,6 +256,7 @@ export async function startScenario(backend: Backend): Promise<Scenario> {
           stdout: { write: (s: string) => (stdout += s) },
           stderr: { write: (s: string) => (stderr += s) },
         },
+        env,
       );
       return { code, stdout, stderr };
     },
