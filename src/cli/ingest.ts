@@ -68,6 +68,11 @@ export function ingestCommand(): Command {
         process.stdout.write(
           `ingested ${p.files} files: ${p.records} records, ${p.stored} stored, ${p.duplicates} already stored${p.skipped > 0 ? `; ${counted(p.skipped, ["other file", " skipped"])}` : ""}\n`,
         );
+        if (p.warned > 0) {
+          process.stderr.write(
+            `opentrail ingest: ${counted(p.warned, ["record", " older than the 90 days of event history or dated ahead of the server's clock: stored, but not found by LookupEvents now"])}\n`,
+          );
+        }
         if (p.files === 0) {
           process.stderr.write(`opentrail ingest: no CloudTrail log files found under ${paths.join(" ")}\n`);
           process.exitCode = 1;

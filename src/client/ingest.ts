@@ -32,6 +32,16 @@ export interface IngestProgress {
   records: number;
   stored: number;
   duplicates: number;
+  /** Stored records the server warned of: older than its 90 days of event history, or dated ahead. */
+  warned: number;
+}
+
+/** The server's answer to a stored batch. */
+export interface IngestAnswer {
+  eventIds: string[];
+  duplicates: string[];
+  /** Stored records the caller should hear about, by index in the batch. */
+  warnings?: { index: number; reason: string }[];
 }
 
 export class IngestError extends Error {
@@ -182,17 +192,14 @@ export function ingestClient(opts: IngestClientOptions) {
    * Sends one batch, of `account`'s records if given (see `accountKeys`); resolves with the stored
    * ids once the server has committed them.
    */
-  async function send(
-    records: readonly unknown[],
-    account?: string,
-  ): Promise<{ eventIds: string[]; duplicates: string[] }> {
+  async function send(records: readonly unknown[], account?: string): Promise<IngestAnswer> {
     const body = gzipSync(JSON.stringify({ Records: records }));
     let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         const res = await postOnce(body, account);
         const text = await res.text();
-        if (res.ok) return JSON.parse(text) as { eventIds: string[]; duplicates: string[] };
+        if (res.ok) return JSON.parse(text) as IngestAnswer;
         if (res.status < 500) throw new IngestError(res.status, text);
         lastError = new IngestError(res.status, text);
       } catch (e) {
@@ -226,6 +233,7 @@ export function ingestClient(opts: IngestClientOptions) {
         records: 0,
         stored: 0,
         duplicates: 0,
+        warned: 0,
       };
       const batches = new Map<string | undefined, unknown[]>();
       const flush = async (account: string | undefined) => {
@@ -235,6 +243,7 @@ export function ingestClient(opts: IngestClientOptions) {
         const answer = await send(batch, account);
         progress.stored += answer.eventIds.length - answer.duplicates.length;
         progress.duplicates += answer.duplicates.length;
+        progress.warned += answer.warnings?.length ?? 0;
         opts.onProgress?.({ ...progress });
       };
       for (const file of found.logs) {

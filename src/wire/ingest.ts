@@ -89,7 +89,11 @@ export function ingestAnswer(requestId: string, outcome: IngestOutcome): RawResp
       return {
         status: 200,
         headers: { "content-type": JSON_TYPE, "x-amzn-requestid": requestId },
-        body: JSON.stringify({ eventIds: outcome.eventIds, duplicates: outcome.duplicates }),
+        body: JSON.stringify({
+          eventIds: outcome.eventIds,
+          duplicates: outcome.duplicates,
+          ...(outcome.warnings ? { warnings: outcome.warnings } : {}),
+        }),
       };
     case "invalid":
       return {
