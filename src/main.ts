@@ -12,6 +12,7 @@ import {
   type Stores,
   type StoresDescriptor,
 } from "./adapters/index.ts";
+import { lockDataDir } from "./adapters/localfs/data-dir-lock.ts";
 import { WriteLock } from "./adapters/sqlite/write-lock.ts";
 import type { Config } from "./config/index.ts";
 import { createHttpServer } from "./http/server.ts";
@@ -191,11 +192,19 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   const log = opts.log ?? pino({ level: config.logLevel }, pino.destination(2));
   const rt: Runtime = { config, log, clock: opts.clock ?? systemClock, ids: opts.ids ?? randomIds };
 
-  // open
+  // open: the data directory is this server's alone
+  const lock = lockDataDir(config.dataDir);
   const ingestThreads = ingestThreadCount(config.ingestWorkers);
   const where = descriptors(config, ingestThreads);
-  const objects = await openObjectStore(where.objects);
-  const db = await openStores(where.stores);
+  const objects = await openObjectStore(where.objects).catch((e: unknown) => {
+    lock.release();
+    throw e;
+  });
+  const db: Stores = await openStores(where.stores).catch(async (e: unknown) => {
+    await objects.close();
+    lock.release();
+    throw e;
+  });
 
   // build
   const router = createRouter(db.trails, db.deliveries);
@@ -234,7 +243,9 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   } catch (e) {
     // the ingest threads would keep the process alive
     await ingestPool?.close();
+    await objects.close();
     await db.close();
+    lock.release();
     throw e;
   }
 
@@ -254,6 +265,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
       await Promise.all([...loops, ingestPool?.close()]);
       await objects.close();
       await db.close();
+      lock.release();
     })();
     return closing;
   };

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError, loadConfig, processEnv, serveFlags } from "../config/index.ts";
 import { ingestCommand } from "./ingest.ts";
@@ -20,8 +21,26 @@ function withServeFlags(command: Command): Command {
   return command;
 }
 
+/** Why the server did not start, in one line: the usual causes by name, anything else by its message. */
+function startFailure(e: unknown, config: { host: string; port: number }): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "EADDRINUSE") {
+    return `port ${config.port} on ${config.host} is already in use (another opentrail, or another program); choose another with --port`;
+  }
+  if (code === "EACCES" && (e as { syscall?: string }).syscall === "listen") {
+    return `not allowed to listen on port ${config.port} of ${config.host}; choose a port above 1023 with --port`;
+  }
+  if (code === "EADDRNOTAVAIL") return `${config.host} is not an address of this machine (--host)`;
+  return `could not start: ${e instanceof Error ? e.message : String(e)}`;
+}
+
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
 const program = new Command()
   .name("opentrail")
+  .version(version, "-V, --version", "print the version of opentrail")
   .description("CloudTrail you can run yourself: the AWS CloudTrail API on your own machine.")
   .showHelpAfterError();
 
@@ -42,7 +61,13 @@ withServeFlags(
   }
   // loaded here: the whole service (SQLite, S3) is more than the other commands need
   const { startOpenTrail } = await import("../main.ts");
-  const app = await startOpenTrail(config);
+  let app: Awaited<ReturnType<typeof startOpenTrail>>;
+  try {
+    app = await startOpenTrail(config);
+  } catch (e) {
+    process.stderr.write(`opentrail: ${startFailure(e, config)}\n`);
+    process.exit(1);
+  }
   process.stdout.write(`opentrail listening on ${app.url}\n`);
   const stop = (signal: string) => {
     process.stderr.write(`opentrail: ${signal}, shutting down\n`);
