@@ -28,6 +28,8 @@ step build npm run --silent build
 step typecheck npm run --silent typecheck
 step lint npm run --silent lint
 step layers npm run --silent lint:layers
+# boto3, the AWS CLI, pytest and moto_server, pinned in requirements-dev.txt; installed if missing
+step python-packages bash scripts/python-deps.sh
 
 echo "== vitest"
 npx vitest run --reporter=default --reporter=json --outputFile="$results/vitest.json" || status=1

@@ -4,7 +4,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
-import { StaticCredentialStore } from "./adapters/credentials.ts";
+import { DevelopmentCredentialStore, StaticCredentialStore } from "./adapters/credentials.ts";
 import {
   type ObjectStoreDescriptor,
   openObjectStore,
@@ -12,6 +12,7 @@ import {
   type Stores,
   type StoresDescriptor,
 } from "./adapters/index.ts";
+import { lockDataDir } from "./adapters/localfs/data-dir-lock.ts";
 import { WriteLock } from "./adapters/sqlite/write-lock.ts";
 import { inProcessClient } from "./client/in-process.ts";
 import type { Config } from "./config/index.ts";
@@ -141,7 +142,8 @@ function buildServer(
   const { config, log, clock, ids } = rt;
   const maxInflatedBytes = maxInflatedBytesOf(config);
   const recorder = createRecorder(db.events, route);
-  const credentials = new StaticCredentialStore(config.credentials);
+  const configured = new StaticCredentialStore(config.credentials);
+  const credentials = config.development ? new DevelopmentCredentialStore(configured) : configured;
   const wire = createWireHandler({
     service,
     credentials,
@@ -224,7 +226,7 @@ async function listen(server: Server, config: Config, log: Logger): Promise<{ ur
   if (config.development) {
     log.warn(
       { accessKeyId: "test", accountId: config.credentials[0]?.accountId },
-      "development mode: no credentials configured, accepting access key 'test' with secret 'test'; POST /_opentrail/reset is enabled",
+      "development mode: no credentials configured, accepting access key 'test' with secret 'test' and, as the root of that account, any 12-digit access key id with any secret; POST /_opentrail/reset is enabled",
     );
   }
   log.info(
@@ -239,11 +241,19 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   const log = opts.log ?? pino({ level: config.logLevel }, pino.destination(2));
   const rt: Runtime = { config, log, clock: opts.clock ?? systemClock, ids: opts.ids ?? randomIds };
 
-  // open
+  // open: the data directory is this server's alone
+  const lock = lockDataDir(config.dataDir);
   const ingestThreads = ingestThreadCount(config.ingestWorkers);
   const where = descriptors(config, ingestThreads);
-  const objects = await openObjectStore(where.objects);
-  const db = await openStores(where.stores);
+  const objects = await openObjectStore(where.objects).catch((e: unknown) => {
+    lock.release();
+    throw e;
+  });
+  const db: Stores = await openStores(where.stores).catch(async (e: unknown) => {
+    await objects.close();
+    lock.release();
+    throw e;
+  });
 
   // build
   const router = createRouter(db.trails, db.deliveries);
@@ -288,7 +298,9 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   } catch (e) {
     // the ingest threads would keep the process alive
     await ingestPool?.close();
+    await objects.close();
     await db.close();
+    lock.release();
     throw e;
   }
 
@@ -308,6 +320,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
       await Promise.all([...loops, ingestPool?.close()]);
       await objects.close();
       await db.close();
+      lock.release();
     })();
     return closing;
   };

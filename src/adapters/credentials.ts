@@ -62,11 +62,47 @@ export class StaticCredentialStore implements CredentialStore {
         secretAccessKey: c.secretAccessKey,
         sessionToken: c.sessionToken,
         principal: principalFor(c),
+        ...(c.ingestAccounts?.length ? { ingestAccounts: c.ingestAccounts } : {}),
       });
     }
   }
 
   lookup(accessKeyId: string): Credential | undefined {
     return this.#byKey.get(accessKeyId);
+  }
+}
+
+/** An access key id that is an account id: development mode's key for that account's root. */
+export const ACCOUNT_KEY = /^\d{12}$/;
+
+/**
+ * Development mode's keys: the configured development key, and, as LocalStack does, any access key
+ * id of 12 digits with any secret, standing for the root of the account it names.
+ */
+export class DevelopmentCredentialStore implements CredentialStore {
+  readonly #configured: CredentialStore;
+  readonly #accounts = new Map<string, Credential>();
+
+  constructor(configured: CredentialStore) {
+    this.#configured = configured;
+  }
+
+  lookup(accessKeyId: string): Credential | undefined {
+    const found = this.#configured.lookup(accessKeyId);
+    if (found !== undefined || !ACCOUNT_KEY.test(accessKeyId)) return found;
+    let account = this.#accounts.get(accessKeyId);
+    if (account === undefined) {
+      const principal = principalFor({
+        accessKeyId,
+        secretAccessKey: "",
+        accountId: accessKeyId,
+        type: "Root",
+      });
+      account = { accessKeyId, secretAccessKey: "", principal, anySecret: true };
+      // a bounded cache: the keys are free to make up
+      if (this.#accounts.size >= 10_000) this.#accounts.clear();
+      this.#accounts.set(accessKeyId, account);
+    }
+    return account;
   }
 }

@@ -35,6 +35,8 @@ export interface IngestStored {
   kind: "stored";
   eventIds: string[];
   duplicates: string[];
+  /** Stored records the caller should hear about (older than event history, dated ahead). */
+  warnings?: IngestProblem[];
 }
 
 /** At least one record is invalid, so nothing was stored; `total` records were sent. */

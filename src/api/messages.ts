@@ -182,3 +182,10 @@ export function invalidToken(): CloudTrailError {
 export function rateExceeded(): CloudTrailError {
   return new CloudTrailError("ThrottlingException", "Rate exceeded");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Operations of the model that opentrail does not serve
+
+export function unsupportedOperation(operation: string): CloudTrailError {
+  return new CloudTrailError("UnsupportedOperationException", `${operation} is not supported by opentrail.`);
+}

@@ -1,13 +1,8 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
-import {
-  ConfigError,
-  DEFAULT_PORT,
-  loadConfig,
-  processEnv,
-  serveFlags,
-  signingCredentials,
-} from "../config/index.ts";
+import { ConfigError, loadConfig, processEnv, serveFlags } from "../config/index.ts";
+import { ingestCommand } from "./ingest.ts";
 import { validateLogsCommand } from "./validate-logs.ts";
 
 /** `serve`'s flags, as the table of settings has them. */
@@ -26,8 +21,26 @@ function withServeFlags(command: Command): Command {
   return command;
 }
 
+/** Why the server did not start, in one line: the usual causes by name, anything else by its message. */
+function startFailure(e: unknown, config: { host: string; port: number }): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "EADDRINUSE") {
+    return `port ${config.port} on ${config.host} is already in use (another opentrail, or another program); choose another with --port`;
+  }
+  if (code === "EACCES" && (e as { syscall?: string }).syscall === "listen") {
+    return `not allowed to listen on port ${config.port} of ${config.host}; choose a port above 1023 with --port`;
+  }
+  if (code === "EADDRNOTAVAIL") return `${config.host} is not an address of this machine (--host)`;
+  return `could not start: ${e instanceof Error ? e.message : String(e)}`;
+}
+
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
 const program = new Command()
   .name("opentrail")
+  .version(version, "-V, --version", "print the version of opentrail")
   .description("CloudTrail you can run yourself: the AWS CloudTrail API on your own machine.")
   .showHelpAfterError();
 
@@ -48,7 +61,13 @@ withServeFlags(
   }
   // loaded here: the whole service (SQLite, S3) is more than the other commands need
   const { startOpenTrail } = await import("../main.ts");
-  const app = await startOpenTrail(config);
+  let app: Awaited<ReturnType<typeof startOpenTrail>>;
+  try {
+    app = await startOpenTrail(config);
+  } catch (e) {
+    process.stderr.write(`opentrail: ${startFailure(e, config)}\n`);
+    process.exit(1);
+  }
   process.stdout.write(`opentrail listening on ${app.url}\n`);
   const stop = (signal: string) => {
     process.stderr.write(`opentrail: ${signal}, shutting down\n`);
@@ -64,45 +83,7 @@ withServeFlags(
   process.once("SIGTERM", () => stop("SIGTERM"));
 });
 
-program
-  .command("ingest")
-  .description(
-    "Replay CloudTrail log files (.json or .json.gz, files or directories) into a server; safe to rerun.",
-  )
-  .argument("<paths...>", "log files or directories holding them (such as a copy of a CloudTrail bucket)")
-  .option("--endpoint <url>", "server URL", `http://127.0.0.1:${DEFAULT_PORT}`)
-  .option("--region <region>", "region to sign for (records without awsRegion get it)", "us-east-1")
-  .option("--batch-size <n>", "records per request", "500")
-  .action(async (paths: string[], flags: { endpoint: string; region: string; batchSize: string }) => {
-    const tty = process.stderr.isTTY;
-    const { ingestClient } = await import("../client/ingest.ts");
-    const client = ingestClient({
-      endpoint: flags.endpoint,
-      region: flags.region,
-      credentials: signingCredentials(),
-      batchSize: Number(flags.batchSize),
-      onProgress: (p) => {
-        if (!tty) return;
-        const width = 30;
-        const done = p.files === 0 ? width : Math.round((p.filesDone / p.files) * width);
-        process.stderr.write(
-          `\r[${"#".repeat(done)}${".".repeat(width - done)}] ${p.filesDone}/${p.files} files, ${p.records} records, ${p.stored} stored, ${p.duplicates} already there`,
-        );
-      },
-    });
-    try {
-      const p = await client.ingestFiles(paths);
-      if (tty) process.stderr.write("\n");
-      process.stdout.write(
-        `ingested ${p.files} files: ${p.records} records, ${p.stored} stored, ${p.duplicates} already stored\n`,
-      );
-    } catch (e) {
-      if (tty) process.stderr.write("\n");
-      process.stderr.write(`opentrail ingest: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exit(1);
-    }
-  });
-
+program.addCommand(ingestCommand());
 program.addCommand(validateLogsCommand());
 
 await program.parseAsync(process.argv);

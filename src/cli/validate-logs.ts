@@ -11,6 +11,7 @@ import {
   ValidationAbort,
   validateLogs,
 } from "../validate/validator.ts";
+import { bar, progressLine } from "./progress.ts";
 
 /**
  * `opentrail validate-logs`: the inputs, output and verdicts of `aws cloudtrail validate-logs`, on
@@ -39,6 +40,8 @@ export interface ValidateLogsIo {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown; isTTY?: boolean };
   now?: () => Date;
+  /** Least time between two redraws of the progress line (default 100 ms). */
+  progressEveryMs?: number;
 }
 
 /** Exit status: 0 all valid, 1 something invalid, 2 the validation could not be done. */
@@ -96,43 +99,10 @@ async function openReader(
   });
 }
 
-/** Redraws a one-line progress bar on a terminal, out of the way of the lines written meanwhile. */
-function progressBar(stderr: ValidateLogsIo["stderr"]) {
-  let shown = false;
-  let last = 0;
-  let latest: Progress | undefined;
-  const clear = () => {
-    if (shown) stderr.write("\r\x1b[K");
-    shown = false;
-  };
-  const draw = () => {
-    if (!latest) return;
-    const width = 30;
-    const fraction = latest.listed === 0 ? 0 : Math.min(1, latest.digests / latest.listed);
-    const done = Math.round(fraction * width);
-    stderr.write(
-      `\r[${"#".repeat(done)}${".".repeat(width - done)}] ${latest.digests} digest files, ${latest.logs} log files checked, ${latest.pending} pending`,
-    );
-    shown = true;
-  };
-  return {
-    update(p: Progress) {
-      latest = p;
-      const now = Date.now();
-      if (now - last < 100) return;
-      last = now;
-      clear();
-      draw();
-    },
-    /** Around every write of output, so the bar never splits a line. */
-    around(write: () => void) {
-      const was = shown;
-      clear();
-      write();
-      if (was) draw();
-    },
-    clear,
-  };
+/** The progress line's text for a validation's progress. */
+export function validateProgressText(p: Progress): string {
+  const fraction = p.listed === 0 ? 0 : p.digests / p.listed;
+  return `${bar(fraction)} ${p.digests} digest files, ${p.logs} log files checked, ${p.pending} pending`;
 }
 
 export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogsIo): Promise<ExitStatus> {
@@ -142,7 +112,7 @@ export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogs
   };
   let reader: ObjectReader | undefined;
   let api: ReturnType<typeof httpClient> | undefined;
-  const bar = io.stderr.isTTY ? progressBar(io.stderr) : undefined;
+  const line = io.stderr.isTTY ? progressLine(io.stderr, io.progressEveryMs) : undefined;
   try {
     const arn = flags.trailArn;
     const parsed = parseCliTrailArn(arn);
@@ -161,7 +131,9 @@ export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogs
     const homeRegion = parsed.region;
     const accountId = flags.accountId ?? parsed.accountId;
     const trailName = parsed.name;
-    const region = flags.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? homeRegion;
+    // as the AWS CLI: the digests of --region, else of the trail ARN's region; AWS_REGION and
+    // AWS_DEFAULT_REGION do not count. The trail and the region's public keys are asked there too.
+    const region = flags.region ?? homeRegion;
 
     const env = io.env;
     let credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
@@ -197,8 +169,8 @@ export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogs
     reader = await openReader(flags, io, concurrency);
 
     const writer: Writer = {
-      out: (text) => (bar ? bar.around(() => io.stdout.write(text)) : io.stdout.write(text)),
-      err: (text) => (bar ? bar.around(() => io.stderr.write(text)) : io.stderr.write(text)),
+      out: (text) => (line ? line.write((t) => io.stdout.write(t), text) : io.stdout.write(text)),
+      err: (text) => (line ? line.write((t) => io.stderr.write(t), text) : io.stderr.write(text)),
     };
     const report = new Report(writer, flags.verbose === true);
     report.startup(arn, start, end);
@@ -212,13 +184,13 @@ export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogs
           const { PublicKeyList = [] } = await client.listPublicKeys({ StartTime: from, EndTime: to });
           return new Map(PublicKeyList.map((k) => [k.Fingerprint ?? "", k.Value ?? new Uint8Array()]));
         },
-        ...(bar ? { onProgress: (p: Progress) => bar.update(p) } : {}),
+        ...(line ? { onProgress: (p: Progress) => line.update(validateProgressText(p)) } : {}),
       },
     );
-    bar?.clear();
+    line?.stop();
     return report.failed ? 1 : 0;
   } catch (e) {
-    bar?.clear();
+    line?.stop();
     if (e instanceof UsageError || e instanceof ValidationAbort || e instanceof ConfigError) {
       return fail(e.message);
     }
@@ -253,7 +225,7 @@ export function validateLogsCommand(): Command {
     .option("--endpoint <url>", "server URL (trail and public keys)", `http://127.0.0.1:${DEFAULT_PORT}`)
     .option(
       "--region <region>",
-      "region whose digests to validate (default AWS_REGION, else the trail's home region)",
+      "region whose digests to validate (default: the trail ARN's region, as the AWS CLI; AWS_REGION and AWS_DEFAULT_REGION are not read)",
     )
     .option(
       "--data-dir <dir>",

@@ -10,6 +10,13 @@ export interface IngestClientOptions {
   endpoint: string;
   region?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /**
+   * Development mode's account keys: each batch of records of one account (`recipientAccountId`)
+   * is signed with that account's key (the 12-digit account id, any secret); records without an
+   * account go with `credentials`. Otherwise every batch is signed with `credentials` and names
+   * its account in `X-Opentrail-Account`, which the key must be allowed (`ingestAccounts`).
+   */
+  accountKeys?: boolean;
   /** Records per POST /ingest; default 500. */
   batchSize?: number;
   /** Attempts per batch on network errors and 5xx; default 5. */
@@ -18,11 +25,24 @@ export interface IngestClientOptions {
 }
 
 export interface IngestProgress {
+  /** Log files found. */
   files: number;
   filesDone: number;
+  /** Files passed over: digests, the local store's sidecars, anything that is not a log file. */
+  skipped: number;
   records: number;
   stored: number;
   duplicates: number;
+  /** Stored records the server warned of: older than its 90 days of event history, or dated ahead. */
+  warned: number;
+}
+
+/** The server's answer to a stored batch. */
+export interface IngestAnswer {
+  eventIds: string[];
+  duplicates: string[];
+  /** Stored records the caller should hear about, by index in the batch. */
+  warnings?: { index: number; reason: string }[];
 }
 
 export class IngestError extends Error {
@@ -47,44 +67,91 @@ export function withStableEventId(record: unknown): unknown {
   return { ...record, eventID: id };
 }
 
-/** Every .json and .json.gz file under the given files and directories, in name order. */
-export async function findLogFiles(paths: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
+/** Why a file found under the paths is not replayed. */
+export type SkipReason = "digest" | "sidecar" | "not-json" | "not-a-log";
+
+export interface SkippedFile {
+  path: string;
+  reason: SkipReason;
+  /** For "not-a-log": what is wrong with it. */
+  detail?: string;
+}
+
+/** A digest file (`…/CloudTrail-Digest/…`), a sidecar of the local store, or another file. */
+export function skipReason(path: string): SkipReason | undefined {
+  const name = path.split(/[\\/]/).at(-1) ?? "";
+  if (name.endsWith(".metadata.json")) return "sidecar";
+  if (/(^|[\\/])CloudTrail-Digest[\\/]/.test(path) || name.includes("_CloudTrail-Digest_")) return "digest";
+  if (!/\.json(\.gz)?$/.test(name)) return "not-json";
+  return undefined;
+}
+
+/** Every file under the given files and directories, in name order: the log files, and the others. */
+export async function findLogFiles(
+  paths: readonly string[],
+): Promise<{ logs: string[]; skipped: SkippedFile[] }> {
+  const logs: string[] = [];
+  const skipped: SkippedFile[] = [];
   async function walk(path: string): Promise<void> {
     const info = await stat(path);
     if (info.isDirectory()) {
       const names = (await readdir(path)).sort();
       for (const name of names) await walk(join(path, name));
-    } else if (/\.json(\.gz)?$/.test(path)) {
-      out.push(path);
+      return;
     }
+    const reason = skipReason(path);
+    if (reason === undefined) logs.push(path);
+    else skipped.push({ path, reason });
   }
   for (const p of paths) await walk(p);
-  return out;
+  return { logs, skipped };
 }
+
+export class NotALogFile extends Error {}
 
 export async function readLogFile(path: string): Promise<unknown[]> {
   let body = await readFile(path);
-  if (body[0] === 0x1f && body[1] === 0x8b) body = gunzipSync(body);
-  const parsed = JSON.parse(body.toString("utf8")) as { Records?: unknown };
-  if (!Array.isArray(parsed.Records))
-    throw new Error(`${path} is not a CloudTrail log file (no "Records" list)`);
+  let parsed: { Records?: unknown };
+  try {
+    if (body[0] === 0x1f && body[1] === 0x8b) body = gunzipSync(body);
+    parsed = JSON.parse(body.toString("utf8")) as { Records?: unknown };
+  } catch {
+    throw new NotALogFile("not gzip or JSON that can be read");
+  }
+  if (!Array.isArray(parsed?.Records)) throw new NotALogFile('no "Records" list');
   return parsed.Records;
+}
+
+/** The account a record is for, as the server checks it; undefined: the signer's own. */
+function accountOf(record: unknown): string | undefined {
+  const id = (record as { recipientAccountId?: unknown } | null)?.recipientAccountId;
+  return typeof id === "string" ? id : undefined;
 }
 
 /** Posts CloudTrail records to POST /ingest, signed; batches are retried, and reruns are safe. */
 export function ingestClient(opts: IngestClientOptions) {
   const url = new URL("/ingest", opts.endpoint);
   const region = opts.region ?? "us-east-1";
-  const signer = new SignatureV4({
-    credentials: opts.credentials ?? { accessKeyId: "test", secretAccessKey: "test" },
-    region,
-    service: "cloudtrail",
-    sha256: Hash.bind(null, "sha256"),
-  });
+  const signerOf = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
+    new SignatureV4({ credentials, region, service: "cloudtrail", sha256: Hash.bind(null, "sha256") });
+  const ownSigner = signerOf(opts.credentials ?? { accessKeyId: "test", secretAccessKey: "test" });
+  const accountSigners = new Map<string, SignatureV4>();
   const attempts = opts.attempts ?? 5;
 
-  async function postOnce(body: Buffer): Promise<Response> {
+  /** Who signs a batch for `account`, and the header that names it. */
+  function signing(account: string | undefined): { signer: SignatureV4; headers: Record<string, string> } {
+    if (account === undefined) return { signer: ownSigner, headers: {} };
+    if (!opts.accountKeys) return { signer: ownSigner, headers: { "x-opentrail-account": account } };
+    let signer = accountSigners.get(account);
+    if (signer === undefined) {
+      signer = signerOf({ accessKeyId: account, secretAccessKey: "test" });
+      accountSigners.set(account, signer);
+    }
+    return { signer, headers: {} };
+  }
+
+  async function postOnce(body: Buffer, account: string | undefined): Promise<Response> {
+    const { signer, headers } = signing(account);
     const signed = await signer.sign({
       method: "POST",
       protocol: url.protocol,
@@ -95,21 +162,25 @@ export function ingestClient(opts: IngestClientOptions) {
         host: url.host,
         "content-type": "application/json",
         "content-encoding": "gzip",
+        ...headers,
       },
       body,
     });
     return fetch(url, { method: "POST", headers: signed.headers as Record<string, string>, body });
   }
 
-  /** Sends one batch; resolves with the stored ids once the server has committed them. */
-  async function send(records: readonly unknown[]): Promise<{ eventIds: string[]; duplicates: string[] }> {
+  /**
+   * Sends one batch, of `account`'s records if given (see `accountKeys`); resolves with the stored
+   * ids once the server has committed them.
+   */
+  async function send(records: readonly unknown[], account?: string): Promise<IngestAnswer> {
     const body = gzipSync(JSON.stringify({ Records: records }));
     let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
-        const res = await postOnce(body);
+        const res = await postOnce(body, account);
         const text = await res.text();
-        if (res.ok) return JSON.parse(text) as { eventIds: string[]; duplicates: string[] };
+        if (res.ok) return JSON.parse(text) as IngestAnswer;
         if (res.status < 500) throw new IngestError(res.status, text);
         lastError = new IngestError(res.status, text);
       } catch (e) {
@@ -124,36 +195,64 @@ export function ingestClient(opts: IngestClientOptions) {
   return {
     send,
 
-    /** Replays log files (such as a copy of a CloudTrail bucket) into the server. */
-    async ingestFiles(paths: readonly string[]): Promise<IngestProgress> {
-      const files = await findLogFiles(paths);
+    /**
+     * Replays log files (such as a copy of a CloudTrail bucket) into the server, in batches of one
+     * account's records each. Digests, sidecars and files that are no log file are passed over and
+     * told to `onSkip`.
+     */
+    async ingestFiles(
+      paths: readonly string[],
+      onSkip?: (file: SkippedFile) => void,
+    ): Promise<IngestProgress> {
+      const found = await findLogFiles(paths);
+      for (const file of found.skipped) onSkip?.(file);
       const batchSize = opts.batchSize ?? 500;
       const progress: IngestProgress = {
-        files: files.length,
+        files: found.logs.length,
         filesDone: 0,
+        skipped: found.skipped.length,
         records: 0,
         stored: 0,
         duplicates: 0,
+        warned: 0,
       };
-      let batch: unknown[] = [];
-      const flush = async () => {
-        if (batch.length === 0) return;
-        const answer = await send(batch);
+      const batches = new Map<string | undefined, unknown[]>();
+      const flush = async (account: string | undefined) => {
+        const batch = batches.get(account);
+        if (!batch || batch.length === 0) return;
+        batches.delete(account);
+        const answer = await send(batch, account);
         progress.stored += answer.eventIds.length - answer.duplicates.length;
         progress.duplicates += answer.duplicates.length;
-        batch = [];
+        progress.warned += answer.warnings?.length ?? 0;
         opts.onProgress?.({ ...progress });
       };
-      for (const file of files) {
-        for (const record of await readLogFile(file)) {
+      for (const file of found.logs) {
+        let records: unknown[];
+        try {
+          records = await readLogFile(file);
+        } catch (e) {
+          if (!(e instanceof NotALogFile)) throw e;
+          progress.files--;
+          progress.skipped++;
+          onSkip?.({ path: file, reason: "not-a-log", detail: e.message });
+          continue;
+        }
+        for (const record of records) {
+          const account = accountOf(record);
+          let batch = batches.get(account);
+          if (batch === undefined) {
+            batch = [];
+            batches.set(account, batch);
+          }
           batch.push(withStableEventId(record));
           progress.records++;
-          if (batch.length >= batchSize) await flush();
+          if (batch.length >= batchSize) await flush(account);
         }
         progress.filesDone++;
         opts.onProgress?.({ ...progress });
       }
-      await flush();
+      for (const account of [...batches.keys()]) await flush(account);
       return progress;
     },
   };

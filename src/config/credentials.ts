@@ -20,6 +20,8 @@ export interface CredentialConfig {
    * (sessionContext.attributes.creationDate); the service's start when absent.
    */
   sessionCreated?: string;
+  /** Accounts besides its own that `POST /ingest` (`opentrail ingest`) may store records for. */
+  ingestAccounts?: string[];
 }
 
 const OPTIONAL_KEYS = [
@@ -38,6 +40,7 @@ export const CREDENTIAL_KEYS: readonly (keyof CredentialConfig)[] = [
   "accountId",
   "type",
   ...OPTIONAL_KEYS,
+  "ingestAccounts",
 ];
 
 /** The documented development credential: `test` / `test`, an IAM user of account 123456789012. */
@@ -67,6 +70,13 @@ export function parseCredential(v: unknown, i: number): CredentialConfig {
   for (const key of OPTIONAL_KEYS) {
     const value = nonEmpty(o[key], `${what}.${key}`);
     if (value !== undefined) cred[key] = value;
+  }
+  if (o.ingestAccounts !== undefined && o.ingestAccounts !== null) {
+    const list = o.ingestAccounts;
+    if (!Array.isArray(list) || list.some((a) => typeof a !== "string" || !/^\d{12}$/.test(a))) {
+      throw new ConfigError(`${what}.ingestAccounts must be a list of 12-digit account ids`);
+    }
+    cred.ingestAccounts = list as string[];
   }
   if (type === "IAMUser" && !cred.userName) throw new ConfigError(`${what}.userName is required for IAMUser`);
   if (type === "AssumedRole" && (!cred.roleName || !cred.sessionName)) {

@@ -122,16 +122,23 @@ export function processEnv(): Env {
   return process.env;
 }
 
-/** The keys `opentrail ingest` signs with: the AWS CLI's variables, else the development key. */
-export function signingCredentials(env: Env = processEnv()): {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
+/**
+ * The keys `opentrail ingest` signs with: the AWS CLI's variables (`AWS_ACCESS_KEY_ID`,
+ * `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), else the development key. With the development
+ * key (unset, or `test`), each account's records are signed with that account's development key.
+ */
+export function ingestSigning(env: Env = processEnv()): {
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  accountKeys: boolean;
 } {
   const sessionToken = env.AWS_SESSION_TOKEN;
+  const accessKeyId = env.AWS_ACCESS_KEY_ID || DEVELOPMENT_CREDENTIAL.accessKeyId;
   return {
-    accessKeyId: env.AWS_ACCESS_KEY_ID ?? DEVELOPMENT_CREDENTIAL.accessKeyId,
-    secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? DEVELOPMENT_CREDENTIAL.secretAccessKey,
-    ...(sessionToken ? { sessionToken } : {}),
+    credentials: {
+      accessKeyId,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY || DEVELOPMENT_CREDENTIAL.secretAccessKey,
+      ...(sessionToken ? { sessionToken } : {}),
+    },
+    accountKeys: accessKeyId === DEVELOPMENT_CREDENTIAL.accessKeyId,
   };
 }

@@ -59,6 +59,9 @@ export const DEFAULT_REGIONS = [
 
 export const DEFAULT_PORT = 4566;
 
+/** pino's levels, the only ones the logger takes. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
 /**
  * Two threads besides the request thread where there are two cores: on the 2-core development
  * machine `npm run bench:ingest` measured 30,200–31,600 records/s with two, 27,700–28,500 with
@@ -212,8 +215,11 @@ export const SETTINGS = {
     default: 300,
     parse: (v: unknown) => {
       const seconds = Number(v);
-      if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
-        throw new ConfigError("the delivery interval must be a number of seconds between 0 and 3600");
+      // fractions are for tests; below a millisecond nothing would wait at all
+      if (!Number.isFinite(seconds) || seconds < 0.001 || seconds > 3600) {
+        throw new ConfigError(
+          `the delivery interval must be a number of seconds from 0.001 to 3600 (fractions allowed), not ${JSON.stringify(v)}`,
+        );
       }
       return Math.round(seconds * 1000);
     },
@@ -295,12 +301,20 @@ export const SETTINGS = {
   },
   logLevel: {
     flag: "--log-level <level>",
-    help: "pino log level: fatal, error, warn, info, debug, trace",
+    help: `log level: ${LOG_LEVELS.join(", ")} (default info)`,
     env: "OPENTRAIL_LOG_LEVEL",
     file: "logLevel",
     fromFile: nonEmpty,
     default: "info",
-    parse: text,
+    parse: (v: unknown) => {
+      const level = String(v);
+      if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+        throw new ConfigError(
+          `the log level must be one of ${LOG_LEVELS.join(", ")}, not ${JSON.stringify(level)}`,
+        );
+      }
+      return level;
+    },
   },
 } as const satisfies Record<string, Setting>;
 

@@ -22,6 +22,8 @@ export {
 } from "./records/ingest.ts";
 export {
   encodeLookupToken,
+  eventTimeWarning,
+  FUTURE_SKEW_MS,
   LOOKUP_KEYS,
   LOOKUP_MAX_RESULTS,
   LOOKUP_MESSAGES,

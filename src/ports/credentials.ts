@@ -7,6 +7,13 @@ export interface Credential {
   secretAccessKey: string;
   sessionToken?: string;
   principal: Principal;
+  /**
+   * Development mode's account keys: the key names the account and any secret is accepted, as
+   * AWS emulators do, so the signature is not compared (its form and scope still are).
+   */
+  anySecret?: true;
+  /** Accounts besides its own that `POST /ingest` may store records for with this key. */
+  ingestAccounts?: readonly string[];
 }
 
 /** Access keys the server accepts. */
@@ -28,4 +35,6 @@ export interface KeyEntry {
   principalId?: string;
   /** AssumedRole: when the session's credentials were issued, `YYYY-MM-DDTHH:MM:SSZ`. */
   sessionCreated?: string;
+  /** Accounts besides its own that `POST /ingest` may store records for with this key. */
+  ingestAccounts?: readonly string[];
 }

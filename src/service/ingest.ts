@@ -1,6 +1,6 @@
 import type { IngestContext, IngestInvalid, IngestProblem, IngestStored } from "../api/ingest.ts";
 import { checkIngestRecordJson } from "../domain/records/ingest.ts";
-import { toStoredEvent } from "../domain/records.ts";
+import { eventTimeWarning, toStoredEvent } from "../domain/records.ts";
 import type { EventStore, StoredEvent } from "../ports/index.ts";
 import type { Route } from "../recording/router.ts";
 
@@ -24,6 +24,7 @@ export async function ingestRecords(
     newEventId: () => ctx.ids.uuid(),
   };
   const problems: IngestProblem[] = [];
+  const warnings: IngestProblem[] = [];
   const stored: StoredEvent[] = [];
   const records: Record<string, unknown>[] = [];
   for (let index = 0; index < raw.length; index++) {
@@ -32,6 +33,8 @@ export async function ingestRecords(
     else if (problems.length === 0) {
       stored.push(toStoredEvent(checked.record, ctx.accountId, checked.json, checked.time));
       records.push(checked.record);
+      const warning = eventTimeWarning(checked.time, now);
+      if (warning !== undefined) warnings.push({ index, reason: warning });
     }
   }
   if (problems.length > 0) return { kind: "invalid", problems, total: raw.length };
@@ -43,5 +46,10 @@ export async function ingestRecords(
   }
   // one eventID twice in one batch is one event
   const { duplicates } = await events.append(stored, now);
-  return { kind: "stored", eventIds: stored.map((e) => e.eventId), duplicates };
+  return {
+    kind: "stored",
+    eventIds: stored.map((e) => e.eventId),
+    duplicates,
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
 }

@@ -1,4 +1,4 @@
-import { fail, OPERATIONS, type OperationName } from "../api/index.ts";
+import { fail, OPERATIONS, type OperationName, UNSERVED_OPERATIONS } from "../api/index.ts";
 
 /** botocore (AWS CLI v1/v2) and the JS SDK v3 use different target prefixes; both are accepted. */
 export const TARGET_PREFIXES = [
@@ -9,6 +9,12 @@ export const TARGET_PREFIXES = [
 export const ACCEPTED_CONTENT_TYPES = ["application/x-amz-json-1.1", "application/json"] as const;
 
 const OPERATION_SET: ReadonlySet<string> = new Set(OPERATIONS);
+const UNSERVED_SET: ReadonlySet<string> = new Set(UNSERVED_OPERATIONS);
+
+/** An operation of the CloudTrail model that opentrail does not serve. */
+export interface UnservedTarget {
+  unserved: (typeof UNSERVED_OPERATIONS)[number];
+}
 
 /**
  * Is the body in a media type this protocol reads? Parameters such as `; charset=utf-8` are
@@ -45,8 +51,11 @@ export function parseBody(body: Uint8Array): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** `X-Amz-Target: <prefix>.<Operation>` → the operation. */
-export function parseTarget(target: string | undefined): OperationName {
+/**
+ * `X-Amz-Target: <prefix>.<Operation>` → the operation; an operation of the model that is not
+ * served is told apart from one AWS does not know, to be answered once the caller is known.
+ */
+export function parseTarget(target: string | undefined): OperationName | UnservedTarget {
   if (target === undefined || target.trim() === "") {
     throw fail("UnknownOperationException", "Missing X-Amz-Target header");
   }
@@ -54,7 +63,9 @@ export function parseTarget(target: string | undefined): OperationName {
   const dot = value.lastIndexOf(".");
   const prefix = dot < 0 ? "" : value.slice(0, dot);
   const operation = value.slice(dot + 1);
-  if (!(TARGET_PREFIXES as readonly string[]).includes(prefix) || !OPERATION_SET.has(operation)) {
+  const known = (TARGET_PREFIXES as readonly string[]).includes(prefix);
+  if (known && UNSERVED_SET.has(operation)) return { unserved: operation as UnservedTarget["unserved"] };
+  if (!known || !OPERATION_SET.has(operation)) {
     throw fail("UnknownOperationException", `Unknown operation ${value}`);
   }
   return operation as OperationName;

@@ -1,6 +1,12 @@
 import type { Logger } from "pino";
 import type { CallerFacts, RequestContext } from "../api/context.ts";
-import { type CloudTrailError, type ErrorCode, isCloudTrailError, type OperationName } from "../api/index.ts";
+import {
+  type CloudTrailError,
+  type ErrorCode,
+  isCloudTrailError,
+  type OperationName,
+  unsupportedOperation,
+} from "../api/index.ts";
 import type { FinishedCall, Service } from "../api/service.ts";
 import type { Clock, CredentialStore, Ids } from "../ports/index.ts";
 import { encodeOutput } from "./encode.ts";
@@ -113,8 +119,10 @@ export function createWireHandler(opts: WireOptions): (req: RawRequest) => Promi
         );
       }
       const body = parseBody(req.body);
-      const operation = parseTarget(req.headers["x-amz-target"]);
+      const target = parseTarget(req.headers["x-amz-target"]);
       const { credential, region } = await verifySigV4(req, opts);
+      if (typeof target !== "string") throw unsupportedOperation(target.unserved);
+      const operation = target;
       const ctx: RequestContext = {
         accountId: credential.principal.accountId,
         region,

@@ -1,6 +1,6 @@
 import { createGunzip } from "node:zlib";
 import type { Logger } from "pino";
-import { ERROR_STATUS, isCloudTrailError } from "../api/errors.ts";
+import { ERROR_STATUS, fail, isCloudTrailError } from "../api/errors.ts";
 import {
   type IngestBatch,
   type IngestOutcome,
@@ -13,7 +13,7 @@ import type { Clock, CredentialStore, Ids } from "../ports/index.ts";
 import { errorResponse, INTERNAL_FAILURE_MESSAGE } from "./handler.ts";
 import type { IngestMemory, IngestMemoryView } from "./ingest-memory.ts";
 import { recordTexts } from "./raw-json.ts";
-import { verifySigV4 } from "./sigv4.ts";
+import { type Authenticated, verifySigV4 } from "./sigv4.ts";
 import type { RawRequest, RawResponse } from "./types.ts";
 
 // The thread side (workers/) reaches the ingest types through wire, which it may import.
@@ -44,14 +44,15 @@ export function createIngestHandler(opts: IngestOptions): (req: RawRequest) => P
   return async (req) => {
     const requestId = opts.ids.uuid();
     try {
-      const { credential, region } = await verifySigV4(req, opts);
+      const signed = await verifySigV4(req, opts);
+      const { region } = signed;
       const encoding = (req.headers["content-encoding"] ?? "").trim().toLowerCase();
       const reservedBytes = ingestReservation({ encoding, body: req.body }, opts.maxInflatedBytes);
       if (!(await opts.memory.take(reservedBytes))) return ingestAnswer(requestId, INGEST_THROTTLED);
       try {
         const outcome = await opts.runner({
           requestId,
-          accountId: credential.principal.accountId,
+          accountId: ingestAccount(req, signed),
           region,
           now: opts.clock.now().getTime(),
           encoding,
@@ -68,6 +69,33 @@ export function createIngestHandler(opts: IngestOptions): (req: RawRequest) => P
   };
 }
 
+/** The header naming the account a batch's records are for, when not the signer's own. */
+export const INGEST_ACCOUNT_HEADER = "x-opentrail-account";
+
+/**
+ * The account a batch is stored for: the signer's, or the one the signed `x-opentrail-account`
+ * header names, if the key is allowed to ingest for it (`ingestAccounts` in its configuration).
+ */
+function ingestAccount(req: RawRequest, signed: Authenticated): string {
+  const own = signed.credential.principal.accountId;
+  const raw = req.headers[INGEST_ACCOUNT_HEADER];
+  if (raw === undefined) return own;
+  const named = raw.trim();
+  if (!signed.signedHeaders.includes(INGEST_ACCOUNT_HEADER)) {
+    throw fail(
+      "InvalidSignatureException",
+      `'X-Opentrail-Account' must be a 'SignedHeader' in the AWS Authorization.`,
+    );
+  }
+  if (!/^\d{12}$/.test(named))
+    throw fail("ValidationException", "X-Opentrail-Account must be a 12-digit account id");
+  if (named === own || signed.credential.ingestAccounts?.includes(named)) return named;
+  throw fail(
+    "AccessDeniedException",
+    `Access key ${signed.credential.accessKeyId} may not ingest records for account ${named}; list the account in the key's ingestAccounts`,
+  );
+}
+
 /** The HTTP answer to an outcome: the one place that knows ingest's statuses and bodies. */
 export function ingestAnswer(requestId: string, outcome: IngestOutcome): RawResponse {
   switch (outcome.kind) {
@@ -75,7 +103,11 @@ export function ingestAnswer(requestId: string, outcome: IngestOutcome): RawResp
       return {
         status: 200,
         headers: { "content-type": JSON_TYPE, "x-amzn-requestid": requestId },
-        body: JSON.stringify({ eventIds: outcome.eventIds, duplicates: outcome.duplicates }),
+        body: JSON.stringify({
+          eventIds: outcome.eventIds,
+          duplicates: outcome.duplicates,
+          ...(outcome.warnings ? { warnings: outcome.warnings } : {}),
+        }),
       };
     case "invalid":
       return {

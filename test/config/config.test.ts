@@ -102,6 +102,14 @@ describe("the configuration file's keys", () => {
     );
   });
 
+  it("reads a credential's ingestAccounts, a list of account ids", () => {
+    const listed = { ...CREDENTIAL, ingestAccounts: ["444455556666"] };
+    expect(load({ credentials: [listed] }).credentials[0]!.ingestAccounts).toEqual(["444455556666"]);
+    expect(() => load({ credentials: [{ ...CREDENTIAL, ingestAccounts: ["4444"] }] })).toThrow(
+      new ConfigError("credentials[0].ingestAccounts must be a list of 12-digit account ids"),
+    );
+  });
+
   it("refuses a misspelled key inside a credentials entry", () => {
     const file = join(dir, "config.json");
     const role = { ...CREDENTIAL, type: "AssumedRole", roleName: "auditor", sesionName: "ci" };

@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +16,7 @@ import { type IngestProgress, ingestClient } from "../../src/client/ingest.ts";
 import { type Config, type CredentialConfig, loadConfig } from "../../src/config/index.ts";
 import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
 import { NodeSha256 } from "../../src/wire/sigv4.ts";
+import { builtCli } from "../support/built-cli.ts";
 import { EVENT_TIME, eventById, loadCorpus, secondOf, UUID } from "../support/records.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -466,7 +466,30 @@ describe("bad records", () => {
       apiRecord({ eventTime: "2099-12-31T23:59:59Z" }),
     ];
     const answer = await post(server.url, batch(edges));
-    expect(answer.json).toStrictEqual({ eventIds: edges.map((r) => r.eventID), duplicates: [] });
+    expect(answer.json).toMatchObject({ eventIds: edges.map((r) => r.eventID), duplicates: [] });
+    expect((answer.json.warnings as { index: number }[]).map((w) => w.index)).toEqual([0, 1]);
+  });
+
+  it("stores records older than event history or dated ahead, and says so for each", async () => {
+    const now = Date.now();
+    const records = [
+      apiRecord({ eventTime: secondOf(new Date(now - 91 * 24 * HOUR_MS)) }),
+      apiRecord(),
+      apiRecord({ eventTime: secondOf(new Date(now + HOUR_MS)) }),
+      apiRecord({ eventTime: secondOf(new Date(now + 60_000)) }),
+    ];
+    const answer = await post(server.url, batch(records));
+    expect(answer.status).toBe(200);
+    expect(answer.json.eventIds).toEqual(records.map((r) => r.eventID));
+    const warnings = answer.json.warnings as { index: number; reason: string }[];
+    expect(warnings.map((w) => w.index)).toEqual([0, 2]);
+    expect(warnings[0]!.reason).toBe(
+      "eventTime is older than the 90 days of event history: stored, but LookupEvents does not find it and it is purged at the next retention pass",
+    );
+    expect(warnings[1]!.reason).toMatch(
+      /^eventTime is 3[56]\d\d s ahead of the service's clock: stored, but LookupEvents finds it only once that time has come$/,
+    );
+    expect(await lookupIds(records[1]!.eventID as string)).toEqual([records[1]!.eventID]);
   });
 
   it("takes a record of the old form that says who acted but not what (as AWS's documentation shows one)", async () => {
@@ -874,7 +897,15 @@ describe("replaying a directory of log files", () => {
       onProgress: (p) => progress.push(p),
     });
     const first = await ingestFiles([dir]);
-    expect(first).toEqual({ files: 3, filesDone: 3, records: 5, stored: 5, duplicates: 0 });
+    expect(first).toEqual({
+      files: 3,
+      filesDone: 3,
+      skipped: 1,
+      records: 5,
+      stored: 5,
+      duplicates: 0,
+      warned: 0,
+    });
     expect(progress.at(-1)).toEqual(first);
     // the progress never goes back
     for (const [i, p] of progress.entries()) {
@@ -882,7 +913,15 @@ describe("replaying a directory of log files", () => {
       expect(p.stored + p.duplicates).toBeLessThanOrEqual(p.records);
     }
     const again = await ingestFiles([dir]);
-    expect(again).toEqual({ files: 3, filesDone: 3, records: 5, stored: 0, duplicates: 5 });
+    expect(again).toEqual({
+      files: 3,
+      filesDone: 3,
+      skipped: 1,
+      records: 5,
+      stored: 0,
+      duplicates: 5,
+      warned: 0,
+    });
     for (const record of [...plain, zipped[0]!, ...nested]) {
       expect(await lookupIds(record.eventID as string)).toEqual([record.eventID]);
     }
@@ -912,9 +951,11 @@ describe("replaying a directory of log files", () => {
             },
           },
         );
-      expect((await run([dir])).stdout).toBe("ingested 3 files: 5 records, 5 stored, 0 already stored\n");
+      expect((await run([dir])).stdout).toBe(
+        "ingested 3 files: 5 records, 5 stored, 0 already stored; 1 other file skipped\n",
+      );
       expect((await run([join(dir, "a.json"), dir])).stdout).toBe(
-        "ingested 4 files: 7 records, 0 stored, 7 already stored\n",
+        "ingested 4 files: 7 records, 0 stored, 7 already stored; 1 other file skipped\n",
       );
       await expect(run([join(dir, "missing.json")])).rejects.toMatchObject({ code: 1 });
     } finally {
@@ -922,29 +963,3 @@ describe("replaying a directory of log files", () => {
     }
   }, 120_000);
 });
-
-const REPO = new URL("../../", import.meta.url);
-
-/** Newest modification time of any file under a directory. */
-async function newest(path: string): Promise<number> {
-  let latest = 0;
-  for (const entry of await readdir(path, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) latest = Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return latest;
-}
-
-/** dist/cli/main.js, built first when any source is newer than it. */
-async function builtCli(): Promise<string> {
-  const cli = new URL("dist/cli/main.js", REPO).pathname;
-  let builtAt = 0;
-  try {
-    builtAt = statSync(cli).mtimeMs;
-  } catch {
-    // not built yet
-  }
-  if (builtAt < (await newest(new URL("src", REPO).pathname))) {
-    await promisify(execFile)("npm", ["run", "build", "--silent"], { cwd: REPO.pathname });
-  }
-  return cli;
-}

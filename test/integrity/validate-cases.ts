@@ -2,7 +2,15 @@ import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt } from "../../bench/support/server-process.ts";
-import { type Backend, BUCKET_1, HOUR, MINUTE, type Scenario, startScenario } from "./validate-fixture.ts";
+import {
+  type Backend,
+  BUCKET_1,
+  BUCKET_2,
+  HOUR,
+  MINUTE,
+  type Scenario,
+  startScenario,
+} from "./validate-fixture.ts";
 
 /**
  * `opentrail validate-logs` on one trail's digests and log files, valid and tampered, in the local
@@ -55,6 +63,24 @@ export function validationCases(backend: Backend): void {
       expect(r.stdout).toContain("2/2 digest files valid");
       expect(r.stdout).toMatch(ALL_VALID);
       expect(r.stdout).toContain(`Validating log files for trail ${s.trailArn} between`);
+    });
+
+    it("keeps its summary on a terminal, where the progress line is drawn among the lines", async () => {
+      const r = await s.validateOnTerminal({ s3Bucket: BUCKET_1 });
+      expect(r.code, r.screen).toBe(0);
+      expect(r.screen).toMatch(/^5\/5 digest files valid$/m);
+      expect(r.screen).toMatch(ALL_VALID);
+      expect(r.screen).not.toContain("[#");
+    });
+
+    it("takes its region as the AWS CLI does: --region, else the trail ARN's, never AWS_DEFAULT_REGION", async () => {
+      const elsewhere = { AWS_DEFAULT_REGION: "eu-west-1", AWS_REGION: "eu-west-1" };
+      const r = await s.validate({}, elsewhere);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain("2/2 digest files valid");
+      // the bucket named: a single-Region trail is not described in another region
+      const other = await s.validate({ region: "eu-west-1", s3Bucket: BUCKET_2 });
+      expect(other.stdout).toContain("No digests found");
     });
 
     it("follows two chains in the earlier bucket, reporting the gap after a stop", async () => {

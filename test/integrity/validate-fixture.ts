@@ -11,13 +11,14 @@ import { CLI_PATH } from "../../bench/support/server-process.ts";
 import { LocalFsObjectStore } from "../../src/adapters/localfs/object-store.ts";
 import { S3ObjectStore } from "../../src/adapters/s3/object-store.ts";
 import { SqliteKeyStore } from "../../src/adapters/sqlite/key-store.ts";
-import { runValidateLogs, type ValidateLogsFlags } from "../../src/cli/validate-logs.ts";
+import { runValidateLogs, type ValidateLogsFlags, type ValidateLogsIo } from "../../src/cli/validate-logs.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { signDigest, signingString } from "../../src/domain/digest.ts";
 import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
 import type { ObjectStore, StoredObject } from "../../src/ports/index.ts";
 import { clockedClient } from "../support/clocked-client.ts";
 import { createBucket, type S3TestServer, startMoto } from "../support/s3-servers.ts";
+import { Screen } from "../support/terminal.ts";
 
 /*
  * One trail logged through several digest periods by the service on a stepped clock, in the local
@@ -60,7 +61,9 @@ export interface Scenario {
   /** Undoes every change since the last restore. */
   restore(): Promise<void>;
   /** opentrail validate-logs in this process. */
-  validate(extra?: Partial<ValidateLogsFlags>): Promise<RunResult>;
+  validate(extra?: Partial<ValidateLogsFlags>, env?: Record<string, string>): Promise<RunResult>;
+  /** The same, with stdout and stderr on one terminal: what it shows at the end. */
+  validateOnTerminal(extra?: Partial<ValidateLogsFlags>): Promise<{ code: number; screen: string }>;
   /** opentrail validate-logs: the built CLI as a child process. */
   validateBuilt(args?: string[]): Promise<RunResult>;
   /** aws cloudtrail validate-logs (moto only). */
@@ -181,6 +184,23 @@ export async function startScenario(backend: Backend): Promise<Scenario> {
   };
   const s3Env = s3 ? { AWS_ENDPOINT_URL_S3: s3.endpoint } : {};
 
+  const inProcess = (
+    extra: Partial<ValidateLogsFlags>,
+    io: Pick<ValidateLogsIo, "stdout" | "stderr" | "progressEveryMs">,
+    env: Record<string, string> = {},
+  ) =>
+    runValidateLogs(
+      {
+        trailArn,
+        startTime: iso(t0 - MINUTE),
+        endTime: end,
+        endpoint: app.url,
+        dataDir,
+        concurrency: "16",
+        ...extra,
+      },
+      { env: { AWS_DEFAULT_REGION: REGION, ...s3Env, ...env }, cwd: dataDir, ...io },
+    );
   const scenario: Scenario = {
     trailArn,
     t0,
@@ -227,28 +247,23 @@ export async function startScenario(backend: Backend): Promise<Scenario> {
     async restore() {
       for (const step of undo.splice(0).reverse()) await step();
     },
-    async validate(extra = {}) {
+    async validate(extra = {}, env = {}) {
       let stdout = "";
       let stderr = "";
-      const code = await runValidateLogs(
+      const code = await inProcess(
+        { verbose: true, ...extra },
         {
-          trailArn,
-          startTime: iso(t0 - MINUTE),
-          endTime: end,
-          endpoint: app.url,
-          dataDir,
-          verbose: true,
-          concurrency: "16",
-          ...extra,
-        },
-        {
-          env: { AWS_DEFAULT_REGION: REGION, ...s3Env },
-          cwd: dataDir,
           stdout: { write: (s: string) => (stdout += s) },
           stderr: { write: (s: string) => (stderr += s) },
         },
+        env,
       );
       return { code, stdout, stderr };
+    },
+    async validateOnTerminal(extra = {}) {
+      const screen = new Screen();
+      const code = await inProcess(extra, { stdout: screen, stderr: screen, progressEveryMs: 0 });
+      return { code, screen: screen.text() };
     },
     validateBuilt(args = []) {
       return exec(

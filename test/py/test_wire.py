@@ -6,6 +6,9 @@ import json
 import re
 import uuid
 
+import pytest
+from botocore.exceptions import ClientError
+
 from support import BUCKET, ISO_SECOND, signed_call
 
 BOTOCORE_PREFIX = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
@@ -63,6 +66,16 @@ def test_unknown_operation(server):
     status, _, payload = call(server, "DescribeEverything", {})
     assert status == 400
     assert payload["__type"] == "UnknownOperationException"
+
+
+def test_operation_not_served(ct):
+    with pytest.raises(ClientError) as e:
+        ct.list_event_data_stores()
+    assert e.value.response["Error"] == {
+        "Code": "UnsupportedOperationException",
+        "Message": "ListEventDataStores is not supported by opentrail.",
+    }
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def test_wrong_json_types_are_serialization_errors(server):

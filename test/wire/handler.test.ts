@@ -19,8 +19,8 @@ describe("framing: target", () => {
     ["missing", null, "Missing X-Amz-Target header"],
     [
       "unknown operation",
-      "CloudTrail_20131101.CreateEventDataStore",
-      "Unknown operation CloudTrail_20131101.CreateEventDataStore",
+      "CloudTrail_20131101.CreateWidget",
+      "Unknown operation CloudTrail_20131101.CreateWidget",
     ],
     ["wrong prefix", "DynamoDB_20120810.ListTrails", "Unknown operation DynamoDB_20120810.ListTrails"],
     ["no prefix", "ListTrails", "Unknown operation ListTrails"],
@@ -31,6 +31,18 @@ describe("framing: target", () => {
     const res = await handle(await signed({ target }));
     expect(res.status).toBe(400);
     expect(json(res)).toEqual({ __type: "UnknownOperationException", message });
+    expect(service.calls).toHaveLength(0);
+  });
+
+  it("an operation of the model that is not served → UnsupportedOperationException naming it", async () => {
+    const service = stubService();
+    const { handle } = wireWith(service);
+    const res = await handle(await signed({ target: "CloudTrail_20131101.CreateEventDataStore" }));
+    expect(res.status).toBe(400);
+    expect(json(res)).toEqual({
+      __type: "UnsupportedOperationException",
+      message: "CreateEventDataStore is not supported by opentrail.",
+    });
     expect(service.calls).toHaveLength(0);
   });
 });

@@ -133,6 +133,25 @@ export function parseLookupRequest(input: LookupEventsRequest, ctx: LookupContex
  * Inclusive bounds: EndTime or the moment of the first page; StartTime or the oldest retained
  * moment, and never older than that (AWS answers an older StartTime without an error).
  */
+/** How far ahead of the service's clock an eventTime may be before it is called "in the future". */
+export const FUTURE_SKEW_MS = 5 * 60_000;
+
+/**
+ * What the caller of ingest should know about a record's time: one older than event history's 90
+ * days is stored but never found by LookupEvents and purged at the next retention pass; one dated
+ * ahead of the service's clock is found only once its time has come. Undefined when neither.
+ */
+export function eventTimeWarning(time: Date, now: Date): string | undefined {
+  const age = now.getTime() - time.getTime();
+  if (age > LOOKUP_RETENTION_DAYS * DAY_MS) {
+    return `eventTime is older than the ${LOOKUP_RETENTION_DAYS} days of event history: stored, but LookupEvents does not find it and it is purged at the next retention pass`;
+  }
+  if (-age > FUTURE_SKEW_MS) {
+    return `eventTime is ${Math.round(-age / 1000)} s ahead of the service's clock: stored, but LookupEvents finds it only once that time has come`;
+  }
+  return undefined;
+}
+
 function lookupWindow(start: Date | undefined, end: Date | undefined, at: Date): { start: Date; end: Date } {
   const retentionStart = at.getTime() - LOOKUP_RETENTION_DAYS * DAY_MS;
   return {
