@@ -15,6 +15,7 @@ import {
 import { WriteLock } from "./adapters/sqlite/write-lock.ts";
 import type { Config } from "./config/index.ts";
 import { createHttpServer } from "./http/server.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
 import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
 import { createRetentionWorker } from "./pipeline/retention.ts";
@@ -26,7 +27,7 @@ import { buildService, type Service } from "./service/index.ts";
 import { ownCallToRecord } from "./service/own-calls.ts";
 import { createRateLimit } from "./service/rate-limit.ts";
 import { createWireHandler } from "./wire/handler.ts";
-import { createIngestHandler } from "./wire/ingest.ts";
+import { createIngestHandler, type IngestRunner } from "./wire/ingest.ts";
 import { createIngestRunner } from "./workers/ingest-batch.ts";
 import { type IngestPool, ingestThreadCount, startIngestPool } from "./workers/ingest-pool.ts";
 
@@ -86,6 +87,7 @@ interface Runtime {
   log: Logger;
   clock: Clock;
   ids: Ids;
+  metrics: Metrics;
 }
 
 /** The background workers of the pipeline, built but not started. */
@@ -99,6 +101,7 @@ function buildPipeline(rt: Runtime, db: Stores, objects: ObjectStore) {
       log,
       intervalMs: config.deliveryIntervalMs,
       random: (n) => randomBytes(n),
+      observe: { delivered: rt.metrics.delivered, failed: rt.metrics.deliveryFailed },
     }),
     digests: createDigestWorker({
       chains: db.digestChains,
@@ -124,7 +127,7 @@ function buildServer(
   ingestPool: IngestPool | undefined,
   reset: () => Promise<void>,
 ): Server {
-  const { config, log, clock, ids } = rt;
+  const { config, log, clock, ids, metrics } = rt;
   const recorder = createRecorder(db.events, route);
   const credentials = new StaticCredentialStore(config.credentials);
   const maxInflatedBytes = config.maxIngestBytes * 8;
@@ -138,17 +141,23 @@ function buildServer(
     trustedProxies: new Set(config.trustedProxies),
     onCall: async (call) => {
       await recorder.record(ownCallToRecord(call));
+      metrics.callRecorded();
     },
   });
+  const runner: IngestRunner = ingestPool
+    ? (batch) => ingestPool.process(batch)
+    : createIngestRunner({ events: db.events, route, ids, log, maxInflatedBytes });
   const ingest = createIngestHandler({
     credentials,
     regions: config.regions,
     clock,
     ids,
     log,
-    runner: ingestPool
-      ? (batch) => ingestPool.process(batch)
-      : createIngestRunner({ events: db.events, route, ids, log, maxInflatedBytes }),
+    runner: async (batch) => {
+      const outcome = await runner(batch);
+      metrics.ingested(outcome);
+      return outcome;
+    },
   });
   return createHttpServer({
     wire,
@@ -157,6 +166,8 @@ function buildServer(
     log,
     loopbackHostsOnly: config.development,
     reset: config.development ? reset : undefined,
+    metrics: metrics.scrape,
+    onAnswered: metrics.answered,
   });
 }
 
@@ -188,13 +199,20 @@ async function listen(server: Server, config: Config, log: Logger): Promise<{ ur
 /** The one place that builds adapters, service and server, and shuts them down in reverse. */
 export async function startOpenTrail(config: Config, opts: StartOptions = {}): Promise<OpenTrail> {
   const log = opts.log ?? pino({ level: config.logLevel }, pino.destination(2));
-  const rt: Runtime = { config, log, clock: opts.clock ?? systemClock, ids: opts.ids ?? randomIds };
+  const clock = opts.clock ?? systemClock;
 
   // open
   const ingestThreads = ingestThreadCount(config.ingestWorkers);
   const where = descriptors(config, ingestThreads);
   const objects = await openObjectStore(where.objects);
   const db = await openStores(where.stores);
+  const rt: Runtime = {
+    config,
+    log,
+    clock,
+    ids: opts.ids ?? randomIds,
+    metrics: createMetrics({ deliveries: db.deliveries, clock }),
+  };
 
   // build
   const router = createRouter(db.trails, db.deliveries);
@@ -217,7 +235,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     deliveries: db.deliveries,
     keys: db.keys,
     regions: config.regions,
-    lookupRate: config.lookupEventsRate > 0 ? createRateLimit(config.lookupEventsRate, rt.clock) : undefined,
+    lookupRate: config.lookupEventsRate > 0 ? createRateLimit(config.lookupEventsRate, clock) : undefined,
     flush: pipeline.delivery.flushTrail,
   });
   const developmentReset = async () => {

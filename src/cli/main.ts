@@ -48,8 +48,12 @@ withServeFlags(
   }
   // loaded here: the whole service (SQLite, S3) is more than the other commands need
   const { startOpenTrail } = await import("../main.ts");
-  const app = await startOpenTrail(config);
-  process.stdout.write(`opentrail listening on ${app.url}\n`);
+  const { createLogger } = await import("../logging.ts");
+  // logs on stdout: JSON lines, or readable ones on a terminal; the start line goes to stderr,
+  // whatever the log level, so stdout holds nothing but the log
+  const log = createLogger({ level: config.logLevel, fd: 1, pretty: process.stdout.isTTY === true });
+  const app = await startOpenTrail(config, { log });
+  process.stderr.write(`opentrail listening on ${app.url}\n`);
   const stop = (signal: string) => {
     process.stderr.write(`opentrail: ${signal}, shutting down\n`);
     app.close().then(

@@ -102,6 +102,20 @@ export function createWireHandler(opts: WireOptions): (req: RawRequest) => Promi
   return async (req) => {
     const requestId = ids.uuid();
     const reqLog = log.child({ requestId });
+    // set once the target names a known operation: the access log and /metrics report it
+    let operation: OperationName | undefined;
+    const answer = await answerRequest(req, requestId, reqLog, (op) => {
+      operation = op;
+    });
+    return operation === undefined ? answer : { ...answer, operation };
+  };
+
+  async function answerRequest(
+    req: RawRequest,
+    requestId: string,
+    reqLog: Logger,
+    named: (operation: OperationName) => void,
+  ): Promise<RawResponse> {
     try {
       if (!acceptsContentType(req.headers["content-type"], req.body.length)) {
         // AWS answers a body in a foreign media type with a 404 UnknownOperationException.
@@ -114,6 +128,7 @@ export function createWireHandler(opts: WireOptions): (req: RawRequest) => Promi
       }
       const body = parseBody(req.body);
       const operation = parseTarget(req.headers["x-amz-target"]);
+      named(operation);
       const { credential, region } = await verifySigV4(req, opts);
       const ctx: RequestContext = {
         accountId: credential.principal.accountId,
@@ -143,5 +158,5 @@ export function createWireHandler(opts: WireOptions): (req: RawRequest) => Promi
       reqLog.error({ err: e }, "internal failure");
       return errorResponse(requestId, "InternalFailure", INTERNAL_FAILURE_MESSAGE, 500);
     }
-  };
+  }
 }

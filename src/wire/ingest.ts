@@ -29,6 +29,9 @@ export interface IngestOptions {
 
 const JSON_TYPE = "application/json";
 
+/** POST /ingest's name in the access log and /metrics. */
+export const INGEST_OPERATION = "Ingest";
+
 /**
  * `POST /ingest`: a CloudTrail log file body (`{"Records":[…]}`, plain or gzip), SigV4-signed like
  * an API call. The signature is checked here; the body is left as it came to `opts.runner`, whose
@@ -47,9 +50,12 @@ export function createIngestHandler(opts: IngestOptions): (req: RawRequest) => P
         encoding: (req.headers["content-encoding"] ?? "").trim().toLowerCase(),
         body: req.body,
       });
-      return ingestAnswer(requestId, outcome);
+      return { ...ingestAnswer(requestId, outcome), operation: INGEST_OPERATION };
     } catch (e) {
-      return ingestAnswer(requestId, ingestFailure(requestId, e, opts.log));
+      return {
+        ...ingestAnswer(requestId, ingestFailure(requestId, e, opts.log)),
+        operation: INGEST_OPERATION,
+      };
     }
   };
 }
