@@ -186,7 +186,12 @@ async function listen(server: Server, config: Config, log: Logger): Promise<{ ur
   if (config.development) {
     log.warn(
       { accessKeyId: "test", accountId: config.credentials[0]?.accountId },
-      "development mode: no credentials configured, accepting access key 'test' with secret 'test'; POST /_opentrail/reset is enabled",
+      "development mode: no credentials configured, accepting access key 'test' with secret 'test'",
+    );
+    // its own line, so that it is seen: anyone who can reach the port can wipe the database
+    log.warn(
+      { reset: `${url}/_opentrail/reset`, dataDir: config.dataDir },
+      "development mode: POST /_opentrail/reset empties the database (every trail, record and signing key) with no authentication; configure credentials to turn it off",
     );
   }
   log.info(

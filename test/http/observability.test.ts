@@ -48,6 +48,14 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+describe("start-up log", () => {
+  it("warns on its own line that development mode's reset endpoint is open", () => {
+    const warning = lines.find((l) => String(l.msg).includes("/_opentrail/reset"))!;
+    expect(warning).toMatchObject({ level: 40, reset: `${app.url}/_opentrail/reset` });
+    expect(warning.msg).toMatch(/empties the database .* with no authentication/);
+  });
+});
+
 describe("access log and /metrics", () => {
   it("logs one line per request and counts it, by operation and status", async () => {
     await client.send(new CreateTrailCommand({ Name: "obs", S3BucketName: "obs-bucket" }));
