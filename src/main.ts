@@ -26,6 +26,7 @@ import { createTrailChanges } from "./recording/trail-changes.ts";
 import { buildService, type Service } from "./service/index.ts";
 import { ownCallToRecord } from "./service/own-calls.ts";
 import { createRateLimit } from "./service/rate-limit.ts";
+import { type TlsMaterial, tlsMaterial } from "./tls.ts";
 import { createWireHandler } from "./wire/handler.ts";
 import { createIngestHandler, type IngestRunner } from "./wire/ingest.ts";
 import { createIngestRunner } from "./workers/ingest-batch.ts";
@@ -126,6 +127,7 @@ function buildServer(
   route: ReturnType<typeof createRouter>["route"],
   ingestPool: IngestPool | undefined,
   reset: () => Promise<void>,
+  tls: TlsMaterial | undefined,
 ): Server {
   const { config, log, clock, ids, metrics } = rt;
   const recorder = createRecorder(db.events, route);
@@ -168,11 +170,17 @@ function buildServer(
     reset: config.development ? reset : undefined,
     metrics: metrics.scrape,
     onAnswered: metrics.answered,
+    ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
   });
 }
 
 /** Listens where the configuration says; the URL it answers on. */
-async function listen(server: Server, config: Config, log: Logger): Promise<{ url: string; port: number }> {
+async function listen(
+  server: Server,
+  config: Config,
+  log: Logger,
+  tls: TlsMaterial | undefined,
+): Promise<{ url: string; port: number }> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => {
@@ -182,7 +190,13 @@ async function listen(server: Server, config: Config, log: Logger): Promise<{ ur
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
+  const url = `${tls ? "https" : "http"}://${host}:${port}`;
+  if (tls && config.tls?.kind === "self-signed") {
+    log.info(
+      { certificate: tls.certFile },
+      "HTTPS with a self-signed certificate: trust it with AWS_CA_BUNDLE or --ca-bundle set to this file",
+    );
+  }
   if (config.development) {
     log.warn(
       { accessKeyId: "test", accountId: config.credentials[0]?.accountId },
@@ -209,6 +223,8 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   // open
   const ingestThreads = ingestThreadCount(config.ingestWorkers);
   const where = descriptors(config, ingestThreads);
+  // before any store is open: a missing certificate file stops the start with nothing to close
+  const tls = config.tls ? await tlsMaterial(config.tls, config.dataDir, clock) : undefined;
   const objects = await openObjectStore(where.objects);
   const db = await openStores(where.stores);
   const rt: Runtime = {
@@ -247,12 +263,12 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     await db.reset();
     trailChanges.changed();
   };
-  const server = buildServer(rt, db, service, router.route, ingestPool, developmentReset);
+  const server = buildServer(rt, db, service, router.route, ingestPool, developmentReset, tls);
 
   // listen
   let address: { url: string; port: number };
   try {
-    address = await listen(server, config, log);
+    address = await listen(server, config, log, tls);
   } catch (e) {
     // the ingest threads would keep the process alive
     await ingestPool?.close();
