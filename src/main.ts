@@ -13,13 +13,16 @@ import {
   type StoresDescriptor,
 } from "./adapters/index.ts";
 import { WriteLock } from "./adapters/sqlite/write-lock.ts";
+import type { CloudTrailApi } from "./api/operations.ts";
+import type { FinishedCall } from "./api/service.ts";
+import { inProcessClient } from "./client/in-process.ts";
 import type { Config } from "./config/index.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
 import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
 import { createRetentionWorker } from "./pipeline/retention.ts";
-import type { Clock, Ids, ObjectStore } from "./ports/index.ts";
+import type { Clock, CredentialStore, Ids, ObjectStore } from "./ports/index.ts";
 import { createRecorder } from "./recording/recorder.ts";
 import { createRouter, routedTrailRepo } from "./recording/router.ts";
 import { createTrailChanges } from "./recording/trail-changes.ts";
@@ -37,6 +40,12 @@ export interface OpenTrail {
   url: string;
   port: number;
   service: Service;
+  /**
+   * The API in process, no HTTP, recorded like calls over HTTP: as the configured access key
+   * `accessKeyId` (default: the first configured, `test` in development mode), in `region`
+   * (default: the first served region).
+   */
+  client(opts?: { accessKeyId?: string; region?: string }): CloudTrailApi;
   config: Config;
   /** The delivery worker: `drain()` writes every pending log file now. */
   delivery: DeliveryWorker;
@@ -120,18 +129,21 @@ function buildPipeline(rt: Runtime, db: Stores, objects: ObjectStore) {
 }
 
 /** The HTTP server over the service: the API, recording every call, ingest, and the development reset. */
-function buildServer(
-  rt: Runtime,
-  db: Stores,
-  service: Service,
-  route: ReturnType<typeof createRouter>["route"],
-  ingestPool: IngestPool | undefined,
-  reset: () => Promise<void>,
-  tls: TlsMaterial | undefined,
-): Server {
+/** What the HTTP server is built over, besides the stores. */
+interface ServerParts {
+  service: Service;
+  route: ReturnType<typeof createRouter>["route"];
+  credentials: CredentialStore;
+  /** Records one of the API's calls (HTTP and in process alike). */
+  recordCall: (call: FinishedCall) => Promise<void>;
+  ingestPool: IngestPool | undefined;
+  reset: () => Promise<void>;
+  tls: TlsMaterial | undefined;
+}
+
+function buildServer(rt: Runtime, db: Stores, parts: ServerParts): Server {
   const { config, log, clock, ids, metrics } = rt;
-  const recorder = createRecorder(db.events, route);
-  const credentials = new StaticCredentialStore(config.credentials);
+  const { service, route, credentials, ingestPool, reset, tls } = parts;
   const maxInflatedBytes = config.maxIngestBytes * 8;
   const wire = createWireHandler({
     service,
@@ -141,10 +153,7 @@ function buildServer(
     ids,
     log,
     trustedProxies: new Set(config.trustedProxies),
-    onCall: async (call) => {
-      await recorder.record(ownCallToRecord(call));
-      metrics.callRecorded();
-    },
+    onCall: parts.recordCall,
   });
   const runner: IngestRunner = ingestPool
     ? (batch) => ingestPool.process(batch)
@@ -263,7 +272,21 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     await db.reset();
     trailChanges.changed();
   };
-  const server = buildServer(rt, db, service, router.route, ingestPool, developmentReset, tls);
+  const recorder = createRecorder(db.events, router.route);
+  const recordCall = async (call: FinishedCall) => {
+    await recorder.record(ownCallToRecord(call));
+    rt.metrics.callRecorded();
+  };
+  const credentials = new StaticCredentialStore(config.credentials);
+  const server = buildServer(rt, db, {
+    service,
+    route: router.route,
+    credentials,
+    recordCall,
+    ingestPool,
+    reset: developmentReset,
+    tls,
+  });
 
   // listen
   let address: { url: string; port: number };
@@ -298,6 +321,18 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   return {
     ...address,
     service,
+    client: (opts = {}) => {
+      const accessKeyId = opts.accessKeyId ?? config.credentials[0]!.accessKeyId;
+      const credential = credentials.lookup(accessKeyId);
+      if (!credential) throw new Error(`no configured credential has the access key id ${accessKeyId}`);
+      return inProcessClient(service, {
+        principal: credential.principal,
+        region: opts.region ?? config.regions[0]!,
+        clock: rt.clock,
+        ids: rt.ids,
+        record: recordCall,
+      });
+    },
     config,
     delivery: pipeline.delivery,
     digests: pipeline.digests,
