@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { type Logger, pino } from "pino";
 import { StaticCredentialStore } from "./adapters/credentials.ts";
 import {
+  bucketHostOf,
   type ObjectStoreDescriptor,
   openObjectStore,
   openStores,
@@ -32,6 +33,7 @@ import { createRateLimit } from "./service/rate-limit.ts";
 import { type TlsMaterial, tlsMaterial } from "./tls.ts";
 import { createWireHandler } from "./wire/handler.ts";
 import { createIngestHandler, type IngestRunner } from "./wire/ingest.ts";
+import { createS3Handler } from "./wire/s3.ts";
 import { createIngestRunner } from "./workers/ingest-batch.ts";
 import { type IngestPool, ingestThreadCount, startIngestPool } from "./workers/ingest-pool.ts";
 
@@ -139,6 +141,7 @@ interface ServerParts {
   ingestPool: IngestPool | undefined;
   reset: () => Promise<void>;
   tls: TlsMaterial | undefined;
+  objects: ObjectStore;
 }
 
 function buildServer(rt: Runtime, db: Stores, parts: ServerParts): Server {
@@ -170,9 +173,13 @@ function buildServer(rt: Runtime, db: Stores, parts: ServerParts): Server {
       return outcome;
     },
   });
+  // the S3 read API of the local buckets; with buckets on an S3 endpoint, S3 is that endpoint
+  const buckets = bucketHostOf(parts.objects);
+  const s3 = buckets && createS3Handler({ buckets, credentials, regions: config.regions, clock, ids, log });
   return createHttpServer({
     wire,
     ingest,
+    ...(s3 ? { s3 } : {}),
     maxIngestBytes: config.maxIngestBytes,
     log,
     loopbackHostsOnly: config.development,
@@ -286,6 +293,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     ingestPool,
     reset: developmentReset,
     tls,
+    objects,
   });
 
   // listen

@@ -8,6 +8,7 @@ import type { ErrorCode } from "../api/index.ts";
 import { errorResponse, INTERNAL_FAILURE_MESSAGE } from "../wire/handler.ts";
 import type { RawRequest, RawResponse } from "../wire/types.ts";
 import { answerAndDrop, boundConnections, DEFAULT_MAX_CONNECTIONS } from "./connections.ts";
+import { isS3Request } from "./s3-routing.ts";
 
 export interface HttpServerOptions {
   wire: (req: RawRequest) => Promise<RawResponse>;
@@ -31,6 +32,8 @@ export interface HttpServerOptions {
   timeouts?: Partial<Record<keyof typeof SERVER_TIMEOUTS, number>>;
   /** PEM certificate and key: the server speaks HTTPS only. */
   tls?: { cert: string; key: string };
+  /** The S3 read API of the local buckets: requests isS3Request picks go here. */
+  s3?: (req: RawRequest) => Promise<RawResponse>;
   /** `GET /metrics`: the Prometheus text exposition. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Told of every answered request, after the access log line (for /metrics). */
@@ -330,6 +333,12 @@ export function createHttpServer(opts: HttpServerOptions): Server {
         403,
       );
       return;
+    }
+    if (
+      opts.s3 &&
+      isS3Request(req.method ?? "", req.url ?? "/", req.headers as Record<string, string>, routeNames)
+    ) {
+      return handleWire(req, res, opts.s3, opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     }
     const handler = routes.get(`${req.method} ${path}`);
     if (handler === undefined) {

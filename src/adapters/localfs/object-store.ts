@@ -3,7 +3,9 @@ import { constants, type Dirent } from "node:fs";
 import { access, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  type BucketHost,
   type BucketProbe,
+  type ObjectFacts,
   type ObjectStore,
   ObjectStoreError,
   type PutOptions,
@@ -153,7 +155,7 @@ interface Entry {
 }
 
 /** Buckets as directories: bucket `b` is `<root>/b/`, key `x/y` is the file `<root>/b/x/y`. */
-export class LocalFsObjectStore implements ObjectStore {
+export class LocalFsObjectStore implements ObjectStore, BucketHost {
   readonly #root: string;
   #migrated: Promise<void> | undefined;
 
@@ -282,6 +284,52 @@ export class LocalFsObjectStore implements ObjectStore {
       }
     } catch (e) {
       throw fsFailure(e, `delete ${bucket}/${key}`);
+    }
+  }
+
+  async listBuckets(): Promise<{ name: string; created: Date }[]> {
+    const found: { name: string; created: Date }[] = [];
+    for (const d of await readdir(this.#root, { withFileTypes: true })) {
+      if (!d.isDirectory() || !isDirectoryName(d.name)) continue;
+      const facts = await stat(join(this.#root, d.name));
+      found.push({ name: d.name, created: facts.birthtimeMs > 0 ? facts.birthtime : facts.mtime });
+    }
+    return found.sort((a, b) => compareKeys(a.name, b.name));
+  }
+
+  async createBucket(bucket: string): Promise<"created" | "exists"> {
+    if (!isDirectoryName(bucket))
+      throw new ObjectStoreError("InvalidBucketName", "The specified bucket is not valid.");
+    try {
+      await mkdir(join(this.#root, bucket));
+      await syncDirectory(this.#root);
+      return "created";
+    } catch (e) {
+      if (errorCode(e) === "EEXIST") return "exists";
+      throw fsFailure(e, `create bucket ${bucket}`);
+    }
+  }
+
+  async bucketExists(bucket: string): Promise<boolean> {
+    try {
+      await this.#bucketDir(bucket);
+      return true;
+    } catch (e) {
+      if (e instanceof ObjectStoreError && e.code === "NoSuchBucket") return false;
+      throw e;
+    }
+  }
+
+  async objectFacts(bucket: string, key: string): Promise<ObjectFacts | undefined> {
+    try {
+      await this.#ready();
+      const bucketDir = await this.#bucketDir(bucket);
+      if (keyProblem(key) !== undefined) return undefined;
+      const facts = await stat(keyPath(bucketDir, key));
+      return facts.isFile() ? { size: facts.size, lastModified: facts.mtime } : undefined;
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw fsFailure(e, `stat ${bucket}/${key}`);
     }
   }
 
