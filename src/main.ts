@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { type Logger, pino } from "pino";
 import { DevelopmentCredentialStore, StaticCredentialStore } from "./adapters/credentials.ts";
 import {
+  bucketHostOf,
   type ObjectStoreDescriptor,
   openObjectStore,
   openStores,
@@ -14,23 +15,28 @@ import {
 } from "./adapters/index.ts";
 import { lockDataDir } from "./adapters/localfs/data-dir-lock.ts";
 import { WriteLock } from "./adapters/sqlite/write-lock.ts";
+import type { CloudTrailApi } from "./api/operations.ts";
+import type { FinishedCall } from "./api/service.ts";
 import { inProcessClient } from "./client/in-process.ts";
 import type { Config } from "./config/index.ts";
 import { createConsole } from "./console/handler.ts";
 import { createHttpServer } from "./http/server.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
 import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
 import { createRetentionWorker } from "./pipeline/retention.ts";
-import type { Clock, Ids, ObjectStore } from "./ports/index.ts";
+import type { Clock, CredentialStore, Ids, ObjectStore } from "./ports/index.ts";
 import { createRecorder } from "./recording/recorder.ts";
 import { createRouter, routedTrailRepo } from "./recording/router.ts";
 import { createTrailChanges } from "./recording/trail-changes.ts";
 import { buildService, type Service } from "./service/index.ts";
 import { ownCallToRecord } from "./service/own-calls.ts";
 import { createRateLimit } from "./service/rate-limit.ts";
+import { type TlsMaterial, tlsMaterial } from "./tls.ts";
 import { createWireHandler } from "./wire/handler.ts";
-import { createIngestHandler } from "./wire/ingest.ts";
+import { createIngestHandler, type IngestRunner } from "./wire/ingest.ts";
 import { createIngestMemory, type IngestMemory } from "./wire/ingest-memory.ts";
+import { createS3Handler } from "./wire/s3.ts";
 import { createIngestRunner } from "./workers/ingest-batch.ts";
 import { type IngestPool, ingestThreadCount, startIngestPool } from "./workers/ingest-pool.ts";
 
@@ -39,6 +45,12 @@ export interface OpenTrail {
   url: string;
   port: number;
   service: Service;
+  /**
+   * The API in process, no HTTP, recorded like calls over HTTP: as the configured access key
+   * `accessKeyId` (default: the first configured, `test` in development mode), in `region`
+   * (default: the first served region).
+   */
+  client(opts?: { accessKeyId?: string; region?: string }): CloudTrailApi;
   config: Config;
   /** The delivery worker: `drain()` writes every pending log file now. */
   delivery: DeliveryWorker;
@@ -92,6 +104,7 @@ interface Runtime {
   log: Logger;
   clock: Clock;
   ids: Ids;
+  metrics: Metrics;
 }
 
 /** The background workers of the pipeline, built but not started. */
@@ -105,6 +118,7 @@ function buildPipeline(rt: Runtime, db: Stores, objects: ObjectStore) {
       log,
       intervalMs: config.deliveryIntervalMs,
       random: (n) => randomBytes(n),
+      observe: { delivered: rt.metrics.delivered, failed: rt.metrics.deliveryFailed },
     }),
     digests: createDigestWorker({
       chains: db.digestChains,
@@ -130,20 +144,24 @@ function maxInflatedBytesOf(config: Config): number {
 }
 
 /** The HTTP server over the service: the API, recording every call, ingest, and the development reset. */
-function buildServer(
-  rt: Runtime,
-  db: Stores,
-  service: Service,
-  route: ReturnType<typeof createRouter>["route"],
-  ingestPool: IngestPool | undefined,
-  ingestMemory: IngestMemory,
-  reset: () => Promise<void>,
-): Server {
-  const { config, log, clock, ids } = rt;
+/** What the HTTP server is built over, besides the stores. */
+interface ServerParts {
+  service: Service;
+  route: ReturnType<typeof createRouter>["route"];
+  credentials: CredentialStore;
+  /** Records one of the API's calls (HTTP and in process alike). */
+  recordCall: (call: FinishedCall) => Promise<void>;
+  ingestPool: IngestPool | undefined;
+  ingestMemory: IngestMemory;
+  reset: () => Promise<void>;
+  tls: TlsMaterial | undefined;
+  objects: ObjectStore;
+}
+
+function buildServer(rt: Runtime, db: Stores, parts: ServerParts): Server {
+  const { config, log, clock, ids, metrics } = rt;
+  const { service, route, credentials, ingestPool, reset, tls } = parts;
   const maxInflatedBytes = maxInflatedBytesOf(config);
-  const recorder = createRecorder(db.events, route);
-  const configured = new StaticCredentialStore(config.credentials);
-  const credentials = config.development ? new DevelopmentCredentialStore(configured) : configured;
   const wire = createWireHandler({
     service,
     credentials,
@@ -152,20 +170,30 @@ function buildServer(
     ids,
     log,
     trustedProxies: new Set(config.trustedProxies),
-    onCall: async (call) => {
-      await recorder.record(ownCallToRecord(call));
-    },
+    onCall: parts.recordCall,
   });
+  const runner: IngestRunner = ingestPool
+    ? (batch) => ingestPool.process(batch)
+    : createIngestRunner({
+        events: db.events,
+        route,
+        ids,
+        log,
+        maxInflatedBytes,
+        memory: parts.ingestMemory,
+      });
   const ingest = createIngestHandler({
     credentials,
     regions: config.regions,
     clock,
     ids,
     log,
-    runner: ingestPool
-      ? (batch) => ingestPool.process(batch)
-      : createIngestRunner({ events: db.events, route, ids, log, maxInflatedBytes, memory: ingestMemory }),
-    memory: ingestMemory,
+    runner: async (batch) => {
+      const outcome = await runner(batch);
+      metrics.ingested(outcome);
+      return outcome;
+    },
+    memory: parts.ingestMemory,
     maxInflatedBytes,
   });
   const consoleHandler = createConsole({
@@ -175,23 +203,16 @@ function buildServer(
       : undefined,
     signIn(accessKeyId, secretAccessKey) {
       const credential = credentials.lookup(accessKeyId);
-      // a session key needs its token, which a sign-in form does not take
-      if (credential === undefined || credential.sessionToken !== undefined) return undefined;
+      // a session key needs its token, which a sign-in form does not take; a development
+      // account key takes any secret, which a form must not
+      if (credential === undefined || credential.sessionToken !== undefined || credential.anySecret)
+        return undefined;
       const a = Buffer.from(credential.secretAccessKey);
       const b = Buffer.from(secretAccessKey);
       return a.length === b.length && timingSafeEqual(a, b) ? credential.principal : undefined;
     },
     api: (principal, region, caller) =>
-      inProcessClient(service, {
-        principal,
-        region,
-        clock,
-        ids,
-        caller,
-        onCall: async (call) => {
-          await recorder.record(ownCallToRecord(call));
-        },
-      }),
+      inProcessClient(service, { principal, region, clock, ids, caller, record: parts.recordCall }),
     async deliveredFiles(trailArn, region, since) {
       const files = await db.deliveries.deliveredFiles(trailArn, region, since, clock.now());
       return files
@@ -200,19 +221,31 @@ function buildServer(
     },
     now: () => clock.now(),
   });
+  // the S3 read API of the local buckets; with buckets on an S3 endpoint, S3 is that endpoint
+  const buckets = bucketHostOf(parts.objects);
+  const s3 = buckets && createS3Handler({ buckets, credentials, regions: config.regions, clock, ids, log });
   return createHttpServer({
     wire,
     ingest,
     console: consoleHandler,
+    ...(s3 ? { s3 } : {}),
     maxIngestBytes: config.maxIngestBytes,
     log,
     loopbackHostsOnly: config.development,
     reset: config.development ? reset : undefined,
+    metrics: metrics.scrape,
+    onAnswered: metrics.answered,
+    ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
   });
 }
 
 /** Listens where the configuration says; the URL it answers on. */
-async function listen(server: Server, config: Config, log: Logger): Promise<{ url: string; port: number }> {
+async function listen(
+  server: Server,
+  config: Config,
+  log: Logger,
+  tls: TlsMaterial | undefined,
+): Promise<{ url: string; port: number }> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => {
@@ -222,11 +255,22 @@ async function listen(server: Server, config: Config, log: Logger): Promise<{ ur
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
+  const url = `${tls ? "https" : "http"}://${host}:${port}`;
+  if (tls && config.tls?.kind === "self-signed") {
+    log.info(
+      { certificate: tls.certFile },
+      "HTTPS with a self-signed certificate: trust it with AWS_CA_BUNDLE or --ca-bundle set to this file",
+    );
+  }
   if (config.development) {
     log.warn(
       { accessKeyId: "test", accountId: config.credentials[0]?.accountId },
-      "development mode: no credentials configured, accepting access key 'test' with secret 'test' and, as the root of that account, any 12-digit access key id with any secret; POST /_opentrail/reset is enabled",
+      "development mode: no credentials configured, accepting access key 'test' with secret 'test' and, as the root of that account, any 12-digit access key id with any secret",
+    );
+    // its own line, so that it is seen: anyone who can reach the port can wipe the database
+    log.warn(
+      { reset: `${url}/_opentrail/reset`, dataDir: config.dataDir },
+      "development mode: POST /_opentrail/reset empties the database (every trail, record and signing key) with no authentication; configure credentials to turn it off",
     );
   }
   log.info(
@@ -239,12 +283,19 @@ async function listen(server: Server, config: Config, log: Logger): Promise<{ ur
 /** The one place that builds adapters, service and server, and shuts them down in reverse. */
 export async function startOpenTrail(config: Config, opts: StartOptions = {}): Promise<OpenTrail> {
   const log = opts.log ?? pino({ level: config.logLevel }, pino.destination(2));
-  const rt: Runtime = { config, log, clock: opts.clock ?? systemClock, ids: opts.ids ?? randomIds };
+  const clock = opts.clock ?? systemClock;
 
   // open: the data directory is this server's alone
   const lock = lockDataDir(config.dataDir);
   const ingestThreads = ingestThreadCount(config.ingestWorkers);
   const where = descriptors(config, ingestThreads);
+  // before any store is open: a missing certificate file stops the start with nothing to close
+  const tls = config.tls
+    ? await tlsMaterial(config.tls, config.dataDir, clock).catch((e: unknown) => {
+        lock.release();
+        throw e;
+      })
+    : undefined;
   const objects = await openObjectStore(where.objects).catch((e: unknown) => {
     lock.release();
     throw e;
@@ -254,6 +305,13 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     lock.release();
     throw e;
   });
+  const rt: Runtime = {
+    config,
+    log,
+    clock,
+    ids: opts.ids ?? randomIds,
+    metrics: createMetrics({ deliveries: db.deliveries, clock }),
+  };
 
   // build
   const router = createRouter(db.trails, db.deliveries);
@@ -282,19 +340,36 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     deliveries: db.deliveries,
     keys: db.keys,
     regions: config.regions,
-    lookupRate: config.lookupEventsRate > 0 ? createRateLimit(config.lookupEventsRate, rt.clock) : undefined,
+    lookupRate: config.lookupEventsRate > 0 ? createRateLimit(config.lookupEventsRate, clock) : undefined,
     flush: pipeline.delivery.flushTrail,
   });
   const developmentReset = async () => {
     await db.reset();
     trailChanges.changed();
   };
-  const server = buildServer(rt, db, service, router.route, ingestPool, ingestMemory, developmentReset);
+  const recorder = createRecorder(db.events, router.route);
+  const recordCall = async (call: FinishedCall) => {
+    await recorder.record(ownCallToRecord(call));
+    rt.metrics.callRecorded();
+  };
+  const configured = new StaticCredentialStore(config.credentials);
+  const credentials = config.development ? new DevelopmentCredentialStore(configured) : configured;
+  const server = buildServer(rt, db, {
+    service,
+    route: router.route,
+    credentials,
+    recordCall,
+    ingestPool,
+    ingestMemory,
+    reset: developmentReset,
+    tls,
+    objects,
+  });
 
   // listen
   let address: { url: string; port: number };
   try {
-    address = await listen(server, config, log);
+    address = await listen(server, config, log, tls);
   } catch (e) {
     // the ingest threads would keep the process alive
     await ingestPool?.close();
@@ -327,6 +402,18 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   return {
     ...address,
     service,
+    client: (opts = {}) => {
+      const accessKeyId = opts.accessKeyId ?? config.credentials[0]!.accessKeyId;
+      const credential = credentials.lookup(accessKeyId);
+      if (!credential) throw new Error(`no configured credential has the access key id ${accessKeyId}`);
+      return inProcessClient(service, {
+        principal: credential.principal,
+        region: opts.region ?? config.regions[0]!,
+        clock: rt.clock,
+        ids: rt.ids,
+        record: recordCall,
+      });
+    },
     config,
     delivery: pipeline.delivery,
     digests: pipeline.digests,

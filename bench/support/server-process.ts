@@ -39,7 +39,7 @@ export interface ServerProcess {
   port: number;
   pid: number;
   child: ChildProcess;
-  /** What the server wrote to stderr so far (its logs), for failure messages. */
+  /** What the server wrote so far (its start line on stderr, its log on stdout), for failure messages. */
   stderr(): string;
   /** Resolves when the process has exited, with its code or the signal that ended it. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -109,12 +109,16 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
     ...(opts.serveArgs ?? []),
   ];
   const child = spawn(process.execPath, args, { env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
   let err = "";
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+  let listening: ((url: string) => void) | undefined;
+  const take = (chunk: string) => {
     // Bounded: only the tail is worth showing in a failure.
     err = (err + chunk).slice(-20_000);
-  });
+    const m = LISTENING.exec(err);
+    if (m) listening?.(m[1]!);
+  };
+  child.stderr.setEncoding("utf8").on("data", take);
+  child.stdout.setEncoding("utf8").on("data", take);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once("exit", (code, signal) => resolve({ code, signal }));
   });
@@ -124,14 +128,11 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
       child.kill("SIGKILL");
       reject(new Error(`opentrail serve did not start within ${timeoutMs} ms; stderr:\n${err}`));
     }, timeoutMs);
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      out += chunk;
-      const m = LISTENING.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
+    listening = (found) => {
+      listening = undefined;
+      clearTimeout(timer);
+      resolve(found);
+    };
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(new Error(`opentrail serve exited (code ${code}, signal ${signal}) before listening:\n${err}`));

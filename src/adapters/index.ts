@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import type {
+  BucketHost,
   DeliveryStore,
   DigestChainStore,
   EventStore,
@@ -72,6 +73,11 @@ export async function openStores(descriptor: StoresDescriptor): Promise<Stores> 
 
 /** Where log files and digests go: directories under `root`, or an S3-compatible endpoint. */
 export type ObjectStoreDescriptor = { kind: "local"; root: string } | ({ kind: "s3" } & S3ObjectStoreOptions);
+
+/** The local buckets as the S3 read API serves them; undefined for a store on an S3 endpoint. */
+export function bucketHostOf(store: ObjectStore): BucketHost | undefined {
+  return store instanceof LocalFsObjectStore ? store : undefined;
+}
 
 export async function openObjectStore(descriptor: ObjectStoreDescriptor): Promise<ObjectStore> {
   switch (descriptor.kind) {

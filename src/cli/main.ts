@@ -61,14 +61,18 @@ withServeFlags(
   }
   // loaded here: the whole service (SQLite, S3) is more than the other commands need
   const { startOpenTrail } = await import("../main.ts");
+  const { createLogger } = await import("../logging.ts");
+  // logs on stdout: JSON lines, or readable ones on a terminal; the start line goes to stderr,
+  // whatever the log level, so stdout holds nothing but the log
+  const log = createLogger({ level: config.logLevel, fd: 1, pretty: process.stdout.isTTY === true });
   let app: Awaited<ReturnType<typeof startOpenTrail>>;
   try {
-    app = await startOpenTrail(config);
+    app = await startOpenTrail(config, { log });
   } catch (e) {
     process.stderr.write(`opentrail: ${startFailure(e, config)}\n`);
     process.exit(1);
   }
-  process.stdout.write(`opentrail listening on ${app.url}\n`);
+  process.stderr.write(`opentrail listening on ${app.url}\n`);
   const stop = (signal: string) => {
     process.stderr.write(`opentrail: ${signal}, shutting down\n`);
     app.close().then(

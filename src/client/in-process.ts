@@ -1,40 +1,45 @@
 import { pino } from "pino";
 import type { CallerFacts, Clock, Ids, Principal, RequestContext } from "../api/context.ts";
-import { CloudTrailError } from "../api/errors.ts";
+import { isCloudTrailError } from "../api/errors.ts";
 import { type CloudTrailApi, methodName, OPERATIONS } from "../api/operations.ts";
 import type { FinishedCall, Service } from "../api/service.ts";
 
 export interface InProcessOptions {
-  /** Who calls: the account and the userIdentity its records carry. */
+  /**
+   * Who calls: the account whose trails the calls see, and the `userIdentity` of their records.
+   * `OpenTrail.client()` builds it from a configured access key, as a signed call with that key
+   * gets it; by hand it is `{ accountId, accessKeyId, identity }` with `identity` the record's
+   * `userIdentity` object (`type`, `principalId`, `arn`, `accountId`, `userName`…).
+   */
   principal: Principal;
   region: string;
   clock?: Clock;
   ids?: Ids;
   /**
-   * Called with every finished call, failures included, before its answer is returned: give it
-   * the recorder (main.ts does for the console) and the calls are recorded as HTTP calls are.
-   * Without it nothing is recorded.
+   * Told of every call that returned or failed with a CloudTrail error, before the caller gets
+   * the answer, as the HTTP wire tells its recorder; `OpenTrail.client()` records them.
    */
-  onCall?: (call: FinishedCall) => Promise<void>;
-  /** What the records say of the caller; default an in-process caller on loopback. */
+  record?: (call: FinishedCall) => Promise<void>;
+  /** What the records say of the caller; by default 127.0.0.1 and the user agent below. */
   caller?: CallerFacts;
 }
 
-const IN_PROCESS_CALLER: CallerFacts = { sourceIPAddress: "127.0.0.1", userAgent: "opentrail-in-process" };
+export const IN_PROCESS_USER_AGENT = "opentrail-in-process";
 
 /**
- * CloudTrailApi straight onto a service, no HTTP, for embedding and tests. The service's checks
- * and answers are the same as over HTTP; what the wire adds (SigV4, member type checks against
- * the model, the JSON framing) is not there, since the caller is in the process already.
+ * CloudTrailApi straight onto a service, no HTTP: the same operations, errors and, with
+ * `record`, records as over the wire. What HTTP adds is left out: the signature check and the
+ * wire's member type checks (TypeScript's types stand in for them).
  */
 export function inProcessClient(service: Service, opts: InProcessOptions): CloudTrailApi {
   const clock = opts.clock ?? { now: () => new Date() };
   const ids = opts.ids ?? { uuid: () => crypto.randomUUID() };
-  const caller = opts.caller ?? IN_PROCESS_CALLER;
+  const caller = opts.caller ?? { sourceIPAddress: "127.0.0.1", userAgent: IN_PROCESS_USER_AGENT };
   const log = pino({ level: "silent" });
   const api: Record<string, unknown> = {};
   for (const operation of OPERATIONS) {
-    api[methodName(operation)] = async (input: unknown) => {
+    api[methodName(operation)] = async (given: unknown) => {
+      const input = (given ?? {}) as object;
       const requestId = ids.uuid();
       const ctx: RequestContext = {
         accountId: opts.principal.accountId,
@@ -46,16 +51,15 @@ export function inProcessClient(service: Service, opts: InProcessOptions): Cloud
         ids,
       };
       const handler = service[operation] as (ctx: RequestContext, input: unknown) => Promise<unknown>;
-      const given = (input ?? {}) as object;
+      if (!opts.record) return handler(ctx, input);
       let output: unknown;
       try {
-        output = await handler(ctx, given);
+        output = await handler(ctx, input);
       } catch (e) {
-        if (e instanceof CloudTrailError)
-          await opts.onCall?.({ operation, input: given, error: e, ctx, caller });
+        if (isCloudTrailError(e)) await opts.record({ operation, input, error: e, ctx, caller });
         throw e;
       }
-      await opts.onCall?.({ operation, input: given, output, ctx, caller });
+      await opts.record({ operation, input, output, ctx, caller });
       return output;
     };
   }

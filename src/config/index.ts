@@ -27,6 +27,11 @@ export interface S3Config {
   forcePathStyle: boolean;
 }
 
+/** HTTPS: a certificate and key from files, or one made (and kept) for the listed names. */
+export type TlsConfig =
+  | { kind: "files"; certFile: string; keyFile: string }
+  | { kind: "self-signed"; hostnames: string[] };
+
 export interface Config {
   host: string;
   port: number;
@@ -36,6 +41,8 @@ export interface Config {
   /** True when no credentials were configured: the documented development key is accepted. */
   development: boolean;
   s3?: S3Config;
+  /** Absent: plain HTTP. */
+  tls?: TlsConfig;
   logLevel: string;
   /** Peers whose X-Forwarded-For is believed for sourceIPAddress. */
   trustedProxies: string[];
@@ -105,6 +112,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
           forcePathStyle: v.s3ForcePathStyle!,
         }
       : undefined,
+    tls: tlsConfig(v.tlsCert, v.tlsKey, v.tlsSelfSigned),
     logLevel: v.logLevel,
     trustedProxies: v.trustedProxies,
     maxIngestBytes: v.maxIngestBytes,
@@ -115,6 +123,22 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     ingestWorkers: v.ingestWorkers,
     lookupEventsRate: v.lookupEventsRate,
   };
+}
+
+function tlsConfig(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+  selfSigned: string[] | undefined,
+): TlsConfig | undefined {
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError("--tls-cert and --tls-key go together: give both or neither");
+  }
+  if (certFile !== undefined && selfSigned !== undefined) {
+    throw new ConfigError("--tls-self-signed makes its own certificate: give it or --tls-cert, not both");
+  }
+  if (certFile !== undefined && keyFile !== undefined) return { kind: "files", certFile, keyFile };
+  if (selfSigned !== undefined) return { kind: "self-signed", hostnames: selfSigned };
+  return undefined;
 }
 
 /** The process's environment, for loadConfig and the helpers below: the one place that reads it. */

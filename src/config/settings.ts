@@ -186,6 +186,39 @@ export const SETTINGS = {
     default: true,
     parse: (v: unknown) => v !== false,
   },
+  tlsCert: {
+    flag: "--tls-cert <file>",
+    help: "PEM certificate (chain): serve HTTPS instead of HTTP; needs --tls-key",
+    env: "OPENTRAIL_TLS_CERT",
+    file: "tls.cert",
+    fromFile: nonEmpty,
+    parse: (v: unknown, cwd: string) => (v === undefined ? undefined : resolve(cwd, String(v))),
+  },
+  tlsKey: {
+    flag: "--tls-key <file>",
+    help: "PEM private key of --tls-cert",
+    env: "OPENTRAIL_TLS_KEY",
+    file: "tls.key",
+    fromFile: nonEmpty,
+    parse: (v: unknown, cwd: string) => (v === undefined ? undefined : resolve(cwd, String(v))),
+  },
+  tlsSelfSigned: {
+    flag: "--tls-self-signed [names]",
+    help: "serve HTTPS with a certificate made for localhost, 127.0.0.1, ::1 and these comma-separated names, kept in <data-dir>/tls",
+    env: "OPENTRAIL_TLS_SELF_SIGNED",
+    file: "tls.selfSigned",
+    // commander gives true for the bare flag; the variable and the file say true or a list of names
+    fromText: (v: unknown) =>
+      v === true || v === "true" || v === "" ? [] : v === "false" ? undefined : String(v).split(","),
+    fromFile: (v: unknown) => (v === true ? [] : v === false || v === null ? undefined : v),
+    parse: (v: unknown): string[] | undefined => {
+      if (v === undefined) return undefined;
+      if (!Array.isArray(v) || v.some((n) => typeof n !== "string" || n.trim() === "")) {
+        throw new ConfigError("tls.selfSigned must be true or a list of host names");
+      }
+      return v.map((n: string) => n.trim());
+    },
+  },
   trustedProxies: {
     file: "trustedProxies",
     default: [],

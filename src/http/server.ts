@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import { isIP, type Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
@@ -8,6 +9,7 @@ import type { ConsoleHandler } from "../console/handler.ts";
 import { errorResponse, INTERNAL_FAILURE_MESSAGE } from "../wire/handler.ts";
 import type { RawRequest, RawResponse } from "../wire/types.ts";
 import { answerAndDrop, boundConnections, DEFAULT_MAX_CONNECTIONS } from "./connections.ts";
+import { isS3Request } from "./s3-routing.ts";
 
 export interface HttpServerOptions {
   wire: (req: RawRequest) => Promise<RawResponse>;
@@ -31,7 +33,28 @@ export interface HttpServerOptions {
   maxConnections?: number;
   /** For tests: shorter socket limits than SERVER_TIMEOUTS. */
   timeouts?: Partial<Record<keyof typeof SERVER_TIMEOUTS, number>>;
+  /** PEM certificate and key: the server speaks HTTPS only. */
+  tls?: { cert: string; key: string };
+  /** The S3 read API of the local buckets: requests isS3Request picks go here. */
+  s3?: (req: RawRequest) => Promise<RawResponse>;
+  /** `GET /metrics`: the Prometheus text exposition. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** Told of every answered request, after the access log line (for /metrics). */
+  onAnswered?: (answered: AnsweredRequest) => void;
 }
+
+/** One request as the access log and the metrics see it: no header, query or body. */
+export interface AnsweredRequest {
+  method: string;
+  /** The operation (CreateTrail, Ingest, GetObject…) or the route (`GET /health`), never caller text. */
+  operation: string;
+  status: number;
+  ms: number;
+  requestId?: string;
+}
+
+/** Routes a scraper or a probe calls every few seconds: their access lines are at debug, not info. */
+const QUIET_ROUTES = new Set(["GET /health", "GET /metrics"]);
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_INGEST_BYTES = 32 * 1024 * 1024;
@@ -98,11 +121,21 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** What the access log reports of the answer a response carried. */
+const answeredAs = new WeakMap<ServerResponse, { operation?: string; requestId?: string }>();
+
 function send(res: ServerResponse, response: RawResponse): void {
   if (res.headersSent || res.destroyed) return;
-  const body = Buffer.from(response.body, "utf8");
-  res.writeHead(response.status, { ...response.headers, "content-length": String(body.length) });
-  res.end(body);
+  answeredAs.set(res, {
+    operation: response.operation,
+    requestId: response.headers["x-amzn-requestid"] ?? response.headers["x-amz-request-id"],
+  });
+  const body = response.bytes ?? Buffer.from(response.body, "utf8");
+  // a HEAD answer states the length of the body it leaves out
+  const length = response.headers["content-length"] ?? String(body.length);
+  res.writeHead(response.status, { ...response.headers, "content-length": length });
+  if (res.req.method === "HEAD") res.end();
+  else res.end(body);
 }
 
 function sendError(res: ServerResponse, code: ErrorCode, message: string, status: number): void {
@@ -135,6 +168,7 @@ function tlsInfo(socket: Socket): RawRequest["tls"] {
  */
 type RouteHandler =
   | { kind: "wire"; bodyLimit: number; handle: (req: RawRequest) => Promise<RawResponse> }
+  | { kind: "text"; handle: () => Promise<RawResponse> }
   | {
       kind: "plain";
       handle: () => Promise<{ status: number; body: unknown }>;
@@ -176,6 +210,13 @@ function resetHandler(reset: () => Promise<void>): () => Promise<{ status: numbe
   };
 }
 
+function metricsHandler(metrics: NonNullable<HttpServerOptions["metrics"]>): () => Promise<RawResponse> {
+  return async () => {
+    const { contentType, body } = await metrics();
+    return { status: 200, headers: { "content-type": contentType }, body };
+  };
+}
+
 /** Every route the server answers; absent options leave their routes out. */
 function routeTable(opts: HttpServerOptions): Route[] {
   const routes: (Route | false)[] = [
@@ -198,6 +239,11 @@ function routeTable(opts: HttpServerOptions): Route[] {
       path: "/health",
       handler: { kind: "plain", handle: async () => ({ status: 200, body: { status: "ok" } }) },
     },
+    opts.metrics !== undefined && {
+      method: "GET",
+      path: "/metrics",
+      handler: { kind: "text", handle: metricsHandler(opts.metrics) },
+    },
     opts.reset !== undefined && {
       method: "POST",
       path: "/_opentrail/reset",
@@ -207,9 +253,46 @@ function routeTable(opts: HttpServerOptions): Route[] {
   return routes.filter((r): r is Route => r !== false);
 }
 
+/**
+ * One line per request once its answer is sent (or the client is gone): the operation, status,
+ * milliseconds and request id. Nothing the caller sent beyond the method is written: no query
+ * string (a presigned URL carries its signature there), header or body.
+ */
+function accessLog(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: HttpServerOptions,
+  routeNames: ReadonlySet<string>,
+): void {
+  const started = performance.now();
+  res.once("close", () => {
+    const route = `${req.method} ${(req.url ?? "/").split("?")[0]}`;
+    const known = answeredAs.get(res);
+    const quiet = QUIET_ROUTES.has(route);
+    const answered: AnsweredRequest = {
+      method: req.method ?? "",
+      // an unknown path is named by its method only: the path is the caller's text
+      operation: known?.operation ?? (routeNames.has(route) ? route : `${req.method} (no route)`),
+      status: res.writableFinished ? res.statusCode : 499,
+      ms: Math.round((performance.now() - started) * 1000) / 1000,
+      requestId: known?.requestId,
+    };
+    const line = {
+      operation: answered.operation,
+      status: answered.status,
+      ms: answered.ms,
+      requestId: answered.requestId,
+    };
+    if (quiet) opts.log.debug(line, "request");
+    else opts.log.info(line, "request");
+    opts.onAnswered?.(answered);
+  });
+}
+
 export function createHttpServer(opts: HttpServerOptions): Server {
   const { log } = opts;
   const routes = new Map(routeTable(opts).map((r) => [`${r.method} ${r.path}`, r.handler]));
+  const routeNames = new Set(routes.keys());
 
   /**
    * The request with its whole body, read up to `limit`; undefined once the request has been
@@ -291,12 +374,22 @@ export function createHttpServer(opts: HttpServerOptions): Server {
       }
       return handleConsole(req, res, opts.console);
     }
+    if (
+      opts.s3 &&
+      isS3Request(req.method ?? "", req.url ?? "/", req.headers as Record<string, string>, routeNames)
+    ) {
+      return handleWire(req, res, opts.s3, opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+    }
     const handler = routes.get(`${req.method} ${path}`);
     if (handler === undefined) {
       sendAndClose(res, "UnknownOperationException", `No route for ${req.method} ${path}`, 404);
       return;
     }
     if (handler.kind === "wire") return handleWire(req, res, handler.handle, handler.bodyLimit);
+    if (handler.kind === "text") {
+      send(res, await handler.handle());
+      return;
+    }
     if (handler.jsonOnly && !isJsonType(req.headers["content-type"])) {
       sendAndClose(
         res,
@@ -315,12 +408,16 @@ export function createHttpServer(opts: HttpServerOptions): Server {
   const connectionsCheckingInterval = Math.min(timeouts.headersTimeout, timeouts.requestTimeout, 5_000);
   // A request without Host is answered here, in the AWS error shape (SigV4 needs a signed Host
   // anyway), not with the empty 400 Node writes itself.
-  const server = createServer({ connectionsCheckingInterval, requireHostHeader: false }, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    accessLog(req, res, opts, routeNames);
     route(req, res).catch((err: unknown) => {
       log.error({ err, method: req.method, url: req.url }, "request failed");
       sendAndClose(res, "InternalFailure", INTERNAL_FAILURE_MESSAGE, 500);
     });
-  });
+  };
+  const server = opts.tls
+    ? createTlsServer({ connectionsCheckingInterval, requireHostHeader: false, ...opts.tls }, onRequest)
+    : createServer({ connectionsCheckingInterval, requireHostHeader: false }, onRequest);
   server.headersTimeout = timeouts.headersTimeout;
   server.requestTimeout = timeouts.requestTimeout;
   server.keepAliveTimeout = timeouts.keepAliveTimeout;

@@ -49,7 +49,16 @@ export interface DeliveryOptions {
   flushBytes?: number;
   maxRecordsPerFile?: number;
   random: (bytes: number) => Uint8Array;
+  /** Told of each log file put and each failed put (the server's /metrics counts them). */
+  observe?: DeliveryObserver;
 }
+
+export interface DeliveryObserver {
+  delivered(): void;
+  failed(): void;
+}
+
+const UNOBSERVED: DeliveryObserver = { delivered: () => {}, failed: () => {} };
 
 export const DEFAULT_DELIVERY_INTERVAL_MS = 300_000;
 const DEFAULT_FLUSH_BYTES = 16 * 1024 * 1024;
@@ -82,6 +91,7 @@ function withDefaults(opts: DeliveryOptions): DeliveryDeps {
     tickMs: opts.tickMs ?? Math.min(1000, Math.max(10, opts.intervalMs / 4)),
     flushBytes: opts.flushBytes ?? DEFAULT_FLUSH_BYTES,
     maxRecordsPerFile: opts.maxRecordsPerFile ?? DEFAULT_MAX_RECORDS,
+    observe: opts.observe ?? UNOBSERVED,
   };
 }
 
@@ -171,6 +181,7 @@ async function putFile(
   if (code !== undefined) {
     await deps.store.recordAttempt(destination.trailArn, file.region, now, code);
     noteFailure(state, file, now);
+    deps.observe.failed();
     deps.log.warn(
       { trailArn: destination.trailArn, key: file.key, code },
       "log file delivery failed; will retry",
@@ -179,6 +190,7 @@ async function putFile(
   }
   state.failures.delete(laneKey(file));
   await deps.store.completeFile(file, deliveredFile(destination, file, batch, body, now));
+  deps.observe.delivered();
   deps.log.info(
     { trailArn: destination.trailArn, key: file.key, records: batch.records.length },
     "delivered log file",

@@ -79,3 +79,24 @@ export interface ObjectReader {
   openObject(bucket: string, key: string): Promise<Readable | undefined>;
   close(): Promise<void>;
 }
+
+/** An object's size and time, as S3's listings and HEAD give them. */
+export interface ObjectFacts {
+  size: number;
+  lastModified: Date;
+}
+
+/**
+ * The local buckets as the S3 read API serves them: the object store's reads, plus what only a
+ * server of its own buckets knows (the bucket list, an object's size and time) and CreateBucket.
+ */
+export interface BucketHost {
+  listBuckets(): Promise<{ name: string; created: Date }[]>;
+  /** "exists" when the bucket was there already. */
+  createBucket(bucket: string): Promise<"created" | "exists">;
+  bucketExists(bucket: string): Promise<boolean>;
+  /** Undefined when the key does not exist; a missing bucket is ObjectStoreError("NoSuchBucket"). */
+  objectFacts(bucket: string, key: string): Promise<ObjectFacts | undefined>;
+  getObject(bucket: string, key: string): Promise<StoredObject | undefined>;
+  listKeys(bucket: string, prefix: string, startAfter?: string): AsyncIterable<string>;
+}

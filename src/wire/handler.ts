@@ -108,6 +108,20 @@ export function createWireHandler(opts: WireOptions): (req: RawRequest) => Promi
   return async (req) => {
     const requestId = ids.uuid();
     const reqLog = log.child({ requestId });
+    // set once the target names a known operation: the access log and /metrics report it
+    let operation: OperationName | undefined;
+    const answer = await answerRequest(req, requestId, reqLog, (op) => {
+      operation = op;
+    });
+    return operation === undefined ? answer : { ...answer, operation };
+  };
+
+  async function answerRequest(
+    req: RawRequest,
+    requestId: string,
+    reqLog: Logger,
+    named: (operation: OperationName) => void,
+  ): Promise<RawResponse> {
     try {
       if (!acceptsContentType(req.headers["content-type"], req.body.length)) {
         // AWS answers a body in a foreign media type with a 404 UnknownOperationException.
@@ -123,6 +137,7 @@ export function createWireHandler(opts: WireOptions): (req: RawRequest) => Promi
       const { credential, region } = await verifySigV4(req, opts);
       if (typeof target !== "string") throw unsupportedOperation(target.unserved);
       const operation = target;
+      named(operation);
       const ctx: RequestContext = {
         accountId: credential.principal.accountId,
         region,
@@ -151,5 +166,5 @@ export function createWireHandler(opts: WireOptions): (req: RawRequest) => Promi
       reqLog.error({ err: e }, "internal failure");
       return errorResponse(requestId, "InternalFailure", INTERNAL_FAILURE_MESSAGE, 500);
     }
-  };
+  }
 }

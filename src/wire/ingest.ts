@@ -35,6 +35,9 @@ export interface IngestOptions {
 
 const JSON_TYPE = "application/json";
 
+/** POST /ingest's name in the access log and /metrics. */
+export const INGEST_OPERATION = "Ingest";
+
 /**
  * `POST /ingest`: a CloudTrail log file body (`{"Records":[…]}`, plain or gzip), SigV4-signed like
  * an API call. The signature is checked here; the body is left as it came to `opts.runner`, whose
@@ -48,7 +51,9 @@ export function createIngestHandler(opts: IngestOptions): (req: RawRequest) => P
       const { region } = signed;
       const encoding = (req.headers["content-encoding"] ?? "").trim().toLowerCase();
       const reservedBytes = ingestReservation({ encoding, body: req.body }, opts.maxInflatedBytes);
-      if (!(await opts.memory.take(reservedBytes))) return ingestAnswer(requestId, INGEST_THROTTLED);
+      if (!(await opts.memory.take(reservedBytes))) {
+        return { ...ingestAnswer(requestId, INGEST_THROTTLED), operation: INGEST_OPERATION };
+      }
       try {
         const outcome = await opts.runner({
           requestId,
@@ -59,12 +64,15 @@ export function createIngestHandler(opts: IngestOptions): (req: RawRequest) => P
           body: req.body,
           reservedBytes,
         });
-        return ingestAnswer(requestId, outcome);
+        return { ...ingestAnswer(requestId, outcome), operation: INGEST_OPERATION };
       } finally {
         opts.memory.release(reservedBytes);
       }
     } catch (e) {
-      return ingestAnswer(requestId, ingestFailure(requestId, e, opts.log));
+      return {
+        ...ingestAnswer(requestId, ingestFailure(requestId, e, opts.log)),
+        operation: INGEST_OPERATION,
+      };
     }
   };
 }

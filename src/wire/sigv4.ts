@@ -138,7 +138,12 @@ interface Scope {
   region: string;
 }
 
-function parseScope(credential: string, amzDate: string, regions: readonly string[]): Scope {
+function parseScope(
+  credential: string,
+  amzDate: string,
+  regions: readonly string[],
+  service: string = SIGNING_SERVICE,
+): Scope {
   // AWS ignores trailing slashes when it counts the elements.
   const parts = credential.replace(/\/+$/, "").split("/");
   if (parts.length !== 5) {
@@ -146,12 +151,12 @@ function parseScope(credential: string, amzDate: string, regions: readonly strin
       `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credential}'`,
     );
   }
-  const [accessKeyId, date, region, service, terminator] = parts as [string, string, string, string, string];
+  const [accessKeyId, date, region, , terminator] = parts as [string, string, string, string, string];
   const problems: string[] = [];
   if (!regions.includes(region))
     problems.push(`Credential should be scoped to a valid region, not '${region}'.`);
-  if (service !== SIGNING_SERVICE) {
-    problems.push(`Credential should be scoped to correct service: '${SIGNING_SERVICE}'.`);
+  if (parts[3] !== service) {
+    problems.push(`Credential should be scoped to correct service: '${service}'.`);
   }
   if (terminator !== TERMINATOR) {
     problems.push(
@@ -200,6 +205,7 @@ async function expectedSignature(
   credential: Credential,
   region: string,
   signingDate: Date,
+  signing: Signing = CLOUDTRAIL_SIGNING,
 ): Promise<string> {
   const headers: Record<string, string> = {};
   for (const name of auth.signedHeaders) {
@@ -216,9 +222,10 @@ async function expectedSignature(
   const signer = new SignatureV4({
     credentials: { accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey },
     region,
-    service: SIGNING_SERVICE,
+    service: signing.service,
     sha256: NodeSha256,
     applyChecksum: false,
+    uriEscapePath: signing.uriEscapePath,
   });
   const signed = await signer.sign(
     {
@@ -233,7 +240,7 @@ async function expectedSignature(
     {
       signingDate,
       signingRegion: region,
-      signingService: SIGNING_SERVICE,
+      signingService: signing.service,
       signableHeaders: new Set(auth.signedHeaders),
       ...(auth.signedHeaders.includes("x-amz-date") ? {} : { unsignableHeaders: new Set(["x-amz-date"]) }),
     },
@@ -242,8 +249,31 @@ async function expectedSignature(
   return /Signature=([0-9a-f]+)/.exec(authorization)?.[1] ?? "";
 }
 
+/** How a service signs: its signing name, and whether the path is escaped twice (all but S3). */
+interface Signing {
+  service: string;
+  uriEscapePath: boolean;
+  /** S3 lets the client leave the body out of the signature. */
+  unsignedPayload: boolean;
+}
+
+const CLOUDTRAIL_SIGNING: Signing = { service: SIGNING_SERVICE, uriEscapePath: true, unsignedPayload: false };
+const S3_SIGNING: Signing = { service: "s3", uriEscapePath: false, unsignedPayload: true };
+
 /** Verifies the request's SigV4 signature; throws the CloudTrailError AWS would answer with. */
-export async function verifySigV4(req: RawRequest, opts: SigV4Options): Promise<Authenticated> {
+export function verifySigV4(req: RawRequest, opts: SigV4Options): Promise<Authenticated> {
+  return verifyFor(req, opts, CLOUDTRAIL_SIGNING);
+}
+
+/**
+ * Verifies a request to the S3 API (signing name s3, the path escaped once, UNSIGNED-PAYLOAD
+ * allowed). Failures are the CloudTrailErrors of verifySigV4: the S3 layer names them as S3 does.
+ */
+export function verifyS3SigV4(req: RawRequest, opts: SigV4Options): Promise<Authenticated> {
+  return verifyFor(req, opts, S3_SIGNING);
+}
+
+async function verifyFor(req: RawRequest, opts: SigV4Options, signing: Signing): Promise<Authenticated> {
   const auth = parseAuthorization(header(req, "authorization"), header(req, "x-amz-date"));
 
   const requestDate = parseAmzDate(auth.amzDate);
@@ -267,7 +297,7 @@ export async function verifySigV4(req: RawRequest, opts: SigV4Options): Promise<
     throw incomplete(`Unsupported AWS 'algorithm': '${auth.algorithm}' (only ${ALGORITHM} for now).`);
   }
 
-  const scope = parseScope(auth.credential, auth.amzDate, opts.regions);
+  const scope = parseScope(auth.credential, auth.amzDate, opts.regions, signing.service);
   const credential = opts.credentials.lookup(scope.accessKeyId);
   if (credential === undefined) throw fail("UnrecognizedClientException", UNKNOWN_ACCESS_KEY);
 
@@ -276,10 +306,12 @@ export async function verifySigV4(req: RawRequest, opts: SigV4Options): Promise<
     ? header(req, "x-amz-content-sha256")
     : undefined;
   const bodyHash = createHash("sha256").update(req.body).digest("hex");
-  const payloadOk = declaredHash === undefined || sameText(declaredHash.trim().toLowerCase(), bodyHash);
+  const unsignedPayload = signing.unsignedPayload && declaredHash?.trim() === "UNSIGNED-PAYLOAD";
+  const payloadOk =
+    declaredHash === undefined || unsignedPayload || sameText(declaredHash.trim().toLowerCase(), bodyHash);
   if (!payloadOk) throw invalid(SIGNATURE_MISMATCH);
   if (!credential.anySecret) {
-    const expected = await expectedSignature(req, auth, credential, scope.region, requestDate);
+    const expected = await expectedSignature(req, auth, credential, scope.region, requestDate, signing);
     if (expected === "" || !sameText(auth.signature, expected)) throw invalid(SIGNATURE_MISMATCH);
   }
 

@@ -94,7 +94,7 @@ describe("LocalFsObjectStore", () => {
       await mkdir(join(root, "b"));
     });
 
-    it("writes the object at its key's path and the sidecar beside it, and nothing else", async () => {
+    it("writes the object at its key's path, its metadata out of the bucket, and nothing else", async () => {
       const body = gzipBody(1);
       await store.putObject("b", key, body, {
         contentType: "application/json",
@@ -103,7 +103,7 @@ describe("LocalFsObjectStore", () => {
         kmsKeyId: "arn:aws:kms:us-east-1:111122223333:key/k",
       });
       expect((await readFile(join(root, "b", key))).equals(body)).toBe(true);
-      expect(JSON.parse(await readFile(join(root, "b", `${key}.metadata.json`), "utf8"))).toEqual({
+      expect(JSON.parse(await readFile(join(root, ".metadata", "b", key), "utf8"))).toEqual({
         signature: "00ff",
         "signature-algorithm": "SHA256withRSA",
         "Content-Type": "application/json",
@@ -111,15 +111,16 @@ describe("LocalFsObjectStore", () => {
         "X-Amz-Server-Side-Encryption": "aws:kms",
         "X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id": "arn:aws:kms:us-east-1:111122223333:key/k",
       });
-      expect((await readdir(folder())).sort()).toEqual(["d.json.gz", "d.json.gz.metadata.json"]);
+      expect(await readdir(folder())).toEqual(["d.json.gz"]);
+      expect((await readdir(root)).sort()).toEqual([".metadata", "b"]);
     });
 
-    it("writes a sidecar even without metadata, so the object's headers are known", async () => {
+    it("writes metadata even without any, so the object's headers are known", async () => {
       await store.putObject("b", "plain", Buffer.from("x"));
-      expect(JSON.parse(await readFile(join(root, "b", "plain.metadata.json"), "utf8"))).toEqual({});
+      expect(JSON.parse(await readFile(join(root, ".metadata", "b", "plain"), "utf8"))).toEqual({});
     });
 
-    it("lists neither sidecars nor temp files a crash left behind", async () => {
+    it("lists neither old sidecars nor temp files a crash left behind", async () => {
       await store.putObject("b", key, gzipBody(2), { metadata: { signature: "s" } });
       await writeFile(join(folder(), "d.json.gz.0123456789abcdef.tmp"), "torn");
       await writeFile(join(folder(), "e.json.gz.metadata.json.fedcba9876543210.tmp"), "{");
@@ -160,10 +161,10 @@ describe("LocalFsObjectStore", () => {
         contentType: "application/json",
         metadata: { signature: "s" },
       });
-      await writeFile(join(root, "b", `${key}.metadata.json`), "{not json");
+      await writeFile(join(root, ".metadata", "b", key), "{not json");
       expect(await store.getObject("b", key)).toMatchObject({ metadata: {} });
       expect((await store.getObject("b", key))?.contentType).toBeUndefined();
-      await rm(join(root, "b", `${key}.metadata.json`));
+      await rm(join(root, ".metadata", "b", key));
       expect((await store.getObject("b", key))?.body.equals(gzipBody(3))).toBe(true);
     });
 
@@ -258,7 +259,7 @@ describe("LocalFsObjectStore", () => {
       const names = await readdir(join(root, "b"), { recursive: true });
       for (const path of names)
         for (const n of path.split("/")) expect(Buffer.byteLength(n)).toBeLessThanOrEqual(255);
-      expect(await readdir(root)).toEqual(["b"]);
+      expect((await readdir(root)).sort()).toEqual([".metadata", "b"]);
       for (const key of keys) await store.deleteObject("b", key);
       for (const key of keys) expect(await store.getObject("b", key), JSON.stringify(key)).toBeUndefined();
       expect(await collect(store.listKeys("b", ""))).toEqual([]);
@@ -286,8 +287,8 @@ describe("LocalFsObjectStore", () => {
       await expect(store.putObject("b", "a/b/c", Buffer.from("z"))).rejects.toMatchObject({
         code: "InvalidArgument",
       });
-      expect((await readdir(join(root, "b"))).sort()).toEqual(["a", "a.metadata.json"]);
-      expect((await readdir(join(root, "b", "a"))).sort()).toEqual(["b", "b.metadata.json"]);
+      expect(await readdir(join(root, "b"))).toEqual(["a"]);
+      expect(await readdir(join(root, "b", "a"))).toEqual(["b"]);
       expect(await collect(store.listKeys("b", ""))).toEqual(["a/b"]);
     });
 
@@ -296,11 +297,39 @@ describe("LocalFsObjectStore", () => {
       await expect(store.putObject("b", "x/y/z", Buffer.from("x"))).rejects.toMatchObject({
         code: "NoSuchBucket",
       });
-      expect(await readdir(root)).toEqual([]);
+      expect(await readdir(root)).toEqual([".metadata"]);
+    });
+
+    it("moves the sidecars of an older data directory out of the buckets, once", async () => {
+      // the layout before: `<object>.metadata.json` beside each object
+      await mkdir(folder(), { recursive: true });
+      await writeFile(join(folder(), "d.json.gz"), gzipBody(4));
+      await writeFile(
+        join(folder(), "d.json.gz.metadata.json"),
+        JSON.stringify({ signature: "old", "Content-Type": "application/json" }),
+      );
+      await writeFile(join(root, "b", "top"), "t");
+      await writeFile(join(root, "b", "top.metadata.json"), "{}");
+      const old = new LocalFsObjectStore(root);
+      expect(await collect(old.listKeys("b", ""))).toEqual([key, "top"]);
+      expect(await old.getObject("b", key)).toMatchObject({
+        metadata: { signature: "old" },
+        contentType: "application/json",
+      });
+      expect(await readdir(folder())).toEqual(["d.json.gz"]);
+      expect(await readdir(join(root, "b"))).toEqual(["AWSLogs", "top"].sort());
+      expect(JSON.parse(await readFile(join(root, ".metadata", "b", key), "utf8"))).toMatchObject({
+        signature: "old",
+      });
+      // done once: a sidecar that turns up later is left where it is (and still never listed)
+      await writeFile(join(root, "b", "late.metadata.json"), "{}");
+      const again = new LocalFsObjectStore(root);
+      expect(await collect(again.listKeys("b", ""))).toEqual([key, "top"]);
+      expect((await readdir(join(root, "b"))).sort()).toEqual(["AWSLogs", "late.metadata.json", "top"]);
     });
 
     it("knows no bucket by a name that is no directory name", async () => {
-      for (const bucket of ["..", "", "b/..", "a\\b"]) {
+      for (const bucket of ["..", "", "b/..", "a\\b", ".metadata", ".hidden"]) {
         await expect(store.putObject(bucket, "k", Buffer.from("x")), bucket).rejects.toMatchObject({
           code: "NoSuchBucket",
         });

@@ -107,12 +107,13 @@ it("npm start does not rebuild a fresh build, and a SIGTERM to npm stops the ser
   );
   let out = "";
   let err = "";
-  npm.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
+  npm.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
   const exited = new Promise<number | null>((resolve) => npm.once("exit", (code) => resolve(code)));
+  // the start line is on stderr, so that stdout holds only the log
   await new Promise<void>((resolve, reject) => {
-    npm.stdout.setEncoding("utf8").on("data", (c: string) => {
-      out += c;
-      if (out.includes("opentrail listening on")) resolve();
+    npm.stderr.setEncoding("utf8").on("data", (c: string) => {
+      err += c;
+      if (err.includes("opentrail listening on")) resolve();
     });
     void exited.then(() => reject(new Error(`npm start exited before listening:\n${out}\n${err}`)));
   });

@@ -83,6 +83,13 @@ export function validationCases(backend: Backend): void {
       expect(other.stdout).toContain("No digests found");
     });
 
+    it("is read by aws cloudtrail validate-logs too, with the same verdict", async () => {
+      const [aws, ours] = await Promise.all([s.validateAws(), s.validateBuilt()]);
+      expect(aws.code, aws.stderr).toBe(0);
+      expect(aws.stdout).toContain("2/2 digest files valid");
+      expect(ours.stdout).toBe(aws.stdout);
+    });
+
     it("follows two chains in the earlier bucket, reporting the gap after a stop", async () => {
       expect(digests1.length).toBe(5);
       const r = await s.validate({ s3Bucket: BUCKET_1 });

@@ -66,7 +66,7 @@ class Server:
 
 
 def start_server(data_dir: Path, *extra: str) -> Server:
-    """Starts `opentrail serve --port 0` and waits for the URL line on stdout."""
+    """Starts `opentrail serve --port 0` and waits for the URL line on stderr."""
     if not MAIN_JS.exists():
         pytest.exit(
             f"{MAIN_JS.relative_to(REPO)} is missing: run `npm run build` before the pytest suite",
@@ -83,24 +83,25 @@ def start_server(data_dir: Path, *extra: str) -> Server:
         text=True,
     )
     stderr_lines: list[str] = []
-
-    # The pipe must keep being read, or a chatty server would block on a full stderr buffer.
-    def drain_stderr() -> None:
-        for line in proc.stderr:
-            stderr_lines.append(line)
-
-    threading.Thread(target=drain_stderr, daemon=True).start()
     url_holder: list[str] = []
     url_seen = threading.Event()
 
-    def read_url() -> None:
-        for line in proc.stdout:
+    # The start line is on stderr, the log on stdout; both pipes must keep being read, or a chatty
+    # server would block on a full buffer.
+    def read_stderr() -> None:
+        for line in proc.stderr:
+            stderr_lines.append(line)
             if not url_holder and line.startswith("opentrail listening on "):
                 url_holder.append(line.split(" on ", 1)[1].strip())
                 url_seen.set()
-        url_seen.set()  # stdout closed: the process is gone
+        url_seen.set()  # stderr closed: the process is gone
 
-    threading.Thread(target=read_url, daemon=True).start()
+    def drain_stdout() -> None:
+        for line in proc.stdout:
+            stderr_lines.append(line)
+
+    threading.Thread(target=read_stderr, daemon=True).start()
+    threading.Thread(target=drain_stdout, daemon=True).start()
     url_seen.wait(STARTUP_SECONDS)
     if not url_holder:
         stop_server(proc)

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { constants, type Dirent } from "node:fs";
-import { access, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { access, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  type BucketHost,
   type BucketProbe,
+  type ObjectFacts,
   type ObjectStore,
   ObjectStoreError,
   type PutOptions,
@@ -11,8 +13,19 @@ import {
 } from "../../ports/index.ts";
 import { readSidecar, sidecarJson } from "./sidecar.ts";
 
-/** `<object path>.metadata.json` holds what S3 would keep beside the bytes. */
+/**
+ * What S3 keeps beside an object's bytes lives out of the bucket's tree, so that a bucket
+ * directory holds the objects and nothing else: object `<root>/<bucket>/<path>` has its metadata
+ * in `<root>/.metadata/<bucket>/<path>`. No bucket name starts with a dot, so this is no bucket.
+ */
+export const METADATA_DIR = ".metadata";
+/**
+ * Until 2026-12 the metadata was a sidecar `<object path>.metadata.json` beside the object; the
+ * store moves such sidecars into METADATA_DIR once, and still never lists or names a key so.
+ */
 export const SIDECAR_SUFFIX = ".metadata.json";
+/** Written into METADATA_DIR once the sidecars of the buckets present were moved. */
+const MIGRATED_MARK = "layout-2";
 /** S3's limit, kept here so that a key either store accepts fits both. */
 const KEY_MAX_BYTES = 1024;
 // Temp files live next to their target (a rename within one directory is atomic) and carry a
@@ -20,9 +33,12 @@ const KEY_MAX_BYTES = 1024;
 // of a crash and start-up removes them (removeTempFiles).
 const TEMP_NAME = /\.[0-9a-f]{16}\.tmp$/;
 
-/** A name that could climb out of the root or name a subdirectory is no bucket here. */
+/**
+ * A name that could climb out of the root or name a subdirectory is no bucket here, nor one that
+ * starts with a dot (S3 names start with a letter or digit; METADATA_DIR is this store's own).
+ */
 export function isDirectoryName(bucket: string): boolean {
-  return bucket !== "" && bucket !== "." && bucket !== ".." && !/[/\\\0]/.test(bucket);
+  return bucket !== "" && !bucket.startsWith(".") && !/[/\\\0]/.test(bucket);
 }
 
 function errorCode(e: unknown): string | undefined {
@@ -180,11 +196,23 @@ interface Entry {
 }
 
 /** Buckets as directories: bucket `b` is `<root>/b/`, key `x/y` is the file `<root>/b/x/y`. */
-export class LocalFsObjectStore implements ObjectStore {
+export class LocalFsObjectStore implements ObjectStore, BucketHost {
   readonly #root: string;
+  #migrated: Promise<void> | undefined;
 
   constructor(root: string) {
     this.#root = root;
+  }
+
+  /** Moves the sidecars of an older data directory out of the buckets, once, before any use. */
+  #ready(): Promise<void> {
+    this.#migrated ??= moveSidecars(this.#root);
+    return this.#migrated;
+  }
+
+  /** Where the metadata of `key` in `bucket` lives. */
+  #metadataPath(bucket: string, key: string): string {
+    return keyPath(join(this.#root, METADATA_DIR, bucket), key);
   }
 
   async probeBucket(bucket: string): Promise<BucketProbe> {
@@ -226,13 +254,16 @@ export class LocalFsObjectStore implements ObjectStore {
   async putObject(bucket: string, key: string, body: Buffer, opts: PutOptions = {}): Promise<void> {
     const problem = keyProblem(key);
     try {
+      await this.#ready();
       const bucketDir = await this.#bucketDir(bucket);
       if (problem !== undefined) throw problem;
       const names = keyNames(key);
       const name = names.pop()!;
       const dir = await ensureFolders(bucketDir, names);
-      // The sidecar first: an object that can be seen always has its metadata beside it.
-      await writeAtomically(dir, name + SIDECAR_SUFFIX, sidecarJson(opts));
+      // The metadata first: an object that can be seen always has its metadata.
+      const metadataDir = join(this.#root, METADATA_DIR, bucket, ...names);
+      await mkdir(metadataDir, { recursive: true });
+      await writeAtomically(metadataDir, name, sidecarJson(opts));
       await writeAtomically(dir, name, body);
     } catch (e) {
       throw fsFailure(e, `put ${bucket}/${key}`);
@@ -241,6 +272,7 @@ export class LocalFsObjectStore implements ObjectStore {
 
   async getObject(bucket: string, key: string): Promise<StoredObject | undefined> {
     try {
+      await this.#ready();
       const bucketDir = await this.#bucketDir(bucket);
       // A key this store could not have written is simply absent.
       if (keyProblem(key) !== undefined) return undefined;
@@ -254,7 +286,7 @@ export class LocalFsObjectStore implements ObjectStore {
       }
       let sidecar: string | undefined;
       try {
-        sidecar = await readFile(path + SIDECAR_SUFFIX, "utf8");
+        sidecar = await readFile(this.#metadataPath(bucket, key), "utf8");
       } catch (e) {
         if (!isMissing(e)) throw e;
       }
@@ -271,6 +303,7 @@ export class LocalFsObjectStore implements ObjectStore {
   async *#list(bucket: string, prefix: string, startAfter: string | undefined): AsyncGenerator<string> {
     let bucketDir: string;
     try {
+      await this.#ready();
       bucketDir = await this.#bucketDir(bucket);
     } catch (e) {
       throw fsFailure(e, `list ${bucket}`);
@@ -280,11 +313,11 @@ export class LocalFsObjectStore implements ObjectStore {
 
   async deleteObject(bucket: string, key: string): Promise<void> {
     try {
+      await this.#ready();
       const bucketDir = await this.#bucketDir(bucket);
       if (keyProblem(key) !== undefined) return;
-      const path = keyPath(bucketDir, key);
-      // The object first, so that no object is ever seen without its sidecar.
-      for (const file of [path, path + SIDECAR_SUFFIX]) {
+      // The object first, so that no object is ever seen without its metadata.
+      for (const file of [keyPath(bucketDir, key), this.#metadataPath(bucket, key)]) {
         await unlink(file).catch((e: unknown) => {
           if (!isMissing(e)) throw e;
         });
@@ -330,6 +363,52 @@ export class LocalFsObjectStore implements ObjectStore {
     // inside buckets only: the root's own files are no objects
     for (const b of buckets) if (b.isDirectory()) await sweep(join(this.#root, b.name));
     return removed;
+  }
+
+  async listBuckets(): Promise<{ name: string; created: Date }[]> {
+    const found: { name: string; created: Date }[] = [];
+    for (const d of await readdir(this.#root, { withFileTypes: true })) {
+      if (!d.isDirectory() || !isDirectoryName(d.name)) continue;
+      const facts = await stat(join(this.#root, d.name));
+      found.push({ name: d.name, created: facts.birthtimeMs > 0 ? facts.birthtime : facts.mtime });
+    }
+    return found.sort((a, b) => compareKeys(a.name, b.name));
+  }
+
+  async createBucket(bucket: string): Promise<"created" | "exists"> {
+    if (!isDirectoryName(bucket))
+      throw new ObjectStoreError("InvalidBucketName", "The specified bucket is not valid.");
+    try {
+      await mkdir(join(this.#root, bucket));
+      await syncDirectory(this.#root);
+      return "created";
+    } catch (e) {
+      if (errorCode(e) === "EEXIST") return "exists";
+      throw fsFailure(e, `create bucket ${bucket}`);
+    }
+  }
+
+  async bucketExists(bucket: string): Promise<boolean> {
+    try {
+      await this.#bucketDir(bucket);
+      return true;
+    } catch (e) {
+      if (e instanceof ObjectStoreError && e.code === "NoSuchBucket") return false;
+      throw e;
+    }
+  }
+
+  async objectFacts(bucket: string, key: string): Promise<ObjectFacts | undefined> {
+    try {
+      await this.#ready();
+      const bucketDir = await this.#bucketDir(bucket);
+      if (keyProblem(key) !== undefined) return undefined;
+      const facts = await stat(keyPath(bucketDir, key));
+      return facts.isFile() ? { size: facts.size, lastModified: facts.mtime } : undefined;
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw fsFailure(e, `stat ${bucket}/${key}`);
+    }
   }
 
   async close(): Promise<void> {}
@@ -449,4 +528,43 @@ async function* mergeSorted(streams: AsyncGenerator<string>[]): AsyncGenerator<s
     yield (heads[min] as IteratorYieldResult<string>).value;
     heads[min] = await streams[min]!.next();
   }
+}
+
+/**
+ * Moves every `<name>.metadata.json` sidecar of the buckets under `root` to its place in
+ * METADATA_DIR, then marks the move done, so that it runs once per data directory. A sidecar
+ * whose object is gone is moved all the same: a put in flight at a crash had written it first.
+ */
+async function moveSidecars(root: string): Promise<void> {
+  const metadataRoot = join(root, METADATA_DIR);
+  const mark = join(metadataRoot, MIGRATED_MARK);
+  try {
+    await access(mark);
+    return;
+  } catch (e) {
+    if (!isMissing(e)) throw fsFailure(e, `read ${mark}`);
+  }
+  let buckets: Dirent[];
+  try {
+    buckets = await readdir(root, { withFileTypes: true });
+  } catch (e) {
+    if (isMissing(e)) return;
+    throw fsFailure(e, `list ${root}`);
+  }
+  const move = async (dir: string, metadataDir: string): Promise<void> => {
+    for (const d of await readdir(dir, { withFileTypes: true })) {
+      if (d.isDirectory()) await move(join(dir, d.name), join(metadataDir, d.name));
+      else if (d.isFile() && d.name.endsWith(SIDECAR_SUFFIX)) {
+        await mkdir(metadataDir, { recursive: true });
+        await rename(join(dir, d.name), join(metadataDir, d.name.slice(0, -SIDECAR_SUFFIX.length)));
+      }
+    }
+  };
+  for (const bucket of buckets) {
+    if (bucket.isDirectory() && isDirectoryName(bucket.name)) {
+      await move(join(root, bucket.name), join(metadataRoot, bucket.name));
+    }
+  }
+  await mkdir(metadataRoot, { recursive: true });
+  await writeFile(mark, "object metadata lives here, out of the buckets\n");
 }
