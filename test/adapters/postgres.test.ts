@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { PgKeyStore } from "../../src/adapters/postgres/key-store.ts";
+import { PG_MIGRATIONS } from "../../src/adapters/postgres/migrations.ts";
+import { isCloudTrailError } from "../../src/api/errors.ts";
+import { describePostgres, pgOpener } from "../support/postgres.ts";
+import { deliveryStoreContract } from "./delivery-store.contract.ts";
+import { digestChainStoreContract } from "./digest-chain-store.contract.ts";
+import { ACCOUNT, eventStoreContract, sampleEvent, T0 } from "./event-store.contract.ts";
+import { keyStoreContract } from "./key-store.contract.ts";
+import { sampleTrail, trailRepoContract } from "./trail-repo.contract.ts";
+
+describePostgres("PostgreSQL adapters", (url) => {
+  const open = pgOpener(url);
+
+  trailRepoContract("PgTrailRepo", async () => (await open()).trails);
+  eventStoreContract("PgEventStore", async () => (await open()).events);
+  deliveryStoreContract("PgDeliveryStore", async () => {
+    const { events, deliveries } = await open();
+    return { events, deliveries };
+  });
+  keyStoreContract("PgKeyStore", async (setup) => new PgKeyStore((await open()).pool, setup));
+  digestChainStoreContract("PgDigestStore", async () => (await open()).digestChains);
+
+  describe("migrations", () => {
+    it("are recorded once each, however many pools open the schema at once", async () => {
+      const db = await open();
+      await Promise.all([open.another(), open.another(), open.another()]);
+      const { rows } = await db.pool.query("SELECT id FROM schema_migrations ORDER BY id");
+      expect(rows.map((r) => r.id)).toEqual(PG_MIGRATIONS.map((m) => m.id));
+    });
+  });
+
+  describe("two nodes on one database", () => {
+    it("refuses a duplicate eventID sent to both at once: exactly one stores it", async () => {
+      const one = await open();
+      const two = await open.another();
+      const batch = Array.from({ length: 50 }, (_, n) => sampleEvent(n + 1));
+      // the same records, retried on the other node, in another order
+      const [a, b] = await Promise.all([one.events.append(batch), two.events.append([...batch].reverse())]);
+      expect(a.inserted + b.inserted).toBe(50);
+      expect(a.duplicates.length + b.duplicates.length).toBe(50);
+      const stored = await one.events.lookup({
+        accountId: ACCOUNT,
+        region: "us-east-1",
+        category: "Management",
+        start: new Date(T0 - 1000),
+        end: new Date(T0 + 100_000),
+        limit: 100,
+      });
+      expect(new Set(stored.map((e) => e.eventId)).size).toBe(50);
+      expect(stored).toHaveLength(50);
+    });
+
+    it("holds the five-trail quota when both create the sixth trail at once", async () => {
+      const one = await open();
+      const two = await open.another();
+      for (let n = 1; n <= 4; n++) await one.trails.create(sampleTrail({ name: `t${n}` }));
+      const results = await Promise.allSettled([
+        one.trails.create(sampleTrail({ name: "a" })),
+        two.trails.create(sampleTrail({ name: "b" })),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+      const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      expect(isCloudTrailError(refused.reason) && refused.reason.code).toBe(
+        "MaximumNumberOfTrailsExceededException",
+      );
+      expect(await one.trails.list(sampleTrail().accountId)).toHaveLength(5);
+    });
+  });
+});
