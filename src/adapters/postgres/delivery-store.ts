@@ -7,7 +7,16 @@ import type {
   OutboxBatch,
   PendingFile,
 } from "../../ports/index.ts";
-import { type DestinationRow, type OutboxRow, toBatch, toDestination } from "../sql/outbox-rows.ts";
+import {
+  type DeliveredRow,
+  type DestinationRow,
+  type OutboxRow,
+  type StatusRow,
+  toBatch,
+  toDeliveredFile,
+  toDestination,
+  toStatus,
+} from "../sql/outbox-rows.ts";
 import { inTransaction, LOCK_SPACE } from "./pool.ts";
 
 /**
@@ -23,25 +32,6 @@ export const OUTBOX_LOCK = 1;
 
 const SELECT_ROWS = `SELECT o.id AS id, e.record AS record, o.bytes AS bytes, e.event_time AS event_time
   FROM outbox AS o JOIN events AS e ON e.id = o.event_rowid`;
-
-interface StatusRow {
-  latest_delivery: number | null;
-  latest_error: string | null;
-  latest_attempt: number | null;
-  latest_success_attempt: number | null;
-}
-
-interface DeliveredRow {
-  destination_id: number;
-  trail_arn: string;
-  region: string;
-  bucket: string;
-  key: string;
-  sha256: string;
-  oldest: number;
-  newest: number;
-  delivered_at: number;
-}
 
 const ATTEMPT_OK = `
   INSERT INTO delivery_status (trail_arn, region, latest_delivery, latest_error, latest_attempt, latest_success_attempt)
@@ -212,15 +202,7 @@ export class PgDeliveryStore implements DeliveryStore {
       "SELECT * FROM delivery_status WHERE trail_arn = $1 AND region = $2",
       [trailArn, region],
     );
-    const r = rows[0];
-    if (!r) return {};
-    const date = (v: number | null) => (v === null ? undefined : new Date(v));
-    return {
-      latestDeliveryTime: date(r.latest_delivery),
-      latestDeliveryError: r.latest_error ?? undefined,
-      latestDeliveryAttemptTime: date(r.latest_attempt),
-      latestDeliveryAttemptSucceeded: date(r.latest_success_attempt),
-    };
+    return toStatus(rows[0]);
   }
 
   async deliveredFiles(trailArn: string, region: string, since: Date, until: Date): Promise<DeliveredFile[]> {
@@ -230,16 +212,6 @@ export class PgDeliveryStore implements DeliveryStore {
        ORDER BY delivered_at, id`,
       [trailArn, region, since.getTime(), until.getTime()],
     );
-    return rows.map((r) => ({
-      destinationId: r.destination_id,
-      trailArn: r.trail_arn,
-      region: r.region,
-      bucket: r.bucket,
-      key: r.key,
-      sha256: r.sha256,
-      oldestEventTime: new Date(r.oldest),
-      newestEventTime: new Date(r.newest),
-      deliveredAt: new Date(r.delivered_at),
-    }));
+    return rows.map(toDeliveredFile);
   }
 }

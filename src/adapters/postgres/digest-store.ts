@@ -1,21 +1,6 @@
 import type pg from "pg";
 import type { DigestChain, DigestChainStore } from "../../ports/index.ts";
-
-interface ChainRow {
-  trail_arn: string;
-  region: string;
-  account_id: string;
-  trail_name: string;
-  home_region: string;
-  bucket: string;
-  prefix: string;
-  period_start: number;
-  closed_at: number | null;
-  prev_bucket: string | null;
-  prev_key: string | null;
-  prev_signature: string | null;
-  prev_sha256: string | null;
-}
+import { type ChainRow, toChain, toChainRow } from "../sql/digest-rows.ts";
 
 const COLUMNS = [
   "trail_arn",
@@ -33,41 +18,9 @@ const COLUMNS = [
   "prev_sha256",
 ] as const satisfies readonly (keyof ChainRow)[];
 
-function toChain(r: ChainRow): DigestChain {
-  const previous =
-    r.prev_bucket !== null && r.prev_key !== null && r.prev_signature !== null && r.prev_sha256 !== null
-      ? { bucket: r.prev_bucket, key: r.prev_key, signature: r.prev_signature, sha256: r.prev_sha256 }
-      : null;
-  return {
-    trailArn: r.trail_arn,
-    region: r.region,
-    accountId: r.account_id,
-    trailName: r.trail_name,
-    homeRegion: r.home_region,
-    bucket: r.bucket,
-    prefix: r.prefix,
-    periodStart: new Date(r.period_start),
-    ...(r.closed_at === null ? {} : { closedAt: new Date(r.closed_at) }),
-    previous,
-  };
-}
-
 function toValues(c: DigestChain): ChainRow[keyof ChainRow][] {
-  return [
-    c.trailArn,
-    c.region,
-    c.accountId,
-    c.trailName,
-    c.homeRegion,
-    c.bucket,
-    c.prefix,
-    c.periodStart.getTime(),
-    c.closedAt ? c.closedAt.getTime() : null,
-    c.previous?.bucket ?? null,
-    c.previous?.key ?? null,
-    c.previous?.signature ?? null,
-    c.previous?.sha256 ?? null,
-  ];
+  const row = toChainRow(c);
+  return COLUMNS.map((column) => row[column]);
 }
 
 const UPSERT = `INSERT INTO digest_chains (${COLUMNS.join(", ")})

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 import type { EventStore, LookupKey, LookupQuery, StoredEvent } from "../../ports/index.ts";
+import { type EventRow, toStoredEvent } from "../sql/event-rows.ts";
 import { OUTBOX_LOCK } from "./delivery-store.ts";
 import { inTransaction, LOCK_SPACE } from "./pool.ts";
 
@@ -11,18 +12,6 @@ import { inTransaction, LOCK_SPACE } from "./pool.ts";
  * GIN-indexed array (`EventName=CreateTrail`), and EventId is found through the unique index.
  * Event times are milliseconds (BIGINT); event ids sort in "C" order, byte order as in SQLite.
  */
-
-interface EventRow {
-  event_time: number;
-  event_id: string;
-  event_name: string | null;
-  event_source: string | null;
-  read_only: boolean | null;
-  username: string | null;
-  access_key_id: string | null;
-  resources: string | null;
-  record: string;
-}
 
 const COLUMNS = `event_time, event_id, event_name, event_source, read_only, username, access_key_id,
   resources, record`;
@@ -57,24 +46,6 @@ function tokensOf(e: StoredEvent): string[] {
 /** A text[] literal: every element quoted, so that any character but NUL survives. */
 function arrayLiteral(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/[\\"]/g, "\\$&")}"`).join(",")}}`;
-}
-
-function toStoredEvent(row: EventRow, query: LookupQuery): StoredEvent {
-  const event: StoredEvent = {
-    accountId: query.accountId,
-    region: query.region,
-    eventId: row.event_id,
-    eventTime: new Date(row.event_time),
-    category: query.category,
-    resources: row.resources === null ? [] : (JSON.parse(row.resources) as StoredEvent["resources"]),
-    json: row.record,
-  };
-  if (row.event_name !== null) event.eventName = row.event_name;
-  if (row.event_source !== null) event.eventSource = row.event_source;
-  if (row.read_only !== null) event.readOnly = row.read_only;
-  if (row.username !== null) event.username = row.username;
-  if (row.access_key_id !== null) event.accessKeyId = row.access_key_id;
-  return event;
 }
 
 /** Postgres BIGINT holds any millisecond a Date can; only an invalid Date is refused. */

@@ -1,4 +1,4 @@
-import type { Destination, OutboxBatch } from "../../ports/index.ts";
+import type { DeliveredFile, DeliveryStatus, Destination, OutboxBatch } from "../../ports/index.ts";
 
 /** An outbox row with its record, as both SQL backends read it for a log file. */
 export interface OutboxRow {
@@ -49,5 +49,49 @@ export function toDestination(r: DestinationRow): Destination {
     bucket: r.bucket,
     ...(r.prefix ? { prefix: r.prefix } : {}),
     ...(r.kms_key_id ? { kmsKeyId: r.kms_key_id } : {}),
+  };
+}
+
+export interface StatusRow {
+  latest_delivery: number | null;
+  latest_error: string | null;
+  latest_attempt: number | null;
+  latest_success_attempt: number | null;
+}
+
+export function toStatus(r: StatusRow | undefined): DeliveryStatus {
+  if (!r) return {};
+  const date = (v: number | null) => (v === null ? undefined : new Date(v));
+  return {
+    latestDeliveryTime: date(r.latest_delivery),
+    latestDeliveryError: r.latest_error ?? undefined,
+    latestDeliveryAttemptTime: date(r.latest_attempt),
+    latestDeliveryAttemptSucceeded: date(r.latest_success_attempt),
+  };
+}
+
+export interface DeliveredRow {
+  destination_id: number;
+  trail_arn: string;
+  region: string;
+  bucket: string;
+  key: string;
+  sha256: string;
+  oldest: number;
+  newest: number;
+  delivered_at: number;
+}
+
+export function toDeliveredFile(r: DeliveredRow): DeliveredFile {
+  return {
+    destinationId: r.destination_id,
+    trailArn: r.trail_arn,
+    region: r.region,
+    bucket: r.bucket,
+    key: r.key,
+    sha256: r.sha256,
+    oldestEventTime: new Date(r.oldest),
+    newestEventTime: new Date(r.newest),
+    deliveredAt: new Date(r.delivered_at),
   };
 }

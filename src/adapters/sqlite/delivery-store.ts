@@ -6,7 +6,16 @@ import type {
   Destination,
   PendingFile,
 } from "../../ports/index.ts";
-import { type DestinationRow, type OutboxRow, toBatch, toDestination } from "../sql/outbox-rows.ts";
+import {
+  type DeliveredRow,
+  type DestinationRow,
+  type OutboxRow,
+  type StatusRow,
+  toBatch,
+  toDeliveredFile,
+  toDestination,
+  toStatus,
+} from "../sql/outbox-rows.ts";
 import type { InTurn } from "./write-lock.ts";
 
 /**
@@ -189,46 +198,12 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async status(trailArn: string, region: string): Promise<DeliveryStatus> {
-    const r = this.#status.get(trailArn, region) as
-      | {
-          latest_delivery: number | null;
-          latest_error: string | null;
-          latest_attempt: number | null;
-          latest_success_attempt: number | null;
-        }
-      | undefined;
-    if (!r) return {};
-    const date = (v: number | null) => (v === null ? undefined : new Date(v));
-    return {
-      latestDeliveryTime: date(r.latest_delivery),
-      latestDeliveryError: r.latest_error ?? undefined,
-      latestDeliveryAttemptTime: date(r.latest_attempt),
-      latestDeliveryAttemptSucceeded: date(r.latest_success_attempt),
-    };
+    return toStatus(this.#status.get(trailArn, region) as StatusRow | undefined);
   }
 
   async deliveredFiles(trailArn: string, region: string, since: Date, until: Date): Promise<DeliveredFile[]> {
-    const rows = this.#delivered.all(trailArn, region, since.getTime(), until.getTime()) as {
-      destination_id: number;
-      trail_arn: string;
-      region: string;
-      bucket: string;
-      key: string;
-      sha256: string;
-      oldest: number;
-      newest: number;
-      delivered_at: number;
-    }[];
-    return rows.map((r) => ({
-      destinationId: r.destination_id,
-      trailArn: r.trail_arn,
-      region: r.region,
-      bucket: r.bucket,
-      key: r.key,
-      sha256: r.sha256,
-      oldestEventTime: new Date(r.oldest),
-      newestEventTime: new Date(r.newest),
-      deliveredAt: new Date(r.delivered_at),
-    }));
+    return (this.#delivered.all(trailArn, region, since.getTime(), until.getTime()) as DeliveredRow[]).map(
+      toDeliveredFile,
+    );
   }
 }
