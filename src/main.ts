@@ -63,12 +63,14 @@ function descriptors(
   // the database holds the private signing keys: the data directory is the service's alone
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(config.dataDir, 0o700);
-  const stores: StoresDescriptor = {
-    kind: "sqlite",
-    path: join(config.dataDir, "opentrail.db"),
-    writeLock: ingestThreads > 0 ? WriteLock.shared() : undefined,
-    yieldForTurns: true,
-  };
+  const stores: StoresDescriptor = config.database
+    ? { kind: "postgres", url: config.database }
+    : {
+        kind: "sqlite",
+        path: join(config.dataDir, "opentrail.db"),
+        writeLock: ingestThreads > 0 ? WriteLock.shared() : undefined,
+        yieldForTurns: true,
+      };
   const objects: ObjectStoreDescriptor = config.s3
     ? {
         kind: "s3",
