@@ -200,7 +200,8 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
 
   // build
   const router = createRouter(db.trails, db.deliveries);
-  const trailChanges = createTrailChanges();
+  const trailChanges = createTrailChanges(db.trailFeed);
+  await db.trailFeed?.listen(trailChanges.heard);
   trailChanges.subscribe(router.invalidate);
   const ingestPool =
     ingestThreads > 0

@@ -5,6 +5,7 @@ import type {
   EventStore,
   KeyStore,
   ObjectStore,
+  TrailChangeFeed,
   TrailRepo,
 } from "../ports/index.ts";
 import { LocalFsObjectStore } from "./localfs/object-store.ts";
@@ -53,6 +54,8 @@ export interface Stores {
   /** Digest signing keys; private keys included, so the database is for the service's eyes only. */
   keys: KeyStore;
   digestChains: DigestChainStore;
+  /** Trail changes between the nodes sharing the database; none for a database of one process. */
+  trailFeed?: TrailChangeFeed;
   /** Development reset: forgets everything, not only trails. */
   reset(): Promise<void>;
   /** Closes the connection; safe to call twice. */
@@ -75,6 +78,7 @@ export async function openStores(descriptor: StoresDescriptor): Promise<Stores> 
       deliveries: db.deliveries,
       keys: db.keys,
       digestChains: db.digestChains,
+      trailFeed: db.trailFeed,
       reset: () => db.trails.reset(),
       close: () => db.close(),
     };

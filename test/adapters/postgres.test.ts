@@ -9,6 +9,15 @@ import { ACCOUNT, eventStoreContract, sampleEvent, T0 } from "./event-store.cont
 import { keyStoreContract } from "./key-store.contract.ts";
 import { sampleTrail, trailRepoContract } from "./trail-repo.contract.ts";
 
+/** A listener, and the first account it hears of. */
+function heard(): { listener: (account?: string) => void; first: Promise<string | undefined> } {
+  let listener: (account?: string) => void = () => {};
+  const first = new Promise<string | undefined>((resolve) => {
+    listener = resolve;
+  });
+  return { listener, first };
+}
+
 describePostgres("PostgreSQL adapters", (url) => {
   const open = pgOpener(url);
 
@@ -27,6 +36,25 @@ describePostgres("PostgreSQL adapters", (url) => {
       await Promise.all([open.another(), open.another(), open.another()]);
       const { rows } = await db.pool.query("SELECT id FROM schema_migrations ORDER BY id");
       expect(rows.map((r) => r.id)).toEqual(PG_MIGRATIONS.map((m) => m.id));
+    });
+  });
+
+  describe("trail feed", () => {
+    it("tells every other node of a change, and a node not of its own", async () => {
+      const one = await open();
+      const two = await open.another();
+      const heardByOne: (string | undefined)[] = [];
+      await one.trailFeed.listen((account) => heardByOne.push(account));
+      const heardByTwo = heard();
+      await two.trailFeed.listen(heardByTwo.listener);
+      await one.trailFeed.announce(ACCOUNT);
+      expect(await heardByTwo.first).toBe(ACCOUNT);
+      // notices arrive in commit order: had one heard its own, it would come before this one
+      const heardByOneAgain = heard();
+      await one.trailFeed.listen(heardByOneAgain.listener);
+      await two.trailFeed.announce();
+      expect(await heardByOneAgain.first).toBeUndefined();
+      expect(heardByOne).toEqual([undefined]);
     });
   });
 

@@ -3,7 +3,8 @@ import { PgDeliveryStore } from "./delivery-store.ts";
 import { PgDigestStore } from "./digest-store.ts";
 import { PgEventStore } from "./event-store.ts";
 import { PgKeyStore } from "./key-store.ts";
-import { migratePg, openPool, type PgPoolOptions } from "./pool.ts";
+import { connectionOf, migratePg, openPool, type PgPoolOptions } from "./pool.ts";
+import { PgTrailFeed } from "./trail-feed.ts";
 import { PgTrailRepo } from "./trail-repo.ts";
 
 /** One PostgreSQL schema and the repositories that share its connection pool. */
@@ -14,6 +15,8 @@ export interface PgDb {
   readonly deliveries: PgDeliveryStore;
   readonly keys: PgKeyStore;
   readonly digestChains: PgDigestStore;
+  /** Trail changes to and from the other nodes on this schema. */
+  readonly trailFeed: PgTrailFeed;
   /** Ends the pool; safe to call twice. */
   close(): Promise<void>;
 }
@@ -34,6 +37,7 @@ export async function openPostgres(options: PgPoolOptions): Promise<PgDb> {
     throw e;
   }
   let closed: Promise<void> | undefined;
+  const trailFeed = new PgTrailFeed(pool, connectionOf(options), options.schema);
   return {
     pool,
     trails: new PgTrailRepo(pool),
@@ -41,8 +45,9 @@ export async function openPostgres(options: PgPoolOptions): Promise<PgDb> {
     deliveries: new PgDeliveryStore(pool),
     keys: new PgKeyStore(pool),
     digestChains: new PgDigestStore(pool),
+    trailFeed,
     close() {
-      closed ??= pool.end();
+      closed ??= trailFeed.close().then(() => pool.end());
       return closed;
     },
   };

@@ -23,17 +23,21 @@ export interface PgPoolOptions {
 const types = new pg.TypeOverrides();
 types.setTypeParser(pg.types.builtins.INT8, (text: string) => Number(text));
 
-export function openPool(options: PgPoolOptions): pg.Pool {
+/** How to open one connection of `options`: the pool's, and the trail feed's own. */
+export function connectionOf(options: PgPoolOptions): pg.ClientConfig {
   const { schema } = options;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new Error(`schema name ${JSON.stringify(schema)} is not a lower-case identifier`);
   }
-  return new pg.Pool({
+  return {
     connectionString: options.url,
-    max: options.max ?? 10,
     types,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
-  });
+  };
+}
+
+export function openPool(options: PgPoolOptions): pg.Pool {
+  return new pg.Pool({ ...connectionOf(options), max: options.max ?? 10 });
 }
 
 /** Serialisation failures and deadlocks: the transaction may be run again from the start. */
