@@ -79,6 +79,41 @@ describePostgres("PostgreSQL adapters", (url) => {
       expect(stored).toHaveLength(50);
     });
 
+    it("records a file once when both complete it (one re-put the other's pending file)", async () => {
+      const one = await open();
+      const two = await open.another();
+      const trailArn = `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/t`;
+      const d = await one.deliveries.destinationFor({ accountId: ACCOUNT, trailArn, bucket: "b" });
+      await one.events.append([{ ...sampleEvent(1), destinations: [d] }]);
+      const batch = (await one.deliveries.nextBatch(d, "us-east-1", 10, 1 << 20))!;
+      const file = {
+        destinationId: d,
+        region: "us-east-1",
+        key: "k",
+        firstId: batch.firstId,
+        lastId: batch.lastId,
+      };
+      await one.deliveries.writePending(file);
+      const delivered = {
+        destinationId: d,
+        trailArn,
+        region: "us-east-1",
+        bucket: "b",
+        key: "k",
+        sha256: "ab".repeat(32),
+        oldestEventTime: batch.oldestEventTime,
+        newestEventTime: batch.newestEventTime,
+        deliveredAt: new Date(T0),
+      };
+      await Promise.all([
+        one.deliveries.completeFile(file, delivered),
+        two.deliveries.completeFile(file, delivered),
+      ]);
+      const files = await one.deliveries.deliveredFiles(trailArn, "us-east-1", new Date(0), new Date(T0 + 1));
+      expect(files).toEqual([delivered]);
+      expect(await one.deliveries.backlog()).toEqual([]);
+    });
+
     it("holds the five-trail quota when both create the sixth trail at once", async () => {
       const one = await open();
       const two = await open.another();

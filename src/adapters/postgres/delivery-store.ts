@@ -154,6 +154,14 @@ export class PgDeliveryStore implements DeliveryStore {
   async completeFile(file: PendingFile, d: DeliveredFile): Promise<void> {
     const range = [file.destinationId, file.region, file.firstId, file.lastId];
     await inTransaction(this.#pool, async (client) => {
+      // Another node may have re-put and completed this very file (it saw it pending): the first
+      // to drop the pending entry records the delivery, the other records nothing.
+      const pending = await client.query(
+        `DELETE FROM pending_files
+         WHERE destination_id = $1 AND region = $2 AND first_id = $3 AND last_id = $4 AND key = $5`,
+        [...range, file.key],
+      );
+      if (pending.rowCount === 0) return;
       const taken = await client.query<{ n: number; b: number }>(
         `WITH gone AS (
            DELETE FROM outbox WHERE destination_id = $1 AND region = $2 AND id BETWEEN $3 AND $4 RETURNING bytes)
@@ -166,10 +174,6 @@ export class PgDeliveryStore implements DeliveryStore {
         [file.destinationId, file.region, n, b],
       );
       await client.query("DELETE FROM outbox_lanes WHERE destination_id = $1 AND region = $2 AND rows <= 0", [
-        file.destinationId,
-        file.region,
-      ]);
-      await client.query("DELETE FROM pending_files WHERE destination_id = $1 AND region = $2", [
         file.destinationId,
         file.region,
       ]);
