@@ -39,6 +39,29 @@ describePostgres("PostgreSQL adapters", (url) => {
     });
   });
 
+  describe("PgEventStore", () => {
+    it("stores and finds values holding U+0000, which PostgreSQL text cannot hold", async () => {
+      const { events } = await open();
+      const odd = sampleEvent(1, 1, { username: "a\u0000b", resources: [{ type: "T", name: "n\u0000" }] });
+      expect(await events.append([odd])).toEqual({ inserted: 1, duplicates: [] });
+      const window = {
+        accountId: ACCOUNT,
+        region: "us-east-1",
+        category: "Management" as const,
+        start: new Date(T0 - 1000),
+        end: new Date(T0 + 100_000),
+        limit: 10,
+      };
+      for (const attribute of [
+        { key: "Username", value: "a\u0000b" },
+        { key: "ResourceName", value: "n\u0000" },
+      ] as const) {
+        const found = await events.lookup({ ...window, attribute });
+        expect(found.map((e) => [e.eventId, e.json])).toEqual([[odd.eventId, odd.json]]);
+      }
+    });
+  });
+
   describe("trail feed", () => {
     it("tells every other node of a change, and a node not of its own", async () => {
       const one = await open();

@@ -16,12 +16,19 @@ import { inTransaction, LOCK_SPACE } from "./pool.ts";
 const COLUMNS = `event_time, event_id, event_name, event_source, read_only, username, access_key_id,
   resources, record`;
 
+/**
+ * PostgreSQL text cannot hold U+0000, which a record may spell `\u0000` in any of its strings: it
+ * is stored, and looked up, as U+FFFD. The record's JSON text itself keeps the escape as written.
+ */
+const pgText = (v: string) => (v.includes("\u0000") ? v.replaceAll("\u0000", "\uFFFD") : v);
+const pgOptional = (v: string | undefined) => (v === undefined ? null : pgText(v));
+
 /** Longer values are indexed by their hash: a GIN entry must fit in a page. */
 const LONGEST_TOKEN = 200;
 
 /** The token of one attribute value. Values may hold any character: the key ends at the first `=`. */
 export function token(key: Exclude<LookupKey, "EventId">, value: string): string {
-  const plain = `${key}=${value}`;
+  const plain = `${key}=${pgText(value)}`;
   if (plain.length <= LONGEST_TOKEN) return plain;
   return `${key}#${createHash("sha256").update(value).digest("base64")}`;
 }
@@ -75,7 +82,7 @@ interface StoredRow {
   event_id: string;
 }
 
-const keyOf = (e: StoredEvent) => `${e.accountId}\u0000${e.eventId}`;
+const keyOf = (e: StoredEvent) => `${e.accountId}\u0000${pgText(e.eventId)}`;
 
 const INSERT_OUTBOX = `
   INSERT INTO outbox (destination_id, region, event_rowid, bytes, enqueued_at)
@@ -149,7 +156,7 @@ export class PgEventStore implements EventStore {
       lo,
       hi,
       at,
-      after?.eventId ?? "",
+      pgText(after?.eventId ?? ""),
     ];
     let filter = "";
     const attribute = query.attribute;
@@ -158,7 +165,7 @@ export class PgEventStore implements EventStore {
         return [];
       if (attribute.key === "EventId") {
         filter = "AND event_id = $8";
-        params.push(attribute.value);
+        params.push(pgText(attribute.value));
       } else {
         filter = "AND tokens @> ARRAY[$8::text]";
         params.push(token(attribute.key, attribute.value));
@@ -241,12 +248,12 @@ function columnsOf(events: StoredEvent[]): unknown[] {
       e.region,
       e.category,
       millis(e.eventTime),
-      e.eventId,
-      e.eventName ?? null,
-      e.eventSource ?? null,
+      pgText(e.eventId),
+      pgOptional(e.eventName),
+      pgOptional(e.eventSource),
       e.readOnly ?? null,
-      e.username ?? null,
-      e.accessKeyId ?? null,
+      pgOptional(e.username),
+      pgOptional(e.accessKeyId),
       e.resources.length === 0
         ? null
         : JSON.stringify(e.resources.map((r) => ({ type: r.type, name: r.name }))),
