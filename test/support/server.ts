@@ -27,6 +27,16 @@ export function usePostgresServer(url: string): void {
   postgresServer = url;
 }
 
+/**
+ * For a test that builds its own Config: where its stores go (SQLite in the data directory, or
+ * after `usePostgresServer` a fresh database), and how to forget them after the app is closed.
+ */
+export async function testStores(): Promise<{ config: Partial<Config>; drop(): Promise<void> }> {
+  if (postgresServer === undefined) return { config: {}, drop: async () => {} };
+  const database = await freshDatabase(postgresServer);
+  return { config: { database: database.url }, drop: () => database.drop() };
+}
+
 /** A real server on 127.0.0.1, port 0, over a fresh data directory, silent; on `clock` if given. */
 export async function startTestServer(
   overrides: Partial<Config> = {},
