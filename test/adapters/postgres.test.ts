@@ -62,6 +62,25 @@ describePostgres("PostgreSQL adapters", (url) => {
     });
   });
 
+  it("keeps a record holding U+0001 byte for byte, beside others", async () => {
+    const { events } = await open();
+    const odd = { ...sampleEvent(1), json: '{"eventID":"x","odd":"\u0001\u0001"}' };
+    expect(await events.append([sampleEvent(2), odd, sampleEvent(3)])).toEqual({
+      inserted: 3,
+      duplicates: [],
+    });
+    const found = await events.lookup({
+      accountId: ACCOUNT,
+      region: "us-east-1",
+      category: "Management",
+      attribute: { key: "EventId", value: odd.eventId },
+      start: new Date(T0 - 1000),
+      end: new Date(T0 + 100_000),
+      limit: 10,
+    });
+    expect(found.map((e) => e.json)).toEqual([odd.json]);
+  });
+
   describe("trail feed", () => {
     it("tells every other node of a change, and a node not of its own", async () => {
       const one = await open();
