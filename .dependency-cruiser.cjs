@@ -58,13 +58,14 @@ const layerRules = Object.entries(layers).map(([folder, allowed]) => ({
 
 // Adapters implement ports: each backend folder knows ports, domain and itself, not the other
 // backends; the files directly in src/adapters/ (index.ts, which picks the backends) may use them all.
+// src/adapters/sql/ holds what the SQL backends (SQLite, PostgreSQL) share: row mappings.
 const adapterRules = [
   {
     name: "layer-adapters",
-    comment: "a backend in src/adapters/<backend>/ may import ports, domain and its own folder",
+    comment: "a backend in src/adapters/<backend>/ may import ports, domain, its own folder and adapters/sql",
     severity: "error",
     from: { path: "^src/adapters/([^/]+)/" },
-    to: { path: "^src/", pathNot: "^src/(ports/|domain/|adapters/$1/)" },
+    to: { path: "^src/", pathNot: "^src/(ports/|domain/|adapters/$1/|adapters/sql/)" },
   },
   {
     name: "layer-adapters-index",

@@ -1,12 +1,13 @@
 /**
- * Delivery keeping up with ingest: the built server (child process, embedded SQLite, local
- * buckets) with a short delivery interval and one logging trail that selects every record, fed
+ * Delivery keeping up with ingest: the built server (child process, embedded SQLite or the
+ * PostgreSQL database of --database, local buckets) with a short delivery interval and one logging trail that selects every record, fed
  * 500-record batches by concurrent clients at full speed. Prints records/s ingested and delivered,
  * and the delivery latency: from a batch's acknowledgement to its records' file appearing in the
  * bucket (the bucket directory is listed every few milliseconds).
  *
  *   npm run bench:delivery -- [--seconds 15] [--warmup 2] [--concurrency 4] [--batch 500]
  *                             [--interval 1] [--rate R] [--ingest-workers N] [--outage S]
+ *                             [--database postgres://…]
  *                             [--cpu-prof DIR] [--dir D] [--keep]
  *
  * --rate paces ingest at R records/s instead of full speed. The server's event-loop lag is
@@ -67,6 +68,7 @@ const { values: flags } = parseArgs({
     interval: { type: "string", default: "1" },
     rate: { type: "string", default: "0" },
     "ingest-workers": { type: "string" },
+    database: { type: "string" },
     outage: { type: "string", default: "0" },
     "cpu-prof": { type: "string" },
     dir: { type: "string" },
@@ -212,7 +214,10 @@ async function main(): Promise<void> {
   const server = await startDeliveryServer({
     dataDir,
     deliveryIntervalSeconds: interval,
-    serveArgs: flags["ingest-workers"] === undefined ? [] : ["--ingest-workers", flags["ingest-workers"]],
+    serveArgs: [
+      ...(flags["ingest-workers"] === undefined ? [] : ["--ingest-workers", flags["ingest-workers"]]),
+      ...(flags.database === undefined ? [] : ["--database", flags.database]),
+    ],
     nodeArgs: [
       ...(profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir]),
       "--import",
@@ -225,7 +230,7 @@ async function main(): Promise<void> {
     await api.startLogging({ Name: "bench" });
     api.client.destroy();
     console.log(
-      `delivery bench: ${concurrency} in flight, batches of ${batchSize} records ` +
+      `delivery bench: ${flags.database === undefined ? "SQLite" : "PostgreSQL"}, ${concurrency} in flight, batches of ${batchSize} records ` +
         `(${(Buffer.byteLength(bodies[0]!) / batchSize).toFixed(0)} B/record), delivery interval ${interval} s, ` +
         `ingest ${rate > 0 ? `paced at ${rate} records/s` : "at full speed"}, ` +
         `${warmup} s warm-up + ${seconds} s, load average ${loadavg()[0]!.toFixed(2)} before`,

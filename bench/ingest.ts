@@ -1,10 +1,10 @@
 /**
  * Sustained `POST /ingest` throughput of the real server (built dist, child process, embedded
- * SQLite on a fresh data directory), driven by concurrent signed requests of plain JSON batches.
- * Prints figures only.
+ * SQLite on a fresh data directory, or the PostgreSQL database of --database), driven by
+ * concurrent signed requests of plain JSON batches. Prints figures only.
  *
  *   npm run bench:ingest -- [--seconds 20] [--warmup 2] [--concurrency 6] [--batch 500]
- *                           [--ingest-workers N (the server's default)]
+ *                           [--ingest-workers N (the server's default)] [--database postgres://…]
  *                           [--cpu-prof DIR] [--dir D] [--keep]
  *
  * --cpu-prof writes the server's V8 CPU profile into DIR and prints where its time went.
@@ -35,6 +35,7 @@ const { values: flags } = parseArgs({
     concurrency: { type: "string", default: "6" },
     batch: { type: "string", default: "500" },
     "ingest-workers": { type: "string" },
+    database: { type: "string" },
     "cpu-prof": { type: "string" },
     dir: { type: "string" },
     keep: { type: "boolean", default: false },
@@ -153,7 +154,10 @@ async function main(): Promise<void> {
   const server = await startServerProcess({
     dataDir,
     nodeArgs: profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir],
-    serveArgs: flags["ingest-workers"] === undefined ? [] : ["--ingest-workers", flags["ingest-workers"]],
+    serveArgs: [
+      ...(flags["ingest-workers"] === undefined ? [] : ["--ingest-workers", flags["ingest-workers"]]),
+      ...(flags.database === undefined ? [] : ["--database", flags.database]),
+    ],
   });
   let peakRss = 0;
   let atWarmupEnd: ProcessUsage | undefined;
@@ -162,7 +166,7 @@ async function main(): Promise<void> {
   }, 200);
   try {
     console.log(
-      `ingest bench: ${flags["ingest-workers"] ?? "default"} ingest workers, ${concurrency} in flight, batches of ${batchSize} records (${bodyKb.toFixed(0)} KB plain JSON, ` +
+      `ingest bench: ${flags.database === undefined ? "SQLite" : "PostgreSQL"}, ${flags["ingest-workers"] ?? "default"} ingest workers, ${concurrency} in flight, batches of ${batchSize} records (${bodyKb.toFixed(0)} KB plain JSON, ` +
         `${((bodyKb * 1024) / batchSize).toFixed(0)} B/record), ${warmup} s warm-up + ${seconds} s, ` +
         `load average ${loadavg()[0]!.toFixed(2)} before`,
     );

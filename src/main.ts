@@ -81,12 +81,14 @@ function descriptors(
   // the database holds the private signing keys: the data directory is the service's alone
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(config.dataDir, 0o700);
-  const stores: StoresDescriptor = {
-    kind: "sqlite",
-    path: join(config.dataDir, "opentrail.db"),
-    writeLock: ingestThreads > 0 ? WriteLock.shared() : undefined,
-    yieldForTurns: true,
-  };
+  const stores: StoresDescriptor = config.database
+    ? { kind: "postgres", url: config.database }
+    : {
+        kind: "sqlite",
+        path: join(config.dataDir, "opentrail.db"),
+        writeLock: ingestThreads > 0 ? WriteLock.shared() : undefined,
+        yieldForTurns: true,
+      };
   const objects: ObjectStoreDescriptor = config.s3
     ? {
         kind: "s3",
@@ -315,7 +317,8 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
 
   // build
   const router = createRouter(db.trails, db.deliveries);
-  const trailChanges = createTrailChanges();
+  const trailChanges = createTrailChanges(db.trailFeed);
+  await db.trailFeed?.listen(trailChanges.heard);
   trailChanges.subscribe(router.invalidate);
   const ingestMemory = createIngestMemory(config.ingestMemoryBytes, config.ingestMemoryWaitMs);
   const ingestPool =

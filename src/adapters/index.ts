@@ -6,6 +6,7 @@ import type {
   EventStore,
   KeyStore,
   ObjectStore,
+  TrailChangeFeed,
   TrailRepo,
 } from "../ports/index.ts";
 import { LocalFsObjectStore } from "./localfs/object-store.ts";
@@ -34,7 +35,18 @@ export interface SqliteStoresDescriptor {
   yieldForTurns?: boolean;
 }
 
-export type StoresDescriptor = SqliteStoresDescriptor;
+/** A PostgreSQL database that several nodes may share. */
+export interface PostgresStoresDescriptor {
+  kind: "postgres";
+  /** `postgres://user:password@host:port/database`. */
+  url: string;
+  /** Keep the tables in this schema (created if missing); tests use one each. */
+  schema?: string;
+  /** Connections of this process's pool (default 10). */
+  maxConnections?: number;
+}
+
+export type StoresDescriptor = SqliteStoresDescriptor | PostgresStoresDescriptor;
 
 export interface Stores {
   trails: TrailRepo;
@@ -43,6 +55,8 @@ export interface Stores {
   /** Digest signing keys; private keys included, so the database is for the service's eyes only. */
   keys: KeyStore;
   digestChains: DigestChainStore;
+  /** Trail changes between the nodes sharing the database; none for a database of one process. */
+  trailFeed?: TrailChangeFeed;
   /** Development reset: forgets everything, not only trails. */
   reset(): Promise<void>;
   /** Closes the connection; safe to call twice. */
@@ -51,6 +65,25 @@ export interface Stores {
 
 /** Opens (creating and migrating if needed) the stores `descriptor` points at. */
 export async function openStores(descriptor: StoresDescriptor): Promise<Stores> {
+  if (descriptor.kind === "postgres") {
+    // imported only when used, as the S3 store below
+    const { openPostgres } = await import("./postgres/index.ts");
+    const db = await openPostgres({
+      url: descriptor.url,
+      schema: descriptor.schema,
+      max: descriptor.maxConnections,
+    });
+    return {
+      trails: db.trails,
+      events: db.events,
+      deliveries: db.deliveries,
+      keys: db.keys,
+      digestChains: db.digestChains,
+      trailFeed: db.trailFeed,
+      reset: () => db.trails.reset(),
+      close: () => db.close(),
+    };
+  }
   const { kind, path, ...connection } = descriptor;
   switch (kind) {
     case "sqlite": {

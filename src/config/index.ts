@@ -36,6 +36,8 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
+  /** A PostgreSQL URL; undefined keeps the stores in SQLite in `dataDir`. */
+  database?: string;
   regions: string[];
   credentials: CredentialConfig[];
   /** True when no credentials were configured: the documented development key is accepted. */
@@ -100,6 +102,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     host: v.host,
     port: v.port,
     dataDir: v.dataDir,
+    ...(v.database === undefined ? {} : { database: v.database }),
     regions: v.regions,
     credentials: development ? [DEVELOPMENT_CREDENTIAL] : v.credentials,
     development,

@@ -120,10 +120,25 @@ export const SETTINGS = {
     default: ".opentrail",
     parse: (v: unknown, cwd: string) => resolve(cwd, String(v)),
   },
+  database: {
+    flag: "--database <url>",
+    help: "keep trails, events and the outbox in this PostgreSQL database (postgres://…) instead of <data-dir>/opentrail.db",
+    env: "OPENTRAIL_DATABASE",
+    file: "database",
+    fromFile: nonEmpty,
+    parse: (v: unknown) => {
+      if (v === undefined) return undefined;
+      const url = String(v);
+      if (!/^postgres(ql)?:\/\//.test(url)) {
+        throw new ConfigError("database must be a postgres:// or postgresql:// URL");
+      }
+      return url;
+    },
+  },
   /** The configuration file itself: read before every other setting. */
   config: {
     flag: "--config <file>",
-    help: "JSON configuration file: credentials, regions, s3, host, port, dataDir",
+    help: "JSON configuration file: credentials, regions, s3, host, port, dataDir, database",
     env: "OPENTRAIL_CONFIG",
     parse: optionalText,
   },

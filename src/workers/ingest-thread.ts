@@ -18,9 +18,14 @@ const port = parentPort;
 if (port === null) throw new Error("ingest-thread.ts runs as a worker thread");
 const data = workerData as IngestThreadData;
 const log = pino({ level: data.logLevel }, pino.destination(2)).child({ thread: "ingest" });
-// Appends touch the newest pages: a small cache does; the request thread keeps the large one and
-// checkpoints. A worker thread may block while it waits for its write turn.
-const stores = await openStores({ ...data.stores, checkpointer: false, cacheMiB: 16, yieldForTurns: false });
+// SQLite: appends touch the newest pages, a small cache does; the request thread keeps the large
+// one and checkpoints. A worker thread may block while it waits for its write turn. PostgreSQL:
+// the thread has a pool of its own, of the same descriptor.
+const stores = await openStores(
+  data.stores.kind === "sqlite"
+    ? { ...data.stores, checkpointer: false, cacheMiB: 16, yieldForTurns: false }
+    : data.stores,
+);
 const router = createRouter(stores.trails, stores.deliveries);
 const run = createIngestRunner({
   events: stores.events,

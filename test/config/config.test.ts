@@ -32,6 +32,23 @@ describe("ingest workers and the LookupEvents rate", () => {
   });
 });
 
+describe("the database", () => {
+  const URL = "postgres://opentrail@db.internal:5432/trails";
+
+  it("is SQLite in the data directory unless a PostgreSQL URL is given", () => {
+    expect(loadConfig({ env: {} }).database).toBeUndefined();
+    expect(loadConfig({ env: { OPENTRAIL_DATABASE: URL } }).database).toBe(URL);
+    const other = "postgresql://node2@db.internal/trails";
+    expect(loadConfig({ env: { OPENTRAIL_DATABASE: URL }, flags: { database: other } }).database).toBe(other);
+  });
+
+  it.each([["mysql://db/trails"], ["db.internal"]])("refuses %s", (url) => {
+    expect(() => loadConfig({ env: {}, flags: { database: url } })).toThrow(
+      new ConfigError("database must be a postgres:// or postgresql:// URL"),
+    );
+  });
+});
+
 describe("the configuration file's keys", () => {
   const CREDENTIAL = {
     accessKeyId: "AKIAEXAMPLE",
@@ -57,6 +74,7 @@ describe("the configuration file's keys", () => {
       host: "127.0.0.1",
       port: 0,
       dataDir: dir,
+      database: "postgres://opentrail@127.0.0.1/opentrail",
       regions: ["us-east-1"],
       credentials: [{ ...CREDENTIAL, sessionToken: "t", principalId: "AIDAEXAMPLE" }],
       s3: {
@@ -75,6 +93,7 @@ describe("the configuration file's keys", () => {
       lookupEventsRate: 2,
     });
     expect(config).toMatchObject({
+      database: "postgres://opentrail@127.0.0.1/opentrail",
       regions: ["us-east-1"],
       s3: { region: "eu-west-1", forcePathStyle: false },
       deliveryIntervalMs: 1000,
@@ -128,6 +147,7 @@ describe("serve's flags", () => {
       "--host",
       "--port",
       "--data-dir",
+      "--database",
       "--config",
       "--s3-endpoint",
       "--tls-cert",

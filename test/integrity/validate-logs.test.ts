@@ -19,6 +19,7 @@ import { loadConfig } from "../../src/config/index.ts";
 import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
 import { clockedClient } from "../support/clocked-client.ts";
 import { createBucket, type S3TestServer, s3Client, startMoto } from "../support/s3-servers.ts";
+import { testStores } from "../support/server.ts";
 
 /*
  * The official check: `aws cloudtrail validate-logs` (AWS CLI v1) against the service's own digests
@@ -63,6 +64,7 @@ describe("aws cloudtrail validate-logs on the service's digests", () => {
   let client: S3Client;
   let app: OpenTrail;
   let dataDir: string;
+  let stores: Awaited<ReturnType<typeof testStores>> | undefined;
   let cliDir: string;
   let trailArn: string;
   // the service's clock: stepped by the test, or real time once `real` is set
@@ -123,8 +125,10 @@ describe("aws cloudtrail validate-logs on the service's digests", () => {
     writeFileSync(join(cliDir, "config"), "[default]\ns3 =\n  addressing_style = path\n");
     writeFileSync(join(cliDir, "credentials"), "");
     dataDir = mkdtempSync(join(tmpdir(), "opentrail-integrity-"));
+    stores = await testStores();
     const config = {
       ...loadConfig({ flags: { port: 0, dataDir } }),
+      ...stores.config,
       // log files only when the test drains
       deliveryIntervalMs: 3_600_000,
       s3: {
@@ -198,6 +202,7 @@ describe("aws cloudtrail validate-logs on the service's digests", () => {
 
   afterAll(async () => {
     await app?.close();
+    await stores?.drop();
     client?.destroy();
     await s3?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });

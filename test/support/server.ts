@@ -5,15 +5,36 @@ import { pino } from "pino";
 import { type Config, loadConfig } from "../../src/config/index.ts";
 import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
 import type { Clock } from "../../src/ports/index.ts";
+import { freshDatabase } from "./postgres.ts";
 
 export interface TestServer {
   app: OpenTrail;
   url: string;
   dataDir: string;
+  /** The PostgreSQL database of its stores, when they are there. */
+  database?: string;
   /** Local bucket root: `mkdirSync(join(bucketsDir, name))` creates a bucket. */
   bucketsDir: string;
   createBucket(name: string): void;
   close(): Promise<void>;
+}
+
+/** Where servers started after `usePostgresServer(url)` keep their stores: a fresh database each. */
+let postgresServer: string | undefined;
+
+/** Servers started after this keep their stores in a database of their own on the server of `url`. */
+export function usePostgresServer(url: string): void {
+  postgresServer = url;
+}
+
+/**
+ * For a test that builds its own Config: where its stores go (SQLite in the data directory, or
+ * after `usePostgresServer` a fresh database), and how to forget them after the app is closed.
+ */
+export async function testStores(): Promise<{ config: Partial<Config>; drop(): Promise<void> }> {
+  if (postgresServer === undefined) return { config: {}, drop: async () => {} };
+  const database = await freshDatabase(postgresServer);
+  return { config: { database: database.url }, drop: () => database.drop() };
 }
 
 /** A real server on 127.0.0.1, port 0, over a fresh data directory, silent; on `clock` if given. */
@@ -22,17 +43,28 @@ export async function startTestServer(
   opts: { clock?: Clock } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "opentrail-test-"));
-  const config = { ...loadConfig({ flags: { port: 0, dataDir } }), ...overrides };
+  // a server given a database (a second node) shares it; the first node makes and drops it
+  const database =
+    postgresServer === undefined || overrides.database !== undefined
+      ? undefined
+      : await freshDatabase(postgresServer);
+  const config = {
+    ...loadConfig({ flags: { port: 0, dataDir } }),
+    ...(database ? { database: database.url } : {}),
+    ...overrides,
+  };
   const app = await startOpenTrail(config, { log: pino({ level: "silent" }), clock: opts.clock });
   const bucketsDir = join(dataDir, "buckets");
   return {
     app,
     url: app.url,
     dataDir,
+    database: config.database,
     bucketsDir,
     createBucket: (name) => mkdirSync(join(bucketsDir, name), { recursive: true }),
     async close() {
       await app.close();
+      await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

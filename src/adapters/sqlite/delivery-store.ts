@@ -4,9 +4,18 @@ import type {
   DeliveryStatus,
   DeliveryStore,
   Destination,
-  OutboxBatch,
   PendingFile,
 } from "../../ports/index.ts";
+import {
+  type DeliveredRow,
+  type DestinationRow,
+  type OutboxRow,
+  type StatusRow,
+  toBatch,
+  toDeliveredFile,
+  toDestination,
+  toStatus,
+} from "../sql/outbox-rows.ts";
 import type { InTurn } from "./write-lock.ts";
 
 /**
@@ -17,56 +26,6 @@ export const ADD_TO_LANES = `
   INSERT INTO outbox_lanes (destination_id, region, rows, bytes)
     SELECT value ->> 0, value ->> 1, count(*), sum(value ->> 3) FROM json_each(?) WHERE true GROUP BY 1, 2
   ON CONFLICT (destination_id, region) DO UPDATE SET rows = rows + excluded.rows, bytes = bytes + excluded.bytes`;
-
-interface OutboxRow {
-  id: number;
-  record: string;
-  bytes: number;
-  event_time: number;
-}
-
-interface DestinationRow {
-  id: number;
-  account_id: string;
-  trail_arn: string;
-  bucket: string;
-  prefix: string;
-  kms_key_id: string;
-}
-
-function toDestination(r: DestinationRow): Destination {
-  return {
-    id: r.id,
-    accountId: r.account_id,
-    trailArn: r.trail_arn,
-    bucket: r.bucket,
-    ...(r.prefix ? { prefix: r.prefix } : {}),
-    ...(r.kms_key_id ? { kmsKeyId: r.kms_key_id } : {}),
-  };
-}
-
-function toBatch(rows: OutboxRow[]): OutboxBatch | undefined {
-  if (rows.length === 0) return undefined;
-  let first = rows[0]!.id;
-  let last = first;
-  let oldest = rows[0]!.event_time;
-  let newest = oldest;
-  for (const r of rows) {
-    if (r.id < first) first = r.id;
-    if (r.id > last) last = r.id;
-    if (r.event_time < oldest) oldest = r.event_time;
-    if (r.event_time > newest) newest = r.event_time;
-  }
-  // the body lists records in event time order; event rowids are time ordered
-  const ordered = [...rows].sort((a, b) => a.event_time - b.event_time || a.id - b.id);
-  return {
-    firstId: first,
-    lastId: last,
-    records: ordered.map((r) => r.record),
-    oldestEventTime: new Date(oldest),
-    newestEventTime: new Date(newest),
-  };
-}
 
 /** The outbox and its bookkeeping, in the same SQLite database as the events. */
 export class SqliteDeliveryStore implements DeliveryStore {
@@ -239,46 +198,12 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async status(trailArn: string, region: string): Promise<DeliveryStatus> {
-    const r = this.#status.get(trailArn, region) as
-      | {
-          latest_delivery: number | null;
-          latest_error: string | null;
-          latest_attempt: number | null;
-          latest_success_attempt: number | null;
-        }
-      | undefined;
-    if (!r) return {};
-    const date = (v: number | null) => (v === null ? undefined : new Date(v));
-    return {
-      latestDeliveryTime: date(r.latest_delivery),
-      latestDeliveryError: r.latest_error ?? undefined,
-      latestDeliveryAttemptTime: date(r.latest_attempt),
-      latestDeliveryAttemptSucceeded: date(r.latest_success_attempt),
-    };
+    return toStatus(this.#status.get(trailArn, region) as StatusRow | undefined);
   }
 
   async deliveredFiles(trailArn: string, region: string, since: Date, until: Date): Promise<DeliveredFile[]> {
-    const rows = this.#delivered.all(trailArn, region, since.getTime(), until.getTime()) as {
-      destination_id: number;
-      trail_arn: string;
-      region: string;
-      bucket: string;
-      key: string;
-      sha256: string;
-      oldest: number;
-      newest: number;
-      delivered_at: number;
-    }[];
-    return rows.map((r) => ({
-      destinationId: r.destination_id,
-      trailArn: r.trail_arn,
-      region: r.region,
-      bucket: r.bucket,
-      key: r.key,
-      sha256: r.sha256,
-      oldestEventTime: new Date(r.oldest),
-      newestEventTime: new Date(r.newest),
-      deliveredAt: new Date(r.delivered_at),
-    }));
+    return (this.#delivered.all(trailArn, region, since.getTime(), until.getTime()) as DeliveredRow[]).map(
+      toDeliveredFile,
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Database, Statement } from "better-sqlite3";
 import type { EventCategory, EventStore, LookupKey, LookupQuery, StoredEvent } from "../../ports/index.ts";
+import { type EventRow, toStoredEvent } from "../sql/event-rows.ts";
 import { ADD_TO_LANES } from "./delivery-store.ts";
 import { eventTokenParts, type Hashes, hashes, idKey, lookupToken, matchExpression } from "./event-keys.ts";
 import { retokeniseIfStale } from "./migrations/retokenise.ts";
@@ -36,18 +37,6 @@ const MIN_MS = -(2 ** 42);
 // better-sqlite3 binds JS numbers as REAL, and REAL arithmetic on 63-bit ids rounds: compute in integers.
 const slotStart = (param: string) => `(CAST(${param} AS INTEGER) << ${SLOT_BITS})`;
 const slotEnd = (param: string) => `(${slotStart(param)} | ${2 ** SLOT_BITS - 1})`;
-
-interface EventRow {
-  event_time: number;
-  event_id: string;
-  event_name: string | null;
-  event_source: string | null;
-  read_only: number | null;
-  username: string | null;
-  access_key_id: string | null;
-  resources: string | null;
-  record: string;
-}
 
 type InsertArgs = [
   number,
@@ -127,24 +116,6 @@ function compareIds(a: string, b: string): number {
 
 function newestFirst(a: EventRow, b: EventRow): number {
   return b.event_time - a.event_time || compareIds(b.event_id, a.event_id);
-}
-
-function toStoredEvent(row: EventRow, query: LookupQuery): StoredEvent {
-  const event: StoredEvent = {
-    accountId: query.accountId,
-    region: query.region,
-    eventId: row.event_id,
-    eventTime: new Date(row.event_time),
-    category: query.category,
-    resources: row.resources === null ? [] : (JSON.parse(row.resources) as StoredEvent["resources"]),
-    json: row.record,
-  };
-  if (row.event_name !== null) event.eventName = row.event_name;
-  if (row.event_source !== null) event.eventSource = row.event_source;
-  if (row.read_only !== null) event.readOnly = row.read_only === 1;
-  if (row.username !== null) event.username = row.username;
-  if (row.access_key_id !== null) event.accessKeyId = row.access_key_id;
-  return event;
 }
 
 export interface SqliteEventStoreOptions {

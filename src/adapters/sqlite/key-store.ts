@@ -1,54 +1,18 @@
-import { generateKeyPair } from "node:crypto";
-import { promisify } from "node:util";
 import type { Database, Statement } from "better-sqlite3";
 import { fingerprint, publicKeyDer } from "../../domain/digest.ts";
 import type { DigestPublicKey, DigestSigningKey, KeyStore } from "../../ports/index.ts";
+import {
+  generateRsaKeyPem,
+  type KeyRow,
+  type KeyStoreOptions,
+  PUBLIC_KEY_COLUMNS as PUBLIC_COLUMNS,
+  rotationOf,
+  toPublicKey as toPublic,
+} from "../sql/signing-keys.ts";
 
-/** AWS's observed validity window. */
-export const DEFAULT_KEY_ROTATION_MS = 30 * 24 * 60 * 60 * 1000;
+export { DEFAULT_KEY_ROTATION_MS, generateRsaKeyPem } from "../sql/signing-keys.ts";
 
-interface KeyRow {
-  id: number;
-  region: string;
-  fingerprint: string;
-  public_key: Buffer;
-  private_key: string | null;
-  valid_from: number;
-  valid_to: number;
-}
-
-const generateKeyPairAsync = promisify(generateKeyPair);
-
-/** A fresh RSA-2048 (e = 65537) private key as PKCS#8 PEM, generated off the main thread. */
-export async function generateRsaKeyPem(): Promise<string> {
-  const { privateKey } = await generateKeyPairAsync("rsa", {
-    modulusLength: 2048,
-    publicExponent: 0x10001,
-    privateKeyEncoding: { type: "pkcs8", format: "pem" },
-    publicKeyEncoding: { type: "spki", format: "pem" },
-  });
-  return privateKey;
-}
-
-export interface SqliteKeyStoreOptions {
-  /** How long a key stays active; whole seconds, default 30 days. */
-  rotationMs?: number;
-  /** Makes a private key (PKCS#8 PEM); tests count calls or hand out fixed keys. */
-  generate?: () => Promise<string>;
-}
-
-function toPublic(r: KeyRow): DigestPublicKey {
-  return {
-    id: r.id,
-    region: r.region,
-    publicKeyDer: r.public_key,
-    fingerprint: r.fingerprint,
-    validFrom: new Date(r.valid_from),
-    validTo: new Date(r.valid_to),
-  };
-}
-
-const PUBLIC_COLUMNS = "id, region, fingerprint, public_key, valid_from, valid_to";
+export type SqliteKeyStoreOptions = KeyStoreOptions;
 
 /**
  * Signing keys in SQLite. Generating a key takes ~100 ms, so it happens outside any transaction;
@@ -67,12 +31,8 @@ export class SqliteKeyStore implements KeyStore {
   readonly #retire: Statement<{ region: string; now: number }>;
 
   constructor(db: Database, options: SqliteKeyStoreOptions = {}) {
-    const rotationMs = options.rotationMs ?? DEFAULT_KEY_ROTATION_MS;
-    if (!Number.isSafeInteger(rotationMs) || rotationMs < 1000 || rotationMs % 1000 !== 0) {
-      throw new Error(`key rotation must be a whole number of seconds, at least one: ${rotationMs} ms`);
-    }
     this.#db = db;
-    this.#rotationMs = rotationMs;
+    this.#rotationMs = rotationOf(options);
     this.#generate = options.generate ?? generateRsaKeyPem;
     // the newest start wins when windows overlap (a key made while the clock stood earlier)
     this.#active = db.prepare(

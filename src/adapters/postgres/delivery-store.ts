@@ -1,0 +1,221 @@
+import type pg from "pg";
+import type {
+  DeliveredFile,
+  DeliveryStatus,
+  DeliveryStore,
+  Destination,
+  OutboxBatch,
+  PendingFile,
+} from "../../ports/index.ts";
+import {
+  type DeliveredRow,
+  type DestinationRow,
+  type OutboxRow,
+  type StatusRow,
+  toBatch,
+  toDeliveredFile,
+  toDestination,
+  toStatus,
+} from "../sql/outbox-rows.ts";
+import { inTransaction, LOCK_SPACE } from "./pool.ts";
+
+/**
+ * The advisory lock (second key, with LOCK_SPACE) between appends and the delivery reader.
+ * Outbox ids come from a sequence when a row is inserted, but rows become visible when their
+ * transaction commits, which may be later than a row with a higher id: a reader that took ids up
+ * to N could miss a lower id committed afterwards, and `completeFile` would delete it undelivered.
+ * So an append holds this lock shared from before its outbox ids are handed out until it commits,
+ * and `nextBatch` takes it exclusively, waiting out the appends in flight: every id it does not
+ * see is handed out later, above every id it read.
+ */
+export const OUTBOX_LOCK = 1;
+
+const SELECT_ROWS = `SELECT o.id AS id, e.record AS record, o.bytes AS bytes, e.event_time AS event_time
+  FROM outbox AS o JOIN events AS e ON e.id = o.event_rowid`;
+
+const ATTEMPT_OK = `
+  INSERT INTO delivery_status (trail_arn, region, latest_delivery, latest_error, latest_attempt, latest_success_attempt)
+  VALUES ($1, $2, $3, NULL, $3, $3)
+  ON CONFLICT (trail_arn, region) DO UPDATE SET latest_delivery = $3, latest_error = NULL,
+    latest_attempt = $3, latest_success_attempt = $3`;
+
+const ATTEMPT_FAILED = `
+  INSERT INTO delivery_status (trail_arn, region, latest_error, latest_attempt) VALUES ($1, $2, $4, $3)
+  ON CONFLICT (trail_arn, region) DO UPDATE SET latest_error = $4, latest_attempt = $3`;
+
+/** The outbox and its bookkeeping, in the same PostgreSQL schema as the events. */
+export class PgDeliveryStore implements DeliveryStore {
+  readonly #pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async destinationFor(d: Omit<Destination, "id">): Promise<number> {
+    const args = [d.trailArn, d.bucket, d.prefix ?? "", d.kmsKeyId ?? ""];
+    const find =
+      "SELECT id FROM destinations WHERE trail_arn = $1 AND bucket = $2 AND prefix = $3 AND kms_key_id = $4";
+    const found = await this.#pool.query<{ id: number }>(find, args);
+    if (found.rows[0]) return found.rows[0].id;
+    // another node may insert the same settings at the same moment: the unique key picks one
+    const { rows } = await this.#pool.query<{ id: number }>(
+      `WITH added AS (
+         INSERT INTO destinations (trail_arn, bucket, prefix, kms_key_id, account_id)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id)
+       SELECT id FROM added`,
+      [...args, d.accountId],
+    );
+    if (rows[0]) return rows[0].id;
+    return (await this.#pool.query<{ id: number }>(find, args)).rows[0]!.id;
+  }
+
+  async destination(id: number): Promise<Destination | undefined> {
+    const { rows } = await this.#pool.query<DestinationRow>("SELECT * FROM destinations WHERE id = $1", [id]);
+    return rows[0] && toDestination(rows[0]);
+  }
+
+  async backlog() {
+    // a lane's oldest row is its first: rows are numbered as they are enqueued
+    const { rows } = await this.#pool.query<{
+      destination_id: number;
+      region: string;
+      rows: number;
+      bytes: number;
+      oldest: number | null;
+    }>(
+      `SELECT l.destination_id, l.region, l.rows, l.bytes,
+         (SELECT o.enqueued_at FROM outbox AS o WHERE o.destination_id = l.destination_id AND o.region = l.region
+          ORDER BY o.id LIMIT 1) AS oldest
+       FROM outbox_lanes AS l`,
+    );
+    return rows.flatMap((r) =>
+      r.oldest === null
+        ? []
+        : [
+            {
+              destinationId: r.destination_id,
+              region: r.region,
+              rows: r.rows,
+              bytes: r.bytes,
+              oldestEnqueuedAt: new Date(r.oldest),
+            },
+          ],
+    );
+  }
+
+  async nextBatch(
+    destinationId: number,
+    region: string,
+    maxRecords: number,
+    maxBytes: number,
+  ): Promise<OutboxBatch | undefined> {
+    const lane = await inTransaction(this.#pool, async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_SPACE, OUTBOX_LOCK]);
+      return (
+        await client.query<OutboxRow>(
+          `${SELECT_ROWS} WHERE o.destination_id = $1 AND o.region = $2 ORDER BY o.id LIMIT $3`,
+          [destinationId, region, maxRecords],
+        )
+      ).rows;
+    });
+    const rows: OutboxRow[] = [];
+    let bytes = 0;
+    for (const row of lane) {
+      if (rows.length > 0 && bytes + row.bytes > maxBytes) break;
+      rows.push(row);
+      bytes += row.bytes;
+    }
+    return toBatch(rows);
+  }
+
+  async batchOf(file: PendingFile): Promise<OutboxBatch | undefined> {
+    const { rows } = await this.#pool.query<OutboxRow>(
+      `${SELECT_ROWS} WHERE o.destination_id = $1 AND o.region = $2 AND o.id BETWEEN $3 AND $4 ORDER BY o.id`,
+      [file.destinationId, file.region, file.firstId, file.lastId],
+    );
+    return toBatch(rows);
+  }
+
+  async writePending(file: PendingFile): Promise<void> {
+    await this.#pool.query(
+      "INSERT INTO pending_files (destination_id, region, key, first_id, last_id) VALUES ($1, $2, $3, $4, $5)",
+      [file.destinationId, file.region, file.key, file.firstId, file.lastId],
+    );
+  }
+
+  async pendingFiles(): Promise<PendingFile[]> {
+    const { rows } = await this.#pool.query<PendingFile>(
+      `SELECT destination_id AS "destinationId", region, key, first_id AS "firstId", last_id AS "lastId"
+       FROM pending_files`,
+    );
+    return rows;
+  }
+
+  async completeFile(file: PendingFile, d: DeliveredFile): Promise<void> {
+    const range = [file.destinationId, file.region, file.firstId, file.lastId];
+    await inTransaction(this.#pool, async (client) => {
+      // Another node may have re-put and completed this very file (it saw it pending): the first
+      // to drop the pending entry records the delivery, the other records nothing.
+      const pending = await client.query(
+        `DELETE FROM pending_files
+         WHERE destination_id = $1 AND region = $2 AND first_id = $3 AND last_id = $4 AND key = $5`,
+        [...range, file.key],
+      );
+      if (pending.rowCount === 0) return;
+      const taken = await client.query<{ n: number; b: number }>(
+        `WITH gone AS (
+           DELETE FROM outbox WHERE destination_id = $1 AND region = $2 AND id BETWEEN $3 AND $4 RETURNING bytes)
+         SELECT count(*)::bigint AS n, coalesce(sum(bytes), 0)::bigint AS b FROM gone`,
+        range,
+      );
+      const { n, b } = taken.rows[0]!;
+      await client.query(
+        "UPDATE outbox_lanes SET rows = rows - $3, bytes = bytes - $4 WHERE destination_id = $1 AND region = $2",
+        [file.destinationId, file.region, n, b],
+      );
+      await client.query("DELETE FROM outbox_lanes WHERE destination_id = $1 AND region = $2 AND rows <= 0", [
+        file.destinationId,
+        file.region,
+      ]);
+      await client.query(
+        `INSERT INTO delivered_files (destination_id, trail_arn, region, bucket, key, sha256, oldest, newest, delivered_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          d.destinationId,
+          d.trailArn,
+          d.region,
+          d.bucket,
+          d.key,
+          d.sha256,
+          d.oldestEventTime.getTime(),
+          d.newestEventTime.getTime(),
+          d.deliveredAt.getTime(),
+        ],
+      );
+      await client.query(ATTEMPT_OK, [d.trailArn, d.region, d.deliveredAt.getTime()]);
+    });
+  }
+
+  async recordAttempt(trailArn: string, region: string, at: Date, error?: string): Promise<void> {
+    if (error === undefined) await this.#pool.query(ATTEMPT_OK, [trailArn, region, at.getTime()]);
+    else await this.#pool.query(ATTEMPT_FAILED, [trailArn, region, at.getTime(), error]);
+  }
+
+  async status(trailArn: string, region: string): Promise<DeliveryStatus> {
+    const { rows } = await this.#pool.query<StatusRow>(
+      "SELECT * FROM delivery_status WHERE trail_arn = $1 AND region = $2",
+      [trailArn, region],
+    );
+    return toStatus(rows[0]);
+  }
+
+  async deliveredFiles(trailArn: string, region: string, since: Date, until: Date): Promise<DeliveredFile[]> {
+    const { rows } = await this.#pool.query<DeliveredRow>(
+      `SELECT * FROM delivered_files
+       WHERE trail_arn = $1 AND region = $2 AND delivered_at >= $3 AND delivered_at < $4
+       ORDER BY delivered_at, id`,
+      [trailArn, region, since.getTime(), until.getTime()],
+    );
+    return rows.map(toDeliveredFile);
+  }
+}

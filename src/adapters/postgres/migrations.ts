@@ -1,0 +1,163 @@
+/** One schema step. `id`s run 1, 2, 3 … with no gaps; a shipped migration is never edited. */
+export interface PgMigration {
+  readonly id: number;
+  readonly name: string;
+  readonly up: string;
+}
+
+/*
+ * The PostgreSQL schema, oldest first; append new steps, never edit one that has shipped.
+ * Times are milliseconds since the epoch in BIGINT columns, as in the SQLite schema, so that
+ * both backends compare and round the same way. Text that is sorted or compared for order uses
+ * the "C" collation: byte order of UTF-8, which is SQLite's order and code-point order.
+ */
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    id: 1,
+    name: "trails",
+    up: `
+      CREATE TABLE trails (
+        account_id  TEXT    COLLATE "C" NOT NULL,
+        home_region TEXT    COLLATE "C" NOT NULL,
+        name        TEXT    COLLATE "C" NOT NULL,
+        version     INTEGER NOT NULL,
+        doc         TEXT    NOT NULL,
+        PRIMARY KEY (account_id, home_region, name)
+      );
+    `,
+  },
+  {
+    id: 2,
+    name: "events",
+    // (account_id, event_id) is unique: a retry is refused by the database whichever node sends it.
+    // Lookup attributes are tokens of one GIN-indexed array instead of one B-tree per attribute.
+    up: `
+      CREATE TABLE events (
+        id            BIGSERIAL PRIMARY KEY,
+        account_id    TEXT   COLLATE "C" NOT NULL,
+        region        TEXT   COLLATE "C" NOT NULL,
+        category      TEXT   COLLATE "C" NOT NULL,
+        event_time    BIGINT NOT NULL,
+        event_id      TEXT   COLLATE "C" NOT NULL,
+        event_name    TEXT,
+        event_source  TEXT,
+        read_only     BOOLEAN,
+        username      TEXT,
+        access_key_id TEXT,
+        resources     TEXT,
+        tokens        TEXT[] NOT NULL,
+        record        TEXT   NOT NULL,
+        UNIQUE (account_id, event_id)
+      );
+      CREATE INDEX events_by_time ON events (account_id, region, category, event_time DESC, event_id DESC);
+      CREATE INDEX events_by_token ON events USING gin (tokens);
+      CREATE INDEX events_by_age ON events (event_time);
+    `,
+  },
+  {
+    id: 3,
+    name: "delivery",
+    up: `
+      CREATE TABLE destinations (
+        id         BIGSERIAL PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        trail_arn  TEXT NOT NULL,
+        bucket     TEXT NOT NULL,
+        prefix     TEXT NOT NULL,
+        kms_key_id TEXT NOT NULL,
+        UNIQUE (trail_arn, bucket, prefix, kms_key_id)
+      );
+
+      CREATE TABLE outbox (
+        id             BIGSERIAL PRIMARY KEY,
+        destination_id BIGINT NOT NULL,
+        region         TEXT   COLLATE "C" NOT NULL,
+        event_rowid    BIGINT NOT NULL,
+        bytes          INTEGER NOT NULL,
+        enqueued_at    BIGINT NOT NULL
+      );
+      CREATE INDEX outbox_by_lane ON outbox (destination_id, region, id);
+      CREATE INDEX outbox_by_event ON outbox (event_rowid);
+
+      CREATE TABLE outbox_lanes (
+        destination_id BIGINT NOT NULL,
+        region         TEXT   COLLATE "C" NOT NULL,
+        rows           BIGINT NOT NULL,
+        bytes          BIGINT NOT NULL,
+        PRIMARY KEY (destination_id, region)
+      );
+
+      CREATE TABLE pending_files (
+        destination_id BIGINT NOT NULL,
+        region         TEXT   NOT NULL,
+        key            TEXT   NOT NULL,
+        first_id       BIGINT NOT NULL,
+        last_id        BIGINT NOT NULL,
+        PRIMARY KEY (destination_id, region)
+      );
+
+      CREATE TABLE delivered_files (
+        id             BIGSERIAL PRIMARY KEY,
+        destination_id BIGINT NOT NULL,
+        trail_arn      TEXT   NOT NULL,
+        region         TEXT   NOT NULL,
+        bucket         TEXT   NOT NULL,
+        key            TEXT   NOT NULL,
+        sha256         TEXT   NOT NULL,
+        oldest         BIGINT NOT NULL,
+        newest         BIGINT NOT NULL,
+        delivered_at   BIGINT NOT NULL
+      );
+      CREATE INDEX delivered_by_trail ON delivered_files (trail_arn, region, delivered_at);
+
+      CREATE TABLE delivery_status (
+        trail_arn              TEXT NOT NULL,
+        region                 TEXT NOT NULL,
+        latest_delivery        BIGINT,
+        latest_error           TEXT,
+        latest_attempt         BIGINT,
+        latest_success_attempt BIGINT,
+        PRIMARY KEY (trail_arn, region)
+      );
+    `,
+  },
+  {
+    id: 4,
+    name: "signing keys",
+    // Private keys in the clear, as in SQLite: the database is for the service's role only.
+    up: `
+      CREATE TABLE signing_keys (
+        id          BIGSERIAL PRIMARY KEY,
+        region      TEXT   NOT NULL,
+        fingerprint TEXT   NOT NULL UNIQUE,
+        public_key  BYTEA  NOT NULL,
+        private_key TEXT,
+        valid_from  BIGINT NOT NULL,
+        valid_to    BIGINT NOT NULL
+      );
+      CREATE INDEX signing_keys_by_region ON signing_keys (region, valid_from);
+    `,
+  },
+  {
+    id: 5,
+    name: "digest chains",
+    up: `
+      CREATE TABLE digest_chains (
+        trail_arn      TEXT   COLLATE "C" NOT NULL,
+        region         TEXT   COLLATE "C" NOT NULL,
+        account_id     TEXT   NOT NULL,
+        trail_name     TEXT   NOT NULL,
+        home_region    TEXT   NOT NULL,
+        bucket         TEXT   NOT NULL,
+        prefix         TEXT   NOT NULL,
+        period_start   BIGINT NOT NULL,
+        closed_at      BIGINT,
+        prev_bucket    TEXT,
+        prev_key       TEXT,
+        prev_signature TEXT,
+        prev_sha256    TEXT,
+        PRIMARY KEY (trail_arn, region)
+      );
+    `,
+  },
+];
