@@ -21,7 +21,7 @@ const freshDir = () => {
 
 /** The built CLI's exit code, stdout and stderr, in a clean environment. */
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "1" };
+  const env = { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
   return promisify(execFile)(process.execPath, [cli, ...args], { env }).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => e,
@@ -101,7 +101,7 @@ it("npm start does not rebuild a fresh build, and a SIGTERM to npm stops the ser
     ["start", "--silent", "--", "--port", "0", "--data-dir", dataDir, "--log-level", "warn"],
     {
       cwd: REPO,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "1" },
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -135,5 +135,32 @@ it("npm start does not rebuild a fresh build, and a SIGTERM to npm stops the ser
   } finally {
     if (running()) process.kill(pid, "SIGKILL");
   }
+  expect(err).toContain("SIGTERM, shutting down");
+}, 60_000);
+
+it("the server's stderr has no notice of the SDK about Node versions, though it makes SDK clients", async () => {
+  // an S3 object store: an SDK client from the start; the environment lacks the SDK's switch
+  const child = spawn(
+    process.execPath,
+    [cli, "serve", "--port", "0", "--data-dir", freshDir(), "--s3-endpoint", "http://127.0.0.1:9"],
+    { env: { PATH: process.env.PATH }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.setEncoding("utf8").on("data", (c: string) => {
+      out += c;
+      if (out.includes("opentrail listening on")) resolve();
+    });
+    void exited.then(() => reject(new Error(`serve exited before listening:\n${err}`)));
+  });
+  // a call that reaches the SDK client too
+  const res = await fetch(`${/http:\/\/\S+/.exec(out)![0]}/health`);
+  await res.body?.cancel();
+  child.kill("SIGTERM");
+  await exited;
+  expect(err).not.toContain("NodeVersionSupportWarning");
   expect(err).toContain("SIGTERM, shutting down");
 }, 60_000);
