@@ -1,10 +1,10 @@
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { startServerProcess } from "../../bench/support/server-process.ts";
 import { builtCli } from "../support/built-cli.ts";
 
@@ -105,6 +105,18 @@ it("npm start does not rebuild a fresh build, and a SIGTERM to npm stops the ser
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
+  // whatever happens to the test, nothing it started outlives it
+  onTestFinished(() => {
+    const lock = join(dataDir, "opentrail.lock");
+    if (existsSync(lock)) {
+      try {
+        process.kill(Number(readFileSync(lock, "utf8")), "SIGKILL");
+      } catch {
+        // gone already
+      }
+    }
+    if (npm.exitCode === null && npm.signalCode === null) npm.kill("SIGKILL");
+  });
   let out = "";
   let err = "";
   npm.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
@@ -119,22 +131,10 @@ it("npm start does not rebuild a fresh build, and a SIGTERM to npm stops the ser
   // nothing was built: the server's process is the one holding the lock
   expect(out).not.toContain("tsc");
   const pid = Number(readFileSync(join(dataDir, "opentrail.lock"), "utf8"));
-  const running = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  try {
-    npm.kill("SIGTERM");
-    await exited;
-    // npm exits once its child has: the server is gone with it, not left running on its own
-    expect(running()).toBe(false);
-  } finally {
-    if (running()) process.kill(pid, "SIGKILL");
-  }
+  npm.kill("SIGTERM");
+  await exited;
+  // npm exits once its child has: the server is gone with it, not left running on its own
+  expect(() => process.kill(pid, 0)).toThrow();
   expect(err).toContain("SIGTERM, shutting down");
 }, 60_000);
 
@@ -145,6 +145,9 @@ it("the server's stderr has no notice of the SDK about Node versions, though it 
     [cli, "serve", "--port", "0", "--data-dir", freshDir(), "--s3-endpoint", "http://127.0.0.1:9"],
     { env: { PATH: process.env.PATH }, stdio: ["ignore", "pipe", "pipe"] },
   );
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
   let out = "";
   let err = "";
   child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
