@@ -120,7 +120,8 @@ it("npm start does not rebuild a fresh build, and a SIGTERM to npm stops the ser
   let out = "";
   let err = "";
   npm.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
-  const exited = new Promise<number | null>((resolve) => npm.once("exit", (code) => resolve(code)));
+  // "close": after the exit and the last of its output
+  const exited = new Promise<number | null>((resolve) => npm.once("close", (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     npm.stdout.setEncoding("utf8").on("data", (c: string) => {
       out += c;
@@ -151,7 +152,7 @@ it("the server's stderr has no notice of the SDK about Node versions, though it 
   let out = "";
   let err = "";
   child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
   await new Promise<void>((resolve, reject) => {
     child.stdout.setEncoding("utf8").on("data", (c: string) => {
       out += c;
