@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
-import { ConfigError, loadConfig, processEnv, serveFlags } from "../config/index.ts";
+import { ConfigError, loadConfig, processEnv, quietSdkNodeNotice, serveFlags } from "../config/index.ts";
 import { ingestCommand } from "./ingest.ts";
 import { validateLogsCommand } from "./validate-logs.ts";
 
@@ -37,6 +37,9 @@ function startFailure(e: unknown, config: { host: string; port: number }): strin
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
 };
+
+// before any SDK client is made, by any command or by the server
+quietSdkNodeNotice();
 
 const program = new Command()
   .name("opentrail")

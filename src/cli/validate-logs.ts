@@ -238,10 +238,7 @@ export function validateLogsCommand(): Command {
     )
     .option("--concurrency <n>", "objects read at once", positive, String(DEFAULT_CONCURRENCY))
     .action(async (flags: ValidateLogsFlags) => {
-      // Node 20 is supported here; the SDK's notice that later SDK releases will not support it is
-      // no news to the user and would land in the middle of the report on stderr
       const env = processEnv();
-      env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
       const status = await runValidateLogs(flags, {
         env,
         cwd: process.cwd(),

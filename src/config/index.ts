@@ -144,6 +144,15 @@ function tlsConfig(
   return undefined;
 }
 
+/**
+ * The AWS SDK's notice that its releases after January 2027 need Node 22 is no news to a user of
+ * opentrail, which supports Node 20, and lands in the middle of a command's output or the server's
+ * logs: the SDK's own switch turns it off for the process (its value must be exactly "true").
+ */
+export function quietSdkNodeNotice(env: Env = processEnv()): void {
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+}
+
 /** The process's environment, for loadConfig and the helpers below: the one place that reads it. */
 export function processEnv(): Env {
   return process.env;

@@ -113,7 +113,7 @@ describe("opentrail ingest on a bucket copy, development mode", () => {
     const cli = await builtCli();
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "1",
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     };
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,

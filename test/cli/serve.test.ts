@@ -1,10 +1,10 @@
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { startServerProcess } from "../../bench/support/server-process.ts";
 import { builtCli } from "../support/built-cli.ts";
 
@@ -21,7 +21,7 @@ const freshDir = () => {
 
 /** The built CLI's exit code, stdout and stderr, in a clean environment. */
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "1" };
+  const env = { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
   return promisify(execFile)(process.execPath, [cli, ...args], { env }).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => e,
@@ -101,14 +101,27 @@ it("npm start does not rebuild a fresh build, and a SIGTERM to npm stops the ser
     ["start", "--silent", "--", "--port", "0", "--data-dir", dataDir, "--log-level", "warn"],
     {
       cwd: REPO,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "1" },
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
+  // whatever happens to the test, nothing it started outlives it
+  onTestFinished(() => {
+    const lock = join(dataDir, "opentrail.lock");
+    if (existsSync(lock)) {
+      try {
+        process.kill(Number(readFileSync(lock, "utf8")), "SIGKILL");
+      } catch {
+        // gone already
+      }
+    }
+    if (npm.exitCode === null && npm.signalCode === null) npm.kill("SIGKILL");
+  });
   let out = "";
   let err = "";
   npm.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
-  const exited = new Promise<number | null>((resolve) => npm.once("exit", (code) => resolve(code)));
+  // "close": after the exit and the last of its output
+  const exited = new Promise<number | null>((resolve) => npm.once("close", (code) => resolve(code)));
   // the start line is on stderr, so that stdout holds only the log
   await new Promise<void>((resolve, reject) => {
     npm.stderr.setEncoding("utf8").on("data", (c: string) => {
@@ -120,21 +133,40 @@ it("npm start does not rebuild a fresh build, and a SIGTERM to npm stops the ser
   // nothing was built: the server's process is the one holding the lock
   expect(out).not.toContain("tsc");
   const pid = Number(readFileSync(join(dataDir, "opentrail.lock"), "utf8"));
-  const running = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  try {
-    npm.kill("SIGTERM");
-    await exited;
-    // npm exits once its child has: the server is gone with it, not left running on its own
-    expect(running()).toBe(false);
-  } finally {
-    if (running()) process.kill(pid, "SIGKILL");
-  }
+  npm.kill("SIGTERM");
+  await exited;
+  // npm exits once its child has: the server is gone with it, not left running on its own
+  expect(() => process.kill(pid, 0)).toThrow();
+  expect(err).toContain("SIGTERM, shutting down");
+}, 60_000);
+
+it("the server's stderr has no notice of the SDK about Node versions, though it makes SDK clients", async () => {
+  // an S3 object store: an SDK client from the start; the environment lacks the SDK's switch
+  const child = spawn(
+    process.execPath,
+    [cli, "serve", "--port", "0", "--data-dir", freshDir(), "--s3-endpoint", "http://127.0.0.1:9"],
+    { env: { PATH: process.env.PATH }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  let out = "";
+  let err = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  // the start line is on stderr, the log on stdout
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.setEncoding("utf8").on("data", (c: string) => {
+      err += c;
+      if (err.includes("opentrail listening on")) resolve();
+    });
+    void exited.then(() => reject(new Error(`serve exited before listening:\n${err}`)));
+  });
+  // a call that reaches the SDK client too
+  const res = await fetch(`${/opentrail listening on (http:\/\/\S+)/.exec(err)![1]}/health`);
+  await res.body?.cancel();
+  child.kill("SIGTERM");
+  await exited;
+  expect(err + out).not.toContain("NodeVersionSupportWarning");
   expect(err).toContain("SIGTERM, shutting down");
 }, 60_000);

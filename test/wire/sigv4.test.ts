@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { DevelopmentCredentialStore } from "../../src/adapters/credentials.ts";
 import { formatAmzDate, parseAmzDate } from "../../src/wire/sigv4.ts";
-import { BOTO_PREFIX, HOST, json, NOW, raw, signed, stubService, wireWith } from "./sign.ts";
+import { BOTO_PREFIX, credentialStore, HOST, json, NOW, raw, signed, stubService, wireWith } from "./sign.ts";
 
 const MISMATCH =
   "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
@@ -311,5 +312,45 @@ describe("X-Amz-Date parsing", () => {
     expect(parseAmzDate("20240301T250000Z")).toBeUndefined();
     expect(parseAmzDate("20240301120000Z")).toBeUndefined();
     expect(formatAmzDate(new Date("2024-03-01T12:00:00.999Z"))).toBe("20240301T120000Z");
+  });
+});
+
+describe("SigV4: development mode's account keys (any secret)", () => {
+  const accountKeys = new DevelopmentCredentialStore(credentialStore);
+  const dev = (req: Parameters<ReturnType<typeof wireWith>["handle"]>[0]) => {
+    const service = stubService();
+    return wireWith(service, { credentials: accountKeys })
+      .handle(req)
+      .then((res) => ({ res, calls: service.calls }));
+  };
+
+  it("a 12-digit access key id with any secret is the root of that account", async () => {
+    const { res, calls } = await dev(
+      await signed({ accessKeyId: "444455556666", secretAccessKey: "anything" }),
+    );
+    expect(res.status).toBe(200);
+    expect(calls[0]!.ctx.accountId).toBe("444455556666");
+    expect(calls[0]!.ctx.principal.identity).toMatchObject({
+      type: "Root",
+      arn: "arn:aws:iam::444455556666:root",
+      accountId: "444455556666",
+    });
+  });
+
+  it("still refuses a body that is not the one whose hash was signed, and keys of other forms", async () => {
+    const req = await signed({
+      accessKeyId: "444455556666",
+      secretAccessKey: "x",
+      body: '{"NextToken":"a"}',
+    });
+    req.body = Buffer.from('{"NextToken":"b"}');
+    expect(json((await dev(req)).res).__type).toBe("InvalidSignatureException");
+    const short = await dev(await signed({ accessKeyId: "44445555666", secretAccessKey: "x" }));
+    expect(json(short.res).__type).toBe("UnrecognizedClientException");
+  });
+
+  it("a configured key is still checked against its secret", async () => {
+    const wrong = await dev(await signed({ accessKeyId: "AKIDTEST", secretAccessKey: "not-the-secret" }));
+    expect(json(wrong.res)).toEqual({ __type: "InvalidSignatureException", message: MISMATCH });
   });
 });
