@@ -3,6 +3,7 @@ import type {
   DeliveryStore,
   DigestChainStore,
   EventStore,
+  InsightStore,
   KeyStore,
   ObjectStore,
   TrailRepo,
@@ -11,6 +12,7 @@ import { LocalFsObjectStore } from "./localfs/object-store.ts";
 import type { S3ObjectStoreOptions } from "./s3/object-store.ts";
 import { SqliteDigestStore } from "./sqlite/digest-store.ts";
 import { openSqlite } from "./sqlite/index.ts";
+import { SqliteInsightStore } from "./sqlite/insight-store.ts";
 
 /*
  * The one door to the adapters: callers say where their stores are as plain data and get them
@@ -42,6 +44,8 @@ export interface Stores {
   /** Digest signing keys; private keys included, so the database is for the service's eyes only. */
   keys: KeyStore;
   digestChains: DigestChainStore;
+  /** Insights: per-minute counts and the worker's state. */
+  insights: InsightStore;
   /** Development reset: forgets everything, not only trails. */
   reset(): Promise<void>;
   /** Closes the connection; safe to call twice. */
@@ -61,6 +65,7 @@ export async function openStores(descriptor: StoresDescriptor): Promise<Stores> 
         deliveries: db.deliveries,
         keys: db.keys,
         digestChains,
+        insights: new SqliteInsightStore(db.db),
         reset: () => db.trails.reset(),
         async close() {
           db.close();
