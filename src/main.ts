@@ -17,6 +17,7 @@ import type { Config } from "./config/index.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
 import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
+import { createInsightsWorker, type InsightsWorker } from "./pipeline/insights.ts";
 import { createRetentionWorker } from "./pipeline/retention.ts";
 import type { Clock, Ids, ObjectStore } from "./ports/index.ts";
 import { createRecorder } from "./recording/recorder.ts";
@@ -40,6 +41,8 @@ export interface OpenTrail {
   delivery: DeliveryWorker;
   /** The digest worker: `drain()` writes the digests due now and closes ended chains (drain delivery first). */
   digests: DigestWorker;
+  /** The Insights worker: `drain()` evaluates every minute closed by now (drain delivery after it). */
+  insights: InsightsWorker;
   /** Where log files and digests go: the local buckets or S3. */
   objects: ObjectStore;
   /** Stops accepting requests, waits for those in flight, then closes the stores. */
@@ -112,6 +115,16 @@ function buildPipeline(rt: Runtime, db: Stores, objects: ObjectStore) {
       intervalMs: config.digestIntervalMs,
     }),
     retention: createRetentionWorker({ events: db.events, clock, log }),
+    insights: createInsightsWorker({
+      store: db.insights,
+      events: db.events,
+      deliveries: db.deliveries,
+      listTrails: () => db.trails.listAll(),
+      clock,
+      log,
+      regions: config.regions,
+      settings: config.insights,
+    }),
   };
 }
 
@@ -239,7 +252,9 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
 
   // start
   const workers = new AbortController();
-  const loops = [pipeline.delivery, pipeline.digests, pipeline.retention].map((w) => w.start(workers.signal));
+  const loops = [pipeline.delivery, pipeline.digests, pipeline.retention, pipeline.insights].map((w) =>
+    w.start(workers.signal),
+  );
 
   // close in reverse
   let closing: Promise<void> | undefined;
@@ -262,6 +277,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     config,
     delivery: pipeline.delivery,
     digests: pipeline.digests,
+    insights: pipeline.insights,
     objects,
     close,
   };

@@ -27,6 +27,21 @@ export interface S3Config {
   forcePathStyle: boolean;
 }
 
+/** The Insights detection knobs (insights.md §6.5), the file's "insights" block. */
+export interface InsightsConfig {
+  baselineMinutes: number;
+  warmupMinutes: number;
+  multiplier: number;
+  sigmas: number;
+  floorCallRate: number;
+  floorErrorRate: number;
+  endQuietMinutes: number;
+  maxDurationMinutes: number;
+  cooldownMinutes: number;
+  graceSeconds: number;
+  detectDrops: boolean;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -52,6 +67,7 @@ export interface Config {
   ingestWorkers: number;
   /** LookupEvents requests per second per account and region (AWS: 2); 0 for no limit. */
   lookupEventsRate: number;
+  insights: InsightsConfig;
 }
 
 export interface ConfigSources {
@@ -106,6 +122,19 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     digestIntervalMs: v.digestIntervalMs,
     ingestWorkers: v.ingestWorkers,
     lookupEventsRate: v.lookupEventsRate,
+    insights: {
+      baselineMinutes: v.insightsBaselineMinutes,
+      warmupMinutes: v.insightsWarmupMinutes,
+      multiplier: v.insightsMultiplier,
+      sigmas: v.insightsSigmas,
+      floorCallRate: v.insightsFloorCallRate,
+      floorErrorRate: v.insightsFloorErrorRate,
+      endQuietMinutes: v.insightsEndQuietMinutes,
+      maxDurationMinutes: v.insightsMaxDurationMinutes,
+      cooldownMinutes: v.insightsCooldownMinutes,
+      graceSeconds: v.insightsGraceSeconds,
+      detectDrops: v.insightsDetectDrops,
+    },
   };
 }
 

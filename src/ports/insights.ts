@@ -1,4 +1,4 @@
-import type { AttributionValue, InsightSeries } from "../domain/insights/record.ts";
+import type { AttributeLists, InsightSeries } from "../domain/insights/record.ts";
 import type { SeriesState } from "../domain/insights/rule.ts";
 
 /** Which per-minute counts: write management calls, or management calls that ended in an error. */
@@ -19,7 +19,7 @@ export interface InsightCount {
 export interface InsightSeriesEntry {
   series: InsightSeries;
   state: SeriesState;
-  baselineAttributions?: { attribute: string; values: AttributionValue[] }[];
+  baselineAttributions?: AttributeLists;
 }
 
 /** What the Insights worker keeps per (trail, region, insight type). */

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { attributions, derivedUuid, insightRecord, topValues } from "../../src/domain/insights/record.ts";
+import {
+  attributions,
+  derivedUuid,
+  insightRecord,
+  topLists,
+  topValues,
+} from "../../src/domain/insights/record.ts";
 import {
   type Baseline,
   baselineOf,
@@ -159,11 +165,8 @@ describe("insights record", () => {
   });
 
   it("leaves out empty attributions and error codes of error rates", () => {
-    const counts = {
-      insight: { userAgent: new Map([["aws-cli", 4]]), errorCode: new Map([["x", 1]]) },
-      baseline: {},
-    };
-    expect(attributions(counts, 2, 10, "ApiErrorRateInsight")).toEqual([
+    const insight = topLists({ userAgent: new Map([["aws-cli", 4]]), errorCode: new Map([["x", 1]]) }, 2);
+    expect(attributions(insight, topLists({}, 10), "ApiErrorRateInsight")).toEqual([
       { attribute: "userAgent", insight: [{ value: "aws-cli", average: 2 }], baseline: [] },
     ]);
   });

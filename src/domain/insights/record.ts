@@ -18,17 +18,13 @@ export type AttributeName = "userIdentityArn" | "userAgent" | "errorCode";
 /** How often each value of an attribute occurred over a span. */
 export type ValueCounts = ReadonlyMap<string, number>;
 
-export interface AttributionCounts {
-  /** Over the start minute (Start record) or the whole duration (End record). */
-  insight: Partial<Record<AttributeName, ValueCounts>>;
-  /** Over the baseline window. */
-  baseline: Partial<Record<AttributeName, ValueCounts>>;
-}
-
 export interface AttributionValue {
   value: string;
   average: number;
 }
+
+/** The top values of each attribute over one span. */
+export type AttributeLists = Partial<Record<AttributeName, AttributionValue[]>>;
 
 export interface Attribution {
   attribute: AttributeName;
@@ -48,20 +44,35 @@ export function topValues(counts: ValueCounts | undefined, minutes: number): Att
     .map(([value, n]) => ({ value, average: n / minutes }));
 }
 
-/** Attributions in AWS's order; an attribute with both lists empty is left out. */
+/** The top values of each attribute's counts over a span of `minutes`. */
+export function topLists(
+  counts: Partial<Record<AttributeName, ValueCounts>>,
+  minutes: number,
+): AttributeLists {
+  const out: AttributeLists = {};
+  for (const attribute of ATTRIBUTES) {
+    const values = topValues(counts[attribute], minutes);
+    if (values.length > 0) out[attribute] = values;
+  }
+  return out;
+}
+
+/**
+ * Attributions in AWS's order from the lists over the Insights span and over the baseline; an
+ * attribute with both lists empty is left out.
+ */
 export function attributions(
-  counts: AttributionCounts,
-  insightMinutes: number,
-  baselineMinutes: number,
+  insight: AttributeLists,
+  baseline: AttributeLists,
   type: InsightType,
 ): Attribution[] {
   const out: Attribution[] = [];
   for (const attribute of ATTRIBUTES) {
     // the console shows error-code attributions only for call rates; an error rate's series is one code
     if (attribute === "errorCode" && type !== "ApiCallRateInsight") continue;
-    const insight = topValues(counts.insight[attribute], insightMinutes);
-    const baseline = topValues(counts.baseline[attribute], baselineMinutes);
-    if (insight.length > 0 || baseline.length > 0) out.push({ attribute, insight, baseline });
+    const i = insight[attribute] ?? [];
+    const b = baseline[attribute] ?? [];
+    if (i.length > 0 || b.length > 0) out.push({ attribute, insight: i, baseline: b });
   }
   return out;
 }
