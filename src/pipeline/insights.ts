@@ -314,6 +314,8 @@ async function evaluateLane(
     if (need.length > 0 && m >= firstStart) {
       window = await baselines(deps, w, m, s.detectDrops ? undefined : need.map((k) => entryOf(k).series));
       for (const k of window.keys()) keys.add(k);
+      // a series without calls in the window has a baseline of zero
+      for (const k of need) if (!window.has(k)) window.set(k, baselineOf(0, 0, s.baselineMinutes));
     }
     for (const key of keys) {
       const entry = entryOf(key);
