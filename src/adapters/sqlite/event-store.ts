@@ -3,7 +3,7 @@ import type { Database, Statement } from "better-sqlite3";
 import type { EventCategory, EventStore, LookupKey, LookupQuery, StoredEvent } from "../../ports/index.ts";
 import { ADD_TO_LANES } from "./delivery-store.ts";
 import { eventTokenParts, type Hashes, hashes, idKey, lookupToken, matchExpression } from "./event-keys.ts";
-import { ADD_INSIGHT_COUNTS, countForInsights, insightCountRows } from "./insight-counts.ts";
+import { ADD_INSIGHT_COUNT, countForInsights, type InsightCountRow } from "./insight-counts.ts";
 import { retokeniseIfStale } from "./migrations/retokenise.ts";
 import { StoredIds } from "./stored-ids.ts";
 import type { InTurn } from "./write-lock.ts";
@@ -165,7 +165,7 @@ export class SqliteEventStore implements EventStore {
   readonly #storedIds: StoredIds;
   readonly #enqueue: Statement<[number, string]>;
   readonly #addToLanes: Statement<[string]>;
-  readonly #addCounts: Statement<[string]>;
+  readonly #addCount: Statement<InsightCountRow>;
   readonly #purgeCounts: Statement<[number]>;
   readonly #byTime: Statement<[Bounds], EventRow>;
   readonly #byAttribute: Record<LookupKey, Statement<[AttributeBounds], EventRow>>;
@@ -211,7 +211,7 @@ export class SqliteEventStore implements EventStore {
        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, ? FROM json_each(?) ORDER BY key`,
     );
     this.#addToLanes = db.prepare(ADD_TO_LANES);
-    this.#addCounts = db.prepare(ADD_INSIGHT_COUNTS);
+    this.#addCount = db.prepare(ADD_INSIGHT_COUNT);
     this.#purgeCounts = db.prepare("DELETE FROM insight_counts WHERE minute < ?");
     this.#byTime = db.prepare(
       `SELECT ${COLUMNS} FROM events AS e
@@ -382,7 +382,7 @@ export class SqliteEventStore implements EventStore {
     const appendNo = fresh.length > 0 ? this.#storedIds.takeAppendNo() : 0;
     const scopes = new Map<string, number>();
     const outbox: string[] = [];
-    const counts = new Map<string, number>();
+    const counts = new Map<string, InsightCountRow>();
     for (const { e, id, time, scopeKey, tokenParts, resources } of fresh) {
       let scope = scopes.get(scopeKey);
       if (scope === undefined) {
@@ -425,7 +425,7 @@ export class SqliteEventStore implements EventStore {
       this.#enqueue.run(enqueuedAt, rows);
       this.#addToLanes.run(rows);
     }
-    if (counts.size > 0) this.#addCounts.run(insightCountRows(counts));
+    for (const row of counts.values()) this.#addCount.run(...row);
     return { inserted: events.length - duplicates.length, duplicates };
   }
 

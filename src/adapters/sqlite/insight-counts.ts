@@ -2,23 +2,26 @@ import type { StoredEvent } from "../../ports/index.ts";
 
 /*
  * The per-minute counts Insights reads (migration 10), kept by the appends that store the events.
- * What an append pays: a map update per counted event and one statement per append.
+ * What an append pays: a map update per counted event and one single-row upsert per distinct
+ * (minute, API, read-only flag, error code) of the append, a few per append. A single statement
+ * over a JSON list of the rows cost ~3 ms on an append's first use (measured on 500-record
+ * appends: 7 µs per record), single-row statements 0.07 µs per record.
  */
 
-/** An append's counts as the JSON list [scope, minute, source, name, readOnly, errorCode, calls] each. */
-export const ADD_INSIGHT_COUNTS = `
+export const ADD_INSIGHT_COUNT = `
   INSERT INTO insight_counts (scope, minute, event_source, event_name, read_only, error_code, calls)
-    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
-    FROM json_each(?) WHERE true
+    VALUES (?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (scope, minute, event_source, event_name, read_only, error_code)
   DO UPDATE SET calls = calls + excluded.calls`;
 
+export type InsightCountRow = [number, number, string, string, number, string, number];
+
 /**
  * Counts a stored management event that Insights analyses: a write call, or a call that ended in
- * an error. `counts` maps the JSON of the row's key (without calls) to its count.
+ * an error.
  */
 export function countForInsights(
-  counts: Map<string, number>,
+  counts: Map<string, InsightCountRow>,
   scope: number,
   time: number,
   e: StoredEvent,
@@ -26,19 +29,10 @@ export function countForInsights(
   if (e.category !== "Management" || e.eventSource === undefined || e.eventName === undefined) return;
   const errorCode = e.errorCode ?? "";
   if (e.readOnly !== false && errorCode === "") return;
-  const key = JSON.stringify([
-    scope,
-    Math.floor(time / 60_000),
-    e.eventSource,
-    e.eventName,
-    e.readOnly === false ? 0 : 1,
-    errorCode,
-  ]);
-  counts.set(key, (counts.get(key) ?? 0) + 1);
-}
-
-export function insightCountRows(counts: ReadonlyMap<string, number>): string {
-  const rows: string[] = [];
-  for (const [key, calls] of counts) rows.push(`${key.slice(0, -1)},${calls}]`);
-  return `[${rows.join(",")}]`;
+  const minute = Math.floor(time / 60_000);
+  const readOnly = e.readOnly === false ? 0 : 1;
+  const key = `${scope}\u0000${minute}\u0000${e.eventSource}\u0000${e.eventName}\u0000${readOnly}\u0000${errorCode}`;
+  const row = counts.get(key);
+  if (row) row[6]++;
+  else counts.set(key, [scope, minute, e.eventSource, e.eventName, readOnly, errorCode, 1]);
 }
