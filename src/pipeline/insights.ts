@@ -347,27 +347,25 @@ async function evaluateLane(
   lane.nextMinute = end + 1;
 }
 
-/** Ends the lane's active Insights events now (StopLogging, selector removed, trail deleted). */
+/**
+ * Ends the lane's active Insights events now (StopLogging, selector removed, trail deleted). A
+ * lane whose trail is gone counts every record of its series in the End's attributions.
+ */
 async function endLane(
   deps: Deps,
   w: WantedLane | undefined,
   lane: InsightLane,
   out: PendingInsightRecord[],
 ) {
+  const wanted: WantedLane = w ?? {
+    trail: { accountId: lane.accountId } as Trail,
+    region: lane.region,
+    type: lane.insightType as InsightType,
+    selects: () => true,
+  };
   for (const entry of lane.series) {
-    const { changes } = forceEnd(entry.state);
-    for (const change of changes) {
-      const record = w
-        ? await recordOf(deps, w, entry, change)
-        : insightRecord({
-            accountId: lane.accountId,
-            region: lane.region,
-            type: lane.insightType as InsightType,
-            series: entry.series,
-            change,
-            baselineMinutes: deps.settings.baselineMinutes,
-            attributions: attributions({}, entry.baselineAttributions ?? {}, lane.insightType as InsightType),
-          });
+    for (const change of forceEnd(entry.state).changes) {
+      const record = await recordOf(deps, wanted, entry, change);
       out.push({
         accountId: lane.accountId,
         json: JSON.stringify(record),

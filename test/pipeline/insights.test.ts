@@ -426,6 +426,36 @@ describe("Insights turned off", () => {
     expect(found.map((r) => r.insightDetails.state)).toEqual(["Start", "End"]);
     expect(found[1]!.insightDetails.insightContext.statistics).toMatchObject({ insightDuration: 1 });
   });
+
+  it("ends an open Insights event when the trail is deleted", async () => {
+    await burstOn("deleted-trail", async () => {});
+    expect((await recordsAt(11)).map((r) => r.insightDetails.state)).toEqual(["Start"]);
+    await node.api.deleteTrail({ Name: "deleted-trail" });
+    const found = await recordsAt(14);
+    expect(found.map((r) => r.insightDetails.state)).toEqual(["Start", "End"]);
+    expect(found[0]!.sharedEventID).toBe(found[1]!.sharedEventID);
+    const arn = (u: string) => `arn:aws:iam::${node.accountId}:user/${u}`;
+    expect(found[1]!.insightDetails.insightContext.attributions).toEqual([
+      {
+        attribute: "userIdentityArn",
+        insight: [
+          { value: arn("alice"), average: 12 },
+          { value: arn("bob"), average: 8 },
+        ],
+        baseline: [{ value: arn("carol"), average: 1 }],
+      },
+      {
+        attribute: "userAgent",
+        insight: [{ value: "aws-cli/2.15.0", average: 20 }],
+        baseline: [{ value: "aws-cli/2.15.0", average: 1 }],
+      },
+      {
+        attribute: "errorCode",
+        insight: [{ value: "null", average: 20 }],
+        baseline: [{ value: "null", average: 1 }],
+      },
+    ]);
+  });
 });
 
 describe("Insights across a restart", () => {
