@@ -229,6 +229,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     events: db.events,
     deliveries: db.deliveries,
     keys: db.keys,
+    insightCounts: db.insights,
     regions: config.regions,
     lookupRate: config.lookupEventsRate > 0 ? createRateLimit(config.lookupEventsRate, rt.clock) : undefined,
     flush: pipeline.delivery.flushTrail,

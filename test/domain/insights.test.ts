@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { metricPage, parseMetricRequest } from "../../src/domain/insights/metric-data.ts";
 import {
   attributions,
   derivedUuid,
@@ -233,5 +234,58 @@ describe("insights record", () => {
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(derivedUuid("a", 1)).toBe(id);
     expect(derivedUuid("a", 2)).not.toBe(id);
+  });
+});
+
+describe("ListInsightsMetricData from counts", () => {
+  const now = new Date("2026-03-01T12:00:00Z");
+  const base = {
+    EventSource: "iam.amazonaws.com",
+    EventName: "CreateUser",
+    InsightType: "ApiCallRateInsight" as const,
+  };
+
+  it("defaults to hourly points over the last 90 days, non-zero only", () => {
+    const q = parseMetricRequest(base, now);
+    expect(q).toMatchObject({
+      periodMs: 3_600_000,
+      fillWithZeros: false,
+      maxResults: 21_600,
+      end: now.getTime(),
+    });
+    expect(q.start).toBe(now.getTime() - 90 * 86_400_000);
+    const minute = now.getTime() / 60_000;
+    const page = metricPage(
+      q,
+      new Map([
+        [minute - 61, 2],
+        [minute - 59, 3],
+        [minute - 1, 4],
+      ]),
+    );
+    expect(page.values).toEqual([2, 7]);
+    expect(page.timestamps).toEqual([now.getTime() - 2 * 3_600_000, now.getTime() - 3_600_000]);
+  });
+
+  it("keeps one-minute points 15 days and refuses what AWS does not take", () => {
+    expect(parseMetricRequest({ ...base, Period: 60 }, now).start).toBe(now.getTime() - 15 * 86_400_000);
+    for (const bad of [
+      { ...base, Period: 120 },
+      { ...base, InsightType: "ApiErrorRateInsight" as const },
+      { ...base, EventName: undefined },
+      { ...base, MaxResults: 0 },
+      { ...base, DataType: "All" as never },
+    ]) {
+      expect(() => parseMetricRequest(bad, now)).toThrow(
+        expect.objectContaining({ name: "InvalidParameterException" }),
+      );
+    }
+    expect(() => parseMetricRequest({ ...base, StartTime: now, EndTime: now }, now)).toThrow(
+      expect.objectContaining({ name: "InvalidTimeRangeException" }),
+    );
+    const q = parseMetricRequest({ ...base, Period: 60 }, now);
+    expect(() => metricPage(q, new Map(), "bm90LWpzb24")).toThrow(
+      expect.objectContaining({ name: "InvalidNextTokenException" }),
+    );
   });
 });

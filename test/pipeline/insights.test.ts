@@ -11,6 +11,7 @@ import { inProcessClient } from "../../src/client/in-process.ts";
 import { ingestClient } from "../../src/client/ingest.ts";
 import { type Config, type InsightsConfig, loadConfig } from "../../src/config/index.ts";
 import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
+import { clockedClient } from "../support/clocked-client.ts";
 import { loadCorpus } from "../support/records.ts";
 
 /*
@@ -348,6 +349,59 @@ describe("Insights on a burst of calls", () => {
   it("gives nothing to a trail without insight selectors or one that stopped logging", async () => {
     expect(await insightFiles(node, "plain-trail")).toEqual([]);
     expect(await insightFiles(node, "stopped-trail")).toEqual([]);
+  });
+
+  it("answers ListInsightsMetricData from the same counts, over the SDK", async () => {
+    const api = clockedClient(node.app.url, clock);
+    const minute = await api.listInsightsMetricData({
+      EventSource: "iam.amazonaws.com",
+      EventName: "CreateUser",
+      InsightType: "ApiCallRateInsight",
+      StartTime: new Date(T0),
+      EndTime: new Date(T0 + 12 * MINUTE),
+      Period: 60,
+    });
+    expect(minute.Timestamps?.map((t) => t.getTime())).toEqual(
+      Array.from({ length: 12 }, (_, m) => T0 + m * MINUTE),
+    );
+    expect(minute.Values).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 20, 20]);
+    expect(minute).toMatchObject({
+      EventSource: "iam.amazonaws.com",
+      EventName: "CreateUser",
+      InsightType: "ApiCallRateInsight",
+    });
+    const errors = {
+      EventSource: "iam.amazonaws.com",
+      EventName: "GetUser",
+      InsightType: "ApiErrorRateInsight" as const,
+      ErrorCode: "AccessDenied",
+      StartTime: new Date(T0 + 9 * MINUTE),
+      EndTime: new Date(T0 + 12 * MINUTE),
+      Period: 60,
+      DataType: "FillWithZeros" as const,
+      MaxResults: 2,
+    };
+    const paged = await api.listInsightsMetricData(errors);
+    expect(paged.Values).toEqual([0, 10]);
+    const rest = await api.listInsightsMetricData({ ...errors, NextToken: paged.NextToken! });
+    expect(rest.Values).toEqual([0]);
+    expect(rest.NextToken).toBeUndefined();
+    await expect(
+      api.listInsightsMetricData({
+        EventSource: "iam.amazonaws.com",
+        EventName: "GetUser",
+        InsightType: "ApiErrorRateInsight",
+      }),
+    ).rejects.toMatchObject({ name: "InvalidParameterException" });
+    await expect(
+      api.listInsightsMetricData({
+        EventSource: "iam.amazonaws.com",
+        EventName: "CreateUser",
+        InsightType: "ApiCallRateInsight",
+        Period: 120,
+      }),
+    ).rejects.toMatchObject({ name: "InvalidParameterException", $metadata: { httpStatusCode: 400 } });
+    api.client.destroy();
   });
 
   const CORPUS = loadCorpus(new URL("../../../shared/corpus/aws-docs-records.json", import.meta.url));
