@@ -3,7 +3,12 @@ import type { Database, Statement } from "better-sqlite3";
 import type { EventCategory, EventStore, LookupKey, LookupQuery, StoredEvent } from "../../ports/index.ts";
 import { ADD_TO_LANES } from "./delivery-store.ts";
 import { eventTokenParts, type Hashes, hashes, idKey, lookupToken, matchExpression } from "./event-keys.ts";
-import { ADD_INSIGHT_COUNT, countForInsights, type InsightCountRow } from "./insight-counts.ts";
+import {
+  ADD_INSIGHT_COUNT,
+  countForInsights,
+  type InsightCountRow,
+  type InsightCounts,
+} from "./insight-counts.ts";
 import { retokeniseIfStale } from "./migrations/retokenise.ts";
 import { StoredIds } from "./stored-ids.ts";
 import type { InTurn } from "./write-lock.ts";
@@ -382,7 +387,7 @@ export class SqliteEventStore implements EventStore {
     const appendNo = fresh.length > 0 ? this.#storedIds.takeAppendNo() : 0;
     const scopes = new Map<string, number>();
     const outbox: string[] = [];
-    const counts = new Map<string, InsightCountRow>();
+    const counts: InsightCounts = new Map();
     for (const { e, id, time, scopeKey, tokenParts, resources } of fresh) {
       let scope = scopes.get(scopeKey);
       if (scope === undefined) {
@@ -425,7 +430,7 @@ export class SqliteEventStore implements EventStore {
       this.#enqueue.run(enqueuedAt, rows);
       this.#addToLanes.run(rows);
     }
-    for (const row of counts.values()) this.#addCount.run(...row);
+    for (const rows of counts.values()) for (const row of rows) this.#addCount.run(...row);
     return { inserted: events.length - duplicates.length, duplicates };
   }
 

@@ -16,23 +16,36 @@ export const ADD_INSIGHT_COUNT = `
 
 export type InsightCountRow = [number, number, string, string, number, string, number];
 
+/** An append's counts, by event name: a few rows per name, scanned (no key strings to build). */
+export type InsightCounts = Map<string, InsightCountRow[]>;
+
 /**
  * Counts a stored management event that Insights analyses: a write call, or a call that ended in
  * an error.
  */
-export function countForInsights(
-  counts: Map<string, InsightCountRow>,
-  scope: number,
-  time: number,
-  e: StoredEvent,
-): void {
-  if (e.category !== "Management" || e.eventSource === undefined || e.eventName === undefined) return;
+export function countForInsights(counts: InsightCounts, scope: number, time: number, e: StoredEvent): void {
+  const { eventSource, eventName } = e;
+  if (e.category !== "Management" || eventSource === undefined || eventName === undefined) return;
   const errorCode = e.errorCode ?? "";
   if (e.readOnly !== false && errorCode === "") return;
   const minute = Math.floor(time / 60_000);
   const readOnly = e.readOnly === false ? 0 : 1;
-  const key = `${scope}\u0000${minute}\u0000${e.eventSource}\u0000${e.eventName}\u0000${readOnly}\u0000${errorCode}`;
-  const row = counts.get(key);
-  if (row) row[6]++;
-  else counts.set(key, [scope, minute, e.eventSource, e.eventName, readOnly, errorCode, 1]);
+  let rows = counts.get(eventName);
+  if (rows === undefined) {
+    rows = [];
+    counts.set(eventName, rows);
+  }
+  for (const row of rows) {
+    if (
+      row[1] === minute &&
+      row[2] === eventSource &&
+      row[5] === errorCode &&
+      row[4] === readOnly &&
+      row[0] === scope
+    ) {
+      row[6]++;
+      return;
+    }
+  }
+  rows.push([scope, minute, eventSource, eventName, readOnly, errorCode, 1]);
 }
