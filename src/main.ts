@@ -24,6 +24,7 @@ import { createHttpServer } from "./http/server.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
 import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
+import { createInsightsWorker, type InsightsWorker } from "./pipeline/insights.ts";
 import { createRetentionWorker } from "./pipeline/retention.ts";
 import type { Clock, CredentialStore, Ids, ObjectStore } from "./ports/index.ts";
 import { createRecorder } from "./recording/recorder.ts";
@@ -56,6 +57,9 @@ export interface OpenTrail {
   delivery: DeliveryWorker;
   /** The digest worker: `drain()` writes the digests due now and closes ended chains (drain delivery first). */
   digests: DigestWorker;
+  /** The Insights worker: `drain()` evaluates every minute closed by now (drain delivery after it). */
+  /** Undefined where the database keeps no Insights counts yet (PostgreSQL). */
+  insights: InsightsWorker | undefined;
   /** Where log files and digests go: the local buckets or S3. */
   objects: ObjectStore;
   /** Bytes of ingest bodies being decoded now, and the most ever at once (the ingest memory bound). */
@@ -134,7 +138,27 @@ function buildPipeline(rt: Runtime, db: Stores, objects: ObjectStore) {
       intervalMs: config.digestIntervalMs,
     }),
     retention: createRetentionWorker({ events: db.events, clock, log }),
+    insights: insightsWorker(rt, db),
   };
+}
+
+/** The Insights worker, where the stores keep Insights counts (SQLite; not PostgreSQL yet). */
+function insightsWorker(rt: Runtime, db: Stores): InsightsWorker | undefined {
+  const { config, clock, log } = rt;
+  if (db.insights === undefined) {
+    log.warn("Insights are not detected on this database yet: trails' insight selectors have no effect");
+    return undefined;
+  }
+  return createInsightsWorker({
+    store: db.insights,
+    events: db.events,
+    deliveries: db.deliveries,
+    listTrails: () => db.trails.listAll(),
+    clock,
+    log,
+    regions: config.regions,
+    settings: config.insights,
+  });
 }
 
 /**
@@ -342,6 +366,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     events: db.events,
     deliveries: db.deliveries,
     keys: db.keys,
+    insightCounts: db.insights,
     regions: config.regions,
     lookupRate: config.lookupEventsRate > 0 ? createRateLimit(config.lookupEventsRate, clock) : undefined,
     flush: pipeline.delivery.flushTrail,
@@ -384,7 +409,9 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
 
   // start
   const workers = new AbortController();
-  const loops = [pipeline.delivery, pipeline.digests, pipeline.retention].map((w) => w.start(workers.signal));
+  const loops = [pipeline.delivery, pipeline.digests, pipeline.retention, pipeline.insights].flatMap((w) =>
+    w === undefined ? [] : [w.start(workers.signal)],
+  );
 
   // close in reverse
   let closing: Promise<void> | undefined;
@@ -420,6 +447,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     config,
     delivery: pipeline.delivery,
     digests: pipeline.digests,
+    insights: pipeline.insights,
     objects,
     ingestMemory: () => ingestMemory.usage(),
     close,

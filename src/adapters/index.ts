@@ -4,6 +4,7 @@ import type {
   DeliveryStore,
   DigestChainStore,
   EventStore,
+  InsightStore,
   KeyStore,
   ObjectStore,
   TrailChangeFeed,
@@ -13,6 +14,7 @@ import { LocalFsObjectStore } from "./localfs/object-store.ts";
 import type { S3ObjectStoreOptions } from "./s3/object-store.ts";
 import { SqliteDigestStore } from "./sqlite/digest-store.ts";
 import { openSqlite } from "./sqlite/index.ts";
+import { SqliteInsightStore } from "./sqlite/insight-store.ts";
 
 /*
  * The one door to the adapters: callers say where their stores are as plain data and get them
@@ -57,6 +59,8 @@ export interface Stores {
   digestChains: DigestChainStore;
   /** Trail changes between the nodes sharing the database; none for a database of one process. */
   trailFeed?: TrailChangeFeed;
+  /** Insights: per-minute counts and the worker's state; not on PostgreSQL yet. */
+  insights?: InsightStore;
   /** Development reset: forgets everything, not only trails. */
   reset(): Promise<void>;
   /** Closes the connection; safe to call twice. */
@@ -95,6 +99,7 @@ export async function openStores(descriptor: StoresDescriptor): Promise<Stores> 
         deliveries: db.deliveries,
         keys: db.keys,
         digestChains,
+        insights: new SqliteInsightStore(db.db),
         reset: () => db.trails.reset(),
         async close() {
           db.close();

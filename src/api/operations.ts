@@ -15,6 +15,8 @@ import type {
   GetTrailResponse,
   GetTrailStatusRequest,
   GetTrailStatusResponse,
+  ListInsightsMetricDataRequest,
+  ListInsightsMetricDataResponse,
   ListPublicKeysRequest,
   ListPublicKeysResponse,
   ListTagsRequest,
@@ -37,7 +39,7 @@ import type {
   UpdateTrailResponse,
 } from "@aws-sdk/client-cloudtrail";
 
-/** The 18 operations of CloudTrail 2013-11-01 that opentrail serves, in wire spelling. */
+/** The 19 operations of CloudTrail 2013-11-01 that opentrail serves, in wire spelling. */
 export const OPERATIONS = [
   "AddTags",
   "CreateTrail",
@@ -47,6 +49,7 @@ export const OPERATIONS = [
   "GetInsightSelectors",
   "GetTrail",
   "GetTrailStatus",
+  "ListInsightsMetricData",
   "ListPublicKeys",
   "ListTags",
   "ListTrails",
@@ -71,6 +74,7 @@ export interface OperationShapes {
   GetInsightSelectors: [GetInsightSelectorsRequest, GetInsightSelectorsResponse];
   GetTrail: [GetTrailRequest, GetTrailResponse];
   GetTrailStatus: [GetTrailStatusRequest, GetTrailStatusResponse];
+  ListInsightsMetricData: [ListInsightsMetricDataRequest, ListInsightsMetricDataResponse];
   ListPublicKeys: [ListPublicKeysRequest, ListPublicKeysResponse];
   ListTags: [ListTagsRequest, ListTagsResponse];
   ListTrails: [ListTrailsRequest, ListTrailsResponse];
@@ -93,6 +97,7 @@ export const READ_ONLY_OPERATIONS: ReadonlySet<OperationName> = new Set([
   "GetInsightSelectors",
   "GetTrail",
   "GetTrailStatus",
+  "ListInsightsMetricData",
   "ListPublicKeys",
   "ListTags",
   "ListTrails",

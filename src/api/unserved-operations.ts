@@ -28,7 +28,6 @@ export const UNSERVED_OPERATIONS = [
   "ListImportFailures",
   "ListImports",
   "ListInsightsData",
-  "ListInsightsMetricData",
   "ListQueries",
   "PutEventConfiguration",
   "PutResourcePolicy",

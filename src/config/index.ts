@@ -32,6 +32,21 @@ export type TlsConfig =
   | { kind: "files"; certFile: string; keyFile: string }
   | { kind: "self-signed"; hostnames: string[] };
 
+/** The Insights detection knobs (insights.md §6.5), the file's "insights" block. */
+export interface InsightsConfig {
+  baselineMinutes: number;
+  warmupMinutes: number;
+  multiplier: number;
+  sigmas: number;
+  floorCallRate: number;
+  floorErrorRate: number;
+  endQuietMinutes: number;
+  maxDurationMinutes: number;
+  cooldownMinutes: number;
+  graceSeconds: number;
+  detectDrops: boolean;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -67,6 +82,7 @@ export interface Config {
   ingestWorkers: number;
   /** LookupEvents requests per second per account and region (AWS: 2); 0 for no limit. */
   lookupEventsRate: number;
+  insights: InsightsConfig;
 }
 
 export interface ConfigSources {
@@ -125,6 +141,19 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     digestIntervalMs: v.digestIntervalMs,
     ingestWorkers: v.ingestWorkers,
     lookupEventsRate: v.lookupEventsRate,
+    insights: {
+      baselineMinutes: v.insightsBaselineMinutes,
+      warmupMinutes: v.insightsWarmupMinutes,
+      multiplier: v.insightsMultiplier,
+      sigmas: v.insightsSigmas,
+      floorCallRate: v.insightsFloorCallRate,
+      floorErrorRate: v.insightsFloorErrorRate,
+      endQuietMinutes: v.insightsEndQuietMinutes,
+      maxDurationMinutes: v.insightsMaxDurationMinutes,
+      cooldownMinutes: v.insightsCooldownMinutes,
+      graceSeconds: v.insightsGraceSeconds,
+      detectDrops: v.insightsDetectDrops,
+    },
   };
 }
 

@@ -88,6 +88,42 @@ function regionList(v: unknown): string[] {
   });
 }
 
+/** A number knob of the "insights" block (insights.md §6.5): file only, at least `min`, whole unless `fraction`. */
+function insightsKnob(key: string, fallback: number, min: number, fraction = false) {
+  return {
+    file: `insights.${key}`,
+    default: fallback,
+    parse: (v: unknown): number => {
+      if (typeof v !== "number" || !Number.isFinite(v) || v < min || (!fraction && !Number.isInteger(v))) {
+        throw new ConfigError(`insights.${key} must be a ${fraction ? "" : "whole "}number, at least ${min}`);
+      }
+      return v;
+    },
+  } as const;
+}
+
+/** The Insights detection knobs; defaults as insights.md §6.5. */
+const INSIGHTS_SETTINGS = {
+  insightsBaselineMinutes: insightsKnob("baselineMinutes", 10_080, 1),
+  insightsWarmupMinutes: insightsKnob("warmupMinutes", 2_160, 0),
+  insightsMultiplier: insightsKnob("multiplier", 3, 1, true),
+  insightsSigmas: insightsKnob("sigmas", 4, 0, true),
+  insightsFloorCallRate: insightsKnob("floorCallRate", 10, 1),
+  insightsFloorErrorRate: insightsKnob("floorErrorRate", 5, 1),
+  insightsEndQuietMinutes: insightsKnob("endQuietMinutes", 5, 1),
+  insightsMaxDurationMinutes: insightsKnob("maxDurationMinutes", 360, 1),
+  insightsCooldownMinutes: insightsKnob("cooldownMinutes", 5, 0),
+  insightsGraceSeconds: insightsKnob("graceSeconds", 60, 0),
+  insightsDetectDrops: {
+    file: "insights.detectDrops",
+    default: false,
+    parse: (v: unknown): boolean => {
+      if (typeof v !== "boolean") throw new ConfigError("insights.detectDrops must be true or false");
+      return v;
+    },
+  },
+} as const satisfies Record<string, Setting>;
+
 /** The table, in the order the settings are read (and their errors found) and their flags listed. */
 export const SETTINGS = {
   host: {
@@ -347,6 +383,7 @@ export const SETTINGS = {
       return rate;
     },
   },
+  ...INSIGHTS_SETTINGS,
   logLevel: {
     flag: "--log-level <level>",
     help: `log level: ${LOG_LEVELS.join(", ")} (default info)`,

@@ -32,6 +32,8 @@ export interface StoredEvent {
   /** Derived as lookup-events.md says. */
   username?: string;
   accessKeyId?: string;
+  /** The record's errorCode (management and data events), for the per-minute Insights counts. */
+  errorCode?: string;
   resources: { type?: string; name?: string }[];
   /** The whole record as JSON text. */
   json: string;

@@ -43,6 +43,11 @@ export function logFileKey(p: LogFileKeyParts): string {
   return `${head}AWSLogs/${p.accountId}/${kind}/${p.region}/${yyyy}/${mm}/${dd}/${p.accountId}_${kind}_${p.region}_${stamp}_${p.unique}.json.gz`;
 }
 
+/** Is the key an Insights log file's? Digests do not list them (insights.md §5). */
+export function isInsightFileKey(key: string): boolean {
+  return /(^|\/)AWSLogs\/[^/]+\/CloudTrail-Insight\//.test(key);
+}
+
 /** `s` as a literal inside a RegExp. */
 export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
 

@@ -121,6 +121,7 @@ function newFile(deps: DeliveryDeps, destination: Destination, lane: Lane, batch
       region: lane.region,
       deliveredAt: at,
       unique: uniquePart(deps.random(16)),
+      kind: destination.kind,
     }),
     firstId: batch.firstId,
     lastId: batch.lastId,

@@ -10,6 +10,7 @@ import {
   signDigest,
   signingString,
 } from "../domain/digest.ts";
+import { isInsightFileKey } from "../domain/log-files.ts";
 import type { Trail } from "../domain/trail.ts";
 import {
   type Clock,
@@ -120,7 +121,7 @@ async function digestLogFiles(
   const head = chain.prefix ? `${chain.prefix}/` : "";
   // files of an earlier destination of the same trail belong to that destination's chain
   return (await deps.deliveries.deliveredFiles(chain.trailArn, chain.region, start, until)).filter(
-    (f) => f.bucket === chain.bucket && f.key.startsWith(`${head}AWSLogs/`),
+    (f) => f.bucket === chain.bucket && f.key.startsWith(`${head}AWSLogs/`) && !isInsightFileKey(f.key),
   );
 }
 

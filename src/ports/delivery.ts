@@ -1,3 +1,5 @@
+import type { LogFileKind } from "../domain/log-files.ts";
+
 /** Where a trail's log files go; a new one whenever the bucket, prefix or KMS key changes. */
 export interface Destination {
   id: number;
@@ -6,6 +8,8 @@ export interface Destination {
   bucket: string;
   prefix?: string;
   kmsKeyId?: string;
+  /** Which folder its files go to; CloudTrail when absent. Insights files have a destination of their own. */
+  kind?: LogFileKind;
 }
 
 /** A log file written down before it is put, so a crash in between re-puts the same key and body. */

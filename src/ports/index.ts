@@ -5,6 +5,7 @@ export * from "./credentials.ts";
 export * from "./delivery.ts";
 export * from "./digests.ts";
 export * from "./events.ts";
+export * from "./insights.ts";
 export * from "./keys.ts";
 export * from "./objects.ts";
 export * from "./runtime.ts";

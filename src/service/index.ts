@@ -4,6 +4,7 @@ import { deleteTrail } from "./delete-trail.ts";
 import { describeTrails } from "./describe-trails.ts";
 import { getTrail } from "./get-trail.ts";
 import { getTrailStatus } from "./get-trail-status.ts";
+import { listInsightsMetricData } from "./list-insights-metric-data.ts";
 import { listPublicKeys } from "./list-public-keys.ts";
 import { listTrails } from "./list-trails.ts";
 import { lookupEvents } from "./lookup-events.ts";
@@ -33,6 +34,7 @@ export function buildService(deps: ServiceDeps): Service {
     GetInsightSelectors: getInsightSelectors(deps),
     GetTrail: getTrail(deps),
     GetTrailStatus: getTrailStatus(deps),
+    ListInsightsMetricData: listInsightsMetricData(deps),
     ListPublicKeys: listPublicKeys(deps),
     ListTags: listTags(deps),
     ListTrails: listTrails(deps),

@@ -1,5 +1,12 @@
 import type { Trail } from "../domain/trail.ts";
-import type { DeliveryStore, EventStore, KeyStore, ObjectStore, TrailRepo } from "../ports/index.ts";
+import type {
+  DeliveryStore,
+  EventStore,
+  InsightStore,
+  KeyStore,
+  ObjectStore,
+  TrailRepo,
+} from "../ports/index.ts";
 import type { RateLimit } from "./rate-limit.ts";
 
 /** What the operations need from the outside world. */
@@ -16,6 +23,8 @@ export interface ServiceDeps {
   keys?: KeyStore;
   /** Regions this deployment serves; multi-Region trails appear in each. */
   regions: readonly string[];
+  /** The per-minute counts Insights keeps (ListInsightsMetricData); absent, no data points. */
+  insightCounts?: Pick<InsightStore, "counts">;
   /** LookupEvents' rate per account and region, as AWS enforces it; absent, no limit. */
   lookupRate?: RateLimit;
 }

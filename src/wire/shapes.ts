@@ -1,7 +1,7 @@
 import { fail, type OperationName } from "../api/index.ts";
 
 /**
- * The request shapes of the 18 operations, as data (member names and types from the 2013-11-01
+ * The request shapes of the 19 operations, as data (member names and types from the 2013-11-01
  * model). Only types live here: lengths, patterns and meaning are the service's to check.
  */
 export type Shape = "string" | "boolean" | "integer" | "timestamp" | ListShape | StructureShape;
@@ -82,6 +82,19 @@ export const INPUT_SHAPES: Readonly<Record<OperationName, StructureShape>> = {
   }),
   GetTrail: byName("GetTrailRequest"),
   GetTrailStatus: byName("GetTrailStatusRequest"),
+  ListInsightsMetricData: structure("ListInsightsMetricDataRequest", {
+    TrailName: "string",
+    EventSource: "string",
+    EventName: "string",
+    InsightType: "string",
+    ErrorCode: "string",
+    StartTime: "timestamp",
+    EndTime: "timestamp",
+    Period: "integer",
+    DataType: "string",
+    MaxResults: "integer",
+    NextToken: "string",
+  }),
   ListPublicKeys: structure("ListPublicKeysRequest", {
     StartTime: "timestamp",
     EndTime: "timestamp",

@@ -129,6 +129,42 @@ describe("the configuration file's keys", () => {
     );
   });
 
+  it("read the Insights knobs from the insights block, with insights.md's defaults", () => {
+    expect(load({}).insights).toEqual({
+      baselineMinutes: 10_080,
+      warmupMinutes: 2_160,
+      multiplier: 3,
+      sigmas: 4,
+      floorCallRate: 10,
+      floorErrorRate: 5,
+      endQuietMinutes: 5,
+      maxDurationMinutes: 360,
+      cooldownMinutes: 5,
+      graceSeconds: 60,
+      detectDrops: false,
+    });
+    const knobs = {
+      baselineMinutes: 10,
+      warmupMinutes: 0,
+      multiplier: 2.5,
+      sigmas: 0,
+      floorCallRate: 5,
+      floorErrorRate: 1,
+      endQuietMinutes: 2,
+      maxDurationMinutes: 30,
+      cooldownMinutes: 0,
+      graceSeconds: 0,
+      detectDrops: true,
+    };
+    expect(load({ insights: knobs }).insights).toEqual(knobs);
+    expect(() => load({ insights: { baselineMinute: 10 } })).toThrow(
+      /did you mean "insights.baselineMinutes"/,
+    );
+    expect(() => load({ insights: { baselineMinutes: 0 } })).toThrow(ConfigError);
+    expect(() => load({ insights: { endQuietMinutes: 1.5 } })).toThrow(ConfigError);
+    expect(() => load({ insights: { detectDrops: "yes" } })).toThrow(ConfigError);
+  });
+
   it("refuses a misspelled key inside a credentials entry", () => {
     const file = join(dir, "config.json");
     const role = { ...CREDENTIAL, type: "AssumedRole", roleName: "auditor", sesionName: "ci" };

@@ -39,6 +39,8 @@ export interface DestinationRow {
   bucket: string;
   prefix: string;
   kms_key_id: string;
+  /** Absent where the backend has no Insights lanes yet. */
+  kind?: string;
 }
 
 export function toDestination(r: DestinationRow): Destination {
@@ -49,6 +51,7 @@ export function toDestination(r: DestinationRow): Destination {
     bucket: r.bucket,
     ...(r.prefix ? { prefix: r.prefix } : {}),
     ...(r.kms_key_id ? { kmsKeyId: r.kms_key_id } : {}),
+    ...(r.kind === "CloudTrail-Insight" ? { kind: r.kind } : {}),
   };
 }
 

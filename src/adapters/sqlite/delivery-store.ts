@@ -53,10 +53,10 @@ export class SqliteDeliveryStore implements DeliveryStore {
   constructor(db: Database, inTurn?: InTurn) {
     this.#write = inTurn ?? ((fn) => fn());
     this.#findDestination = db.prepare(
-      "SELECT id FROM destinations WHERE trail_arn = ? AND bucket = ? AND prefix = ? AND kms_key_id = ?",
+      "SELECT id FROM destinations WHERE trail_arn = ? AND bucket = ? AND prefix = ? AND kms_key_id = ? AND kind = ?",
     );
     this.#insertDestination = db.prepare(
-      "INSERT INTO destinations (account_id, trail_arn, bucket, prefix, kms_key_id) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO destinations (account_id, trail_arn, bucket, prefix, kms_key_id, kind) VALUES (?, ?, ?, ?, ?, ?)",
     );
     this.#destinationById = db.prepare("SELECT * FROM destinations WHERE id = ?");
     // A lane's oldest row is its first: rows are numbered as they commit, and their enqueue time is
@@ -134,7 +134,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async destinationFor(d: Omit<Destination, "id">): Promise<number> {
-    const args = [d.trailArn, d.bucket, d.prefix ?? "", d.kmsKeyId ?? ""];
+    const args = [d.trailArn, d.bucket, d.prefix ?? "", d.kmsKeyId ?? "", d.kind ?? "CloudTrail"];
     const found = this.#findDestination.get(...args) as { id: number } | undefined;
     if (found) return found.id;
     return Number(

@@ -4,6 +4,12 @@ import type { EventCategory, EventStore, LookupKey, LookupQuery, StoredEvent } f
 import { type EventRow, toStoredEvent } from "../sql/event-rows.ts";
 import { ADD_TO_LANES } from "./delivery-store.ts";
 import { eventTokenParts, type Hashes, hashes, idKey, lookupToken, matchExpression } from "./event-keys.ts";
+import {
+  ADD_INSIGHT_COUNT,
+  countForInsights,
+  type InsightCountRow,
+  type InsightCounts,
+} from "./insight-counts.ts";
 import { retokeniseIfStale } from "./migrations/retokenise.ts";
 import { StoredIds } from "./stored-ids.ts";
 import type { InTurn } from "./write-lock.ts";
@@ -135,6 +141,8 @@ export class SqliteEventStore implements EventStore {
   readonly #storedIds: StoredIds;
   readonly #enqueue: Statement<[number, string]>;
   readonly #addToLanes: Statement<[string]>;
+  readonly #addCount: Statement<InsightCountRow>;
+  readonly #purgeCounts: Statement<[number]>;
   readonly #byTime: Statement<[Bounds], EventRow>;
   readonly #byAttribute: Record<LookupKey, Statement<[AttributeBounds], EventRow>>;
   /** The rows of one millisecond, by event id: completes a tie cut off by LIMIT. */
@@ -147,6 +155,7 @@ export class SqliteEventStore implements EventStore {
     enqueuedAt: number,
   ) => Promise<{ inserted: number; duplicates: string[] }> | { inserted: number; duplicates: string[] };
   readonly #purgeTx: (before: number) => Promise<number> | number;
+  readonly #inTurn: InTurn;
 
   constructor(db: Database, options: SqliteEventStoreOptions = {}) {
     retokeniseIfStale(db);
@@ -178,6 +187,8 @@ export class SqliteEventStore implements EventStore {
        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, ? FROM json_each(?) ORDER BY key`,
     );
     this.#addToLanes = db.prepare(ADD_TO_LANES);
+    this.#addCount = db.prepare(ADD_INSIGHT_COUNT);
+    this.#purgeCounts = db.prepare("DELETE FROM insight_counts WHERE minute < ?");
     this.#byTime = db.prepare(
       `SELECT ${COLUMNS} FROM events AS e
        WHERE e.scope = @scope AND e.event_time BETWEEN @lo AND @hi AND (e.event_time, e.event_id) < (@at, @aid)
@@ -221,6 +232,7 @@ export class SqliteEventStore implements EventStore {
     this.#deleteEvent = db.prepare("DELETE FROM events WHERE id = ?");
 
     const inTurn = options.inTurn ?? ((fn) => fn());
+    this.#inTurn = inTurn;
     const appendTx = db.transaction((events: PreparedEvent[], enqueuedAt: number) =>
       this.#appendRows(events, enqueuedAt),
     );
@@ -260,6 +272,7 @@ export class SqliteEventStore implements EventStore {
 
   async purgeBefore(cutoff: Date): Promise<number> {
     const before = clampMillis(cutoff);
+    await this.#inTurn(() => this.#purgeCounts.run(Math.floor(before / 60_000)));
     let total = 0;
     for (;;) {
       const deleted = await this.#purgeTx(before);
@@ -345,6 +358,7 @@ export class SqliteEventStore implements EventStore {
     const appendNo = fresh.length > 0 ? this.#storedIds.takeAppendNo() : 0;
     const scopes = new Map<string, number>();
     const outbox: string[] = [];
+    const counts: InsightCounts = new Map();
     for (const { e, id, time, scopeKey, tokenParts, resources } of fresh) {
       let scope = scopes.get(scopeKey);
       if (scope === undefined) {
@@ -374,6 +388,7 @@ export class SqliteEventStore implements EventStore {
       }
       this.#insertTokens.run(tokenParts.join(String(scope)));
       this.#storedIds.add(id);
+      countForInsights(counts, scope, time, e);
       // delivery's outbox rows commit with the event: an acknowledged event is never lost to a trail
       if (e.destinations) {
         for (const d of e.destinations) {
@@ -386,6 +401,7 @@ export class SqliteEventStore implements EventStore {
       this.#enqueue.run(enqueuedAt, rows);
       this.#addToLanes.run(rows);
     }
+    for (const rows of counts.values()) for (const row of rows) this.#addCount.run(...row);
     return { inserted: events.length - duplicates.length, duplicates };
   }
 

@@ -99,6 +99,8 @@ export function toStoredEvent(
   const identity = record.userIdentity;
   const accessKeyId = isJsonObject(identity) ? textField(identity.accessKeyId) : undefined;
   if (accessKeyId !== undefined) stored.accessKeyId = accessKeyId;
+  const errorCode = textField(record.errorCode);
+  if (errorCode !== undefined) stored.errorCode = errorCode;
   return stored;
 }
 

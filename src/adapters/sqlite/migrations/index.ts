@@ -221,4 +221,70 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT destination_id, region, count(*), sum(bytes) FROM outbox GROUP BY destination_id, region;
     `,
   },
+  {
+    id: 10,
+    name: "insights",
+    // Per-minute counts of the management events Insights analyses (write calls, and calls that
+    // ended in an error), kept by the appends that store the events, in their transaction. The key
+    // starts with (scope, minute): an append's rows land at the end of its scope's range, so a
+    // commit dirties a page or two of it. A read-only call without an error is not counted. The
+    // backfill counts the events stored before this step (the baseline covers stored history).
+    //
+    // A destination now has a kind: Insights files go to the CloudTrail-Insight folder through
+    // their own destination of the same trail, so they wait in lanes of their own.
+    //
+    // insight_lanes: what the Insights worker keeps per (trail, region, type), one JSON document.
+    // insight_pending: records the worker decided on and has not yet appended; a crash between
+    // the decision and the append appends them at the next start, never twice (their eventIDs
+    // are derived from the detection).
+    up: `
+      CREATE TABLE insight_counts (
+        scope        INTEGER NOT NULL,
+        minute       INTEGER NOT NULL,
+        event_source TEXT    NOT NULL,
+        event_name   TEXT    NOT NULL,
+        read_only    INTEGER NOT NULL,
+        error_code   TEXT    NOT NULL,
+        calls        INTEGER NOT NULL,
+        PRIMARY KEY (scope, minute, event_source, event_name, read_only, error_code)
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO insight_counts (scope, minute, event_source, event_name, read_only, error_code, calls)
+        SELECT e.scope, e.event_time / 60000 - (e.event_time % 60000 < 0), e.event_source, e.event_name,
+               coalesce(e.read_only, 1), coalesce(nullif(e.record ->> '$.errorCode', ''), ''), count(*)
+        FROM events AS e JOIN event_scopes AS s ON s.id = e.scope
+        WHERE s.category = 'Management' AND e.event_source IS NOT NULL AND e.event_name IS NOT NULL
+          AND (e.read_only = 0 OR coalesce(e.record ->> '$.errorCode', '') != '')
+        GROUP BY 1, 2, 3, 4, 5, 6;
+
+      CREATE TABLE destinations_by_kind (
+        id         INTEGER PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        trail_arn  TEXT NOT NULL,
+        bucket     TEXT NOT NULL,
+        prefix     TEXT NOT NULL,
+        kms_key_id TEXT NOT NULL,
+        kind       TEXT NOT NULL DEFAULT 'CloudTrail',
+        UNIQUE (trail_arn, bucket, prefix, kms_key_id, kind)
+      ) STRICT;
+      INSERT INTO destinations_by_kind (id, account_id, trail_arn, bucket, prefix, kms_key_id)
+        SELECT id, account_id, trail_arn, bucket, prefix, kms_key_id FROM destinations;
+      DROP TABLE destinations;
+      ALTER TABLE destinations_by_kind RENAME TO destinations;
+
+      CREATE TABLE insight_lanes (
+        trail_arn    TEXT NOT NULL,
+        region       TEXT NOT NULL,
+        insight_type TEXT NOT NULL,
+        doc          TEXT NOT NULL,
+        PRIMARY KEY (trail_arn, region, insight_type)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE insight_pending (
+        id           INTEGER PRIMARY KEY,
+        account_id   TEXT NOT NULL,
+        record       TEXT NOT NULL,
+        destinations TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
