@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { type CredentialConfig, DEVELOPMENT_CREDENTIAL } from "./credentials.ts";
 import { type Env, type Flags, readSettings } from "./sources.ts";
+import type { UpstreamCredentials, UpstreamsConfig } from "./upstreams.ts";
 import { ConfigError } from "./values.ts";
 
 /**
@@ -17,6 +18,11 @@ export {
 } from "./credentials.ts";
 export { DEFAULT_INGEST_WORKERS, DEFAULT_PORT, DEFAULT_REGIONS } from "./settings.ts";
 export { type Env, type Flags, flagKey, serveFlags } from "./sources.ts";
+export {
+  hasUpstream,
+  type UpstreamCredentials,
+  type UpstreamsConfig,
+} from "./upstreams.ts";
 export { ConfigError } from "./values.ts";
 
 export interface S3Config {
@@ -37,6 +43,10 @@ export interface Config {
   development: boolean;
   s3?: S3Config;
   logLevel: string;
+  /** Where the recording proxy forwards non-CloudTrail requests; none configured: no proxy. */
+  upstreams: UpstreamsConfig;
+  /** Keys to re-sign forwarded requests with, for upstreams that check their own keys. */
+  upstreamCredentials?: UpstreamCredentials;
   /** Peers whose X-Forwarded-For is believed for sourceIPAddress. */
   trustedProxies: string[];
   /** Largest POST /ingest body, in bytes. */
@@ -100,6 +110,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         }
       : undefined,
     logLevel: v.logLevel,
+    upstreams: v.upstreams,
+    ...(v.upstreamCredentials ? { upstreamCredentials: v.upstreamCredentials } : {}),
     trustedProxies: v.trustedProxies,
     maxIngestBytes: v.maxIngestBytes,
     deliveryIntervalMs: v.deliveryIntervalMs,

@@ -2,6 +2,12 @@ import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { CREDENTIAL_KEYS, parseCredential } from "./credentials.ts";
+import {
+  parseUpstreamCredentials,
+  parseUpstreams,
+  upstreamsFromFile,
+  upstreamsFromText,
+} from "./upstreams.ts";
 import { ConfigError, nonEmpty, parsePort, portProblem } from "./values.ts";
 
 /**
@@ -15,6 +21,8 @@ export interface Setting<T = unknown> {
   readonly flag?: string;
   /** The flag's line in `opentrail serve --help`. */
   readonly help?: string;
+  /** The flag may be given several times; its texts reach fromText joined with ",". */
+  readonly repeatable?: true;
   /** Code may give the flag as a number (`{ port: 0 }`), not only as the command line's text. */
   readonly numeric?: true;
   /** Why commander refuses the command line's text for the flag; undefined when it is accepted. */
@@ -114,7 +122,7 @@ export const SETTINGS = {
   /** The configuration file itself: read before every other setting. */
   config: {
     flag: "--config <file>",
-    help: "JSON configuration file: credentials, regions, s3, host, port, dataDir",
+    help: "JSON configuration file: credentials, regions, s3, upstreams, host, port, dataDir",
     env: "OPENTRAIL_CONFIG",
     parse: optionalText,
   },
@@ -176,6 +184,20 @@ export const SETTINGS = {
     file: "s3.forcePathStyle",
     default: true,
     parse: (v: unknown) => v !== false,
+  },
+  upstreams: {
+    flag: "--upstream <url>",
+    help: "forward every non-CloudTrail AWS request here and record it (URL, or SERVICE=URL for one service; repeatable)",
+    repeatable: true,
+    env: "OPENTRAIL_UPSTREAM",
+    file: "upstreams",
+    fromText: upstreamsFromText,
+    fromFile: upstreamsFromFile,
+    parse: parseUpstreams,
+  },
+  upstreamCredentials: {
+    file: "upstreamCredentials",
+    parse: parseUpstreamCredentials,
   },
   trustedProxies: {
     file: "trustedProxies",

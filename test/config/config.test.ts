@@ -122,6 +122,7 @@ describe("serve's flags", () => {
       "--data-dir",
       "--config",
       "--s3-endpoint",
+      "--upstream",
       "--delivery-interval",
       "--digest-interval",
       "--ingest-workers",
