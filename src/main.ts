@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
+import { createPolicyEvaluator } from "./adapters/aws/policy.ts";
 import { StaticCredentialStore } from "./adapters/credentials.ts";
 import {
   type ObjectStoreDescriptor,
@@ -219,6 +220,8 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     regions: config.regions,
     lookupRate: config.lookupEventsRate > 0 ? createRateLimit(config.lookupEventsRate, rt.clock) : undefined,
     flush: pipeline.delivery.flushTrail,
+    policyChecks: config.policyChecks,
+    policies: createPolicyEvaluator(),
   });
   const developmentReset = async () => {
     await db.reset();

@@ -112,6 +112,11 @@ export function insufficientS3BucketPolicy(bucket: string): CloudTrailError {
   );
 }
 
+export function insufficientSnsTopicPolicy(why?: string): CloudTrailError {
+  const message = "SNS Topic does not exist or the topic policy is incorrect!";
+  return new CloudTrailError("InsufficientSnsTopicPolicyException", why ? `${message} (${why})` : message);
+}
+
 export function invalidS3Prefix(maxLength: number): CloudTrailError {
   return new CloudTrailError("InvalidS3PrefixException", `S3 prefix length exceeds ${maxLength} characters.`);
 }

@@ -47,6 +47,8 @@ export interface Config {
   upstreams: UpstreamsConfig;
   /** Keys to re-sign forwarded requests with, for upstreams that check their own keys. */
   upstreamCredentials?: UpstreamCredentials;
+  /** aws: CreateTrail/UpdateTrail evaluate bucket and topic policies as AWS does; off: existence only. */
+  policyChecks: "aws" | "off";
   /** Peers whose X-Forwarded-For is believed for sourceIPAddress. */
   trustedProxies: string[];
   /** Largest POST /ingest body, in bytes. */
@@ -112,6 +114,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     logLevel: v.logLevel,
     upstreams: v.upstreams,
     ...(v.upstreamCredentials ? { upstreamCredentials: v.upstreamCredentials } : {}),
+    policyChecks: v.policyChecks,
     trustedProxies: v.trustedProxies,
     maxIngestBytes: v.maxIngestBytes,
     deliveryIntervalMs: v.deliveryIntervalMs,
@@ -119,6 +122,15 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     ingestWorkers: v.ingestWorkers,
     lookupEventsRate: v.lookupEventsRate,
   };
+}
+
+/**
+ * Where opentrail calls another AWS service (sns, logs, events, kms, iam, s3): the service's
+ * upstream, else the default upstream; s3 is the S3 endpoint first. Undefined: not configured.
+ */
+export function serviceEndpoint(config: Config, service: string): string | undefined {
+  if (service === "s3" && config.s3) return config.s3.endpoint;
+  return config.upstreams.services[service] ?? config.upstreams.default;
 }
 
 /** The process's environment, for loadConfig and the helpers below: the one place that reads it. */

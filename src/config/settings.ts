@@ -199,6 +199,19 @@ export const SETTINGS = {
     file: "upstreamCredentials",
     parse: parseUpstreamCredentials,
   },
+  policyChecks: {
+    flag: "--policy-checks <mode>",
+    help: "aws: refuse a trail whose bucket or topic policy would not let CloudTrail write, as AWS does (default); off: only check that they exist",
+    env: "OPENTRAIL_POLICY_CHECKS",
+    file: "policyChecks",
+    fromFile: nonEmpty,
+    default: "aws",
+    parse: (v: unknown): "aws" | "off" => {
+      if (v !== "aws" && v !== "off")
+        throw new ConfigError(`policyChecks must be aws or off, not '${String(v)}'`);
+      return v;
+    },
+  },
   trustedProxies: {
     file: "trustedProxies",
     default: [],

@@ -1,5 +1,13 @@
 import type { Trail } from "../domain/trail.ts";
-import type { DeliveryStore, EventStore, KeyStore, ObjectStore, TrailRepo } from "../ports/index.ts";
+import type {
+  DeliveryStore,
+  EventStore,
+  KeyStore,
+  Notifications,
+  ObjectStore,
+  PolicyEvaluator,
+  TrailRepo,
+} from "../ports/index.ts";
 import type { RateLimit } from "./rate-limit.ts";
 
 /** What the operations need from the outside world. */
@@ -16,6 +24,12 @@ export interface ServiceDeps {
   keys?: KeyStore;
   /** Regions this deployment serves; multi-Region trails appear in each. */
   regions: readonly string[];
+  /** aws: bucket and topic policies must let CloudTrail write (default off when absent). */
+  policyChecks?: "aws" | "off";
+  /** Evaluates resource policies for CloudTrail's principal; absent, no policy is evaluated. */
+  policies?: PolicyEvaluator;
+  /** SNS; absent or unconfigured, topics are accepted unchecked and nothing is published. */
+  notifications?: Notifications;
   /** LookupEvents' rate per account and region, as AWS enforces it; absent, no limit. */
   lookupRate?: RateLimit;
 }

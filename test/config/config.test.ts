@@ -123,6 +123,7 @@ describe("serve's flags", () => {
       "--config",
       "--s3-endpoint",
       "--upstream",
+      "--policy-checks",
       "--delivery-interval",
       "--digest-interval",
       "--ingest-workers",

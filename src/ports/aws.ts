@@ -1,0 +1,62 @@
+import type { PolicyQuestion } from "../domain/policy.ts";
+
+/*
+ * The other AWS services opentrail calls (SNS, CloudWatch Logs, EventBridge, KMS), and the policy
+ * questions it asks before accepting a trail. Endpoints come from one lookup in the composition
+ * root; a service with none configured answers with AwsServiceUnconfigured at the call.
+ */
+
+/** What a destination says about its resource policy. */
+export type PolicyAnswer =
+  | { kind: "policy"; document: string }
+  /** The resource exists and has no policy (S3 NoSuchBucketPolicy). */
+  | { kind: "none" }
+  /** The endpoint cannot say (NotImplemented, 501, refused for our own credentials). */
+  | { kind: "unknown"; reason: string }
+  /** The resource does not exist. */
+  | { kind: "missing" };
+
+/** Evaluates resource policies for the CloudTrail service principal. */
+export interface PolicyEvaluator {
+  /** The first question the policy answers otherwise than expected; undefined: none. */
+  refused(policy: string, questions: readonly PolicyQuestion[]): Promise<PolicyQuestion | undefined>;
+}
+
+/**
+ * A failed call to another service, with the service's error code (NotFound, AuthorizationError,
+ * ResourceNotFoundException, ...), which GetTrailStatus reports. `retryable` when the endpoint
+ * could not be reached or answered 5xx / throttling.
+ */
+export class AwsServiceError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+
+  constructor(code: string, message: string, retryable: boolean, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "AwsServiceError";
+    this.code = code;
+    this.retryable = retryable;
+  }
+}
+
+/** The call needs a service whose endpoint is not configured. */
+export class AwsServiceUnconfigured extends AwsServiceError {
+  constructor(service: string) {
+    super(
+      "EndpointNotConfigured",
+      `no ${service} endpoint is configured: set --upstream ${service}=URL (or a default upstream)`,
+      false,
+    );
+    this.name = "AwsServiceUnconfigured";
+  }
+}
+
+/** SNS as CloudTrail uses it. */
+export interface Notifications {
+  /** False when no SNS endpoint is configured (every call would fail with AwsServiceUnconfigured). */
+  readonly configured: boolean;
+  /** The topic's policy (GetTopicAttributes Policy); `missing` when the topic does not exist. */
+  topicPolicy(topicArn: string): Promise<PolicyAnswer>;
+  /** Publish `message` to the topic; failures are AwsServiceError. */
+  publish(topicArn: string, message: string): Promise<void>;
+}
