@@ -4,7 +4,9 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
+import type { AwsEndpoint } from "./adapters/aws/errors.ts";
 import { createPolicyEvaluator } from "./adapters/aws/policy.ts";
+import { createSnsNotifications } from "./adapters/aws/sns.ts";
 import { StaticCredentialStore } from "./adapters/credentials.ts";
 import {
   type ObjectStoreDescriptor,
@@ -14,12 +16,13 @@ import {
   type StoresDescriptor,
 } from "./adapters/index.ts";
 import { WriteLock } from "./adapters/sqlite/write-lock.ts";
-import type { Config } from "./config/index.ts";
+import { type Config, serviceEndpoint } from "./config/index.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
 import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
+import { createNotifyWorker, type NotifyWorker } from "./pipeline/notify.ts";
 import { createRetentionWorker } from "./pipeline/retention.ts";
-import type { Clock, Ids, ObjectStore } from "./ports/index.ts";
+import type { Clock, Ids, Notifications, ObjectStore } from "./ports/index.ts";
 import { createRecorder } from "./recording/recorder.ts";
 import { createRouter, routedTrailRepo } from "./recording/router.ts";
 import { createTrailChanges } from "./recording/trail-changes.ts";
@@ -39,6 +42,8 @@ export interface OpenTrail {
   config: Config;
   /** The delivery worker: `drain()` writes every pending log file now. */
   delivery: DeliveryWorker;
+  /** The SNS notification worker: `drain()` publishes for every delivered file now (drain delivery first). */
+  notify: NotifyWorker;
   /** The digest worker: `drain()` writes the digests due now and closes ended chains (drain delivery first). */
   digests: DigestWorker;
   /** Where log files and digests go: the local buckets or S3. */
@@ -82,6 +87,23 @@ function descriptors(
   return { stores, objects };
 }
 
+/**
+ * The one lookup of where another AWS service is (the upstreams table, s3 from --s3-endpoint)
+ * and the keys to sign with; undefined when the service has no endpoint configured.
+ */
+function awsEndpoint(config: Config, service: string): AwsEndpoint | undefined {
+  const url = serviceEndpoint(config, service);
+  if (url === undefined) return undefined;
+  const credentials = config.upstreamCredentials ??
+    (config.s3
+      ? { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey }
+      : undefined) ?? {
+      accessKeyId: "test",
+      secretAccessKey: "test",
+    };
+  return { url, credentials };
+}
+
 interface Runtime {
   config: Config;
   log: Logger;
@@ -90,9 +112,16 @@ interface Runtime {
 }
 
 /** The background workers of the pipeline, built but not started. */
-function buildPipeline(rt: Runtime, db: Stores, objects: ObjectStore) {
+function buildPipeline(rt: Runtime, db: Stores, objects: ObjectStore, sns: Notifications) {
   const { config, log, clock } = rt;
   return {
+    notify: createNotifyWorker({
+      outbox: db.notifications,
+      sns,
+      listTrails: () => db.trails.listAll(),
+      clock,
+      log,
+    }),
     delivery: createDeliveryWorker({
       store: db.deliveries,
       objects,
@@ -210,7 +239,8 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
         )
       : undefined;
   if (ingestPool) trailChanges.subscribe((accountId) => ingestPool.invalidate(accountId));
-  const pipeline = buildPipeline(rt, db, objects);
+  const sns = createSnsNotifications(awsEndpoint(config, "sns"));
+  const pipeline = buildPipeline(rt, db, objects, sns);
   const service = buildService({
     trails: routedTrailRepo(db.trails, trailChanges.changed),
     objects,
@@ -222,6 +252,8 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     flush: pipeline.delivery.flushTrail,
     policyChecks: config.policyChecks,
     policies: createPolicyEvaluator(),
+    notifications: sns,
+    notificationOutbox: db.notifications,
   });
   const developmentReset = async () => {
     await db.reset();
@@ -242,7 +274,9 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
 
   // start
   const workers = new AbortController();
-  const loops = [pipeline.delivery, pipeline.digests, pipeline.retention].map((w) => w.start(workers.signal));
+  const loops = [pipeline.delivery, pipeline.notify, pipeline.digests, pipeline.retention].map((w) =>
+    w.start(workers.signal),
+  );
 
   // close in reverse
   let closing: Promise<void> | undefined;
@@ -255,6 +289,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
       workers.abort();
       await Promise.all([...loops, ingestPool?.close()]);
       await objects.close();
+      sns.close();
       await db.close();
     })();
     return closing;
@@ -264,6 +299,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     service,
     config,
     delivery: pipeline.delivery,
+    notify: pipeline.notify,
     digests: pipeline.digests,
     objects,
     close,

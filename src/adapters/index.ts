@@ -4,6 +4,7 @@ import type {
   DigestChainStore,
   EventStore,
   KeyStore,
+  NotificationOutbox,
   ObjectStore,
   TrailRepo,
 } from "../ports/index.ts";
@@ -39,6 +40,8 @@ export interface Stores {
   trails: TrailRepo;
   events: EventStore;
   deliveries: DeliveryStore;
+  /** Delivered files waiting for their SNS notification. */
+  notifications: NotificationOutbox;
   /** Digest signing keys; private keys included, so the database is for the service's eyes only. */
   keys: KeyStore;
   digestChains: DigestChainStore;
@@ -59,6 +62,7 @@ export async function openStores(descriptor: StoresDescriptor): Promise<Stores> 
         trails: db.trails,
         events: db.events,
         deliveries: db.deliveries,
+        notifications: db.notifications,
         keys: db.keys,
         digestChains,
         reset: () => db.trails.reset(),

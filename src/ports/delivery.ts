@@ -79,3 +79,37 @@ export interface DeliveryStore {
   /** Delivered files of a trail and region delivered in [since, until), in delivery order (for digests). */
   deliveredFiles(trailArn: string, region: string, since: Date, until: Date): Promise<DeliveredFile[]>;
 }
+
+/** A delivered log file waiting for its SNS notification. */
+export interface FileToNotify {
+  /** The delivered file's number; a lane's files come in delivery order. */
+  id: number;
+  bucket: string;
+  key: string;
+}
+
+/** Per (trail, region) notification bookkeeping GetTrailStatus reports. */
+export interface NotificationStatus {
+  latestNotificationTime?: Date;
+  latestNotificationError?: string;
+  latestNotificationAttemptTime?: Date;
+}
+
+/**
+ * The notification outbox: every delivered file enters it in the transaction that records the
+ * delivery (completeFile); the notify worker takes it out once published. The PostgreSQL adapter
+ * needs the same: an outbox row per delivered_files row in completeFile's transaction.
+ */
+export interface NotificationOutbox {
+  /** (trail, region) pairs with files waiting. */
+  notificationLanes(): Promise<{ trailArn: string; region: string }[]>;
+  /** A lane's oldest waiting files, in delivery order. */
+  filesToNotify(trailArn: string, region: string, limit: number): Promise<FileToNotify[]>;
+  /**
+   * One transaction: drops the lane's files up to `throughId`; with `publishedAt` (a notification
+   * was published) also records it as the lane's latest notification and clears its error.
+   */
+  notified(trailArn: string, region: string, throughId: number, publishedAt?: Date): Promise<void>;
+  notificationFailed(trailArn: string, region: string, at: Date, error: string): Promise<void>;
+  notificationStatus(trailArn: string, region: string): Promise<NotificationStatus>;
+}

@@ -12,15 +12,23 @@ export function getTrailStatus(deps: ServiceDeps): Handler<"GetTrailStatus"> {
     const trail = await resolveTrail(deps, ctx, input.Name, "read");
     // delivery is per region: the current one
     const delivery = (await deps.deliveries?.status(trail.arn, ctx.region)) ?? {};
+    const notification = (await deps.notificationOutbox?.notificationStatus(trail.arn, ctx.region)) ?? {};
     return {
       IsLogging: trail.isLogging,
       LatestDeliveryTime: delivery.latestDeliveryTime,
       LatestDeliveryError: delivery.latestDeliveryError,
+      // present only once they have a value, as on AWS (in process too: no undefined members)
+      ...(notification.latestNotificationTime && {
+        LatestNotificationTime: notification.latestNotificationTime,
+      }),
+      ...(notification.latestNotificationError && {
+        LatestNotificationError: notification.latestNotificationError,
+      }),
       StartLoggingTime: trail.startLoggingTime,
       StopLoggingTime: trail.stopLoggingTime,
       LatestDeliveryAttemptTime: isoSeconds(delivery.latestDeliveryAttemptTime),
-      LatestNotificationAttemptTime: "",
-      LatestNotificationAttemptSucceeded: "",
+      LatestNotificationAttemptTime: isoSeconds(notification.latestNotificationAttemptTime),
+      LatestNotificationAttemptSucceeded: isoSeconds(notification.latestNotificationTime),
       LatestDeliveryAttemptSucceeded: isoSeconds(delivery.latestDeliveryAttemptSucceeded),
       TimeLoggingStarted: isoSeconds(trail.startLoggingTime),
       TimeLoggingStopped: isoSeconds(trail.stopLoggingTime),

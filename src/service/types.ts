@@ -3,6 +3,7 @@ import type {
   DeliveryStore,
   EventStore,
   KeyStore,
+  NotificationOutbox,
   Notifications,
   ObjectStore,
   PolicyEvaluator,
@@ -30,6 +31,8 @@ export interface ServiceDeps {
   policies?: PolicyEvaluator;
   /** SNS; absent or unconfigured, topics are accepted unchecked and nothing is published. */
   notifications?: Notifications;
+  /** Notification bookkeeping GetTrailStatus reports; absent when nothing notifies. */
+  notificationOutbox?: Pick<NotificationOutbox, "notificationStatus">;
   /** LookupEvents' rate per account and region, as AWS enforces it; absent, no limit. */
   lookupRate?: RateLimit;
 }

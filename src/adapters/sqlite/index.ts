@@ -6,6 +6,7 @@ import { SqliteEventStore } from "./event-store.ts";
 import { SqliteKeyStore, type SqliteKeyStoreOptions } from "./key-store.ts";
 import { MIGRATIONS } from "./migrations/index.ts";
 import { migrate } from "./migrations/migrate.ts";
+import { SqliteNotificationStore } from "./notification-store.ts";
 import { SqliteTrailRepo } from "./trail-repo.ts";
 import { inTurns, WriteLock } from "./write-lock.ts";
 
@@ -18,6 +19,7 @@ export interface SqliteDb {
   readonly trails: SqliteTrailRepo;
   readonly events: SqliteEventStore;
   readonly deliveries: SqliteDeliveryStore;
+  readonly notifications: SqliteNotificationStore;
   /** Digest signing keys; private keys included, so the database file is for the service's eyes only. */
   readonly keys: SqliteKeyStore;
   /** Closes the connection; safe to call twice. */
@@ -90,11 +92,13 @@ export function openSqlite(path: string, options: OpenSqliteOptions = {}): Sqlit
   const events = new SqliteEventStore(db, { inTurn });
   const deliveries = new SqliteDeliveryStore(db, inTurn);
   const keys = new SqliteKeyStore(db, options.keys);
+  const notifications = new SqliteNotificationStore(db, inTurn);
   return {
     db,
     trails,
     events,
     deliveries,
+    notifications,
     keys,
     close() {
       checkpointer?.stop();

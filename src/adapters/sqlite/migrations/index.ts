@@ -221,4 +221,34 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT destination_id, region, count(*), sum(bytes) FROM outbox GROUP BY destination_id, region;
     `,
   },
+  {
+    id: 10,
+    name: "notification outbox",
+    // Every delivered file waits here for its SNS notification. The trigger puts it in the very
+    // transaction that records the delivery, so a notification is neither lost nor able to hold
+    // a delivery back; the notify worker deletes the rows it has published (or has nothing to
+    // publish for).
+    up: `
+      CREATE TABLE notification_outbox (
+        file_id   INTEGER PRIMARY KEY,
+        trail_arn TEXT    NOT NULL,
+        region    TEXT    NOT NULL,
+        bucket    TEXT    NOT NULL,
+        key       TEXT    NOT NULL
+      ) STRICT;
+      CREATE INDEX notification_lanes ON notification_outbox (trail_arn, region, file_id);
+      CREATE TRIGGER notify_delivered AFTER INSERT ON delivered_files BEGIN
+        INSERT INTO notification_outbox (file_id, trail_arn, region, bucket, key)
+          VALUES (NEW.id, NEW.trail_arn, NEW.region, NEW.bucket, NEW.key);
+      END;
+      CREATE TABLE notification_status (
+        trail_arn      TEXT NOT NULL,
+        region         TEXT NOT NULL,
+        latest_success INTEGER,
+        latest_error   TEXT,
+        latest_attempt INTEGER,
+        PRIMARY KEY (trail_arn, region)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
