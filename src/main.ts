@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
 import type { AwsEndpoint } from "./adapters/aws/errors.ts";
+import { createCloudWatchLogs } from "./adapters/aws/logs.ts";
 import { createPolicyEvaluator } from "./adapters/aws/policy.ts";
 import { createSnsNotifications } from "./adapters/aws/sns.ts";
 import { StaticCredentialStore } from "./adapters/credentials.ts";
@@ -18,11 +19,13 @@ import {
 import { WriteLock } from "./adapters/sqlite/write-lock.ts";
 import { type Config, serviceEndpoint } from "./config/index.ts";
 import { createHttpServer } from "./http/server.ts";
+import { cloudWatchOutput } from "./pipeline/cloudwatch.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
 import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
-import { createNotifyWorker, type NotifyWorker } from "./pipeline/notify.ts";
+import { createFileOutputWorker, type FileOutput, type FileOutputWorker } from "./pipeline/file-outputs.ts";
+import { snsOutput } from "./pipeline/notify.ts";
 import { createRetentionWorker } from "./pipeline/retention.ts";
-import type { Clock, Ids, Notifications, ObjectStore } from "./ports/index.ts";
+import type { Clock, CloudWatchLogs, Ids, Notifications, ObjectStore } from "./ports/index.ts";
 import { createRecorder } from "./recording/recorder.ts";
 import { createRouter, routedTrailRepo } from "./recording/router.ts";
 import { createTrailChanges } from "./recording/trail-changes.ts";
@@ -43,7 +46,9 @@ export interface OpenTrail {
   /** The delivery worker: `drain()` writes every pending log file now. */
   delivery: DeliveryWorker;
   /** The SNS notification worker: `drain()` publishes for every delivered file now (drain delivery first). */
-  notify: NotifyWorker;
+  notify: FileOutputWorker;
+  /** The CloudWatch Logs worker: `drain()` sends every delivered file's records now (drain delivery first). */
+  cloudWatch: FileOutputWorker;
   /** The digest worker: `drain()` writes the digests due now and closes ended chains (drain delivery first). */
   digests: DigestWorker;
   /** Where log files and digests go: the local buckets or S3. */
@@ -112,16 +117,18 @@ interface Runtime {
 }
 
 /** The background workers of the pipeline, built but not started. */
-function buildPipeline(rt: Runtime, db: Stores, objects: ObjectStore, sns: Notifications) {
+function buildPipeline(
+  rt: Runtime,
+  db: Stores,
+  objects: ObjectStore,
+  aws: { sns: Notifications; logs: CloudWatchLogs },
+) {
   const { config, log, clock } = rt;
+  const outputWorker = (output: FileOutput) =>
+    createFileOutputWorker({ outbox: db.outputs, output, listTrails: () => db.trails.listAll(), clock, log });
   return {
-    notify: createNotifyWorker({
-      outbox: db.notifications,
-      sns,
-      listTrails: () => db.trails.listAll(),
-      clock,
-      log,
-    }),
+    notify: outputWorker(snsOutput(aws.sns)),
+    cloudWatch: outputWorker(cloudWatchOutput(aws.logs, objects, clock)),
     delivery: createDeliveryWorker({
       store: db.deliveries,
       objects,
@@ -240,7 +247,8 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
       : undefined;
   if (ingestPool) trailChanges.subscribe((accountId) => ingestPool.invalidate(accountId));
   const sns = createSnsNotifications(awsEndpoint(config, "sns"));
-  const pipeline = buildPipeline(rt, db, objects, sns);
+  const logs = createCloudWatchLogs(awsEndpoint(config, "logs"));
+  const pipeline = buildPipeline(rt, db, objects, { sns, logs });
   const service = buildService({
     trails: routedTrailRepo(db.trails, trailChanges.changed),
     objects,
@@ -253,7 +261,8 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     policyChecks: config.policyChecks,
     policies: createPolicyEvaluator(),
     notifications: sns,
-    notificationOutbox: db.notifications,
+    logs,
+    outputs: db.outputs,
   });
   const developmentReset = async () => {
     await db.reset();
@@ -274,9 +283,13 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
 
   // start
   const workers = new AbortController();
-  const loops = [pipeline.delivery, pipeline.notify, pipeline.digests, pipeline.retention].map((w) =>
-    w.start(workers.signal),
-  );
+  const loops = [
+    pipeline.delivery,
+    pipeline.notify,
+    pipeline.cloudWatch,
+    pipeline.digests,
+    pipeline.retention,
+  ].map((w) => w.start(workers.signal));
 
   // close in reverse
   let closing: Promise<void> | undefined;
@@ -290,6 +303,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
       await Promise.all([...loops, ingestPool?.close()]);
       await objects.close();
       sns.close();
+      logs.close();
       await db.close();
     })();
     return closing;
@@ -300,6 +314,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     config,
     delivery: pipeline.delivery,
     notify: pipeline.notify,
+    cloudWatch: pipeline.cloudWatch,
     digests: pipeline.digests,
     objects,
     close,

@@ -3,8 +3,8 @@ import type {
   DeliveryStore,
   DigestChainStore,
   EventStore,
+  FileOutbox,
   KeyStore,
-  NotificationOutbox,
   ObjectStore,
   TrailRepo,
 } from "../ports/index.ts";
@@ -40,8 +40,8 @@ export interface Stores {
   trails: TrailRepo;
   events: EventStore;
   deliveries: DeliveryStore;
-  /** Delivered files waiting for their SNS notification. */
-  notifications: NotificationOutbox;
+  /** Delivered files waiting for the outputs that follow delivery (SNS, CloudWatch Logs). */
+  outputs: FileOutbox;
   /** Digest signing keys; private keys included, so the database is for the service's eyes only. */
   keys: KeyStore;
   digestChains: DigestChainStore;
@@ -62,7 +62,7 @@ export async function openStores(descriptor: StoresDescriptor): Promise<Stores> 
         trails: db.trails,
         events: db.events,
         deliveries: db.deliveries,
-        notifications: db.notifications,
+        outputs: db.outputs,
         keys: db.keys,
         digestChains,
         reset: () => db.trails.reset(),

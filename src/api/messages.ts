@@ -157,10 +157,11 @@ export function invalidCloudWatchLogsRoleArn(): CloudTrailError {
   );
 }
 
-export function cloudWatchLogsDeliveryUnavailable(): CloudTrailError {
+export function cloudWatchLogsDeliveryUnavailable(why?: string): CloudTrailError {
+  const message = "Cannot set a CloudWatch Logs delivery for this Region.";
   return new CloudTrailError(
     "CloudWatchLogsDeliveryUnavailableException",
-    "Cannot set a CloudWatch Logs delivery for this Region.",
+    why ? `${message} (${why})` : message,
   );
 }
 

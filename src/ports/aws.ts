@@ -60,3 +60,22 @@ export interface Notifications {
   /** Publish `message` to the topic; failures are AwsServiceError. */
   publish(topicArn: string, message: string): Promise<void>;
 }
+
+/** One CloudWatch Logs event: milliseconds since the epoch and the message text. */
+export interface LogEvent {
+  timestamp: number;
+  message: string;
+}
+
+/** CloudWatch Logs as CloudTrail uses it. */
+export interface CloudWatchLogs {
+  /** False when no CloudWatch Logs endpoint is configured. */
+  readonly configured: boolean;
+  /** Does the log group of this ARN (`…:log-group:NAME:*`) exist? */
+  logGroupExists(groupArn: string): Promise<boolean>;
+  /**
+   * Puts the events (chronological, within PutLogEvents' limits) into the stream of the group,
+   * creating the stream on first use; failures are AwsServiceError.
+   */
+  putLogEvents(groupArn: string, stream: string, events: readonly LogEvent[]): Promise<void>;
+}

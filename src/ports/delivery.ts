@@ -80,36 +80,46 @@ export interface DeliveryStore {
   deliveredFiles(trailArn: string, region: string, since: Date, until: Date): Promise<DeliveredFile[]>;
 }
 
-/** A delivered log file waiting for its SNS notification. */
-export interface FileToNotify {
+/** The outputs that follow each delivered log file. */
+export type FileConsumer = "sns" | "logs";
+
+/** A delivered log file waiting for an output. */
+export interface FileToSend {
   /** The delivered file's number; a lane's files come in delivery order. */
   id: number;
   bucket: string;
   key: string;
 }
 
-/** Per (trail, region) notification bookkeeping GetTrailStatus reports. */
-export interface NotificationStatus {
-  latestNotificationTime?: Date;
-  latestNotificationError?: string;
-  latestNotificationAttemptTime?: Date;
+/** Per (output, trail, region) bookkeeping GetTrailStatus reports. */
+export interface OutputStatus {
+  latestTime?: Date;
+  latestError?: string;
+  latestAttemptTime?: Date;
 }
 
 /**
- * The notification outbox: every delivered file enters it in the transaction that records the
- * delivery (completeFile); the notify worker takes it out once published. The PostgreSQL adapter
- * needs the same: an outbox row per delivered_files row in completeFile's transaction.
+ * The outbox of the outputs that follow delivery: every delivered file enters it once per
+ * consumer in the transaction that records the delivery (completeFile); a consumer's worker takes
+ * it out once handled. The PostgreSQL adapter needs the same: a row per consumer and
+ * delivered_files row in completeFile's transaction, and these five methods.
  */
-export interface NotificationOutbox {
-  /** (trail, region) pairs with files waiting. */
-  notificationLanes(): Promise<{ trailArn: string; region: string }[]>;
+export interface FileOutbox {
+  /** (trail, region) pairs with files waiting for `consumer`. */
+  lanes(consumer: FileConsumer): Promise<{ trailArn: string; region: string }[]>;
   /** A lane's oldest waiting files, in delivery order. */
-  filesToNotify(trailArn: string, region: string, limit: number): Promise<FileToNotify[]>;
+  filesFor(consumer: FileConsumer, trailArn: string, region: string, limit: number): Promise<FileToSend[]>;
   /**
-   * One transaction: drops the lane's files up to `throughId`; with `publishedAt` (a notification
-   * was published) also records it as the lane's latest notification and clears its error.
+   * One transaction: drops the lane's files up to `throughId`; with `sentAt` (something was sent)
+   * also records it as the lane's latest success and clears its error.
    */
-  notified(trailArn: string, region: string, throughId: number, publishedAt?: Date): Promise<void>;
-  notificationFailed(trailArn: string, region: string, at: Date, error: string): Promise<void>;
-  notificationStatus(trailArn: string, region: string): Promise<NotificationStatus>;
+  handled(
+    consumer: FileConsumer,
+    trailArn: string,
+    region: string,
+    throughId: number,
+    sentAt?: Date,
+  ): Promise<void>;
+  failed(consumer: FileConsumer, trailArn: string, region: string, at: Date, error: string): Promise<void>;
+  outputStatus(consumer: FileConsumer, trailArn: string, region: string): Promise<OutputStatus>;
 }

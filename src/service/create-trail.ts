@@ -6,7 +6,7 @@ import { mergeTags, validateTagsList } from "../domain/tags.ts";
 import { checkRoomForTrail, DEFAULT_EVENT_SELECTORS, type Trail } from "../domain/trail.ts";
 import { oneAtATime } from "./account-lock.ts";
 import { toTrailResponse } from "./mappers.ts";
-import { checkBucket, checkTopic } from "./resolve.ts";
+import { checkBucket, checkLogGroup, checkTopic } from "./resolve.ts";
 import { applySettings } from "./trail-settings.ts";
 import type { ServiceDeps } from "./types.ts";
 
@@ -45,6 +45,10 @@ export function createTrail(deps: ServiceDeps): Handler<"CreateTrail"> {
       await checkBucket(deps, ctx, { ...settings, arn, accountId: ctx.accountId });
       if (settings.snsTopicArn)
         await checkTopic(deps, ctx, { arn, accountId: ctx.accountId }, settings.snsTopicArn);
+      if (settings.cloudWatchLogsLogGroupArn) {
+        const home = { accountId: ctx.accountId, homeRegion: ctx.region };
+        await checkLogGroup(deps, ctx, home, settings.cloudWatchLogsLogGroupArn);
+      }
 
       const created: Trail = {
         ...settings,

@@ -1,8 +1,10 @@
 import type { RequestContext } from "../api/context.ts";
 import { fail } from "../api/errors.ts";
 import {
+  cloudWatchLogsDeliveryUnavailable,
   insufficientS3BucketPolicy,
   insufficientSnsTopicPolicy,
+  invalidCloudWatchLogsGroupArn,
   invalidHomeRegion,
   s3BucketDoesNotExist,
   trailNotFound,
@@ -153,4 +155,32 @@ export async function checkTopic(
   if (await deps.policies.refused(answer.document, topicQuestions(trail, topicArn))) {
     throw insufficientSnsTopicPolicy();
   }
+}
+
+/**
+ * The log group exists in the trail's account and home region (policy-checks.md §5, §7): without a
+ * CloudWatch Logs endpoint nothing could be delivered, so the setting is refused rather than kept
+ * silently. The role is recorded, not assumed.
+ */
+export async function checkLogGroup(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  trail: { accountId: string; homeRegion: string },
+  groupArn: string,
+): Promise<void> {
+  if (!deps.logs?.configured) {
+    throw cloudWatchLogsDeliveryUnavailable(
+      "no CloudWatch Logs endpoint is configured: set --upstream logs=URL",
+    );
+  }
+  const [, , , region, account] = groupArn.split(":");
+  if (region !== trail.homeRegion || account !== trail.accountId) throw invalidCloudWatchLogsGroupArn();
+  let exists: boolean;
+  try {
+    exists = await deps.logs.logGroupExists(groupArn);
+  } catch (e) {
+    ctx.log.warn({ groupArn, err: e }, "the log group could not be looked up");
+    throw fail("ServiceUnavailable", "The CloudWatch Logs endpoint cannot be reached; try again later.");
+  }
+  if (!exists) throw invalidCloudWatchLogsGroupArn();
 }

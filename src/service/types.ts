@@ -1,9 +1,10 @@
 import type { Trail } from "../domain/trail.ts";
 import type {
+  CloudWatchLogs,
   DeliveryStore,
   EventStore,
+  FileOutbox,
   KeyStore,
-  NotificationOutbox,
   Notifications,
   ObjectStore,
   PolicyEvaluator,
@@ -31,8 +32,10 @@ export interface ServiceDeps {
   policies?: PolicyEvaluator;
   /** SNS; absent or unconfigured, topics are accepted unchecked and nothing is published. */
   notifications?: Notifications;
-  /** Notification bookkeeping GetTrailStatus reports; absent when nothing notifies. */
-  notificationOutbox?: Pick<NotificationOutbox, "notificationStatus">;
+  /** CloudWatch Logs; absent or unconfigured, a trail cannot name a log group. */
+  logs?: CloudWatchLogs;
+  /** SNS and CloudWatch Logs bookkeeping GetTrailStatus reports; absent when nothing follows delivery. */
+  outputs?: Pick<FileOutbox, "outputStatus">;
   /** LookupEvents' rate per account and region, as AWS enforces it; absent, no limit. */
   lookupRate?: RateLimit;
 }

@@ -10,7 +10,14 @@ import {
 import { checkRoomForTrail } from "../domain/trail.ts";
 import { oneAtATime } from "./account-lock.ts";
 import { toTrailResponse } from "./mappers.ts";
-import { checkBucket, checkBucketPolicy, checkTopic, resolveTrail, saveTrail } from "./resolve.ts";
+import {
+  checkBucket,
+  checkBucketPolicy,
+  checkLogGroup,
+  checkTopic,
+  resolveTrail,
+  saveTrail,
+} from "./resolve.ts";
 import { applySettings, type TrailSettingsInput } from "./trail-settings.ts";
 import type { ServiceDeps } from "./types.ts";
 
@@ -45,6 +52,9 @@ export function updateTrail(deps: ServiceDeps): Handler<"UpdateTrail"> {
       else if (rest.S3KeyPrefix !== undefined) await checkBucketPolicy(deps, ctx, { ...trail, ...settings });
       if (rest.SnsTopicName !== undefined && settings.snsTopicArn) {
         await checkTopic(deps, ctx, trail, settings.snsTopicArn);
+      }
+      if (rest.CloudWatchLogsLogGroupArn !== undefined && settings.cloudWatchLogsLogGroupArn) {
+        await checkLogGroup(deps, ctx, trail, settings.cloudWatchLogsLogGroupArn);
       }
 
       const next = await saveTrail(deps, { ...trail, ...settings });

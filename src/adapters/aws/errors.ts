@@ -29,3 +29,41 @@ export function toAwsServiceError(e: unknown, what: string): AwsServiceError {
     status >= 500 || status === 429 || name === "ThrottlingException" || name === "Throttling";
   return new AwsServiceError(named ? name : `HTTP${status}`, `${what}: ${reason}`, retryable, { cause: e });
 }
+
+/** The SDK's client configuration for one region of an endpoint: short timeouts, one retry. */
+export interface RegionalConfig {
+  endpoint: string;
+  region: string;
+  credentials: AwsEndpoint["credentials"];
+  maxAttempts: number;
+  requestHandler: { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: boolean };
+}
+
+/** One SDK client per region of `endpoint`, made on first use; undefined when not configured. */
+export function regionalClients<C extends { destroy(): void }>(
+  endpoint: AwsEndpoint | undefined,
+  make: (config: RegionalConfig) => C,
+): { get(region: string): C; close(): void } | undefined {
+  if (!endpoint) return undefined;
+  const clients = new Map<string, C>();
+  return {
+    get(region) {
+      let c = clients.get(region);
+      if (!c) {
+        c = make({
+          endpoint: endpoint.url,
+          region,
+          credentials: endpoint.credentials,
+          maxAttempts: 2,
+          requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
+        });
+        clients.set(region, c);
+      }
+      return c;
+    },
+    close() {
+      for (const c of clients.values()) c.destroy();
+      clients.clear();
+    },
+  };
+}

@@ -1,25 +1,13 @@
 import { GetTopicAttributesCommand, PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AwsServiceUnconfigured, type Notifications, type PolicyAnswer } from "../../ports/aws.ts";
-import { type AwsEndpoint, toAwsServiceError } from "./errors.ts";
+import { type AwsEndpoint, regionalClients, toAwsServiceError } from "./errors.ts";
 
 /** SNS at `endpoint` (undefined: not configured), one client per topic region. */
 export function createSnsNotifications(endpoint: AwsEndpoint | undefined): Notifications & { close(): void } {
-  const clients = new Map<string, SNSClient>();
+  const clients = regionalClients(endpoint, (config) => new SNSClient(config));
   const client = (topicArn: string): SNSClient => {
-    if (!endpoint) throw new AwsServiceUnconfigured("sns");
-    const region = topicArn.split(":")[3] || "us-east-1";
-    let c = clients.get(region);
-    if (!c) {
-      c = new SNSClient({
-        endpoint: endpoint.url,
-        region,
-        credentials: endpoint.credentials,
-        maxAttempts: 2,
-        requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
-      });
-      clients.set(region, c);
-    }
-    return c;
+    if (!clients) throw new AwsServiceUnconfigured("sns");
+    return clients.get(topicArn.split(":")[3] || "us-east-1");
   };
   return {
     configured: endpoint !== undefined,
@@ -42,9 +30,6 @@ export function createSnsNotifications(endpoint: AwsEndpoint | undefined): Notif
         throw toAwsServiceError(e, `publish to ${topicArn}`);
       }
     },
-    close() {
-      for (const c of clients.values()) c.destroy();
-      clients.clear();
-    },
+    close: () => clients?.close(),
   };
 }
