@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
 import type { AwsEndpoint } from "./adapters/aws/errors.ts";
+import { createEventBus } from "./adapters/aws/events.ts";
 import { createCloudWatchLogs } from "./adapters/aws/logs.ts";
 import { createPolicyEvaluator } from "./adapters/aws/policy.ts";
 import { createSnsNotifications } from "./adapters/aws/sns.ts";
@@ -22,10 +23,11 @@ import { createHttpServer } from "./http/server.ts";
 import { cloudWatchOutput } from "./pipeline/cloudwatch.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
 import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
+import { eventBridgeOutput } from "./pipeline/eventbridge.ts";
 import { createFileOutputWorker, type FileOutput, type FileOutputWorker } from "./pipeline/file-outputs.ts";
 import { snsOutput } from "./pipeline/notify.ts";
 import { createRetentionWorker } from "./pipeline/retention.ts";
-import type { Clock, CloudWatchLogs, Ids, Notifications, ObjectStore } from "./ports/index.ts";
+import type { Clock, CloudWatchLogs, EventBus, Ids, Notifications, ObjectStore } from "./ports/index.ts";
 import { createRecorder } from "./recording/recorder.ts";
 import { createRouter, routedTrailRepo } from "./recording/router.ts";
 import { createTrailChanges } from "./recording/trail-changes.ts";
@@ -49,6 +51,8 @@ export interface OpenTrail {
   notify: FileOutputWorker;
   /** The CloudWatch Logs worker: `drain()` sends every delivered file's records now (drain delivery first). */
   cloudWatch: FileOutputWorker;
+  /** The EventBridge worker (with `eventBridge: "on"`): `drain()` sends every delivered record now. */
+  eventBridge: FileOutputWorker;
   /** The digest worker: `drain()` writes the digests due now and closes ended chains (drain delivery first). */
   digests: DigestWorker;
   /** Where log files and digests go: the local buckets or S3. */
@@ -121,7 +125,7 @@ function buildPipeline(
   rt: Runtime,
   db: Stores,
   objects: ObjectStore,
-  aws: { sns: Notifications; logs: CloudWatchLogs },
+  aws: { sns: Notifications; logs: CloudWatchLogs; events: EventBus },
 ) {
   const { config, log, clock } = rt;
   const outputWorker = (output: FileOutput) =>
@@ -129,6 +133,7 @@ function buildPipeline(
   return {
     notify: outputWorker(snsOutput(aws.sns)),
     cloudWatch: outputWorker(cloudWatchOutput(aws.logs, objects, clock)),
+    eventBridge: outputWorker(eventBridgeOutput(aws.events, objects, config.eventBridge === "on")),
     delivery: createDeliveryWorker({
       store: db.deliveries,
       objects,
@@ -248,7 +253,8 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   if (ingestPool) trailChanges.subscribe((accountId) => ingestPool.invalidate(accountId));
   const sns = createSnsNotifications(awsEndpoint(config, "sns"));
   const logs = createCloudWatchLogs(awsEndpoint(config, "logs"));
-  const pipeline = buildPipeline(rt, db, objects, { sns, logs });
+  const events = createEventBus(awsEndpoint(config, "events"));
+  const pipeline = buildPipeline(rt, db, objects, { sns, logs, events });
   const service = buildService({
     trails: routedTrailRepo(db.trails, trailChanges.changed),
     objects,
@@ -287,6 +293,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     pipeline.delivery,
     pipeline.notify,
     pipeline.cloudWatch,
+    pipeline.eventBridge,
     pipeline.digests,
     pipeline.retention,
   ].map((w) => w.start(workers.signal));
@@ -304,6 +311,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
       await objects.close();
       sns.close();
       logs.close();
+      events.close();
       await db.close();
     })();
     return closing;
@@ -315,6 +323,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     delivery: pipeline.delivery,
     notify: pipeline.notify,
     cloudWatch: pipeline.cloudWatch,
+    eventBridge: pipeline.eventBridge,
     digests: pipeline.digests,
     objects,
     close,

@@ -49,6 +49,8 @@ export interface Config {
   upstreamCredentials?: UpstreamCredentials;
   /** aws: CreateTrail/UpdateTrail evaluate bucket and topic policies as AWS does; off: existence only. */
   policyChecks: "aws" | "off";
+  /** on: delivered records also go to EventBridge's default bus of their region. */
+  eventBridge: "on" | "off";
   /** Peers whose X-Forwarded-For is believed for sourceIPAddress. */
   trustedProxies: string[];
   /** Largest POST /ingest body, in bytes. */
@@ -115,6 +117,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     upstreams: v.upstreams,
     ...(v.upstreamCredentials ? { upstreamCredentials: v.upstreamCredentials } : {}),
     policyChecks: v.policyChecks,
+    eventBridge: v.eventBridge,
     trustedProxies: v.trustedProxies,
     maxIngestBytes: v.maxIngestBytes,
     deliveryIntervalMs: v.deliveryIntervalMs,

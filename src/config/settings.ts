@@ -212,6 +212,19 @@ export const SETTINGS = {
       return v;
     },
   },
+  eventBridge: {
+    flag: "--event-bridge <mode>",
+    help: "on: send each delivered record to the default event bus of its region as 'AWS API Call via CloudTrail' (needs an events endpoint); default off",
+    env: "OPENTRAIL_EVENTBRIDGE",
+    file: "eventBridge",
+    fromFile: (v: unknown) => (v === true ? "on" : v === false ? "off" : v),
+    default: "off",
+    parse: (v: unknown): "on" | "off" => {
+      if (v !== "on" && v !== "off")
+        throw new ConfigError(`eventBridge must be on or off, not '${String(v)}'`);
+      return v;
+    },
+  },
   trustedProxies: {
     file: "trustedProxies",
     default: [],

@@ -1,16 +1,6 @@
-import { promisify } from "node:util";
-import { gunzip as gunzipCallback } from "node:zlib";
 import type { Trail } from "../domain/trail.ts";
-import {
-  AwsServiceError,
-  type Clock,
-  type CloudWatchLogs,
-  type LogEvent,
-  type ObjectStore,
-} from "../ports/index.ts";
-import type { FileOutput } from "./file-outputs.ts";
-
-const gunzip = promisify(gunzipCallback);
+import type { Clock, CloudWatchLogs, LogEvent, ObjectStore } from "../ports/index.ts";
+import { type FileOutput, readRecords } from "./file-outputs.ts";
 
 /** PutLogEvents' limits (CloudWatch Logs API reference): events and bytes per call, 26 bytes of overhead each. */
 export const MAX_EVENTS_PER_PUT = 10_000;
@@ -44,21 +34,6 @@ export function logEventBatches(messages: readonly string[], timestamp: number):
   return batches;
 }
 
-/** The records of a delivered log file, each as its JSON text, in eventTime order. */
-async function fileRecords(objects: ObjectStore, bucket: string, key: string): Promise<string[]> {
-  const stored = await objects.getObject(bucket, key);
-  // the file is gone (bucket emptied by its owner): nothing left to send
-  if (!stored) return [];
-  const body = JSON.parse((await gunzip(stored.body)).toString("utf8")) as {
-    Records?: { eventTime?: string }[];
-  };
-  const records = body.Records ?? [];
-  const time = (r: { eventTime?: string }) => r.eventTime ?? "";
-  return [...records]
-    .sort((a, b) => (time(a) < time(b) ? -1 : time(a) > time(b) ? 1 : 0))
-    .map((r) => JSON.stringify(r));
-}
-
 /**
  * CloudWatch Logs: each record of each delivered file becomes one log event in the trail's log
  * group, stream `<account>_CloudTrail_<home region>`, in eventTime order, stamped with the time
@@ -74,19 +49,7 @@ export function cloudWatchOutput(logs: CloudWatchLogs, objects: ObjectStore, clo
     wants: (trail): trail is Trail => trail?.cloudWatchLogsLogGroupArn !== undefined && logs.configured,
     async send(trail, _lane, files) {
       const file = files[0]!;
-      let messages: string[];
-      try {
-        messages = await fileRecords(objects, file.bucket, file.key);
-      } catch (e) {
-        throw new AwsServiceError(
-          "LogFileUnreadable",
-          `read ${file.bucket}/${file.key}: ${String(e)}`,
-          true,
-          {
-            cause: e,
-          },
-        );
-      }
+      const messages = (await readRecords(objects, file)).map((r) => JSON.stringify(r));
       const stream = logStreamName(trail);
       for (const events of logEventBatches(messages, clock.now().getTime())) {
         await logs.putLogEvents(trail.cloudWatchLogsLogGroupArn!, stream, events);

@@ -1,3 +1,5 @@
+import { promisify } from "node:util";
+import { gunzip as gunzipCallback } from "node:zlib";
 import type { Logger } from "pino";
 import type { Trail } from "../domain/trail.ts";
 import {
@@ -6,8 +8,35 @@ import {
   type FileConsumer,
   type FileOutbox,
   type FileToSend,
+  type ObjectStore,
 } from "../ports/index.ts";
 import { forcedPasses } from "./loop.ts";
+
+const gunzip = promisify(gunzipCallback);
+
+/** A record of a log file, as parsed. */
+export type LogRecord = Record<string, unknown> & { eventTime?: string };
+
+/**
+ * The records of a delivered log file, read back from its bucket, in eventTime order: outputs
+ * send exactly what the bucket holds. A file that is gone has none; one that cannot be read is
+ * an AwsServiceError (retried).
+ */
+export async function readRecords(objects: ObjectStore, file: FileToSend): Promise<LogRecord[]> {
+  let records: LogRecord[];
+  try {
+    const stored = await objects.getObject(file.bucket, file.key);
+    if (!stored) return [];
+    const body = JSON.parse((await gunzip(stored.body)).toString("utf8")) as { Records?: LogRecord[] };
+    records = body.Records ?? [];
+  } catch (e) {
+    throw new AwsServiceError("LogFileUnreadable", `read ${file.bucket}/${file.key}: ${String(e)}`, true, {
+      cause: e,
+    });
+  }
+  const time = (r: LogRecord) => r.eventTime ?? "";
+  return [...records].sort((a, b) => (time(a) < time(b) ? -1 : time(a) > time(b) ? 1 : 0));
+}
 
 export type Lane = { trailArn: string; region: string };
 

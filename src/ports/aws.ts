@@ -79,3 +79,21 @@ export interface CloudWatchLogs {
    */
   putLogEvents(groupArn: string, stream: string, events: readonly LogEvent[]): Promise<void>;
 }
+
+/** One EventBridge entry (PutEvents' PutEventsRequestEntry, bus left to the default). */
+export interface BusEvent {
+  source: string;
+  detailType: string;
+  /** The JSON text of the detail. */
+  detail: string;
+  time: Date;
+  resources: string[];
+}
+
+/** EventBridge's default bus, per region. */
+export interface EventBus {
+  /** False when no EventBridge endpoint is configured. */
+  readonly configured: boolean;
+  /** Puts the entries (at most 10) on the default bus of `region`; any failed entry fails the call. */
+  putEvents(region: string, entries: readonly BusEvent[]): Promise<void>;
+}

@@ -81,7 +81,7 @@ export interface DeliveryStore {
 }
 
 /** The outputs that follow each delivered log file. */
-export type FileConsumer = "sns" | "logs";
+export type FileConsumer = "sns" | "logs" | "events";
 
 /** A delivered log file waiting for an output. */
 export interface FileToSend {

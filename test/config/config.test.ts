@@ -124,6 +124,7 @@ describe("serve's flags", () => {
       "--s3-endpoint",
       "--upstream",
       "--policy-checks",
+      "--event-bridge",
       "--delivery-interval",
       "--digest-interval",
       "--ingest-workers",

@@ -6,17 +6,12 @@ import {
   SNSClient,
   SubscribeCommand,
 } from "@aws-sdk/client-sns";
-import {
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpClient } from "../../src/client/http.ts";
 import { ingestClient } from "../../src/client/ingest.ts";
 import { ACCOUNT, type CloudTrailRecord, managementRecord } from "../delivery/fixtures.ts";
+import { createQueue, takeMessages } from "../support/queues.ts";
 import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -107,33 +102,22 @@ async function topicWithQueue(topic: string): Promise<string> {
       AttributeValue: topicPolicy(topic),
     }),
   );
-  const queue = await sqs.send(new CreateQueueCommand({ QueueName: `${topic}-queue` }));
-  const attrs = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ["QueueArn"] }),
-  );
+  const queue = await createQueue(sqs, `${topic}-queue`);
   await sns.send(
     new SubscribeCommand({
       TopicArn: topicArnOf(topic),
       Protocol: "sqs",
-      Endpoint: attrs.Attributes?.QueueArn,
+      Endpoint: queue.arn,
     }),
   );
-  return queue.QueueUrl!;
+  return queue.url;
 }
 
 /** Every message waiting in the queue, as the SNS envelopes' Message objects. */
 async function received(queueUrl: string): Promise<{ s3Bucket: string; s3ObjectKey: string[] }[]> {
-  const out: { s3Bucket: string; s3ObjectKey: string[] }[] = [];
-  for (;;) {
-    const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
-    if (!res.Messages?.length) return out;
-    for (const m of res.Messages) {
-      const envelope = JSON.parse(m.Body ?? "{}") as { Type: string; Message: string };
-      expect(envelope.Type).toBe("Notification");
-      out.push(JSON.parse(envelope.Message));
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
-    }
-  }
+  const envelopes = await takeMessages<{ Type: string; Message: string }>(sqs, queueUrl);
+  for (const envelope of envelopes) expect(envelope.Type).toBe("Notification");
+  return envelopes.map((e) => JSON.parse(e.Message));
 }
 
 async function bucketKeys(): Promise<string[]> {
