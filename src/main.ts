@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { type Logger, pino } from "pino";
 import type { AwsEndpoint } from "./adapters/aws/errors.ts";
 import { createEventBus } from "./adapters/aws/events.ts";
+import { createKeyService } from "./adapters/aws/kms.ts";
 import { createCloudWatchLogs } from "./adapters/aws/logs.ts";
 import { createPolicyEvaluator } from "./adapters/aws/policy.ts";
 import { createSnsNotifications } from "./adapters/aws/sns.ts";
@@ -254,6 +255,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   const sns = createSnsNotifications(awsEndpoint(config, "sns"));
   const logs = createCloudWatchLogs(awsEndpoint(config, "logs"));
   const events = createEventBus(awsEndpoint(config, "events"));
+  const kmsKeys = createKeyService(awsEndpoint(config, "kms"), config.regions[0] ?? "us-east-1");
   const pipeline = buildPipeline(rt, db, objects, { sns, logs, events });
   const service = buildService({
     trails: routedTrailRepo(db.trails, trailChanges.changed),
@@ -268,6 +270,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     policies: createPolicyEvaluator(),
     notifications: sns,
     logs,
+    kmsKeys,
     outputs: db.outputs,
   });
   const developmentReset = async () => {
@@ -312,6 +315,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
       sns.close();
       logs.close();
       events.close();
+      kmsKeys.close();
       await db.close();
     })();
     return closing;

@@ -129,6 +129,21 @@ export function invalidKmsKeyId(value: string): CloudTrailError {
   return new CloudTrailError("InvalidKmsKeyIdException", `KMS key ID ${value} is invalid.`);
 }
 
+export function kmsKeyNotFound(keyId: string): CloudTrailError {
+  return new CloudTrailError("KmsKeyNotFoundException", `KMS key ${keyId} does not exist.`);
+}
+
+export function kmsKeyUnusable(keyArn: string): CloudTrailError {
+  return new CloudTrailError("KmsException", `KMS key ${keyArn} is disabled or cannot be used.`);
+}
+
+export function insufficientEncryptionPolicy(bucket: string, keyArn: string): CloudTrailError {
+  return new CloudTrailError(
+    "InsufficientEncryptionPolicyException",
+    `Insufficient permissions to access S3 bucket ${bucket} or KMS key ${keyArn}.`,
+  );
+}
+
 export function cloudWatchLogsRoleMissing(): CloudTrailError {
   return new CloudTrailError(
     "InvalidCloudWatchLogsRoleArnException",

@@ -86,3 +86,25 @@ export function topicQuestions(
     },
   ];
 }
+
+/** What CloudTrail does with a trail's KMS key (policy-checks.md §4.2): describe it and make data keys. */
+export function keyQuestions(
+  trail: Pick<PolicyTrail, "arn" | "accountId">,
+  keyArn: string,
+): PolicyQuestion[] {
+  const owner = keyArn.split(":")[4] ?? trail.accountId;
+  const context = {
+    ...serviceContext(trail as PolicyTrail),
+    "kms:EncryptionContext:aws:cloudtrail:arn": trail.arn,
+  };
+  return [
+    { expect: "allow", action: "kms:GenerateDataKey", resource: keyArn, resourceAccount: owner, context },
+    {
+      expect: "allow",
+      action: "kms:DescribeKey",
+      resource: keyArn,
+      resourceAccount: owner,
+      context: serviceContext(trail as PolicyTrail),
+    },
+  ];
+}

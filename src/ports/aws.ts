@@ -97,3 +97,19 @@ export interface EventBus {
   /** Puts the entries (at most 10) on the default bus of `region`; any failed entry fails the call. */
   putEvents(region: string, entries: readonly BusEvent[]): Promise<void>;
 }
+
+/** A KMS key as DescribeKey shows it. */
+export interface KeyDescription {
+  arn: string;
+  enabled: boolean;
+}
+
+/** KMS as CloudTrail uses it. */
+export interface KeyService {
+  /** False when no KMS endpoint is configured. */
+  readonly configured: boolean;
+  /** The key an id, key ARN, alias name or alias ARN names; undefined when there is none. */
+  describeKey(keyId: string): Promise<KeyDescription | undefined>;
+  /** The key's policy (GetKeyPolicy "default"). */
+  keyPolicy(keyArn: string): Promise<PolicyAnswer>;
+}

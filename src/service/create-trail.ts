@@ -6,7 +6,7 @@ import { mergeTags, validateTagsList } from "../domain/tags.ts";
 import { checkRoomForTrail, DEFAULT_EVENT_SELECTORS, type Trail } from "../domain/trail.ts";
 import { oneAtATime } from "./account-lock.ts";
 import { toTrailResponse } from "./mappers.ts";
-import { checkBucket, checkLogGroup, checkTopic } from "./resolve.ts";
+import { checkBucket, checkLogGroup, checkTopic, resolveKey } from "./resolve.ts";
 import { applySettings } from "./trail-settings.ts";
 import type { ServiceDeps } from "./types.ts";
 
@@ -48,6 +48,10 @@ export function createTrail(deps: ServiceDeps): Handler<"CreateTrail"> {
       if (settings.cloudWatchLogsLogGroupArn) {
         const home = { accountId: ctx.accountId, homeRegion: ctx.region };
         await checkLogGroup(deps, ctx, home, settings.cloudWatchLogsLogGroupArn);
+      }
+      if (settings.kmsKeyId) {
+        const owner = { arn, accountId: ctx.accountId, s3BucketName: settings.s3BucketName };
+        settings.kmsKeyId = await resolveKey(deps, ctx, owner, settings.kmsKeyId);
       }
 
       const created: Trail = {

@@ -2,17 +2,20 @@ import type { RequestContext } from "../api/context.ts";
 import { fail } from "../api/errors.ts";
 import {
   cloudWatchLogsDeliveryUnavailable,
+  insufficientEncryptionPolicy,
   insufficientS3BucketPolicy,
   insufficientSnsTopicPolicy,
   invalidCloudWatchLogsGroupArn,
   invalidHomeRegion,
+  kmsKeyNotFound,
+  kmsKeyUnusable,
   s3BucketDoesNotExist,
   trailNotFound,
 } from "../api/messages.ts";
 import { parseTrailRef, trailArn } from "../domain/names.ts";
-import { bucketQuestions, type PolicyTrail, topicQuestions } from "../domain/policy.ts";
+import { bucketQuestions, keyQuestions, type PolicyTrail, topicQuestions } from "../domain/policy.ts";
 import { type Trail, visibleIn } from "../domain/trail.ts";
-import type { PolicyAnswer } from "../ports/index.ts";
+import type { KeyService, PolicyAnswer } from "../ports/index.ts";
 import type { ServiceDeps } from "./types.ts";
 
 /** Reads may see a shadow of a multi-Region trail; writes must come from the home region. */
@@ -183,4 +186,41 @@ export async function checkLogGroup(
     throw fail("ServiceUnavailable", "The CloudWatch Logs endpoint cannot be reached; try again later.");
   }
   if (!exists) throw invalidCloudWatchLogsGroupArn();
+}
+
+/**
+ * With a KMS endpoint, the key must exist and be enabled, and (policy checks aws) its policy must
+ * let CloudTrail describe it and make data keys for this trail; the answer is the key's ARN, as
+ * AWS echoes KmsKeyId (an alias reads back as its key). Without an endpoint the syntax-checked
+ * value stays (policy-checks.md §7.3).
+ */
+export async function resolveKey(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  trail: Pick<PolicyTrail, "arn" | "accountId" | "s3BucketName">,
+  keyId: string,
+): Promise<string> {
+  if (!deps.kmsKeys?.configured) return keyId;
+  let key: Awaited<ReturnType<KeyService["describeKey"]>>;
+  try {
+    key = await deps.kmsKeys!.describeKey(keyId);
+  } catch (e) {
+    ctx.log.warn({ keyId, err: e }, "the KMS key could not be described");
+    throw fail("KmsException", `KMS cannot describe key ${keyId}.`);
+  }
+  if (!key) throw kmsKeyNotFound(keyId);
+  if (!key.enabled) throw kmsKeyUnusable(key.arn);
+  if (deps.policyChecks !== "aws" || !deps.policies) return key.arn;
+  const answer = await deps.kmsKeys!.keyPolicy(key.arn);
+  if (answer.kind === "unknown") {
+    ctx.log.warn({ keyArn: key.arn, reason: answer.reason }, "the key policy cannot be read: check skipped");
+    return key.arn;
+  }
+  if (
+    answer.kind !== "policy" ||
+    (await deps.policies.refused(answer.document, keyQuestions(trail, key.arn)))
+  ) {
+    throw insufficientEncryptionPolicy(trail.s3BucketName, key.arn);
+  }
+  return key.arn;
 }

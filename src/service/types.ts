@@ -4,6 +4,7 @@ import type {
   DeliveryStore,
   EventStore,
   FileOutbox,
+  KeyService,
   KeyStore,
   Notifications,
   ObjectStore,
@@ -32,6 +33,8 @@ export interface ServiceDeps {
   policies?: PolicyEvaluator;
   /** SNS; absent or unconfigured, topics are accepted unchecked and nothing is published. */
   notifications?: Notifications;
+  /** KMS; absent or unconfigured, a KmsKeyId is kept as its syntax-checked ARN. */
+  kmsKeys?: KeyService;
   /** CloudWatch Logs; absent or unconfigured, a trail cannot name a log group. */
   logs?: CloudWatchLogs;
   /** SNS and CloudWatch Logs bookkeeping GetTrailStatus reports; absent when nothing follows delivery. */

@@ -15,6 +15,7 @@ import {
   checkBucketPolicy,
   checkLogGroup,
   checkTopic,
+  resolveKey,
   resolveTrail,
   saveTrail,
 } from "./resolve.ts";
@@ -55,6 +56,9 @@ export function updateTrail(deps: ServiceDeps): Handler<"UpdateTrail"> {
       }
       if (rest.CloudWatchLogsLogGroupArn !== undefined && settings.cloudWatchLogsLogGroupArn) {
         await checkLogGroup(deps, ctx, trail, settings.cloudWatchLogsLogGroupArn);
+      }
+      if (rest.KmsKeyId !== undefined && settings.kmsKeyId) {
+        settings.kmsKeyId = await resolveKey(deps, ctx, { ...trail, ...settings }, settings.kmsKeyId);
       }
 
       const next = await saveTrail(deps, { ...trail, ...settings });

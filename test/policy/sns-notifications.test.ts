@@ -14,6 +14,7 @@ import { ACCOUNT, type CloudTrailRecord, managementRecord } from "../delivery/fi
 import { createQueue, takeMessages } from "../support/queues.ts";
 import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
+import { cloudTrailBucketPolicy } from "./policies.ts";
 
 /*
  * SNS notifications against moto as S3, SNS and SQS: CreateTrail checks the topic and its policy,
@@ -40,28 +41,6 @@ function topicPolicy(topic: string): string {
   });
 }
 
-function bucketPolicy(): string {
-  const principal = { Service: "cloudtrail.amazonaws.com" };
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: principal,
-        Action: "s3:GetBucketAcl",
-        Resource: `arn:aws:s3:::${BUCKET}`,
-      },
-      {
-        Effect: "Allow",
-        Principal: principal,
-        Action: "s3:PutObject",
-        Resource: `arn:aws:s3:::${BUCKET}/AWSLogs/${ACCOUNT}/*`,
-        Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control" } },
-      },
-    ],
-  });
-}
-
 let moto: S3TestServer;
 let server: TestServer;
 let s3: S3Client;
@@ -77,7 +56,9 @@ beforeAll(async () => {
   sns = new SNSClient(clientConfig);
   sqs = new SQSClient(clientConfig);
   await createBucket(moto, BUCKET);
-  await s3.send(new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: bucketPolicy() }));
+  await s3.send(
+    new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: cloudTrailBucketPolicy(BUCKET, ACCOUNT) }),
+  );
   server = await startTestServer({
     deliveryIntervalMs: 3_600_000,
     policyChecks: "aws",
