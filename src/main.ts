@@ -153,6 +153,7 @@ function buildPipeline(
       log,
       regions: config.regions,
       intervalMs: config.digestIntervalMs,
+      status: db.outputs,
     }),
     retention: createRetentionWorker({ events: db.events, clock, log }),
   };

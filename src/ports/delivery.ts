@@ -91,6 +91,9 @@ export interface FileToSend {
   key: string;
 }
 
+/** What GetTrailStatus reports on besides log files: the outputs, and digests. */
+export type StatusKind = FileConsumer | "digest";
+
 /** Per (output, trail, region) bookkeeping GetTrailStatus reports. */
 export interface OutputStatus {
   latestTime?: Date;
@@ -120,6 +123,8 @@ export interface FileOutbox {
     throughId: number,
     sentAt?: Date,
   ): Promise<void>;
-  failed(consumer: FileConsumer, trailArn: string, region: string, at: Date, error: string): Promise<void>;
-  outputStatus(consumer: FileConsumer, trailArn: string, region: string): Promise<OutputStatus>;
+  failed(consumer: StatusKind, trailArn: string, region: string, at: Date, error: string): Promise<void>;
+  outputStatus(kind: StatusKind, trailArn: string, region: string): Promise<OutputStatus>;
+  /** Records a success (`error` undefined) or a failure of something without outbox rows (digests). */
+  recordOutcome(kind: StatusKind, trailArn: string, region: string, at: Date, error?: string): Promise<void>;
 }

@@ -14,6 +14,7 @@ export function getTrailStatus(deps: ServiceDeps): Handler<"GetTrailStatus"> {
     const delivery = (await deps.deliveries?.status(trail.arn, ctx.region)) ?? {};
     const notification = (await deps.outputs?.outputStatus("sns", trail.arn, ctx.region)) ?? {};
     const logs = (await deps.outputs?.outputStatus("logs", trail.arn, ctx.region)) ?? {};
+    const digest = (await deps.outputs?.outputStatus("digest", trail.arn, ctx.region)) ?? {};
     return {
       IsLogging: trail.isLogging,
       LatestDeliveryTime: delivery.latestDeliveryTime,
@@ -23,6 +24,8 @@ export function getTrailStatus(deps: ServiceDeps): Handler<"GetTrailStatus"> {
       ...(notification.latestError && { LatestNotificationError: notification.latestError }),
       ...(logs.latestTime && { LatestCloudWatchLogsDeliveryTime: logs.latestTime }),
       ...(logs.latestError && { LatestCloudWatchLogsDeliveryError: logs.latestError }),
+      ...(digest.latestTime && { LatestDigestDeliveryTime: digest.latestTime }),
+      ...(digest.latestError && { LatestDigestDeliveryError: digest.latestError }),
       StartLoggingTime: trail.startLoggingTime,
       StopLoggingTime: trail.stopLoggingTime,
       LatestDeliveryAttemptTime: isoSeconds(delivery.latestDeliveryAttemptTime),

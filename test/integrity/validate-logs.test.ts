@@ -198,6 +198,12 @@ describe("aws cloudtrail validate-logs on the service's digests", () => {
     real = true;
   }, 120_000);
 
+  it("shows the latest digest in GetTrailStatus", async () => {
+    const status = await api().getTrailStatus({ Name: trailArn });
+    expect(status.LatestDigestDeliveryTime).toBeInstanceOf(Date);
+    expect(status.LatestDigestDeliveryError).toBeUndefined();
+  });
+
   afterAll(async () => {
     await app?.close();
     client?.destroy();

@@ -1,5 +1,5 @@
 import type { Database, Statement } from "better-sqlite3";
-import type { FileConsumer, FileOutbox, FileToSend, OutputStatus } from "../../ports/index.ts";
+import type { FileConsumer, FileOutbox, FileToSend, OutputStatus, StatusKind } from "../../ports/index.ts";
 import type { InTurn } from "./write-lock.ts";
 
 /** The outbox of the outputs that follow delivery (migration 10: a trigger on delivered_files fills it). */
@@ -70,7 +70,7 @@ export class SqliteFileOutbox implements FileOutbox {
   }
 
   async failed(
-    consumer: FileConsumer,
+    consumer: StatusKind,
     trailArn: string,
     region: string,
     at: Date,
@@ -79,7 +79,18 @@ export class SqliteFileOutbox implements FileOutbox {
     await this.#write(() => this.#failed.run({ consumer, arn: trailArn, region, at: at.getTime(), error }));
   }
 
-  async outputStatus(consumer: FileConsumer, trailArn: string, region: string): Promise<OutputStatus> {
+  async recordOutcome(
+    kind: StatusKind,
+    trailArn: string,
+    region: string,
+    at: Date,
+    error?: string,
+  ): Promise<void> {
+    if (error !== undefined) return this.failed(kind, trailArn, region, at, error);
+    await this.#write(() => this.#ok.run({ consumer: kind, arn: trailArn, region, at: at.getTime() }));
+  }
+
+  async outputStatus(consumer: StatusKind, trailArn: string, region: string): Promise<OutputStatus> {
     const r = this.#status.get(consumer, trailArn, region) as
       | { latest_success: number | null; latest_error: string | null; latest_attempt: number | null }
       | undefined;
