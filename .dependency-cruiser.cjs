@@ -159,5 +159,7 @@ module.exports = {
     // `import type` counts: a type-only import still ties one layer to another.
     tsPreCompilationDeps: true,
     doNotFollow: { path: "node_modules" },
+    // packages that name their entry points only in `exports` (@cloud-copilot/iam-simulate)
+    enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "require", "node", "default"] },
   },
 };

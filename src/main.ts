@@ -4,6 +4,12 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
+import type { AwsEndpoint } from "./adapters/aws/errors.ts";
+import { createEventBus } from "./adapters/aws/events.ts";
+import { createKeyService } from "./adapters/aws/kms.ts";
+import { createCloudWatchLogs } from "./adapters/aws/logs.ts";
+import { createPolicyEvaluator } from "./adapters/aws/policy.ts";
+import { createSnsNotifications } from "./adapters/aws/sns.ts";
 import { DevelopmentCredentialStore, StaticCredentialStore } from "./adapters/credentials.ts";
 import {
   bucketHostOf,
@@ -18,15 +24,27 @@ import { WriteLock } from "./adapters/sqlite/write-lock.ts";
 import type { CloudTrailApi } from "./api/operations.ts";
 import type { FinishedCall } from "./api/service.ts";
 import { inProcessClient } from "./client/in-process.ts";
-import type { Config } from "./config/index.ts";
+import { type Config, serviceEndpoint } from "./config/index.ts";
 import { createConsole } from "./console/handler.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
+import { cloudWatchOutput } from "./pipeline/cloudwatch.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
 import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
+import { eventBridgeOutput } from "./pipeline/eventbridge.ts";
+import { createFileOutputWorker, type FileOutput, type FileOutputWorker } from "./pipeline/file-outputs.ts";
 import { createInsightsWorker, type InsightsWorker } from "./pipeline/insights.ts";
+import { snsOutput } from "./pipeline/notify.ts";
 import { createRetentionWorker } from "./pipeline/retention.ts";
-import type { Clock, CredentialStore, Ids, ObjectStore } from "./ports/index.ts";
+import type {
+  Clock,
+  CloudWatchLogs,
+  CredentialStore,
+  EventBus,
+  Ids,
+  Notifications,
+  ObjectStore,
+} from "./ports/index.ts";
 import { createRecorder } from "./recording/recorder.ts";
 import { createRouter, routedTrailRepo } from "./recording/router.ts";
 import { createTrailChanges } from "./recording/trail-changes.ts";
@@ -55,6 +73,12 @@ export interface OpenTrail {
   config: Config;
   /** The delivery worker: `drain()` writes every pending log file now. */
   delivery: DeliveryWorker;
+  /** The SNS notification worker: `drain()` publishes for every delivered file now (drain delivery first). */
+  notify: FileOutputWorker | undefined;
+  /** The CloudWatch Logs worker: `drain()` sends every delivered file's records now (drain delivery first). */
+  cloudWatch: FileOutputWorker | undefined;
+  /** The EventBridge worker (with `eventBridge: "on"`): `drain()` sends every delivered record now. */
+  eventBridge: FileOutputWorker | undefined;
   /** The digest worker: `drain()` writes the digests due now and closes ended chains (drain delivery first). */
   digests: DigestWorker;
   /** The Insights worker: `drain()` evaluates every minute closed by now (drain delivery after it). */
@@ -105,6 +129,23 @@ function descriptors(
   return { stores, objects };
 }
 
+/**
+ * The one lookup of where another AWS service is (the upstreams table, s3 from --s3-endpoint)
+ * and the keys to sign with; undefined when the service has no endpoint configured.
+ */
+function awsEndpoint(config: Config, service: string): AwsEndpoint | undefined {
+  const url = serviceEndpoint(config, service);
+  if (url === undefined) return undefined;
+  const credentials = config.upstreamCredentials ??
+    (config.s3
+      ? { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey }
+      : undefined) ?? {
+      accessKeyId: "test",
+      secretAccessKey: "test",
+    };
+  return { url, credentials };
+}
+
 interface Runtime {
   config: Config;
   log: Logger;
@@ -114,9 +155,23 @@ interface Runtime {
 }
 
 /** The background workers of the pipeline, built but not started. */
-function buildPipeline(rt: Runtime, db: Stores, objects: ObjectStore) {
+function buildPipeline(
+  rt: Runtime,
+  db: Stores,
+  objects: ObjectStore,
+  aws: { sns: Notifications; logs: CloudWatchLogs; events: EventBus },
+) {
   const { config, log, clock } = rt;
+  const outbox = db.outputs;
+  if (outbox === undefined) {
+    log.warn("SNS notifications, CloudWatch Logs and EventBridge are not sent from this database yet");
+  }
+  const outputWorker = (output: FileOutput) =>
+    outbox && createFileOutputWorker({ outbox, output, listTrails: () => db.trails.listAll(), clock, log });
   return {
+    notify: outputWorker(snsOutput(aws.sns)),
+    cloudWatch: outputWorker(cloudWatchOutput(aws.logs, objects, clock)),
+    eventBridge: outputWorker(eventBridgeOutput(aws.events, objects, config.eventBridge === "on")),
     delivery: createDeliveryWorker({
       store: db.deliveries,
       objects,
@@ -136,6 +191,7 @@ function buildPipeline(rt: Runtime, db: Stores, objects: ObjectStore) {
       log,
       regions: config.regions,
       intervalMs: config.digestIntervalMs,
+      ...(outbox ? { status: outbox } : {}),
     }),
     retention: createRetentionWorker({ events: db.events, clock, log }),
     insights: insightsWorker(rt, db),
@@ -359,7 +415,11 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
         )
       : undefined;
   if (ingestPool) trailChanges.subscribe((accountId) => ingestPool.invalidate(accountId));
-  const pipeline = buildPipeline(rt, db, objects);
+  const sns = createSnsNotifications(awsEndpoint(config, "sns"));
+  const logs = createCloudWatchLogs(awsEndpoint(config, "logs"));
+  const events = createEventBus(awsEndpoint(config, "events"));
+  const kmsKeys = createKeyService(awsEndpoint(config, "kms"), config.regions[0] ?? "us-east-1");
+  const pipeline = buildPipeline(rt, db, objects, { sns, logs, events });
   const service = buildService({
     trails: routedTrailRepo(db.trails, trailChanges.changed),
     objects,
@@ -370,6 +430,12 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     regions: config.regions,
     lookupRate: config.lookupEventsRate > 0 ? createRateLimit(config.lookupEventsRate, clock) : undefined,
     flush: pipeline.delivery.flushTrail,
+    policyChecks: config.policyChecks,
+    policies: createPolicyEvaluator(),
+    notifications: sns,
+    logs,
+    kmsKeys,
+    outputs: db.outputs,
   });
   const developmentReset = async () => {
     await db.reset();
@@ -409,9 +475,15 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
 
   // start
   const workers = new AbortController();
-  const loops = [pipeline.delivery, pipeline.digests, pipeline.retention, pipeline.insights].flatMap((w) =>
-    w === undefined ? [] : [w.start(workers.signal)],
-  );
+  const loops = [
+    pipeline.delivery,
+    pipeline.notify,
+    pipeline.cloudWatch,
+    pipeline.eventBridge,
+    pipeline.digests,
+    pipeline.retention,
+    pipeline.insights,
+  ].flatMap((w) => (w === undefined ? [] : [w.start(workers.signal)]));
 
   // close in reverse
   let closing: Promise<void> | undefined;
@@ -424,6 +496,10 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
       workers.abort();
       await Promise.all([...loops, ingestPool?.close()]);
       await objects.close();
+      sns.close();
+      logs.close();
+      events.close();
+      kmsKeys.close();
       await db.close();
       lock.release();
     })();
@@ -446,6 +522,9 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     },
     config,
     delivery: pipeline.delivery,
+    notify: pipeline.notify,
+    cloudWatch: pipeline.cloudWatch,
+    eventBridge: pipeline.eventBridge,
     digests: pipeline.digests,
     insights: pipeline.insights,
     objects,

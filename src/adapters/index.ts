@@ -4,6 +4,7 @@ import type {
   DeliveryStore,
   DigestChainStore,
   EventStore,
+  FileOutbox,
   InsightStore,
   KeyStore,
   ObjectStore,
@@ -54,6 +55,11 @@ export interface Stores {
   trails: TrailRepo;
   events: EventStore;
   deliveries: DeliveryStore;
+  /**
+   * Delivered files waiting for the outputs that follow delivery (SNS, CloudWatch Logs,
+   * EventBridge); not on PostgreSQL yet.
+   */
+  outputs?: FileOutbox;
   /** Digest signing keys; private keys included, so the database is for the service's eyes only. */
   keys: KeyStore;
   digestChains: DigestChainStore;
@@ -97,6 +103,7 @@ export async function openStores(descriptor: StoresDescriptor): Promise<Stores> 
         trails: db.trails,
         events: db.events,
         deliveries: db.deliveries,
+        outputs: db.outputs,
         keys: db.keys,
         digestChains,
         insights: new SqliteInsightStore(db.db),

@@ -112,6 +112,11 @@ export function insufficientS3BucketPolicy(bucket: string): CloudTrailError {
   );
 }
 
+export function insufficientSnsTopicPolicy(why?: string): CloudTrailError {
+  const message = "SNS Topic does not exist or the topic policy is incorrect!";
+  return new CloudTrailError("InsufficientSnsTopicPolicyException", why ? `${message} (${why})` : message);
+}
+
 export function invalidS3Prefix(maxLength: number): CloudTrailError {
   return new CloudTrailError("InvalidS3PrefixException", `S3 prefix length exceeds ${maxLength} characters.`);
 }
@@ -122,6 +127,21 @@ export function invalidSnsTopicName(value: string): CloudTrailError {
 
 export function invalidKmsKeyId(value: string): CloudTrailError {
   return new CloudTrailError("InvalidKmsKeyIdException", `KMS key ID ${value} is invalid.`);
+}
+
+export function kmsKeyNotFound(keyId: string): CloudTrailError {
+  return new CloudTrailError("KmsKeyNotFoundException", `KMS key ${keyId} does not exist.`);
+}
+
+export function kmsKeyUnusable(keyArn: string): CloudTrailError {
+  return new CloudTrailError("KmsException", `KMS key ${keyArn} is disabled or cannot be used.`);
+}
+
+export function insufficientEncryptionPolicy(bucket: string, keyArn: string): CloudTrailError {
+  return new CloudTrailError(
+    "InsufficientEncryptionPolicyException",
+    `Insufficient permissions to access S3 bucket ${bucket} or KMS key ${keyArn}.`,
+  );
 }
 
 export function cloudWatchLogsRoleMissing(): CloudTrailError {
@@ -152,10 +172,11 @@ export function invalidCloudWatchLogsRoleArn(): CloudTrailError {
   );
 }
 
-export function cloudWatchLogsDeliveryUnavailable(): CloudTrailError {
+export function cloudWatchLogsDeliveryUnavailable(why?: string): CloudTrailError {
+  const message = "Cannot set a CloudWatch Logs delivery for this Region.";
   return new CloudTrailError(
     "CloudWatchLogsDeliveryUnavailableException",
-    "Cannot set a CloudWatch Logs delivery for this Region.",
+    why ? `${message} (${why})` : message,
   );
 }
 

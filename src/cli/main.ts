@@ -7,8 +7,13 @@ import { validateLogsCommand } from "./validate-logs.ts";
 
 /** `serve`'s flags, as the table of settings has them. */
 function withServeFlags(command: Command): Command {
-  for (const { flag, help, problem } of serveFlags()) {
-    if (problem) {
+  for (const { flag, help, problem, repeatable } of serveFlags()) {
+    if (repeatable) {
+      // the setting reads its repeats as one comma-separated text, as from the environment
+      command.option(flag, help, (text: string, before: string | undefined) =>
+        before === undefined ? text : `${before},${text}`,
+      );
+    } else if (problem) {
       command.option(flag, help, (text: string) => {
         const why = problem(text);
         if (why) throw new InvalidArgumentError(why);

@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { type CredentialConfig, DEVELOPMENT_CREDENTIAL } from "./credentials.ts";
 import { type Env, type Flags, readSettings } from "./sources.ts";
+import type { UpstreamCredentials, UpstreamsConfig } from "./upstreams.ts";
 import { ConfigError } from "./values.ts";
 
 /**
@@ -17,6 +18,11 @@ export {
 } from "./credentials.ts";
 export { DEFAULT_INGEST_WORKERS, DEFAULT_PORT, DEFAULT_REGIONS } from "./settings.ts";
 export { type Env, type Flags, flagKey, serveFlags } from "./sources.ts";
+export {
+  hasUpstream,
+  type UpstreamCredentials,
+  type UpstreamsConfig,
+} from "./upstreams.ts";
 export { ConfigError } from "./values.ts";
 
 export interface S3Config {
@@ -61,6 +67,14 @@ export interface Config {
   /** Absent: plain HTTP. */
   tls?: TlsConfig;
   logLevel: string;
+  /** Where the recording proxy forwards non-CloudTrail requests; none configured: no proxy. */
+  upstreams: UpstreamsConfig;
+  /** Keys to re-sign forwarded requests with, for upstreams that check their own keys. */
+  upstreamCredentials?: UpstreamCredentials;
+  /** aws: CreateTrail/UpdateTrail evaluate bucket and topic policies as AWS does; off: existence only. */
+  policyChecks: "aws" | "off";
+  /** on: delivered records also go to EventBridge's default bus of their region. */
+  eventBridge: "on" | "off";
   /** Peers whose X-Forwarded-For is believed for sourceIPAddress. */
   trustedProxies: string[];
   /** Largest POST /ingest body, in bytes. */
@@ -133,6 +147,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       : undefined,
     tls: tlsConfig(v.tlsCert, v.tlsKey, v.tlsSelfSigned),
     logLevel: v.logLevel,
+    upstreams: v.upstreams,
+    ...(v.upstreamCredentials ? { upstreamCredentials: v.upstreamCredentials } : {}),
+    policyChecks: v.policyChecks,
+    eventBridge: v.eventBridge,
     trustedProxies: v.trustedProxies,
     maxIngestBytes: v.maxIngestBytes,
     ingestMemoryBytes: v.ingestMemoryBytes,
@@ -180,6 +198,15 @@ function tlsConfig(
  */
 export function quietSdkNodeNotice(env: Env = processEnv()): void {
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+}
+
+/**
+ * Where opentrail calls another AWS service (sns, logs, events, kms, iam, s3): the service's
+ * upstream, else the default upstream; s3 is the S3 endpoint first. Undefined: not configured.
+ */
+export function serviceEndpoint(config: Config, service: string): string | undefined {
+  if (service === "s3" && config.s3) return config.s3.endpoint;
+  return config.upstreams.services[service] ?? config.upstreams.default;
 }
 
 /** The process's environment, for loadConfig and the helpers below: the one place that reads it. */

@@ -2,6 +2,12 @@ import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { CREDENTIAL_KEYS, parseCredential } from "./credentials.ts";
+import {
+  parseUpstreamCredentials,
+  parseUpstreams,
+  upstreamsFromFile,
+  upstreamsFromText,
+} from "./upstreams.ts";
 import { ConfigError, nonEmpty, parsePort, portProblem } from "./values.ts";
 
 /**
@@ -15,6 +21,8 @@ export interface Setting<T = unknown> {
   readonly flag?: string;
   /** The flag's line in `opentrail serve --help`. */
   readonly help?: string;
+  /** The flag may be given several times; its texts reach fromText joined with ",". */
+  readonly repeatable?: true;
   /** Code may give the flag as a number (`{ port: 0 }`), not only as the command line's text. */
   readonly numeric?: true;
   /** Why commander refuses the command line's text for the flag; undefined when it is accepted. */
@@ -174,7 +182,7 @@ export const SETTINGS = {
   /** The configuration file itself: read before every other setting. */
   config: {
     flag: "--config <file>",
-    help: "JSON configuration file: credentials, regions, s3, host, port, dataDir, database",
+    help: "JSON configuration file: credentials, regions, s3, upstreams, host, port, dataDir, database",
     env: "OPENTRAIL_CONFIG",
     parse: optionalText,
   },
@@ -268,6 +276,46 @@ export const SETTINGS = {
         throw new ConfigError("tls.selfSigned must be true or a list of host names");
       }
       return v.map((n: string) => n.trim());
+    },
+  },
+  upstreams: {
+    flag: "--upstream <url>",
+    help: "forward every non-CloudTrail AWS request here and record it (URL, or SERVICE=URL for one service; repeatable)",
+    repeatable: true,
+    env: "OPENTRAIL_UPSTREAM",
+    file: "upstreams",
+    fromText: upstreamsFromText,
+    fromFile: upstreamsFromFile,
+    parse: parseUpstreams,
+  },
+  upstreamCredentials: {
+    file: "upstreamCredentials",
+    parse: parseUpstreamCredentials,
+  },
+  policyChecks: {
+    flag: "--policy-checks <mode>",
+    help: "aws: refuse a trail whose bucket or topic policy would not let CloudTrail write, as AWS does (default); off: only check that they exist",
+    env: "OPENTRAIL_POLICY_CHECKS",
+    file: "policyChecks",
+    fromFile: nonEmpty,
+    default: "aws",
+    parse: (v: unknown): "aws" | "off" => {
+      if (v !== "aws" && v !== "off")
+        throw new ConfigError(`policyChecks must be aws or off, not '${String(v)}'`);
+      return v;
+    },
+  },
+  eventBridge: {
+    flag: "--event-bridge <mode>",
+    help: "on: send each delivered record to the default event bus of its region as 'AWS API Call via CloudTrail' (needs an events endpoint); default off",
+    env: "OPENTRAIL_EVENTBRIDGE",
+    file: "eventBridge",
+    fromFile: (v: unknown) => (v === true ? "on" : v === false ? "off" : v),
+    default: "off",
+    parse: (v: unknown): "on" | "off" => {
+      if (v !== "on" && v !== "off")
+        throw new ConfigError(`eventBridge must be on or off, not '${String(v)}'`);
+      return v;
     },
   },
   trustedProxies: {

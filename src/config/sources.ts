@@ -43,10 +43,18 @@ export function serveFlags(): {
   flag: string;
   help: string;
   problem?: (text: string) => string | undefined;
+  repeatable?: true;
 }[] {
   return Object.values(ROWS).flatMap((s) =>
     s.flag
-      ? [{ flag: s.flag, help: s.help ?? "", ...(s.flagProblem ? { problem: s.flagProblem } : {}) }]
+      ? [
+          {
+            flag: s.flag,
+            help: s.help ?? "",
+            ...(s.flagProblem ? { problem: s.flagProblem } : {}),
+            ...(s.repeatable ? { repeatable: s.repeatable } : {}),
+          },
+        ]
       : [],
   );
 }

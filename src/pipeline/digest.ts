@@ -17,6 +17,7 @@ import {
   type DeliveryStore,
   type DigestChain,
   type DigestChainStore,
+  type FileOutbox,
   type KeyStore,
   type ObjectStore,
   ObjectStoreError,
@@ -41,10 +42,13 @@ export interface DigestOptions {
   /** Length of a digest period; whole seconds (AWS: one hour). */
   intervalMs: number;
   tickMs?: number;
+  /** Where GetTrailStatus finds LatestDigestDeliveryTime / LatestDigestDeliveryError. */
+  /** Where GetTrailStatus finds the digest delivery fields; absent, they are not kept. */
+  status?: Pick<FileOutbox, "recordOutcome">;
 }
 
 /** The options with their defaults in place and the period in whole seconds. */
-type DigestDeps = Required<DigestOptions>;
+type DigestDeps = Required<Omit<DigestOptions, "status">> & Pick<DigestOptions, "status">;
 
 interface DigestState {
   /**
@@ -174,12 +178,14 @@ async function putDigest(deps: DigestDeps, chain: DigestChain, digest: SignedDig
       contentEncoding: "gzip",
       metadata: { signature, "signature-algorithm": DIGEST_SIGNATURE_ALGORITHM },
     });
-    return true;
   } catch (e) {
     const code = e instanceof ObjectStoreError ? e.code : "InternalError";
     deps.log.warn({ trailArn: chain.trailArn, key, code }, "digest delivery failed; will retry");
+    await deps.status?.recordOutcome("digest", chain.trailArn, chain.region, deps.clock.now(), code);
     return false;
   }
+  await deps.status?.recordOutcome("digest", chain.trailArn, chain.region, deps.clock.now());
+  return true;
 }
 
 /** Writes one digest over files delivered in [start, until); false when the put failed. */

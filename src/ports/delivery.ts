@@ -83,3 +83,52 @@ export interface DeliveryStore {
   /** Delivered files of a trail and region delivered in [since, until), in delivery order (for digests). */
   deliveredFiles(trailArn: string, region: string, since: Date, until: Date): Promise<DeliveredFile[]>;
 }
+
+/** The outputs that follow each delivered log file. */
+export type FileConsumer = "sns" | "logs" | "events";
+
+/** A delivered log file waiting for an output. */
+export interface FileToSend {
+  /** The delivered file's number; a lane's files come in delivery order. */
+  id: number;
+  bucket: string;
+  key: string;
+}
+
+/** What GetTrailStatus reports on besides log files: the outputs, and digests. */
+export type StatusKind = FileConsumer | "digest";
+
+/** Per (output, trail, region) bookkeeping GetTrailStatus reports. */
+export interface OutputStatus {
+  latestTime?: Date;
+  latestError?: string;
+  latestAttemptTime?: Date;
+}
+
+/**
+ * The outbox of the outputs that follow delivery: every delivered file enters it once per
+ * consumer in the transaction that records the delivery (completeFile); a consumer's worker takes
+ * it out once handled. The PostgreSQL adapter needs the same: a row per consumer and
+ * delivered_files row in completeFile's transaction, and these five methods.
+ */
+export interface FileOutbox {
+  /** (trail, region) pairs with files waiting for `consumer`. */
+  lanes(consumer: FileConsumer): Promise<{ trailArn: string; region: string }[]>;
+  /** A lane's oldest waiting files, in delivery order. */
+  filesFor(consumer: FileConsumer, trailArn: string, region: string, limit: number): Promise<FileToSend[]>;
+  /**
+   * One transaction: drops the lane's files up to `throughId`; with `sentAt` (something was sent)
+   * also records it as the lane's latest success and clears its error.
+   */
+  handled(
+    consumer: FileConsumer,
+    trailArn: string,
+    region: string,
+    throughId: number,
+    sentAt?: Date,
+  ): Promise<void>;
+  failed(consumer: StatusKind, trailArn: string, region: string, at: Date, error: string): Promise<void>;
+  outputStatus(kind: StatusKind, trailArn: string, region: string): Promise<OutputStatus>;
+  /** Records a success (`error` undefined) or a failure of something without outbox rows (digests). */
+  recordOutcome(kind: StatusKind, trailArn: string, region: string, at: Date, error?: string): Promise<void>;
+}

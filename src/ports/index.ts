@@ -1,6 +1,7 @@
 /*
  * The ports, one file per family; this index only gathers them for callers that use several.
  */
+export * from "./aws.ts";
 export * from "./credentials.ts";
 export * from "./delivery.ts";
 export * from "./digests.ts";

@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import type { PolicyAnswer } from "./aws.ts";
 
 /** `unreachable`: the endpoint could not be reached or answered with a server error. */
 export type BucketProbe = "ok" | "missing" | "denied" | "unreachable";
@@ -50,6 +51,8 @@ export interface StoredObject {
 export interface ObjectStore {
   /** Does the bucket exist and may the service write to it? */
   probeBucket(bucket: string): Promise<BucketProbe>;
+  /** The bucket policy; absent where buckets have no policies (the local directory). */
+  bucketPolicy?(bucket: string): Promise<PolicyAnswer>;
   /**
    * Writes the whole object or nothing (S3: with ACL bucket-owner-full-control). Putting the same
    * key again replaces it, so a retried delivery may re-put.

@@ -6,7 +6,7 @@ import { mergeTags, validateTagsList } from "../domain/tags.ts";
 import { checkRoomForTrail, DEFAULT_EVENT_SELECTORS, type Trail } from "../domain/trail.ts";
 import { oneAtATime } from "./account-lock.ts";
 import { toTrailResponse } from "./mappers.ts";
-import { checkBucket } from "./resolve.ts";
+import { checkBucket, checkLogGroup, checkTopic, resolveKey } from "./resolve.ts";
 import { applySettings } from "./trail-settings.ts";
 import type { ServiceDeps } from "./types.ts";
 
@@ -41,14 +41,25 @@ export function createTrail(deps: ServiceDeps): Handler<"CreateTrail"> {
         },
         deps.regions,
       );
-      await checkBucket(deps, settings.s3BucketName);
+      const arn = trailArn(ctx.region, ctx.accountId, name);
+      await checkBucket(deps, ctx, { ...settings, arn, accountId: ctx.accountId });
+      if (settings.snsTopicArn)
+        await checkTopic(deps, ctx, { arn, accountId: ctx.accountId }, settings.snsTopicArn);
+      if (settings.cloudWatchLogsLogGroupArn) {
+        const home = { accountId: ctx.accountId, homeRegion: ctx.region };
+        await checkLogGroup(deps, ctx, home, settings.cloudWatchLogsLogGroupArn);
+      }
+      if (settings.kmsKeyId) {
+        const owner = { arn, accountId: ctx.accountId, s3BucketName: settings.s3BucketName };
+        settings.kmsKeyId = await resolveKey(deps, ctx, owner, settings.kmsKeyId);
+      }
 
       const created: Trail = {
         ...settings,
         accountId: ctx.accountId,
         homeRegion: ctx.region,
         name,
-        arn: trailArn(ctx.region, ctx.accountId, name),
+        arn,
         hasCustomEventSelectors: false,
         eventSelectors: DEFAULT_EVENT_SELECTORS,
         insightSelectors: [],

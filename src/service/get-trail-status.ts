@@ -12,15 +12,25 @@ export function getTrailStatus(deps: ServiceDeps): Handler<"GetTrailStatus"> {
     const trail = await resolveTrail(deps, ctx, input.Name, "read");
     // delivery is per region: the current one
     const delivery = (await deps.deliveries?.status(trail.arn, ctx.region)) ?? {};
+    const notification = (await deps.outputs?.outputStatus("sns", trail.arn, ctx.region)) ?? {};
+    const logs = (await deps.outputs?.outputStatus("logs", trail.arn, ctx.region)) ?? {};
+    const digest = (await deps.outputs?.outputStatus("digest", trail.arn, ctx.region)) ?? {};
     return {
       IsLogging: trail.isLogging,
       LatestDeliveryTime: delivery.latestDeliveryTime,
       LatestDeliveryError: delivery.latestDeliveryError,
+      // present only once they have a value, as on AWS (in process too: no undefined members)
+      ...(notification.latestTime && { LatestNotificationTime: notification.latestTime }),
+      ...(notification.latestError && { LatestNotificationError: notification.latestError }),
+      ...(logs.latestTime && { LatestCloudWatchLogsDeliveryTime: logs.latestTime }),
+      ...(logs.latestError && { LatestCloudWatchLogsDeliveryError: logs.latestError }),
+      ...(digest.latestTime && { LatestDigestDeliveryTime: digest.latestTime }),
+      ...(digest.latestError && { LatestDigestDeliveryError: digest.latestError }),
       StartLoggingTime: trail.startLoggingTime,
       StopLoggingTime: trail.stopLoggingTime,
       LatestDeliveryAttemptTime: isoSeconds(delivery.latestDeliveryAttemptTime),
-      LatestNotificationAttemptTime: "",
-      LatestNotificationAttemptSucceeded: "",
+      LatestNotificationAttemptTime: isoSeconds(notification.latestAttemptTime),
+      LatestNotificationAttemptSucceeded: isoSeconds(notification.latestTime),
       LatestDeliveryAttemptSucceeded: isoSeconds(delivery.latestDeliveryAttemptSucceeded),
       TimeLoggingStarted: isoSeconds(trail.startLoggingTime),
       TimeLoggingStopped: isoSeconds(trail.stopLoggingTime),

@@ -1,13 +1,21 @@
 import type { RequestContext } from "../api/context.ts";
 import { fail } from "../api/errors.ts";
 import {
+  cloudWatchLogsDeliveryUnavailable,
+  insufficientEncryptionPolicy,
   insufficientS3BucketPolicy,
+  insufficientSnsTopicPolicy,
+  invalidCloudWatchLogsGroupArn,
   invalidHomeRegion,
+  kmsKeyNotFound,
+  kmsKeyUnusable,
   s3BucketDoesNotExist,
   trailNotFound,
 } from "../api/messages.ts";
 import { parseTrailRef, trailArn } from "../domain/names.ts";
+import { bucketQuestions, keyQuestions, type PolicyTrail, topicQuestions } from "../domain/policy.ts";
 import { type Trail, visibleIn } from "../domain/trail.ts";
+import type { KeyService, PolicyAnswer } from "../ports/index.ts";
 import type { ServiceDeps } from "./types.ts";
 
 /** Reads may see a shadow of a multi-Region trail; writes must come from the home region. */
@@ -61,15 +69,158 @@ export async function saveTrail(deps: ServiceDeps, trail: Trail): Promise<Trail>
   return next;
 }
 
-/** CreateTrail, UpdateTrail and PutInsightSelectors check the destination bucket as AWS does. */
-export async function checkBucket(deps: ServiceDeps, bucket: string): Promise<void> {
+/**
+ * CreateTrail, UpdateTrail and PutInsightSelectors check the destination bucket as AWS does: it
+ * exists and, with policy checks on and a store that has policies, its policy lets CloudTrail
+ * write this trail's files (policy-checks.md §2, §7).
+ */
+export async function checkBucket(deps: ServiceDeps, ctx: RequestContext, trail: PolicyTrail): Promise<void> {
+  const bucket = trail.s3BucketName;
   const probe = await deps.objects.probeBucket(bucket);
   if (probe === "missing") throw s3BucketDoesNotExist(bucket);
   if (probe === "denied") throw insufficientS3BucketPolicy(bucket);
-  if (probe === "unreachable") {
+  if (probe === "unreachable") throw storeUnreachable(bucket);
+  await checkBucketPolicy(deps, ctx, trail);
+}
+
+/** The policy half of checkBucket, alone for a new prefix in the same bucket (its grant may lack it). */
+export async function checkBucketPolicy(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  trail: PolicyTrail,
+): Promise<void> {
+  const bucket = trail.s3BucketName;
+  if (deps.policyChecks !== "aws" || !deps.objects.bucketPolicy || !deps.policies) return;
+  let answer: PolicyAnswer;
+  try {
+    answer = await deps.objects.bucketPolicy(bucket);
+  } catch (e) {
+    ctx.log.warn({ bucket, err: e }, "the bucket policy could not be read");
+    throw storeUnreachable(bucket);
+  }
+  if (answer.kind === "missing") throw s3BucketDoesNotExist(bucket);
+  if (answer.kind === "none") throw insufficientS3BucketPolicy(bucket);
+  if (answer.kind === "unknown") {
+    ctx.log.warn({ bucket, reason: answer.reason }, "the store cannot show bucket policies: check skipped");
+    return;
+  }
+  const refused = await deps.policies.refused(answer.document, bucketQuestions(trail));
+  if (refused) {
+    ctx.log.info(
+      { bucket, action: refused.action, resource: refused.resource },
+      "bucket policy refuses CloudTrail",
+    );
+    throw insufficientS3BucketPolicy(bucket);
+  }
+}
+
+function storeUnreachable(bucket: string) {
+  return fail(
+    "ServiceUnavailable",
+    `The object store holding bucket ${bucket} cannot be reached; try again later.`,
+  );
+}
+
+/**
+ * The SNS topic exists and, with policy checks on, lets CloudTrail publish (policy-checks.md §3).
+ * Without an SNS endpoint nothing can be asked: the topic is accepted and nothing is published.
+ */
+export async function checkTopic(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  trail: Pick<PolicyTrail, "arn" | "accountId">,
+  topicArn: string,
+): Promise<void> {
+  if (!deps.notifications?.configured) {
+    ctx.log.warn(
+      { topicArn },
+      "no SNS endpoint configured: the topic is not checked and nothing is published",
+    );
+    return;
+  }
+  let answer: PolicyAnswer;
+  try {
+    answer = await deps.notifications.topicPolicy(topicArn);
+  } catch (e) {
+    ctx.log.warn({ topicArn, err: e }, "the topic policy could not be read");
     throw fail(
       "ServiceUnavailable",
-      `The object store holding bucket ${bucket} cannot be reached; try again later.`,
+      `The SNS endpoint holding topic ${topicArn} cannot be reached; try again later.`,
     );
   }
+  if (answer.kind === "missing") throw insufficientSnsTopicPolicy();
+  if (deps.policyChecks !== "aws" || !deps.policies) return;
+  if (answer.kind === "none") throw insufficientSnsTopicPolicy();
+  if (answer.kind === "unknown") {
+    ctx.log.warn({ topicArn, reason: answer.reason }, "the topic policy cannot be read: check skipped");
+    return;
+  }
+  if (await deps.policies.refused(answer.document, topicQuestions(trail, topicArn))) {
+    throw insufficientSnsTopicPolicy();
+  }
+}
+
+/**
+ * The log group exists in the trail's account and home region (policy-checks.md §5, §7): without a
+ * CloudWatch Logs endpoint nothing could be delivered, so the setting is refused rather than kept
+ * silently. The role is recorded, not assumed.
+ */
+export async function checkLogGroup(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  trail: { accountId: string; homeRegion: string },
+  groupArn: string,
+): Promise<void> {
+  if (!deps.logs?.configured) {
+    throw cloudWatchLogsDeliveryUnavailable(
+      "no CloudWatch Logs endpoint is configured: set --upstream logs=URL",
+    );
+  }
+  const [, , , region, account] = groupArn.split(":");
+  if (region !== trail.homeRegion || account !== trail.accountId) throw invalidCloudWatchLogsGroupArn();
+  let exists: boolean;
+  try {
+    exists = await deps.logs.logGroupExists(groupArn);
+  } catch (e) {
+    ctx.log.warn({ groupArn, err: e }, "the log group could not be looked up");
+    throw fail("ServiceUnavailable", "The CloudWatch Logs endpoint cannot be reached; try again later.");
+  }
+  if (!exists) throw invalidCloudWatchLogsGroupArn();
+}
+
+/**
+ * With a KMS endpoint, the key must exist and be enabled, and (policy checks aws) its policy must
+ * let CloudTrail describe it and make data keys for this trail; the answer is the key's ARN, as
+ * AWS echoes KmsKeyId (an alias reads back as its key). Without an endpoint the syntax-checked
+ * value stays (policy-checks.md §7.3).
+ */
+export async function resolveKey(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  trail: Pick<PolicyTrail, "arn" | "accountId" | "s3BucketName">,
+  keyId: string,
+): Promise<string> {
+  if (!deps.kmsKeys?.configured) return keyId;
+  let key: Awaited<ReturnType<KeyService["describeKey"]>>;
+  try {
+    key = await deps.kmsKeys!.describeKey(keyId);
+  } catch (e) {
+    ctx.log.warn({ keyId, err: e }, "the KMS key could not be described");
+    throw fail("KmsException", `KMS cannot describe key ${keyId}.`);
+  }
+  if (!key) throw kmsKeyNotFound(keyId);
+  if (!key.enabled) throw kmsKeyUnusable(key.arn);
+  if (deps.policyChecks !== "aws" || !deps.policies) return key.arn;
+  const answer = await deps.kmsKeys!.keyPolicy(key.arn);
+  if (answer.kind === "unknown") {
+    ctx.log.warn({ keyArn: key.arn, reason: answer.reason }, "the key policy cannot be read: check skipped");
+    return key.arn;
+  }
+  if (
+    answer.kind !== "policy" ||
+    (await deps.policies.refused(answer.document, keyQuestions(trail, key.arn)))
+  ) {
+    throw insufficientEncryptionPolicy(trail.s3BucketName, key.arn);
+  }
+  return key.arn;
 }

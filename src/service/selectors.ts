@@ -51,7 +51,7 @@ export function putInsightSelectors(deps: ServiceDeps): Handler<"PutInsightSelec
   return async (ctx, input) => {
     const trail = await resolveTrail(deps, ctx, insightTarget(input), "write");
     const insightSelectors = validateInsightSelectors(input.InsightSelectors, trail.eventSelectors);
-    if (insightSelectors.length > 0) await checkBucket(deps, trail.s3BucketName);
+    if (insightSelectors.length > 0) await checkBucket(deps, ctx, trail);
     const saved = await saveTrail(deps, { ...trail, insightSelectors });
     return { TrailARN: saved.arn, InsightSelectors: saved.insightSelectors };
   };

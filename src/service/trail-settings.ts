@@ -1,10 +1,6 @@
 import type { CreateTrailRequest } from "@aws-sdk/client-cloudtrail";
 import type { RequestContext } from "../api/context.ts";
-import {
-  cloudWatchLogsDeliveryUnavailable,
-  multiRegionWithoutGlobalEvents,
-  organizationsNotInUse,
-} from "../api/messages.ts";
+import { multiRegionWithoutGlobalEvents, organizationsNotInUse } from "../api/messages.ts";
 import {
   normalizeKmsKeyId,
   normalizeSnsTopic,
@@ -67,7 +63,6 @@ export function applySettings(
   if (input.EnableLogFileValidation !== undefined)
     next.logFileValidationEnabled = input.EnableLogFileValidation;
   if (input.IsOrganizationTrail === true) throw organizationsNotInUse();
-  if (next.cloudWatchLogsLogGroupArn !== undefined) throw cloudWatchLogsDeliveryUnavailable();
   if (next.isMultiRegionTrail && !next.includeGlobalServiceEvents) throw multiRegionWithoutGlobalEvents();
   return next;
 }

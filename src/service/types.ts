@@ -1,10 +1,15 @@
 import type { Trail } from "../domain/trail.ts";
 import type {
+  CloudWatchLogs,
   DeliveryStore,
   EventStore,
+  FileOutbox,
   InsightStore,
+  KeyService,
   KeyStore,
+  Notifications,
   ObjectStore,
+  PolicyEvaluator,
   TrailRepo,
 } from "../ports/index.ts";
 import type { RateLimit } from "./rate-limit.ts";
@@ -25,6 +30,18 @@ export interface ServiceDeps {
   regions: readonly string[];
   /** The per-minute counts Insights keeps (ListInsightsMetricData); absent, no data points. */
   insightCounts?: Pick<InsightStore, "counts">;
+  /** aws: bucket and topic policies must let CloudTrail write (default off when absent). */
+  policyChecks?: "aws" | "off";
+  /** Evaluates resource policies for CloudTrail's principal; absent, no policy is evaluated. */
+  policies?: PolicyEvaluator;
+  /** SNS; absent or unconfigured, topics are accepted unchecked and nothing is published. */
+  notifications?: Notifications;
+  /** KMS; absent or unconfigured, a KmsKeyId is kept as its syntax-checked ARN. */
+  kmsKeys?: KeyService;
+  /** CloudWatch Logs; absent or unconfigured, a trail cannot name a log group. */
+  logs?: CloudWatchLogs;
+  /** SNS and CloudWatch Logs bookkeeping GetTrailStatus reports; absent when nothing follows delivery. */
+  outputs?: Pick<FileOutbox, "outputStatus">;
   /** LookupEvents' rate per account and region, as AWS enforces it; absent, no limit. */
   lookupRate?: RateLimit;
 }

@@ -10,7 +10,15 @@ import {
 import { checkRoomForTrail } from "../domain/trail.ts";
 import { oneAtATime } from "./account-lock.ts";
 import { toTrailResponse } from "./mappers.ts";
-import { checkBucket, resolveTrail, saveTrail } from "./resolve.ts";
+import {
+  checkBucket,
+  checkBucketPolicy,
+  checkLogGroup,
+  checkTopic,
+  resolveKey,
+  resolveTrail,
+  saveTrail,
+} from "./resolve.ts";
 import { applySettings, type TrailSettingsInput } from "./trail-settings.ts";
 import type { ServiceDeps } from "./types.ts";
 
@@ -40,7 +48,18 @@ export function updateTrail(deps: ServiceDeps): Handler<"UpdateTrail"> {
         const others = (await deps.trails.list(ctx.accountId)).filter((t) => t.arn !== trail.arn);
         checkRoomForTrail(others, { ...trail, isMultiRegionTrail: true }, deps.regions);
       }
-      if (rest.S3BucketName !== undefined) await checkBucket(deps, settings.s3BucketName);
+      if (rest.S3BucketName !== undefined) await checkBucket(deps, ctx, { ...trail, ...settings });
+      // a new prefix needs its own grant in the bucket policy
+      else if (rest.S3KeyPrefix !== undefined) await checkBucketPolicy(deps, ctx, { ...trail, ...settings });
+      if (rest.SnsTopicName !== undefined && settings.snsTopicArn) {
+        await checkTopic(deps, ctx, trail, settings.snsTopicArn);
+      }
+      if (rest.CloudWatchLogsLogGroupArn !== undefined && settings.cloudWatchLogsLogGroupArn) {
+        await checkLogGroup(deps, ctx, trail, settings.cloudWatchLogsLogGroupArn);
+      }
+      if (rest.KmsKeyId !== undefined && settings.kmsKeyId) {
+        settings.kmsKeyId = await resolveKey(deps, ctx, { ...trail, ...settings }, settings.kmsKeyId);
+      }
 
       const next = await saveTrail(deps, { ...trail, ...settings });
       const moved =

@@ -277,7 +277,7 @@ export const BAD_DESTINATION_SETTINGS: readonly (readonly [
     "a valid CloudWatch Logs pair (no delivery there)",
     { CloudWatchLogsLogGroupArn: LOG_GROUP_ARN, CloudWatchLogsRoleArn: LOG_ROLE_ARN },
     "CloudWatchLogsDeliveryUnavailableException",
-    "Cannot set a CloudWatch Logs delivery for this Region.",
+    "Cannot set a CloudWatch Logs delivery for this Region. (no CloudWatch Logs endpoint is configured: set --upstream logs=URL)",
   ],
   [
     "IsOrganizationTrail",

@@ -125,6 +125,8 @@ class Fixture {
       this.s3 = await startS3rver();
       config = {
         ...config,
+        // s3rver buckets carry no CloudTrail policy; test/policy/ covers the checks
+        policyChecks: "off",
         s3: {
           endpoint: this.s3.endpoint,
           region: this.s3.region,

@@ -10,7 +10,14 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { httpClient } from "../../src/client/http.ts";
 import { ingestClient } from "../../src/client/ingest.ts";
-import { createBucket, type S3TestServer, s3Client, startMoto, startS3rver } from "../support/s3-servers.ts";
+import {
+  createBucket,
+  type S3TestServer,
+  s3Client,
+  s3Settings,
+  startMoto,
+  startS3rver,
+} from "../support/s3-servers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import {
   ACCOUNT,
@@ -139,13 +146,9 @@ describe.each(TARGETS)("delivery to $name", ({ name, start, restartable }) => {
     server = await startTestServer({
       // files are written when a test drains, never behind its back
       deliveryIntervalMs: 3_600_000,
-      s3: {
-        endpoint: s3.endpoint,
-        region: s3.region,
-        accessKeyId: s3.credentials.accessKeyId,
-        secretAccessKey: s3.credentials.secretAccessKey,
-        forcePathStyle: true,
-      },
+      // the buckets have no CloudTrail policy: these tests are about delivery (test/policy/ checks them)
+      policyChecks: "off",
+      s3: s3Settings(s3),
     });
   });
 

@@ -131,6 +131,8 @@ describe("aws cloudtrail validate-logs on the service's digests", () => {
       ...stores.config,
       // log files only when the test drains
       deliveryIntervalMs: 3_600_000,
+      // buckets without a CloudTrail policy: these tests are about validation
+      policyChecks: "off" as const,
       s3: {
         endpoint: s3.endpoint,
         region: "us-east-1",
@@ -199,6 +201,12 @@ describe("aws cloudtrail validate-logs on the service's digests", () => {
     // the CLI signs with real time
     real = true;
   }, 120_000);
+
+  it("shows the latest digest in GetTrailStatus", async () => {
+    const status = await api().getTrailStatus({ Name: trailArn });
+    expect(status.LatestDigestDeliveryTime).toBeInstanceOf(Date);
+    expect(status.LatestDigestDeliveryError).toBeUndefined();
+  });
 
   afterAll(async () => {
     await app?.close();

@@ -191,3 +191,14 @@ export async function createBucket(server: S3TestServer, bucket: string): Promis
     client.destroy();
   }
 }
+
+/** The `s3` block of opentrail's Config for a test server. */
+export function s3Settings(server: S3TestServer) {
+  return {
+    endpoint: server.endpoint,
+    region: server.region,
+    accessKeyId: server.credentials.accessKeyId,
+    secretAccessKey: server.credentials.secretAccessKey,
+    forcePathStyle: true,
+  };
+}

@@ -1,5 +1,6 @@
 import {
   DeleteObjectCommand,
+  GetBucketPolicyCommand,
   GetObjectCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
@@ -7,6 +8,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
+import type { PolicyAnswer } from "../../ports/aws.ts";
 import {
   type BucketProbe,
   type ObjectStore,
@@ -117,6 +119,25 @@ export class S3ObjectStore implements ObjectStore {
       const probe = classifyProbeError(e);
       if (probe === undefined) throw e;
       return probe;
+    }
+  }
+
+  async bucketPolicy(bucket: string): Promise<PolicyAnswer> {
+    try {
+      const res = await this.#client.send(new GetBucketPolicyCommand({ Bucket: bucket }));
+      // an endpoint that ignores ?policy answers with a listing, not a JSON document
+      const document = res.Policy?.trim();
+      if (!document?.startsWith("{")) return { kind: "unknown", reason: "no JSON policy in the answer" };
+      return { kind: "policy", document };
+    } catch (e) {
+      const error = toObjectStoreError(e, `get the policy of ${bucket}`);
+      if (error.code === "NoSuchBucketPolicy") return { kind: "none" };
+      if (error.code === "NoSuchBucket") return { kind: "missing" };
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (["NotImplemented", "MethodNotAllowed", "AccessDenied"].includes(error.code) || status === 501) {
+        return { kind: "unknown", reason: error.message };
+      }
+      throw error;
     }
   }
 

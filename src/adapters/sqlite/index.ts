@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import { type Checkpointer, startCheckpointer } from "./checkpointer.ts";
 import { SqliteDeliveryStore } from "./delivery-store.ts";
 import { SqliteEventStore } from "./event-store.ts";
+import { SqliteFileOutbox } from "./file-outbox.ts";
 import { SqliteKeyStore, type SqliteKeyStoreOptions } from "./key-store.ts";
 import { MIGRATIONS } from "./migrations/index.ts";
 import { migrate } from "./migrations/migrate.ts";
@@ -18,6 +19,7 @@ export interface SqliteDb {
   readonly trails: SqliteTrailRepo;
   readonly events: SqliteEventStore;
   readonly deliveries: SqliteDeliveryStore;
+  readonly outputs: SqliteFileOutbox;
   /** Digest signing keys; private keys included, so the database file is for the service's eyes only. */
   readonly keys: SqliteKeyStore;
   /** Closes the connection; safe to call twice. */
@@ -90,11 +92,13 @@ export function openSqlite(path: string, options: OpenSqliteOptions = {}): Sqlit
   const events = new SqliteEventStore(db, { inTurn });
   const deliveries = new SqliteDeliveryStore(db, inTurn);
   const keys = new SqliteKeyStore(db, options.keys);
+  const outputs = new SqliteFileOutbox(db, inTurn);
   return {
     db,
     trails,
     events,
     deliveries,
+    outputs,
     keys,
     close() {
       checkpointer?.stop();

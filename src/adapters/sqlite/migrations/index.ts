@@ -287,4 +287,37 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    id: 11,
+    name: "file outbox",
+    // Every delivered file waits here once per output that follows delivery (sns: its
+    // notification, logs: its records sent to CloudWatch Logs, events: its records sent to
+    // EventBridge). The trigger puts the rows in the
+    // very transaction that records the delivery, so nothing is lost and no delivery waits for an
+    // output; each output's worker deletes the rows it has handled.
+    up: `
+      CREATE TABLE file_outbox (
+        consumer  TEXT    NOT NULL,
+        file_id   INTEGER NOT NULL,
+        trail_arn TEXT    NOT NULL,
+        region    TEXT    NOT NULL,
+        bucket    TEXT    NOT NULL,
+        key       TEXT    NOT NULL,
+        PRIMARY KEY (consumer, trail_arn, region, file_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TRIGGER file_outbox_fill AFTER INSERT ON delivered_files BEGIN
+        INSERT INTO file_outbox (consumer, file_id, trail_arn, region, bucket, key)
+          SELECT c.value, NEW.id, NEW.trail_arn, NEW.region, NEW.bucket, NEW.key FROM json_each('["sns","logs","events"]') AS c;
+      END;
+      CREATE TABLE output_status (
+        consumer       TEXT NOT NULL,
+        trail_arn      TEXT NOT NULL,
+        region         TEXT NOT NULL,
+        latest_success INTEGER,
+        latest_error   TEXT,
+        latest_attempt INTEGER,
+        PRIMARY KEY (consumer, trail_arn, region)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

@@ -1,0 +1,63 @@
+import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
+import { CLOUDTRAIL_PRINCIPAL, type PolicyQuestion } from "../../domain/policy.ts";
+import type { PolicyEvaluator } from "../../ports/aws.ts";
+
+/**
+ * Resource policies evaluated by @cloud-copilot/iam-simulate (a maintained IAM evaluator: wildcards,
+ * NotAction/NotResource, every condition operator, explicit deny), for CloudTrail's principal.
+ * A policy the evaluator cannot read fails the first question: AWS would not accept it either.
+ */
+/*
+ * iam-simulate recognises variable condition keys by a slash (aws:PrincipalTag/NAME) and drops
+ * `kms:EncryptionContext:NAME` from the request as unknown, so a key policy conditioned on the
+ * encryption context (as AWS's CloudTrail key policy is) could never match. Both the policy and
+ * the request carry such keys under a global slash form instead, which it evaluates with the
+ * same operators.
+ */
+const ENCRYPTION_CONTEXT = /"kms:EncryptionContext:([^"]+)"/gi;
+const contextStandIn = (name: string) => `aws:PrincipalTag/kms-encryption-context.${name}`;
+
+function withStandIns(context: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(context)) {
+    const m = /^kms:EncryptionContext:(.+)$/i.exec(key);
+    out[m ? contextStandIn(m[1]!) : key] = value;
+  }
+  return out;
+}
+
+export function createPolicyEvaluator(): PolicyEvaluator {
+  return {
+    async refused(policy, questions) {
+      let document: unknown;
+      try {
+        document = JSON.parse(
+          policy.replace(ENCRYPTION_CONTEXT, (_m, name: string) => `"${contextStandIn(name)}"`),
+        );
+      } catch {
+        return questions[0];
+      }
+      for (const q of questions) {
+        if ((await allows(document, q)) !== (q.expect === "allow")) return q;
+      }
+      return undefined;
+    },
+  };
+}
+
+async function allows(document: unknown, q: PolicyQuestion): Promise<boolean> {
+  const simulation: Simulation = {
+    request: {
+      principal: CLOUDTRAIL_PRINCIPAL,
+      action: q.action,
+      resource: { resource: q.resource, accountId: q.resourceAccount },
+      contextVariables: withStandIns(q.context),
+    },
+    identityPolicies: [],
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    resourcePolicy: document as Simulation["resourcePolicy"],
+  };
+  const result = await runSimulation(simulation, {});
+  return result.resultType !== "error" && result.overallResult === "Allowed";
+}

@@ -1,0 +1,35 @@
+import { GetTopicAttributesCommand, PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { AwsServiceUnconfigured, type Notifications, type PolicyAnswer } from "../../ports/aws.ts";
+import { type AwsEndpoint, regionalClients, toAwsServiceError } from "./errors.ts";
+
+/** SNS at `endpoint` (undefined: not configured), one client per topic region. */
+export function createSnsNotifications(endpoint: AwsEndpoint | undefined): Notifications & { close(): void } {
+  const clients = regionalClients(endpoint, (config) => new SNSClient(config));
+  const client = (topicArn: string): SNSClient => {
+    if (!clients) throw new AwsServiceUnconfigured("sns");
+    return clients.get(topicArn.split(":")[3] || "us-east-1");
+  };
+  return {
+    configured: endpoint !== undefined,
+    async topicPolicy(topicArn): Promise<PolicyAnswer> {
+      try {
+        const res = await client(topicArn).send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
+        const policy = res.Attributes?.Policy;
+        return policy ? { kind: "policy", document: policy } : { kind: "none" };
+      } catch (e) {
+        const error = toAwsServiceError(e, `get the attributes of ${topicArn}`);
+        if (error.code === "NotFound" || error.code === "NotFoundException") return { kind: "missing" };
+        if (error.code === "AuthorizationError") return { kind: "unknown", reason: error.message };
+        throw error;
+      }
+    },
+    async publish(topicArn, message) {
+      try {
+        await client(topicArn).send(new PublishCommand({ TopicArn: topicArn, Message: message }));
+      } catch (e) {
+        throw toAwsServiceError(e, `publish to ${topicArn}`);
+      }
+    },
+    close: () => clients?.close(),
+  };
+}

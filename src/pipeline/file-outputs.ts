@@ -1,0 +1,124 @@
+import { promisify } from "node:util";
+import { gunzip as gunzipCallback } from "node:zlib";
+import type { Logger } from "pino";
+import type { Trail } from "../domain/trail.ts";
+import {
+  AwsServiceError,
+  type Clock,
+  type FileConsumer,
+  type FileOutbox,
+  type FileToSend,
+  type ObjectStore,
+} from "../ports/index.ts";
+import { forcedPasses } from "./loop.ts";
+
+const gunzip = promisify(gunzipCallback);
+
+/** A record of a log file, as parsed. */
+export type LogRecord = Record<string, unknown> & { eventTime?: string };
+
+/**
+ * The records of a delivered log file, read back from its bucket, in eventTime order: outputs
+ * send exactly what the bucket holds. A file that is gone has none; one that cannot be read is
+ * an AwsServiceError (retried).
+ */
+export async function readRecords(objects: ObjectStore, file: FileToSend): Promise<LogRecord[]> {
+  let records: LogRecord[];
+  try {
+    const stored = await objects.getObject(file.bucket, file.key);
+    if (!stored) return [];
+    const body = JSON.parse((await gunzip(stored.body)).toString("utf8")) as { Records?: LogRecord[] };
+    records = body.Records ?? [];
+  } catch (e) {
+    throw new AwsServiceError("LogFileUnreadable", `read ${file.bucket}/${file.key}: ${String(e)}`, true, {
+      cause: e,
+    });
+  }
+  const time = (r: LogRecord) => r.eventTime ?? "";
+  return [...records].sort((a, b) => (time(a) < time(b) ? -1 : time(a) > time(b) ? 1 : 0));
+}
+
+export type Lane = { trailArn: string; region: string };
+
+/** One output that follows delivery (SNS notifications, CloudWatch Logs). */
+export interface FileOutput {
+  consumer: FileConsumer;
+  /** How many waiting files one `send` is shown. */
+  batch: number;
+  /** Whether the trail (undefined: deleted) gets this output; its files are dropped if not. */
+  wants(trail: Trail | undefined): trail is Trail;
+  /** Sends the first of `files` (one or more of them); the id of the last file sent. Failures throw. */
+  send(trail: Trail, lane: Lane, files: FileToSend[]): Promise<number>;
+  /** What `log` says after a send. */
+  what: string;
+}
+
+export interface FileOutputOptions {
+  outbox: FileOutbox;
+  output: FileOutput;
+  /** Every trail, to find a lane's current settings. */
+  listTrails: () => Promise<Trail[]>;
+  clock: Clock;
+  log: Logger;
+  tickMs?: number;
+}
+
+const MAX_BACKOFF_MS = 60_000;
+const DEFAULT_TICK_MS = 1_000;
+const laneKey = (l: Lane) => `${l.trailArn}/${l.region}`;
+
+/**
+ * Works one output's outbox, at least once: a file leaves it only after the output took it (a
+ * crash in between sends it again). While the output fails, the files wait in the database, the
+ * lane backs off (1, 2, 4 … s up to a minute) and GetTrailStatus shows the error; delivery never
+ * waits for this worker, and one failing lane does not hold the others.
+ */
+export function createFileOutputWorker(opts: FileOutputOptions) {
+  const { outbox, output } = opts;
+  const failures = new Map<string, { count: number; retryAt: number }>();
+
+  async function workLane(lane: Lane, trail: Trail | undefined): Promise<void> {
+    for (;;) {
+      const files = await outbox.filesFor(output.consumer, lane.trailArn, lane.region, output.batch);
+      if (files.length === 0) return;
+      if (!output.wants(trail)) {
+        await outbox.handled(output.consumer, lane.trailArn, lane.region, files[files.length - 1]!.id);
+        continue;
+      }
+      const now = opts.clock.now();
+      let through: number;
+      try {
+        through = await output.send(trail, lane, files);
+      } catch (e) {
+        const code = e instanceof AwsServiceError ? e.code : "InternalError";
+        await outbox.failed(output.consumer, lane.trailArn, lane.region, now, code);
+        const count = (failures.get(laneKey(lane))?.count ?? 0) + 1;
+        failures.set(laneKey(lane), {
+          count,
+          retryAt: now.getTime() + Math.min(MAX_BACKOFF_MS, 500 * 2 ** count),
+        });
+        opts.log.warn({ err: e, trailArn: lane.trailArn, code }, `${output.what} failed; will retry`);
+        return;
+      }
+      failures.delete(laneKey(lane));
+      await outbox.handled(output.consumer, lane.trailArn, lane.region, through, now);
+      opts.log.info({ trailArn: lane.trailArn, region: lane.region, through }, output.what);
+    }
+  }
+
+  async function pass(force: boolean): Promise<void> {
+    const lanes = await outbox.lanes(output.consumer);
+    if (lanes.length === 0) return;
+    const trails = new Map((await opts.listTrails()).map((t) => [t.arn, t]));
+    const now = opts.clock.now().getTime();
+    for (const lane of lanes) {
+      const f = failures.get(laneKey(lane));
+      if (!force && f !== undefined && f.retryAt > now) continue;
+      await workLane(lane, trails.get(lane.trailArn));
+    }
+  }
+
+  return forcedPasses(pass, opts.tickMs ?? DEFAULT_TICK_MS, opts.log, `${output.consumer} pass`);
+}
+
+export type FileOutputWorker = ReturnType<typeof createFileOutputWorker>;
