@@ -14,6 +14,7 @@ import {
 } from "./adapters/index.ts";
 import { WriteLock } from "./adapters/sqlite/write-lock.ts";
 import type { Config } from "./config/index.ts";
+import { trailDestination } from "./domain/trail.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
 import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
@@ -102,6 +103,10 @@ function buildPipeline(rt: Runtime, db: Stores, objects: ObjectStore) {
       log,
       intervalMs: config.deliveryIntervalMs,
       random: (n) => randomBytes(n),
+      currentDestination: async (trailArn) => {
+        const trail = (await db.trails.listAll()).find((t) => t.arn === trailArn);
+        return trail && db.deliveries.destinationFor(trailDestination(trail));
+      },
     }),
     digests: createDigestWorker({
       chains: db.digestChains,
