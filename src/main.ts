@@ -247,6 +247,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   });
   const developmentReset = async () => {
     await db.reset();
+    pipeline.delivery.forget();
     trailChanges.changed();
   };
   const server = buildServer(rt, db, service, router.route, ingestPool, ingestMemory, developmentReset);

@@ -214,13 +214,6 @@ async function putFile(
   }
   state.failures.delete(laneKey(file));
   await deps.store.completeFile(file, deliveredFile(destination, file, batch, body, now));
-  // another destination of the trail still holds records it cannot write: that stays the status
-  for (const f of state.failures.values()) {
-    if (f.trailArn === destination.trailArn && f.region === file.region) {
-      await deps.store.recordAttempt(f.trailArn, f.region, now, f.code);
-      break;
-    }
-  }
   deps.log.info(
     { trailArn: destination.trailArn, key: file.key, records: batch.records.length },
     "delivered log file",
@@ -269,6 +262,8 @@ async function moveStranded(deps: DeliveryDeps, state: DeliveryState, lane: Lane
   const failure = state.failures.get(laneKey(lane));
   if (failure === undefined || !FOR_GOOD.has(failure.code) || deps.currentDestination === undefined)
     return false;
+  // the failure is this destination's own (ids are reused after a development reset)
+  if ((await deps.store.destination(lane.destinationId))?.trailArn !== failure.trailArn) return false;
   const current = await deps.currentDestination(failure.trailArn);
   if (current === undefined || current === lane.destinationId) return false;
   if (!(await deps.store.moveLane(lane.destinationId, lane.region, current))) return false;
@@ -322,8 +317,19 @@ function countDownFlushes(state: DeliveryState): void {
   }
 }
 
+/**
+ * A failed put always leaves its file pending: a failure whose lane has none is over (delivered,
+ * or gone with a development reset, after which destination ids start again).
+ */
+async function forgetPastFailures(deps: DeliveryDeps, state: DeliveryState): Promise<void> {
+  if (state.failures.size === 0) return;
+  const pending = new Set((await deps.store.pendingFiles()).map(laneKey));
+  for (const key of state.failures.keys()) if (!pending.has(key)) state.failures.delete(key);
+}
+
 /** One pass: pending files first, then every lane that is due (or all lanes when forced). */
 async function deliveryPass(deps: DeliveryDeps, state: DeliveryState, force: boolean): Promise<void> {
+  await forgetPastFailures(deps, state);
   const now = deps.clock.now().getTime();
   await retryPendingFiles(deps, state, now, force);
   await deliverDueLanes(deps, state, now, force);
@@ -356,6 +362,14 @@ export function createDeliveryWorker(opts: DeliveryOptions) {
         (id) => requestFlush([id]),
         (err: unknown) => deps.log.error({ err, trailArn: trail.arn }, "cannot flush trail"),
       );
+    },
+    /**
+     * Forgets flushes asked for and failures seen (development reset: the store is empty, and
+     * destination ids start again, so they would apply to other trails' lanes).
+     */
+    forget(): void {
+      state.flushRequested.clear();
+      state.failures.clear();
     },
     /** Delivers everything that is due now. */
     runOnce: passes.runOnce,
