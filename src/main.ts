@@ -26,6 +26,7 @@ import type { FinishedCall } from "./api/service.ts";
 import { inProcessClient } from "./client/in-process.ts";
 import { type Config, serviceEndpoint } from "./config/index.ts";
 import { createConsole } from "./console/handler.ts";
+import { trailDestination } from "./domain/trail.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { cloudWatchOutput } from "./pipeline/cloudwatch.ts";
@@ -180,6 +181,10 @@ function buildPipeline(
       intervalMs: config.deliveryIntervalMs,
       random: (n) => randomBytes(n),
       observe: { delivered: rt.metrics.delivered, failed: rt.metrics.deliveryFailed },
+      currentDestination: async (trailArn) => {
+        const trail = (await db.trails.listAll()).find((t) => t.arn === trailArn);
+        return trail && db.deliveries.destinationFor(trailDestination(trail));
+      },
     }),
     digests: createDigestWorker({
       chains: db.digestChains,
@@ -439,6 +444,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   });
   const developmentReset = async () => {
     await db.reset();
+    pipeline.delivery.forget();
     trailChanges.changed();
   };
   const recorder = createRecorder(db.events, router.route);

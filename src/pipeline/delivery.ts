@@ -51,6 +51,12 @@ export interface DeliveryOptions {
   random: (bytes: number) => Uint8Array;
   /** Told of each log file put and each failed put (the server's /metrics counts them). */
   observe?: DeliveryObserver;
+  /**
+   * The destination a trail's files go to now (undefined: the trail is gone). A lane whose put
+   * failed for good and whose trail has moved on (a new bucket or prefix) is moved there, so that
+   * records stranded by a bad destination are delivered once the trail is fixed.
+   */
+  currentDestination?: (trailArn: string) => Promise<number | undefined>;
 }
 
 export interface DeliveryObserver {
@@ -66,7 +72,8 @@ const DEFAULT_MAX_RECORDS = 50_000;
 const MAX_BACKOFF_MS = 60_000;
 
 /** The options with their defaults in place. */
-type DeliveryDeps = Required<DeliveryOptions>;
+type DeliveryDeps = Required<Omit<DeliveryOptions, "currentDestination">> &
+  Pick<DeliveryOptions, "currentDestination">;
 
 /** What the worker keeps between passes, in memory; records and pending files are in the store. */
 interface DeliveryState {
@@ -75,9 +82,31 @@ interface DeliveryState {
    * call's own record (stored just after the call returns) still makes it into the final file.
    */
   flushRequested: Map<number, number>;
-  /** Lane → failed puts in a row, and when the lane may try again. */
-  failures: Map<string, { count: number; retryAt: number }>;
+  /** Lane → failed puts in a row, when the lane may try again, and why the last one failed. */
+  failures: Map<string, LaneFailure>;
 }
+
+interface LaneFailure {
+  count: number;
+  retryAt: number;
+  code: string;
+  trailArn: string;
+  region: string;
+}
+
+/**
+ * Failures that say the put did not happen and will not until something changes (the bucket, its
+ * policy, the key): a file that failed so may go elsewhere. A network error or a 5xx may have
+ * written it, so that file stays where it is.
+ */
+const FOR_GOOD: ReadonlySet<string> = new Set([
+  "NoSuchBucket",
+  "AccessDenied",
+  "InvalidArgument",
+  "KeyTooLongError",
+  "InvalidBucketName",
+  "AllAccessDisabled",
+]);
 
 type Lane = { destinationId: number; region: string };
 type BacklogLane = Lane & { bytes: number; oldestEnqueuedAt: Date };
@@ -103,10 +132,16 @@ function backingOff(state: DeliveryState, lane: Lane, now: number): boolean {
   return f !== undefined && f.retryAt > now;
 }
 
-function noteFailure(state: DeliveryState, lane: Lane, at: Date): void {
+function noteFailure(state: DeliveryState, lane: Lane, at: Date, code: string, trailArn: string): void {
   const key = laneKey(lane);
   const count = (state.failures.get(key)?.count ?? 0) + 1;
-  state.failures.set(key, { count, retryAt: at.getTime() + backoffMs(count) });
+  state.failures.set(key, {
+    count,
+    retryAt: at.getTime() + backoffMs(count),
+    code,
+    trailArn,
+    region: lane.region,
+  });
 }
 
 /** A file for the batch, named for the moment it is made. */
@@ -181,7 +216,7 @@ async function putFile(
   const code = await putBody(deps, destination, file.key, body);
   if (code !== undefined) {
     await deps.store.recordAttempt(destination.trailArn, file.region, now, code);
-    noteFailure(state, file, now);
+    noteFailure(state, file, now, code, destination.trailArn);
     deps.observe.failed();
     deps.log.warn(
       { trailArn: destination.trailArn, key: file.key, code },
@@ -232,6 +267,33 @@ function isDue(deps: DeliveryDeps, state: DeliveryState, lane: BacklogLane, now:
   );
 }
 
+/**
+ * Moves a lane whose last put failed for good to its trail's current destination, if the trail has
+ * one other than the lane's; true when moved.
+ */
+async function moveStranded(deps: DeliveryDeps, state: DeliveryState, lane: Lane): Promise<boolean> {
+  const failure = state.failures.get(laneKey(lane));
+  if (failure === undefined || !FOR_GOOD.has(failure.code) || deps.currentDestination === undefined)
+    return false;
+  // the failure is this destination's own (ids are reused after a development reset)
+  if ((await deps.store.destination(lane.destinationId))?.trailArn !== failure.trailArn) return false;
+  const current = await deps.currentDestination(failure.trailArn);
+  if (current === undefined || current === lane.destinationId) return false;
+  if (!(await deps.store.moveLane(lane.destinationId, lane.region, current))) return false;
+  state.failures.delete(laneKey(lane));
+  deps.log.warn(
+    {
+      trailArn: failure.trailArn,
+      region: lane.region,
+      from: lane.destinationId,
+      to: current,
+      code: failure.code,
+    },
+    "moved records the trail's former destination could not take to its current one",
+  );
+  return true;
+}
+
 async function retryPendingFiles(
   deps: DeliveryDeps,
   state: DeliveryState,
@@ -239,8 +301,10 @@ async function retryPendingFiles(
   force: boolean,
 ): Promise<void> {
   for (const file of await deps.store.pendingFiles()) {
+    // a file that failed for good at a destination the trail has left goes where the trail is now
+    if (await moveStranded(deps, state, file)) continue;
     if (!force && backingOff(state, file, now)) continue;
-    await retryPending(deps, state, file);
+    if (!(await retryPending(deps, state, file))) await moveStranded(deps, state, file);
   }
 }
 
@@ -266,8 +330,19 @@ function countDownFlushes(state: DeliveryState): void {
   }
 }
 
+/**
+ * A failed put always leaves its file pending: a failure whose lane has none is over (delivered,
+ * or gone with a development reset, after which destination ids start again).
+ */
+async function forgetPastFailures(deps: DeliveryDeps, state: DeliveryState): Promise<void> {
+  if (state.failures.size === 0) return;
+  const pending = new Set((await deps.store.pendingFiles()).map(laneKey));
+  for (const key of state.failures.keys()) if (!pending.has(key)) state.failures.delete(key);
+}
+
 /** One pass: pending files first, then every lane that is due (or all lanes when forced). */
 async function deliveryPass(deps: DeliveryDeps, state: DeliveryState, force: boolean): Promise<void> {
+  await forgetPastFailures(deps, state);
   const now = deps.clock.now().getTime();
   await retryPendingFiles(deps, state, now, force);
   await deliverDueLanes(deps, state, now, force);
@@ -300,6 +375,14 @@ export function createDeliveryWorker(opts: DeliveryOptions) {
         (id) => requestFlush([id]),
         (err: unknown) => deps.log.error({ err, trailArn: trail.arn }, "cannot flush trail"),
       );
+    },
+    /**
+     * Forgets flushes asked for and failures seen (development reset: the store is empty, and
+     * destination ids start again, so they would apply to other trails' lanes).
+     */
+    forget(): void {
+      state.flushRequested.clear();
+      state.failures.clear();
     },
     /** Delivers everything that is due now. */
     runOnce: passes.runOnce,

@@ -79,6 +79,13 @@ export interface DeliveryStore {
    */
   completeFile(file: PendingFile, delivered: DeliveredFile): Promise<void>;
   recordAttempt(trailArn: string, region: string, at: Date, error?: string): Promise<void>;
+  /**
+   * One transaction: every undelivered row of a (destination, region) goes to another destination
+   * of the same trail, after the rows already there, and the lane's pending file is dropped (its
+   * put failed for good: the trail's bucket or prefix changed since). False, and nothing moved,
+   * when the target lane has a pending file of its own (its body must stay as it was put).
+   */
+  moveLane(fromDestinationId: number, region: string, toDestinationId: number): Promise<boolean>;
   status(trailArn: string, region: string): Promise<DeliveryStatus>;
   /** Delivered files of a trail and region delivered in [since, until), in delivery order (for digests). */
   deliveredFiles(trailArn: string, region: string, since: Date, until: Date): Promise<DeliveredFile[]>;

@@ -325,6 +325,45 @@ export function deliveryStoreContract(name: string, make: () => Promise<OutboxSt
       });
     });
 
+    describe("moveLane", () => {
+      it("moves a lane's rows and counts to another destination after its own, and drops the pending file", async () => {
+        const old = await append([{ to: [d1] }, { to: [d1] }, { to: [d1], region: WEST }]);
+        const stuck = pendingOf(d1, EAST, (await store.nextBatch(d1, EAST, 1, 1 << 30))!);
+        await store.writePending(stuck);
+        const current = await append([{ to: [d2] }], R2);
+        expect(await store.moveLane(d1, EAST, d2)).toBe(true);
+        expect(await store.pendingFiles()).toEqual([]);
+        expect(sortLanes(await store.backlog())).toEqual(
+          sortLanes([
+            { destinationId: d1, region: WEST, rows: 1, bytes: 100, oldestEnqueuedAt: R1 },
+            { destinationId: d2, region: EAST, rows: 3, bytes: 300, oldestEnqueuedAt: R1 },
+          ]),
+        );
+        const batch = (await store.nextBatch(d2, EAST, 10, 1 << 30))!;
+        expect(batch.records).toEqual([old[0], old[1], ...current]);
+        const file = pendingOf(d2, EAST, batch);
+        await store.writePending(file);
+        await store.completeFile(file, deliveredOf(file, batch, at(0), { trailArn: TRAIL, bucket: "c" }));
+        expect(await store.backlog()).toEqual([
+          { destinationId: d1, region: WEST, rows: 1, bytes: 100, oldestEnqueuedAt: R1 },
+        ]);
+      });
+
+      it("moves nothing while the target lane has a pending file", async () => {
+        await append([{ to: [d1] }, { to: [d2] }]);
+        const target = pendingOf(d2, EAST, (await store.nextBatch(d2, EAST, 10, 1 << 30))!);
+        await store.writePending(target);
+        expect(await store.moveLane(d1, EAST, d2)).toBe(false);
+        expect(sortLanes(await store.backlog()).map((l) => [l.destinationId, l.rows])).toEqual(
+          sortLanes([
+            { destinationId: d1, region: EAST },
+            { destinationId: d2, region: EAST },
+          ]).map((l) => [l.destinationId, 1]),
+        );
+        expect(await store.batchOf(target)).toBeDefined();
+      });
+    });
+
     describe("completeFile", () => {
       it("drops the file's rows and its pending entry, and leaves later rows and other lanes", async () => {
         const first = await append([{ to: [d1] }, { to: [d1] }, { to: [d1, d2] }]);

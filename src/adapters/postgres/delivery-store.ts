@@ -196,6 +196,39 @@ export class PgDeliveryStore implements DeliveryStore {
     });
   }
 
+  async moveLane(fromDestinationId: number, region: string, toDestinationId: number): Promise<boolean> {
+    return inTransaction(this.#pool, async (client) => {
+      const target = await client.query(
+        "SELECT 1 FROM pending_files WHERE destination_id = $1 AND region = $2",
+        [toDestinationId, region],
+      );
+      if ((target.rowCount ?? 0) > 0) return false;
+      await client.query("UPDATE outbox SET destination_id = $1 WHERE destination_id = $2 AND region = $3", [
+        toDestinationId,
+        fromDestinationId,
+        region,
+      ]);
+      const lane = await client.query<{ rows: number; bytes: number }>(
+        "DELETE FROM outbox_lanes WHERE destination_id = $1 AND region = $2 RETURNING rows, bytes",
+        [fromDestinationId, region],
+      );
+      const moved = lane.rows[0];
+      if (moved !== undefined) {
+        await client.query(
+          `INSERT INTO outbox_lanes (destination_id, region, rows, bytes) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (destination_id, region) DO UPDATE
+             SET rows = outbox_lanes.rows + excluded.rows, bytes = outbox_lanes.bytes + excluded.bytes`,
+          [toDestinationId, region, moved.rows, moved.bytes],
+        );
+      }
+      await client.query("DELETE FROM pending_files WHERE destination_id = $1 AND region = $2", [
+        fromDestinationId,
+        region,
+      ]);
+      return true;
+    });
+  }
+
   async recordAttempt(trailArn: string, region: string, at: Date, error?: string): Promise<void> {
     if (error === undefined) await this.#pool.query(ATTEMPT_OK, [trailArn, region, at.getTime()]);
     else await this.#pool.query(ATTEMPT_FAILED, [trailArn, region, at.getTime(), error]);

@@ -27,6 +27,11 @@ export const ADD_TO_LANES = `
     SELECT value ->> 0, value ->> 1, count(*), sum(value ->> 3) FROM json_each(?) WHERE true GROUP BY 1, 2
   ON CONFLICT (destination_id, region) DO UPDATE SET rows = rows + excluded.rows, bytes = bytes + excluded.bytes`;
 
+/** One lane's count grown by rows moved into it (moveLane). */
+const ADD_TO_LANE_SQL = `
+  INSERT INTO outbox_lanes (destination_id, region, rows, bytes) VALUES (?, ?, ?, ?)
+  ON CONFLICT (destination_id, region) DO UPDATE SET rows = rows + excluded.rows, bytes = bytes + excluded.bytes`;
+
 /** The outbox and its bookkeeping, in the same SQLite database as the events. */
 export class SqliteDeliveryStore implements DeliveryStore {
   readonly #findDestination: Statement;
@@ -36,6 +41,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   readonly #lane: Statement;
   readonly #range: Statement;
   readonly #writePending: Statement;
+  readonly #move: (from: number, region: string, to: number) => boolean;
   readonly #pending: Statement;
   readonly #deleteRange: Statement;
   readonly #deletePending: Statement;
@@ -112,6 +118,24 @@ export class SqliteDeliveryStore implements DeliveryStore {
       `SELECT * FROM delivered_files WHERE trail_arn = ? AND region = ? AND delivered_at >= ? AND delivered_at < ?
        ORDER BY delivered_at, id`,
     );
+    const pendingOf = db.prepare("SELECT 1 FROM pending_files WHERE destination_id = ? AND region = ?");
+    const moveRows = db.prepare(
+      "UPDATE outbox SET destination_id = ? WHERE destination_id = ? AND region = ?",
+    );
+    const laneOf = db.prepare("SELECT rows, bytes FROM outbox_lanes WHERE destination_id = ? AND region = ?");
+    const addToLane = db.prepare(ADD_TO_LANE_SQL);
+    const dropLane = db.prepare("DELETE FROM outbox_lanes WHERE destination_id = ? AND region = ?");
+    this.#move = db.transaction((from: number, region: string, to: number): boolean => {
+      if (pendingOf.get(to, region) !== undefined) return false;
+      moveRows.run(to, from, region);
+      const lane = laneOf.get(from, region) as { rows: number; bytes: number } | undefined;
+      if (lane !== undefined) {
+        addToLane.run(to, region, lane.rows, lane.bytes);
+        dropLane.run(from, region);
+      }
+      this.#deletePending.run(from, region);
+      return true;
+    });
     this.#complete = db.transaction((file: PendingFile, d: DeliveredFile) => {
       const range = [file.destinationId, file.region, file.firstId, file.lastId] as const;
       this.#takeFromLane.run(...range, file.destinationId, file.region);
@@ -195,6 +219,10 @@ export class SqliteDeliveryStore implements DeliveryStore {
   async recordAttempt(trailArn: string, region: string, at: Date, error?: string): Promise<void> {
     const params = { arn: trailArn, region, at: at.getTime(), error: error ?? null };
     await this.#write(() => (error === undefined ? this.#attemptOk : this.#attemptFailed).run(params));
+  }
+
+  async moveLane(fromDestinationId: number, region: string, toDestinationId: number): Promise<boolean> {
+    return this.#write(() => this.#move(fromDestinationId, region, toDestinationId));
   }
 
   async status(trailArn: string, region: string): Promise<DeliveryStatus> {
