@@ -13,12 +13,14 @@ import {
   type StoresDescriptor,
 } from "./adapters/index.ts";
 import { WriteLock } from "./adapters/sqlite/write-lock.ts";
-import type { Config } from "./config/index.ts";
+import { type Config, hasUpstream } from "./config/index.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
 import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
 import { createRetentionWorker } from "./pipeline/retention.ts";
 import type { Clock, Ids, ObjectStore } from "./ports/index.ts";
+import type { CallRenderer } from "./proxy/call.ts";
+import { createProxy, type RecordingProxy } from "./proxy/forward.ts";
 import { createRecorder } from "./recording/recorder.ts";
 import { createRouter, routedTrailRepo } from "./recording/router.ts";
 import { createTrailChanges } from "./recording/trail-changes.ts";
@@ -53,6 +55,8 @@ export interface StartOptions {
   log?: Logger;
   clock?: Clock;
   ids?: Ids;
+  /** Placement and rendering of proxied calls (needed when an upstream is configured). */
+  renderer?: CallRenderer;
 }
 
 /** Where the stores and the buckets are, as plain data (ingest threads open the same stores). */
@@ -86,6 +90,7 @@ interface Runtime {
   log: Logger;
   clock: Clock;
   ids: Ids;
+  renderer?: CallRenderer;
 }
 
 /** The background workers of the pipeline, built but not started. */
@@ -123,10 +128,11 @@ function buildServer(
   route: ReturnType<typeof createRouter>["route"],
   ingestPool: IngestPool | undefined,
   reset: () => Promise<void>,
-): Server {
+): { server: Server; proxy: RecordingProxy | undefined } {
   const { config, log, clock, ids } = rt;
   const recorder = createRecorder(db.events, route);
   const credentials = new StaticCredentialStore(config.credentials);
+  const proxy = buildProxy(rt, recorder, credentials);
   const maxInflatedBytes = config.maxIngestBytes * 8;
   const wire = createWireHandler({
     service,
@@ -150,13 +156,38 @@ function buildServer(
       ? (batch) => ingestPool.process(batch)
       : createIngestRunner({ events: db.events, route, ids, log, maxInflatedBytes }),
   });
-  return createHttpServer({
+  const server = createHttpServer({
     wire,
+    ...(proxy ? { proxy: proxy.handle } : {}),
     ingest,
     maxIngestBytes: config.maxIngestBytes,
     log,
     loopbackHostsOnly: config.development,
     reset: config.development ? reset : undefined,
+  });
+  return { server, proxy };
+}
+
+/** The recording proxy, when some upstream is configured. */
+function buildProxy(
+  rt: Runtime,
+  recorder: ReturnType<typeof createRecorder>,
+  credentials: StaticCredentialStore,
+): RecordingProxy | undefined {
+  const { config, log, clock, ids } = rt;
+  if (!hasUpstream(config.upstreams)) return undefined;
+  if (rt.renderer === undefined) throw new Error("an upstream is configured but no call renderer was given");
+  return createProxy({
+    upstreams: config.upstreams,
+    renderer: rt.renderer,
+    recorder,
+    credentials,
+    defaultAccountId: config.credentials[0]!.accountId,
+    defaultRegion: config.regions[0]!,
+    clock,
+    ids,
+    log: log.child({ component: "proxy" }),
+    trustedProxies: new Set(config.trustedProxies),
   });
 }
 
@@ -188,7 +219,13 @@ async function listen(server: Server, config: Config, log: Logger): Promise<{ ur
 /** The one place that builds adapters, service and server, and shuts them down in reverse. */
 export async function startOpenTrail(config: Config, opts: StartOptions = {}): Promise<OpenTrail> {
   const log = opts.log ?? pino({ level: config.logLevel }, pino.destination(2));
-  const rt: Runtime = { config, log, clock: opts.clock ?? systemClock, ids: opts.ids ?? randomIds };
+  const rt: Runtime = {
+    config,
+    log,
+    clock: opts.clock ?? systemClock,
+    ids: opts.ids ?? randomIds,
+    ...(opts.renderer ? { renderer: opts.renderer } : {}),
+  };
 
   // open
   const ingestThreads = ingestThreadCount(config.ingestWorkers);
@@ -224,7 +261,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     await db.reset();
     trailChanges.changed();
   };
-  const server = buildServer(rt, db, service, router.route, ingestPool, developmentReset);
+  const { server, proxy } = buildServer(rt, db, service, router.route, ingestPool, developmentReset);
 
   // listen
   let address: { url: string; port: number };
@@ -232,6 +269,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     address = await listen(server, config, log);
   } catch (e) {
     // the ingest threads would keep the process alive
+    proxy?.close();
     await ingestPool?.close();
     await db.close();
     throw e;
@@ -249,6 +287,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      proxy?.close();
       workers.abort();
       await Promise.all([...loops, ingestPool?.close()]);
       await objects.close();

@@ -10,6 +10,11 @@ import { answerAndDrop, boundConnections, DEFAULT_MAX_CONNECTIONS } from "./conn
 
 export interface HttpServerOptions {
   wire: (req: RawRequest) => Promise<RawResponse>;
+  /**
+   * The recording proxy: every AWS request that is neither CloudTrail's nor one of this server's
+   * own routes. Absent when no upstream is configured.
+   */
+  proxy?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   log: Logger;
   /** Largest body accepted on `POST /`; default 1 MiB. */
   maxBodyBytes?: number;
@@ -164,6 +169,33 @@ export function isLoopbackHost(host: string | undefined): boolean {
   return isIP(name) === 4 && name.startsWith("127.");
 }
 
+/** X-Amz-Target prefixes of CloudTrail's own API (the SDKs send the first; the model names the second). */
+const CLOUDTRAIL_TARGETS = [
+  "CloudTrail_20131101.",
+  "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.",
+];
+
+/** Paths this server answers itself, whatever else is configured. */
+function isOwnPath(path: string): boolean {
+  return path === "/ingest" || path === "/health" || path.startsWith("/_opentrail/");
+}
+
+/**
+ * Who answers a request: this server's route table (CloudTrail's API on `POST /`, ingest, health,
+ * the development reset) or the recording proxy, which takes every other AWS request when an
+ * upstream is configured. The one place that decides it.
+ */
+export function routeFor(
+  path: string,
+  headers: IncomingMessage["headers"],
+  proxying: boolean,
+): "routes" | "proxy" {
+  if (!proxying || isOwnPath(path)) return "routes";
+  const target = headers["x-amz-target"];
+  if (typeof target === "string" && CLOUDTRAIL_TARGETS.some((p) => target.startsWith(p))) return "routes";
+  return "proxy";
+}
+
 function resetHandler(reset: () => Promise<void>): () => Promise<{ status: number; body: unknown }> {
   return async () => {
     await reset();
@@ -250,6 +282,9 @@ export function createHttpServer(opts: HttpServerOptions): Server {
         403,
       );
       return;
+    }
+    if (opts.proxy !== undefined && routeFor(path ?? "/", req.headers, true) === "proxy") {
+      return opts.proxy(req, res);
     }
     const handler = routes.get(`${req.method} ${path}`);
     if (handler === undefined) {
