@@ -15,6 +15,8 @@ const ALGORITHM = "AWS4-HMAC-SHA256";
 const TERMINATOR = "aws4_request";
 /** A presigned URL lives at most seven days (X-Amz-Expires ≤ 604800). */
 const MAX_PRESIGN_SECONDS = 604_800;
+/** Signing names whose requests sign the path encoded once and presign no payload. */
+const S3_NAMES = new Set(["s3", "s3-object-lambda", "s3express"]);
 const EMPTY_SHA256 = createHash("sha256").update("").digest("hex");
 
 export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
@@ -130,7 +132,7 @@ function canonicalQuery(pairs: readonly [string, string][]): string {
  */
 function canonicalPath(path: string, signingName: string): string {
   const raw = path === "" ? "/" : path;
-  if (signingName === "s3" || signingName === "s3-object-lambda" || signingName === "s3express") {
+  if (S3_NAMES.has(signingName)) {
     return raw
       .split("/")
       .map((s) => uriEscape(decode(s)))
@@ -325,8 +327,12 @@ function checkTime(parts: Parts, now: Date): Date {
 }
 
 /** The declared payload hash, or undefined when only the body can give it. */
-function declaredPayload(head: SignedHead, parts: Parts): string | undefined {
-  if (parts.form === "query") return first(head, "x-amz-content-sha256") ?? UNSIGNED_PAYLOAD;
+function declaredPayload(head: SignedHead, parts: Parts, signingName: string): string | undefined {
+  // S3's presigned URLs sign no payload; other services' (STS GetCallerIdentity for EKS) sign the body
+  if (parts.form === "query" && S3_NAMES.has(signingName)) {
+    return first(head, "x-amz-content-sha256") ?? UNSIGNED_PAYLOAD;
+  }
+  if (parts.form === "query") return undefined;
   return parts.signedHeaders.includes("x-amz-content-sha256")
     ? first(head, "x-amz-content-sha256")?.trim()
     : undefined;
@@ -390,7 +396,7 @@ export function verifyAwsSigV4(head: SignedHead, opts: AwsSigV4Options): AwsAuth
     if (!ok) throw new AuthFailure("badToken", "The security token included in the request is invalid");
   };
 
-  const declared = declaredPayload(head, parts);
+  const declared = declaredPayload(head, parts, signingName);
   const base = { kind: "signed" as const, credential, region, signingName, form: parts.form };
   if (declared === undefined) {
     // the signature covers the body's hash: known once the body has been read

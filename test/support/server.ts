@@ -5,6 +5,7 @@ import { pino } from "pino";
 import { type Config, loadConfig } from "../../src/config/index.ts";
 import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
 import type { Clock } from "../../src/ports/index.ts";
+import type { CallRenderer } from "../../src/proxy/call.ts";
 
 export interface TestServer {
   app: OpenTrail;
@@ -19,11 +20,15 @@ export interface TestServer {
 /** A real server on 127.0.0.1, port 0, over a fresh data directory, silent; on `clock` if given. */
 export async function startTestServer(
   overrides: Partial<Config> = {},
-  opts: { clock?: Clock } = {},
+  opts: { clock?: Clock; renderer?: CallRenderer } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "opentrail-test-"));
   const config = { ...loadConfig({ flags: { port: 0, dataDir } }), ...overrides };
-  const app = await startOpenTrail(config, { log: pino({ level: "silent" }), clock: opts.clock });
+  const app = await startOpenTrail(config, {
+    log: pino({ level: "silent" }),
+    clock: opts.clock,
+    ...(opts.renderer ? { renderer: opts.renderer } : {}),
+  });
   const bucketsDir = join(dataDir, "buckets");
   return {
     app,

@@ -1,0 +1,261 @@
+import { request } from "node:http";
+import {
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { httpClient } from "../../src/client/http.ts";
+import { NodeSha256 } from "../../src/wire/sigv4.ts";
+import { DEV_KEY, type ProxyRig, REGION, startProxyRig } from "../support/proxy.ts";
+import { freePort } from "../support/s3-servers.ts";
+import { startTestServer } from "../support/server.ts";
+
+/**
+ * S3 through opentrail's recording proxy to moto, with the official client: the answers are the
+ * upstream's, the refusals S3's own, and every call acknowledged is in event history.
+ */
+
+let rig: ProxyRig;
+const clients: { destroy(): void }[] = [];
+
+function s3(
+  endpoint: string,
+  credentials = DEV_KEY,
+  extra: Partial<ConstructorParameters<typeof S3Client>[0]> = {},
+) {
+  const client = new S3Client({
+    endpoint,
+    region: REGION,
+    credentials,
+    forcePathStyle: true,
+    maxAttempts: 1,
+    ...extra,
+  });
+  clients.push(client);
+  return client;
+}
+
+function trail(endpoint: string) {
+  const api = httpClient({ endpoint, clientConfig: { maxAttempts: 1 } });
+  clients.push(api.client);
+  return api;
+}
+
+async function eventNames(endpoint: string): Promise<string[]> {
+  const found = await trail(endpoint).lookupEvents({});
+  // LookupEvents is recorded too: leave this service's own calls out
+  return (found.Events ?? [])
+    .filter((e) => e.EventSource !== "cloudtrail.amazonaws.com")
+    .map((e) => e.EventName ?? "");
+}
+
+/** A signed GET by hand, so that both ends' raw bytes can be compared. */
+async function signedGet(endpoint: string, path: string): Promise<{ status: number; body: Buffer }> {
+  const url = new URL(path, endpoint);
+  const signer = new SignatureV4({
+    credentials: DEV_KEY,
+    region: REGION,
+    service: "s3",
+    sha256: NodeSha256,
+    uriEscapePath: false,
+  });
+  const signed = await signer.sign({
+    method: "GET",
+    protocol: "http:",
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: url.pathname,
+    query: {},
+    headers: { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
+  });
+  const res = await fetch(url, { headers: signed.headers as Record<string, string> });
+  return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
+}
+
+beforeAll(async () => {
+  rig = await startProxyRig();
+  await s3(rig.endpoint).send(new CreateBucketCommand({ Bucket: "bucket-1" }));
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of clients) c.destroy();
+  await rig?.close();
+});
+
+describe("S3 through the proxy", () => {
+  it("puts and gets an object; the answers are moto's, byte for byte", async () => {
+    const body = Buffer.from("hello, trail\n".repeat(1000));
+    await s3(rig.endpoint).send(new PutObjectCommand({ Bucket: "bucket-1", Key: "a/b c.txt", Body: body }));
+    const got = await s3(rig.endpoint).send(new GetObjectCommand({ Bucket: "bucket-1", Key: "a/b c.txt" }));
+    expect(Buffer.from(await got.Body!.transformToByteArray())).toEqual(body);
+
+    const viaProxy = await signedGet(rig.endpoint, "/bucket-1/a/b%20c.txt");
+    const direct = await signedGet(rig.moto.endpoint, "/bucket-1/a/b%20c.txt");
+    expect(viaProxy.status).toBe(200);
+    expect(viaProxy.body).toEqual(direct.body);
+    const listProxy = await signedGet(rig.endpoint, "/");
+    const listDirect = await signedGet(rig.moto.endpoint, "/");
+    expect(listProxy.body.toString()).toBe(listDirect.body.toString());
+    expect(await eventNames(rig.endpoint)).toEqual(expect.arrayContaining(["PutObject", "GetObject"]));
+  });
+
+  it("uploads in parts (aws-chunked with trailing checksums where the SDK sends them)", async () => {
+    const client = s3(rig.endpoint);
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: "bucket-1", Key: "big" }),
+    );
+    const part = Buffer.alloc(5 * 1024 * 1024, 7);
+    const parts = [];
+    for (const PartNumber of [1, 2]) {
+      const { ETag } = await client.send(
+        new UploadPartCommand({
+          Bucket: "bucket-1",
+          Key: "big",
+          UploadId,
+          PartNumber,
+          Body: part,
+          ChecksumAlgorithm: "CRC32",
+        }),
+      );
+      parts.push({ ETag, PartNumber });
+    }
+    await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: "bucket-1",
+        Key: "big",
+        UploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+    );
+    const head = await client.send(new HeadObjectCommand({ Bucket: "bucket-1", Key: "big" }));
+    expect(head.ContentLength).toBe(10 * 1024 * 1024);
+  });
+
+  it("serves a presigned GET, signed in the query", async () => {
+    await s3(rig.endpoint).send(
+      new PutObjectCommand({ Bucket: "bucket-1", Key: "shared", Body: "presigned body" }),
+    );
+    const url = new URL("/bucket-1/shared", rig.endpoint);
+    const signer = new SignatureV4({
+      credentials: DEV_KEY,
+      region: REGION,
+      service: "s3",
+      sha256: NodeSha256,
+      uriEscapePath: false,
+    });
+    const presigned = await signer.presign(
+      {
+        method: "GET",
+        protocol: "http:",
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: url.pathname,
+        query: {},
+        headers: { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
+      },
+      // as @aws-sdk/s3-request-presigner: the payload is unsigned and the header is not sent
+      {
+        expiresIn: 300,
+        unhoistableHeaders: new Set(["x-amz-content-sha256"]),
+        unsignableHeaders: new Set(["x-amz-content-sha256"]),
+      },
+    );
+    const query = new URLSearchParams(presigned.query as Record<string, string>).toString();
+    const res = await fetch(`${url.href}?${query}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("presigned body");
+
+    const tampered = await fetch(
+      `${url.href}?${query.replace(/X-Amz-Signature=[0-9a-f]{4}/, "X-Amz-Signature=0000")}`,
+    );
+    expect(tampered.status).toBe(403);
+    expect(await tampered.text()).toContain("<Code>SignatureDoesNotMatch</Code>");
+  });
+
+  it("refuses a wrong secret and an unknown key with S3's own errors, and records neither", async () => {
+    const before = (await eventNames(rig.endpoint)).length;
+    await expect(
+      s3(rig.endpoint, { accessKeyId: "test", secretAccessKey: "wrong" }).send(new ListBucketsCommand({})),
+    ).rejects.toMatchObject({ name: "SignatureDoesNotMatch", $metadata: { httpStatusCode: 403 } });
+    await expect(
+      s3(rig.endpoint, { accessKeyId: "AKIDUNKNOWN", secretAccessKey: "x" }).send(new ListBucketsCommand({})),
+    ).rejects.toMatchObject({ name: "InvalidAccessKeyId", $metadata: { httpStatusCode: 403 } });
+    expect((await eventNames(rig.endpoint)).length).toBe(before);
+  });
+
+  it("leaves no record and no object when the client goes away mid-upload", async () => {
+    const earlier = await eventNames(rig.endpoint);
+    const before = earlier.length;
+    const puts = earlier.filter((n) => n === "PutObject").length;
+    const url = new URL("/bucket-1/half", rig.endpoint);
+    const signer = new SignatureV4({
+      credentials: DEV_KEY,
+      region: REGION,
+      service: "s3",
+      sha256: NodeSha256,
+      uriEscapePath: false,
+    });
+    const length = 8 * 1024 * 1024;
+    const signed = await signer.sign({
+      method: "PUT",
+      protocol: "http:",
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      query: {},
+      headers: {
+        host: url.host,
+        "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+        "content-length": String(length),
+      },
+    });
+    await new Promise<void>((resolve) => {
+      const req = request(url, { method: "PUT", headers: signed.headers as Record<string, string> });
+      req.on("error", () => resolve());
+      req.write(Buffer.alloc(1024 * 1024), () => {
+        setImmediate(() => {
+          req.destroy();
+          resolve();
+        });
+      });
+    });
+    // the proxy has seen the close once a later request on another connection is answered
+    await expect(
+      s3(rig.endpoint).send(new HeadObjectCommand({ Bucket: "bucket-1", Key: "half" })),
+    ).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
+    const names = await eventNames(rig.endpoint);
+    // the HeadObject only
+    expect(names.length - before).toBe(1);
+    expect(names.filter((n) => n === "PutObject").length).toBe(puts);
+  });
+});
+
+describe("an unreachable upstream", () => {
+  it("answers S3's 503 ServiceUnavailable and keeps serving", async () => {
+    const port = await freePort();
+    const server = await startTestServer(
+      { upstreams: { default: `http://127.0.0.1:${port}`, services: {} } },
+      { renderer: (await import("../support/proxy.ts")).interimRenderer },
+    );
+    try {
+      await expect(s3(server.url).send(new ListBucketsCommand({}))).rejects.toMatchObject({
+        name: "ServiceUnavailable",
+        $metadata: { httpStatusCode: 503 },
+      });
+      const health = await fetch(`${server.url}/health`);
+      expect(health.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
