@@ -1,0 +1,202 @@
+import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { CreateUserCommand, GetUserCommand, IAMClient, ListUsersCommand } from "@aws-sdk/client-iam";
+import { DecryptCommand, KMSClient, ListKeysCommand } from "@aws-sdk/client-kms";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadModelTable } from "../../src/proxy/models.ts";
+import { createPlacer, type Placer } from "../../src/proxy/place.ts";
+import { startTap, type Tap } from "./tap.ts";
+
+const credentials = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "secret" };
+let tap: Tap;
+let placer: Placer;
+
+beforeAll(async () => {
+  placer = createPlacer(loadModelTable());
+  tap = await startTap(undefined);
+});
+afterAll(async () => {
+  await tap?.stop();
+});
+
+// biome-ignore lint/suspicious/noExplicitAny: any official client and command
+type Sendable = { send(command: any): Promise<unknown>; destroy(): void };
+
+/** Sends one command through the tap and places the request the client sent. */
+async function placeOf(client: Sendable, command: unknown) {
+  await client.send(command).catch(() => undefined);
+  client.destroy();
+  const sent = tap.take();
+  expect(sent.length).toBeGreaterThan(0);
+  const { req } = sent[0]!;
+  const { service, operation, protocol } = placer.place(req);
+  return { service, operation, protocol };
+}
+
+const common = () => ({ endpoint: tap.endpoint, region: "eu-west-1", credentials, maxAttempts: 1 });
+
+describe("placement: json (X-Amz-Target)", () => {
+  it.each([
+    [
+      "dynamodb",
+      () => new DynamoDBClient(common()),
+      new PutItemCommand({ TableName: "t", Item: { k: { S: "v" } } }),
+      "PutItem",
+    ],
+    [
+      "dynamodb",
+      () => new DynamoDBClient(common()),
+      new GetItemCommand({ TableName: "t", Key: { k: { S: "v" } } }),
+      "GetItem",
+    ],
+    ["dynamodb", () => new DynamoDBClient(common()), new ListTablesCommand({}), "ListTables"],
+    [
+      "kms",
+      () => new KMSClient(common()),
+      new DecryptCommand({ CiphertextBlob: new Uint8Array([1, 2]) }),
+      "Decrypt",
+    ],
+    ["kms", () => new KMSClient(common()), new ListKeysCommand({}), "ListKeys"],
+    ["ssm", () => new SSMClient(common()), new GetParametersCommand({ Names: ["a"] }), "GetParameters"],
+    [
+      "secretsmanager",
+      () => new SecretsManagerClient(common()),
+      new GetSecretValueCommand({ SecretId: "s" }),
+      "GetSecretValue",
+    ],
+    [
+      "sqs",
+      () => new SQSClient(common()),
+      new SendMessageCommand({ QueueUrl: "http://x/1/q", MessageBody: "m" }),
+      "SendMessage",
+    ],
+  ])("%s %s", async (service, client, command, operation) => {
+    expect(await placeOf(client(), command)).toEqual({ service, operation, protocol: "json" });
+  });
+});
+
+describe("placement: query (Action / Version)", () => {
+  it.each([
+    ["sts", () => new STSClient(common()), new GetCallerIdentityCommand({}), "GetCallerIdentity"],
+    [
+      "sts",
+      () => new STSClient(common()),
+      new AssumeRoleCommand({ RoleArn: "arn:aws:iam::1:role/r", RoleSessionName: "s" }),
+      "AssumeRole",
+    ],
+    [
+      "iam",
+      () => new IAMClient({ ...common(), region: "us-east-1" }),
+      new CreateUserCommand({ UserName: "u" }),
+      "CreateUser",
+    ],
+    ["iam", () => new IAMClient({ ...common(), region: "us-east-1" }), new GetUserCommand({}), "GetUser"],
+    ["iam", () => new IAMClient({ ...common(), region: "us-east-1" }), new ListUsersCommand({}), "ListUsers"],
+    [
+      "sns",
+      () => new SNSClient(common()),
+      new PublishCommand({ TopicArn: "arn:aws:sns:eu-west-1:1:t", Message: "m" }),
+      "Publish",
+    ],
+  ])("%s %s", async (service, client, command, operation) => {
+    expect(await placeOf(client(), command)).toEqual({ service, operation, protocol: "query" });
+  });
+
+  it("a GET with Action in the query string, and SQS's legacy query form", () => {
+    const head = {
+      method: "GET",
+      path: "/",
+      headers: { host: "sts.amazonaws.com" },
+      body: undefined,
+      region: "us-east-1",
+    };
+    expect(
+      placer.place({ ...head, query: "Action=GetCallerIdentity&Version=2011-06-15", signingName: "sts" }),
+    ).toMatchObject({ service: "sts", operation: "GetCallerIdentity", protocol: "query" });
+    const form = new TextEncoder().encode("Action=SendMessage&Version=2012-11-05&QueueUrl=q&MessageBody=m");
+    expect(
+      placer.place({
+        ...head,
+        method: "POST",
+        query: "",
+        body: form,
+        signingName: "sqs",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      }),
+    ).toMatchObject({ service: "sqs", operation: "SendMessage" });
+  });
+
+  it("ELB's two APIs share a signing name and differ by Version", () => {
+    const form = (v: string) => new TextEncoder().encode(`Action=DescribeLoadBalancers&Version=${v}`);
+    const head = {
+      method: "POST",
+      path: "/",
+      query: "",
+      headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+      region: "us-east-1",
+      signingName: "elasticloadbalancing",
+    };
+    expect(placer.place({ ...head, body: form("2012-06-01") }).service).toBe("elb");
+    expect(placer.place({ ...head, body: form("2015-12-01") }).service).toBe("elbv2");
+  });
+
+  it("EC2 is the ec2 protocol", () => {
+    const body = new TextEncoder().encode("Action=DescribeInstances&Version=2016-11-15&InstanceId.1=i-1");
+    expect(
+      placer.place({
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body,
+        region: "us-east-1",
+        signingName: "ec2",
+      }),
+    ).toMatchObject({ service: "ec2", operation: "DescribeInstances", protocol: "ec2" });
+  });
+});
+
+describe("placement never throws", () => {
+  it.each([
+    [
+      {
+        method: "GET",
+        path: "/",
+        query: "",
+        headers: {},
+        body: undefined,
+        region: "us-east-1",
+        signingName: undefined,
+      },
+    ],
+    [
+      {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: { "x-amz-target": "Nope.Op" },
+        body: undefined,
+        region: "us-east-1",
+        signingName: "x",
+      },
+    ],
+    [
+      {
+        method: "POST",
+        path: "/%zz/",
+        query: "%%",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new Uint8Array([0xff]),
+        region: "r",
+        signingName: "sts",
+      },
+    ],
+  ])("%o", (req) => {
+    const placed = placer.place(req);
+    expect(placed.service === "unknown" || placed.operation === undefined).toBe(true);
+  });
+});
