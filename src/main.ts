@@ -21,6 +21,7 @@ import { createRetentionWorker } from "./pipeline/retention.ts";
 import type { Clock, Ids, ObjectStore } from "./ports/index.ts";
 import type { CallRenderer } from "./proxy/call.ts";
 import { createProxy, type RecordingProxy } from "./proxy/forward.ts";
+import { createCallRenderer } from "./proxy/render.ts";
 import { createRecorder } from "./recording/recorder.ts";
 import { createRouter, routedTrailRepo } from "./recording/router.ts";
 import { createTrailChanges } from "./recording/trail-changes.ts";
@@ -55,7 +56,7 @@ export interface StartOptions {
   log?: Logger;
   clock?: Clock;
   ids?: Ids;
-  /** Placement and rendering of proxied calls (needed when an upstream is configured). */
+  /** Placement and rendering of proxied calls; by default from the generated AWS models. */
   renderer?: CallRenderer;
 }
 
@@ -176,10 +177,10 @@ function buildProxy(
 ): RecordingProxy | undefined {
   const { config, log, clock, ids } = rt;
   if (!hasUpstream(config.upstreams)) return undefined;
-  if (rt.renderer === undefined) throw new Error("an upstream is configured but no call renderer was given");
   return createProxy({
     upstreams: config.upstreams,
-    renderer: rt.renderer,
+    // the model table is read only when something is proxied
+    renderer: rt.renderer ?? createCallRenderer(),
     recorder,
     credentials,
     defaultAccountId: config.credentials[0]!.accountId,
