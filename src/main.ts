@@ -179,6 +179,7 @@ function buildProxy(
   if (!hasUpstream(config.upstreams)) return undefined;
   return createProxy({
     upstreams: config.upstreams,
+    ...(config.upstreamCredentials ? { upstreamKey: config.upstreamCredentials } : {}),
     // the model table is read only when something is proxied
     renderer: rt.renderer ?? createCallRenderer(),
     recorder,

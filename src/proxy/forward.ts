@@ -25,6 +25,7 @@ import {
   type ProxyError,
   SERVICE_UNAVAILABLE,
 } from "./errors.ts";
+import { resign, type UpstreamKey } from "./resign.ts";
 import { endToEndHeaders, type Upstreams, upstreamFor } from "./upstreams.ts";
 
 /**
@@ -35,6 +36,8 @@ import { endToEndHeaders, type Upstreams, upstreamFor } from "./upstreams.ts";
 
 export interface ProxyOptions {
   upstreams: Upstreams;
+  /** Re-sign what is forwarded with this key (upstreams that check their own keys); as received when absent. */
+  upstreamKey?: UpstreamKey;
   renderer: CallRenderer;
   recorder: Pick<Recorder, "record">;
   credentials: CredentialStore;
@@ -382,14 +385,15 @@ export function createProxy(opts: ProxyOptions) {
       };
       const secure = upstream.protocol === "https:";
       const basePath = upstream.pathname.replace(/\/+$/, "");
+      const outgoing = outgoingHead(f);
       const up: ClientRequest = (secure ? httpsRequest : httpRequest)({
         protocol: upstream.protocol,
         hostname: upstream.hostname.replace(/^\[|\]$/g, ""),
         port: upstream.port || (secure ? 443 : 80),
         method: head.method,
-        path: `${basePath}${head.path}${head.query === "" ? "" : `?${head.query}`}`,
+        path: `${basePath}${head.path}${outgoing.query === "" ? "" : `?${outgoing.query}`}`,
         // the client's Host and every signed header go as they came: upstreams that check signatures still can
-        headers: endToEndHeaders(req.rawHeaders),
+        headers: outgoing.rawHeaders,
         agent: secure ? agents.https : agents.http,
       });
 
@@ -465,6 +469,23 @@ export function createProxy(opts: ProxyOptions) {
           .finally(finish);
       });
     });
+  }
+
+  /** The head as it goes upstream: as received, or signed again with the upstream's key. */
+  function outgoingHead(f: Forwarding): { rawHeaders: string[]; query: string } {
+    const rawHeaders = endToEndHeaders(f.req.rawHeaders);
+    const asReceived = { rawHeaders, query: f.head.query };
+    if (opts.upstreamKey === undefined || f.auth.kind !== "signed") return asReceived;
+    const bodySha256 = f.bodyRead ? createHash("sha256").update(f.proxied.body!).digest("hex") : undefined;
+    const resigned = resign({ ...f.head, rawHeaders }, f.auth, opts.upstreamKey, bodySha256);
+    if (resigned === undefined) {
+      log.warn(
+        { signingName: f.auth.signingName },
+        "aws-chunked body with signed chunks forwarded without re-signing",
+      );
+      return asReceived;
+    }
+    return resigned;
   }
 
   /** A body that did not match its signature: the upstream got no complete request; neither is recorded. */

@@ -16,7 +16,7 @@ const TERMINATOR = "aws4_request";
 /** A presigned URL lives at most seven days (X-Amz-Expires ≤ 604800). */
 const MAX_PRESIGN_SECONDS = 604_800;
 /** Signing names whose requests sign the path encoded once and presign no payload. */
-const S3_NAMES = new Set(["s3", "s3-object-lambda", "s3express"]);
+export const S3_NAMES = new Set(["s3", "s3-object-lambda", "s3express"]);
 const EMPTY_SHA256 = createHash("sha256").update("").digest("hex");
 
 export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
@@ -72,7 +72,11 @@ export interface Signed {
   region: string;
   signingName: string;
   form: "header" | "query";
-  /** The x-amz-content-sha256 value the signature covers, or the hash the body must have. */
+  /** The headers the signature covers, lower case, in the client's order. */
+  signedHeaders: readonly string[];
+  /** The request's X-Amz-Date. */
+  amzDate: string;
+  /** The x-amz-content-sha256 value the signature covers, or the hash the body must have; "" when only the body gives it. */
   payload: string;
   /**
    * Set when the body still has to be checked: called with the hex SHA-256 of the whole body as
@@ -93,7 +97,7 @@ function first(head: SignedHead, name: string): string | undefined {
 }
 
 /** RFC 3986 escaping as SigV4 wants it: everything but A–Z a–z 0–9 - _ . ~ */
-function uriEscape(text: string): string {
+export function uriEscape(text: string): string {
   return encodeURIComponent(text).replace(
     /[!'()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
@@ -326,6 +330,42 @@ function checkTime(parts: Parts, now: Date): Date {
   return date;
 }
 
+/** Who signs and for what: the key, the request's time, and the credential scope's region and name. */
+export interface SigningScope {
+  secretAccessKey: string;
+  /** `YYYYMMDDTHHMMSSZ`; the scope's day is its first eight characters. */
+  amzDate: string;
+  region: string;
+  signingName: string;
+}
+
+/** The SigV4 signature of a head over the given signed headers, query pairs and payload hash. */
+export function signatureFor(
+  head: SignedHead,
+  scope: SigningScope,
+  signedHeaders: readonly string[],
+  pairs: readonly [string, string][],
+  payloadHash: string,
+): string {
+  const day = scope.amzDate.slice(0, 8);
+  const canonical = [
+    head.method,
+    canonicalPath(head.path, scope.signingName),
+    canonicalQuery(pairs),
+    canonicalHeaders(head, signedHeaders),
+    signedHeaders.join(";"),
+    payloadHash,
+  ].join("\n");
+  const toSign = [
+    ALGORITHM,
+    scope.amzDate,
+    `${day}/${scope.region}/${scope.signingName}/${TERMINATOR}`,
+    createHash("sha256").update(canonical).digest("hex"),
+  ].join("\n");
+  const key = signingKey(scope.secretAccessKey, day, scope.region, scope.signingName);
+  return createHmac("sha256", key).update(toSign).digest("hex");
+}
+
 /** The declared payload hash, or undefined when only the body can give it. */
 function declaredPayload(head: SignedHead, parts: Parts, signingName: string): string | undefined {
   // S3's presigned URLs sign no payload; other services' (STS GetCallerIdentity for EKS) sign the body
@@ -373,21 +413,14 @@ export function verifyAwsSigV4(head: SignedHead, opts: AwsSigV4Options): AwsAuth
   if (credential === undefined)
     throw new AuthFailure("unknownKey", "The security token included in the request is invalid.");
 
-  const key = signingKey(credential.secretAccessKey, day, region, signingName);
-  const stringToSignHead = `${ALGORITHM}\n${formatAmzDate(date)}\n${day}/${region}/${signingName}/${TERMINATOR}\n`;
-  const canonicalHead = [
-    head.method,
-    canonicalPath(head.path, signingName),
-    canonicalQuery(parts.pairs),
-    canonicalHeaders(head, parts.signedHeaders),
-    parts.signedHeaders.join(";"),
-  ].join("\n");
-  const signatureOver = (payloadHash: string): boolean => {
-    const canonical = `${canonicalHead}\n${payloadHash}`;
-    const toSign = stringToSignHead + createHash("sha256").update(canonical).digest("hex");
-    const expected = createHmac("sha256", key).update(toSign).digest("hex");
-    return sameText(parts.signature, expected);
+  const signing = {
+    secretAccessKey: credential.secretAccessKey,
+    amzDate: formatAmzDate(date),
+    region,
+    signingName,
   };
+  const signatureOver = (payloadHash: string): boolean =>
+    sameText(parts.signature, signatureFor(head, signing, parts.signedHeaders, parts.pairs, payloadHash));
   const checkToken = () => {
     const ok =
       credential.sessionToken === undefined
@@ -397,7 +430,15 @@ export function verifyAwsSigV4(head: SignedHead, opts: AwsSigV4Options): AwsAuth
   };
 
   const declared = declaredPayload(head, parts, signingName);
-  const base = { kind: "signed" as const, credential, region, signingName, form: parts.form };
+  const base = {
+    kind: "signed" as const,
+    credential,
+    region,
+    signingName,
+    form: parts.form,
+    signedHeaders: parts.signedHeaders,
+    amzDate: formatAmzDate(date),
+  };
   if (declared === undefined) {
     // the signature covers the body's hash: known once the body has been read
     checkToken();

@@ -64,9 +64,18 @@ function generated(total: number): Readable {
   });
 }
 
-async function put(total: number, payloadHash: string): Promise<{ status: number; headers: Record<string, unknown> }> {
+async function put(
+  total: number,
+  payloadHash: string,
+): Promise<{ status: number; headers: Record<string, unknown> }> {
   const url = new URL("/big-bucket/big-object", server.url);
-  const signer = new SignatureV4({ credentials: DEV_KEY, region: REGION, service: "s3", sha256: NodeSha256, uriEscapePath: false });
+  const signer = new SignatureV4({
+    credentials: DEV_KEY,
+    region: REGION,
+    service: "s3",
+    sha256: NodeSha256,
+    uriEscapePath: false,
+  });
   const signed = await signer.sign({
     method: "PUT",
     protocol: "http:",
@@ -77,7 +86,10 @@ async function put(total: number, payloadHash: string): Promise<{ status: number
     headers: { host: url.host, "x-amz-content-sha256": payloadHash, "content-length": String(total) },
   });
   return new Promise((resolve, reject) => {
-    const req = request(`${url.href}?x-id=PutObject`, { method: "PUT", headers: signed.headers as Record<string, string> });
+    const req = request(`${url.href}?x-id=PutObject`, {
+      method: "PUT",
+      headers: signed.headers as Record<string, string>,
+    });
     req.on("response", (res) => {
       res.resume();
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
