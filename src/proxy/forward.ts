@@ -13,6 +13,7 @@ import type { Logger } from "pino";
 import type { CallerFacts, Clock, Ids, Principal } from "../api/context.ts";
 import type { CredentialStore } from "../ports/index.ts";
 import type { Recorder } from "../recording/recorder.ts";
+import { verifySigV2 } from "../wire/aws-sigv2.ts";
 import { AuthFailure, type AwsAuth, verifyAwsSigV4 } from "../wire/aws-sigv4.ts";
 import { sourceAddress } from "../wire/source-ip.ts";
 import type { CallRenderer, PlacedCall, ProxiedRequest, UpstreamAnswer } from "./call.ts";
@@ -262,6 +263,7 @@ export function createProxy(opts: ProxyOptions) {
         {
           credentials: opts.credentials,
           clock,
+          sigV2: (h) => verifySigV2(h, { credentials: opts.credentials, clock, region: opts.defaultRegion }),
         },
       );
     } catch (e) {

@@ -46,7 +46,7 @@ function distinct(raw: readonly string[]): Record<string, string[]> {
 
 /**
  * The head signed with the upstream's key; undefined when it cannot be (an aws-chunked body whose
- * chunks are signed with the client's key), in which case it is forwarded as it came.
+ * chunks are signed with the client's key, or a SigV2 request), in which case it is forwarded as it came.
  */
 export function resign(
   request: { method: string; path: string; query: string; rawHeaders: readonly string[] },
@@ -54,7 +54,7 @@ export function resign(
   key: UpstreamKey,
   bodySha256: string | undefined,
 ): ResignedHead | undefined {
-  if (SIGNED_STREAMING.has(auth.payload)) return undefined;
+  if (SIGNED_STREAMING.has(auth.payload) || auth.version === 2) return undefined;
   const day = auth.amzDate.slice(0, 8);
   const scope = {
     secretAccessKey: key.secretAccessKey,

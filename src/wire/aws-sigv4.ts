@@ -68,6 +68,8 @@ export interface SignedHead {
 
 export interface Signed {
   kind: "signed";
+  /** SigV2 (S3's legacy HMAC-SHA1) signs no body and cannot be re-signed as it came; SigV4 when absent. */
+  version?: 2;
   credential: Credential;
   region: string;
   signingName: string;
@@ -90,6 +92,8 @@ export type AwsAuth = { kind: "anonymous" } | Signed;
 export interface AwsSigV4Options {
   credentials: CredentialStore;
   clock: Clock;
+  /** Verify S3's SigV2 as well, giving this region (SigV2 names none); refused when absent. */
+  sigV2?: (head: SignedHead) => Signed;
 }
 
 function first(head: SignedHead, name: string): string | undefined {
@@ -272,11 +276,14 @@ function queryParts(pairs: [string, string][]): Parts {
   };
 }
 
+const SIGV2 = Symbol("sigv2");
+
 /** How the request is authenticated, if at all; throws AuthFailure when the head is wrong. */
-function readParts(head: SignedHead): Parts | undefined {
+function readParts(head: SignedHead, sigV2: boolean): Parts | typeof SIGV2 | undefined {
   const authorization = first(head, "authorization")?.trim();
   if (authorization !== undefined && authorization !== "") {
     if (authorization.startsWith("AWS4-")) return headerParts(head, authorization);
+    if (sigV2 && authorization.startsWith("AWS ")) return SIGV2;
     throw new AuthFailure(
       "unsupported",
       "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
@@ -287,6 +294,7 @@ function readParts(head: SignedHead): Parts | undefined {
     return queryParts(pairs);
   }
   if (pairs.some(([k]) => k === "AWSAccessKeyId" || k === "Signature")) {
+    if (sigV2) return SIGV2;
     throw new AuthFailure(
       "unsupported",
       "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
@@ -383,8 +391,9 @@ function declaredPayload(head: SignedHead, parts: Parts, signingName: string): s
  * `afterBody`. Unsigned requests are anonymous: the upstream decides whether it serves them.
  */
 export function verifyAwsSigV4(head: SignedHead, opts: AwsSigV4Options): AwsAuth {
-  const parts = readParts(head);
+  const parts = readParts(head, opts.sigV2 !== undefined);
   if (parts === undefined) return { kind: "anonymous" };
+  if (parts === SIGV2) return opts.sigV2!(head);
   if (parts.algorithm !== ALGORITHM) {
     throw new AuthFailure(
       "unsupported",

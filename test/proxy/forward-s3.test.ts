@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import { Readable } from "node:stream";
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -166,6 +167,33 @@ describe("S3 through the proxy", () => {
     );
     const head = await client.send(new HeadObjectCommand({ Bucket: "bucket-1", Key: "big" }));
     expect(head.ContentLength).toBe(10 * 1024 * 1024);
+  });
+
+  it("passes an aws-chunked body with a trailing checksum through unchanged", async () => {
+    const data = Buffer.alloc(3 * 1024 * 1024 + 17, 0x5a);
+    let sentHash: string | undefined;
+    const client = s3(rig.endpoint);
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const headers = (args.request as { headers: Record<string, string> }).headers;
+        sentHash = headers["x-amz-content-sha256"];
+        return next(args);
+      },
+      { step: "finalizeRequest", priority: "low" },
+    );
+    // a stream of known length: the SDK sends it aws-chunked with the CRC32 in a trailer
+    await client.send(
+      new PutObjectCommand({
+        Bucket: "bucket-1",
+        Key: "chunked",
+        Body: Readable.from([data.subarray(0, 1_000_000), data.subarray(1_000_000)]),
+        ContentLength: data.length,
+        ChecksumAlgorithm: "CRC32",
+      }),
+    );
+    expect(sentHash).toBe("STREAMING-UNSIGNED-PAYLOAD-TRAILER");
+    const got = await s3(rig.endpoint).send(new GetObjectCommand({ Bucket: "bucket-1", Key: "chunked" }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(data)).toBe(true);
   });
 
   it("serves a presigned GET, signed in the query", async () => {

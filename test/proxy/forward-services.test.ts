@@ -200,6 +200,13 @@ describe("query services", () => {
       }),
     );
     expect(out.Credentials?.AccessKeyId).toBeTruthy();
+    const recorded = (await history()).find((e) => e.name === "AssumeRoleWithWebIdentity");
+    // an unsigned call: no key, as AWS records anonymous callers
+    expect(recorded?.record.userIdentity).toEqual({
+      type: "AWSAccount",
+      principalId: "",
+      accountId: "anonymous",
+    });
   });
 });
 
