@@ -344,6 +344,8 @@ function errorOf(p: Placement, answer: UpstreamAnswer): { code: string; message:
   code = code.slice(code.lastIndexOf("#") + 1);
   if (p.protocol === "ec2" && !code.includes("."))
     code = `${answer.status < 500 ? "Client" : "Server"}.${code}`;
+  // Query services answer an exception's wire code (IAM `EntityAlreadyExists`); records name its shape.
+  if (p.protocol === "query") code = exceptionShapeName(p.model, code) ?? code;
   if ((answer.status === 401 || answer.status === 403) && code === "AccessDeniedException")
     code = "AccessDenied";
   return { code, message: message ?? answer.headers["x-amz-error-message"] ?? "" };
