@@ -177,6 +177,10 @@ export function createPlacer(table: ModelTable, options: PlacementOptions = {}):
       const p = table.services[s]!.protocols;
       return p.includes("rest-json") || p.includes("rest-xml");
     });
+    // Unsigned REST requests are S3's (anonymous reads of public objects, browser form uploads).
+    if (services.length === 0 && req.signingName === undefined && table.services.s3 !== undefined) {
+      services = ["s3"];
+    }
     if (services.length === 0) return unknown(undefined);
     let path = req.path;
     let s3Style: "virtual" | "path" | undefined;

@@ -53,6 +53,10 @@ export function parseJsonObject(bytes: Uint8Array | undefined): Record<string, u
 /** A timestamp in any of the wire forms: epoch seconds, ISO 8601, RFC 1123 (HTTP date). */
 export function toDate(value: unknown): Date | undefined {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value;
+  // CBOR epoch-seconds timestamps arrive as tag 1 around a number.
+  if (value !== null && typeof value === "object" && (value as { tag?: unknown }).tag === 1) {
+    return toDate((value as { value?: unknown }).value);
+  }
   if (typeof value === "number") return new Date(value * 1000);
   if (typeof value !== "string" || value === "") return undefined;
   const n = Number(value);
