@@ -12,7 +12,7 @@ import {
 } from "./models.ts";
 import { createPlacer, type Placement, type PlacementOptions } from "./place.ts";
 import { type RenderStyle, recordMembers } from "./record-members.ts";
-import { READ_ONLY_PREFIXES, SERVICE_RULES, type ServiceRules } from "./rules.ts";
+import { type Ec2RequestForm, READ_ONLY_PREFIXES, SERVICE_RULES, type ServiceRules } from "./rules.ts";
 import { s3AdditionalEventData, s3RequestParameters, s3Resources, s3ResponseElements } from "./s3.ts";
 import {
   fromForm,
@@ -122,13 +122,17 @@ function renderCall(
   if (p.service === "s3") requestParameters = s3RequestParameters(p, req);
   else if (requestWire === undefined || p.op.i === undefined) requestParameters = null;
   else requestParameters = recordMembers(svc, p.op.i, requestWire, style);
+  const ec2Form = p.protocol === "ec2" ? rules.ec2Forms?.[operation] : undefined;
+  if (ec2Form !== undefined) requestParameters = ec2Request(ec2Form, operation, requestParameters, req);
   if (denied && rules.deniedKeepsParameters !== true) requestParameters = null;
   if (requestParameters !== null && Object.keys(requestParameters).length === 0) requestParameters = null;
 
   let responseElements: JsonObject | null = null;
   const keepsResponse = !readOnly || (rules.keepsResponse ?? []).includes(operation);
   if (error === undefined && keepsResponse && !(rules.nullResponse ?? []).includes(operation)) {
-    responseElements = p.service === "s3" ? s3ResponseElements(p, answer) : responseMembers(p, answer, style);
+    if (p.service === "s3") responseElements = s3ResponseElements(p, answer);
+    else if (ec2Form?.raw === true) responseElements = rawXmlAnswer(answer);
+    else responseElements = responseMembers(p, answer, style);
     if (responseElements !== null && Object.keys(responseElements).length === 0) responseElements = null;
   }
 
@@ -318,6 +322,61 @@ function sortKeys(obj: JsonObject): JsonObject {
 
 function decode(bytes: Uint8Array | undefined): string {
   return bytes === undefined ? "" : new TextDecoder().decode(bytes);
+}
+
+// ---------------------------------------------------------------- EC2's own forms
+
+function ec2Request(
+  form: Ec2RequestForm,
+  operation: string,
+  rendered: JsonObject | null,
+  req: ProxiedRequest,
+): JsonObject | null {
+  if (form.raw === true) {
+    const members: JsonObject = {};
+    for (const [key, value] of formParams(req)) {
+      if (key === "Action" || key === "Version") continue;
+      const [name = key, index] = key.split(".");
+      const item = { content: value, tag: Number(index ?? 1) };
+      const known = members[name];
+      members[name] = known === undefined ? item : Array.isArray(known) ? [...known, item] : [known, item];
+    }
+    return { [`${operation}Request`]: members };
+  }
+  const out: JsonObject = { ...(rendered ?? {}) };
+  if (form.fold !== undefined) {
+    const item: JsonObject = {};
+    for (const key of form.fold.keys) {
+      if (key in out) {
+        item[key] = out[key];
+        delete out[key];
+      }
+    }
+    if (Object.keys(item).length > 0) out[form.fold.into] = { items: [item] };
+  }
+  for (const key of form.emptyWhenAbsent ?? []) if (!(key in out)) out[key] = {};
+  for (const [from, to] of Object.entries(form.rename ?? {})) {
+    if (from in out) {
+      out[to] = out[from];
+      delete out[from];
+    }
+  }
+  return sortKeys(out);
+}
+
+/** An XML answer as EC2's raw records show it: the root element by name, its xmlns, texts as sent. */
+function rawXmlAnswer(answer: UpstreamAnswer): JsonObject | null {
+  const doc = parseXml(decode(answer.body));
+  const entry = Object.entries(doc).find(([k]) => !k.startsWith("?"));
+  if (entry === undefined) return null;
+  const plain = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(plain);
+    if (node === null || typeof node !== "object") return node;
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(node)) out[k.startsWith("@") ? k.slice(1) : k] = plain(v);
+    return out;
+  };
+  return { [entry[0]]: plain(entry[1]) };
 }
 
 // ---------------------------------------------------------------- errors

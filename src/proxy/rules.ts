@@ -16,6 +16,18 @@ export type DataResource =
   | "snsTopic"
   | "sqsQueue";
 
+/** EC2's own request forms for an operation (observed in real records). */
+export interface Ec2RequestForm {
+  /** Record keys moved into `<into>.items[0]` (RunInstances' instancesSet). */
+  fold?: { into: string; keys: readonly string[] };
+  /** Record keys written as `{}` when the request sent none. */
+  emptyWhenAbsent?: readonly string[];
+  /** Record keys EC2 writes under another name (ModifySnapshotAttribute's `attributeType`). */
+  rename?: Readonly<Record<string, string>>;
+  /** The raw form: `{"<Op>Request": {"<Param>": {"content": v, "tag": n}}}` and `{"<Op>Response": {…}}`. */
+  raw?: boolean;
+}
+
 export interface ServiceRules {
   /** eventSource when it is not `<signingName>.amazonaws.com`. */
   eventSource?: string;
@@ -47,6 +59,7 @@ export interface ServiceRules {
   awsRegion?: string;
   /** Denials keep the request's parameters (EC2); elsewhere a 401/403 nulls them. */
   deniedKeepsParameters?: boolean;
+  ec2Forms?: Readonly<Record<string, Ec2RequestForm>>;
 }
 
 const HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS";
@@ -164,7 +177,19 @@ export const SERVICE_RULES: Readonly<Record<string, ServiceRules>> = {
     keepsResponse: ["AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "AssumeRoot"],
   },
   iam: { timestamps: "iam", awsRegion: "us-east-1", readOnly: { UpdateAssumeRolePolicy: false } },
-  ec2: { deniedKeepsParameters: true, readOnly: { GetPasswordData: true } },
+  ec2: {
+    deniedKeepsParameters: true,
+    readOnly: { GetPasswordData: true },
+    ec2Forms: {
+      RunInstances: {
+        fold: { into: "instancesSet", keys: ["imageId", "minCount", "maxCount", "keyName"] },
+        emptyWhenAbsent: ["blockDeviceMapping"],
+      },
+      AuthorizeSecurityGroupIngress: { emptyWhenAbsent: ["ipPermissions"] },
+      DeleteFlowLogs: { raw: true },
+      ModifySnapshotAttribute: { rename: { attribute: "attributeType" } },
+    },
+  },
   ssm: {
     sensitiveAs: HIDDEN,
     readOnly: { GetParameters: true, GetParameter: true, StartSession: false },

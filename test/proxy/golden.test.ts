@@ -118,6 +118,36 @@ function toParams(svc: ServiceModel, target: string, value: unknown, ec2: boolea
   return value;
 }
 
+/**
+ * EC2's own record forms (spec §2.6, and observed records) back into the generic EC2 form:
+ * ModifySnapshotAttribute writes its Attribute as `attributeType`; RunInstances folds its image
+ * and counts into `instancesSet.items[0]`; some operations are written raw as
+ * `{"<Op>Request": {"<Param>": {"content": v, "tag": n}}}`.
+ */
+function ec2Written(operation: string, params: unknown): unknown {
+  if (params === null || typeof params !== "object") return params;
+  const p = { ...(params as Record<string, unknown>) };
+  const raw = p[`${operation}Request`] as Record<string, { content: unknown }> | undefined;
+  if (raw !== undefined) {
+    return Object.fromEntries(
+      Object.entries(raw).map(([k, v]) => [
+        lowerFirst(k),
+        { items: (Array.isArray(v) ? v : [v]).map((i) => i.content) },
+      ]),
+    );
+  }
+  if (operation === "ModifySnapshotAttribute" && "attributeType" in p) {
+    p.attribute = p.attributeType;
+    delete p.attributeType;
+  }
+  const folded = (p.instancesSet as { items?: Record<string, unknown>[] } | undefined)?.items?.[0];
+  if (operation === "RunInstances" && folded !== undefined) {
+    delete p.instancesSet;
+    Object.assign(p, folded);
+  }
+  return p;
+}
+
 function loadCalls(table: ModelTable): { calls: Call[]; unplaced: AwsRecord[] } {
   const calls: Call[] = [];
   const unplaced: AwsRecord[] = [];
@@ -133,10 +163,11 @@ function loadCalls(table: ModelTable): { calls: Call[]; unplaced: AwsRecord[] } 
       const svc = table.services[found.service]!;
       const input = svc.operations[found.operation]!.i;
       const ec2 = svc.protocols.includes("ec2");
+      const written = ec2 ? ec2Written(found.operation, record.requestParameters) : record.requestParameters;
       const params =
-        input === undefined || record.requestParameters === null
+        input === undefined || written === null || written === undefined
           ? {}
-          : (toParams(svc, input, record.requestParameters, ec2) as Record<string, unknown>);
+          : (toParams(svc, input, written, ec2) as Record<string, unknown>);
       calls.push({
         index: calls.length,
         record,
