@@ -177,6 +177,10 @@ export function createPlacer(table: ModelTable, options: PlacementOptions = {}):
       const p = table.services[s]!.protocols;
       return p.includes("rest-json") || p.includes("rest-xml");
     });
+    // Unsigned REST requests are S3's (anonymous reads of public objects, browser form uploads).
+    if (services.length === 0 && req.signingName === undefined && req.path.length > 1 && table.services.s3) {
+      services = ["s3"];
+    }
     if (services.length === 0) return unknown(undefined);
     let path = req.path;
     let s3Style: "virtual" | "path" | undefined;
@@ -197,6 +201,7 @@ export function createPlacer(table: ModelTable, options: PlacementOptions = {}):
     }
     const query = parseQuery(req.query);
     const segments = decodePath(path);
+    const host = hostOf(req);
     let best: { t: CompiledTemplate; labels: Record<string, string>; rank: number[] } | undefined;
     const xId = query.get("x-id");
     for (const service of services) {
@@ -211,6 +216,8 @@ export function createPlacer(table: ModelTable, options: PlacementOptions = {}):
           xId === t.operation ? 1 : 0,
           t.queryLiterals.length + t.requiredQuery.length + t.requiredHeaders.length,
           ...t.score,
+          hostMatches(host, table.services[service]!.endpointPrefix) ? 1 : 0,
+          service === table.services[service]!.signingName ? 1 : 0,
         ];
         if (best === undefined || compareRank(rank, best.rank) > 0) {
           const labels: Record<string, string> = {};
@@ -430,13 +437,26 @@ export function virtualHostBucket(
   return undefined;
 }
 
-/** Tie-break (spec §1.2): Host's first label equal to an endpointPrefix, then alphabetical. */
+/** Whether a Host names a service's endpoint (`query.timestream.<region>…` for timestream-query). */
+function hostMatches(host: string, endpointPrefix: string): boolean {
+  return host === endpointPrefix || host.startsWith(`${endpointPrefix}.`);
+}
+
+/**
+ * Tie-break (spec §1.2): the Host names the candidate's endpoint (the longest prefix wins), then
+ * the candidate named as the signing name (rds over docdb and neptune), then a hinted candidate,
+ * then alphabetical order.
+ */
 function pickByHost(services: string[], host: string, table: ModelTable, hinted: string[]): string {
-  const first = host.split(".")[0] ?? "";
-  const byHost = services.find((s) => table.services[s]!.endpointPrefix === first);
-  if (byHost !== undefined) return byHost;
-  const byHint = services.find((s) => hinted.includes(s));
-  return byHint ?? [...services].sort()[0]!;
+  const byHost = services
+    .filter((s) => hostMatches(host, table.services[s]!.endpointPrefix))
+    .sort((a, b) => table.services[b]!.endpointPrefix.length - table.services[a]!.endpointPrefix.length);
+  if (byHost.length === 1) return byHost[0]!;
+  const pool = byHost.length > 1 ? byHost : services;
+  const bySigningName = pool.find((s) => s === table.services[s]!.signingName);
+  if (bySigningName !== undefined) return bySigningName;
+  const byHint = pool.find((s) => hinted.includes(s));
+  return byHint ?? [...pool].sort()[0]!;
 }
 
 function preferHost(services: string[], firstLabel: string, table: ModelTable): string[] {

@@ -7,6 +7,7 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ProxiedRequest } from "../../src/proxy/call.ts";
 import { loadModelTable } from "../../src/proxy/models.ts";
 import { createPlacer, type Placer } from "../../src/proxy/place.ts";
 import { startTap, type Tap } from "./tap.ts";
@@ -157,6 +158,93 @@ describe("placement: query (Action / Version)", () => {
         signingName: "ec2",
       }),
     ).toMatchObject({ service: "ec2", operation: "DescribeInstances", protocol: "ec2" });
+  });
+});
+
+describe("placement: signing names shared by several models (spec §1.2)", () => {
+  const signed = (
+    signingName: string,
+    host: string,
+    extra: Partial<ProxiedRequest> = {},
+  ): ProxiedRequest => ({
+    method: "POST",
+    path: "/",
+    query: "",
+    headers: { host },
+    body: undefined,
+    region: "eu-west-1",
+    signingName,
+    ...extra,
+  });
+  const form = (text: string) => ({
+    headers: { host: "rds.eu-west-1.amazonaws.com", "content-type": "application/x-www-form-urlencoded" },
+    body: new TextEncoder().encode(text),
+  });
+  const target = (host: string, value: string) => ({
+    headers: { host, "x-amz-target": value, "content-type": "application/x-amz-json-1.0" },
+  });
+
+  it.each([
+    ["rds", signed("rds", "", form("Action=DescribeDBClusters&Version=2014-10-31")), "DescribeDBClusters"],
+    [
+      "dynamodbstreams",
+      signed(
+        "dynamodb",
+        "",
+        target("streams.dynamodb.eu-west-1.amazonaws.com", "DynamoDBStreams_20120810.GetRecords"),
+      ),
+      "GetRecords",
+    ],
+    [
+      "timestream-query",
+      signed(
+        "timestream",
+        "",
+        target("query.timestream.eu-west-1.amazonaws.com", "Timestream_20181101.DescribeEndpoints"),
+      ),
+      "DescribeEndpoints",
+    ],
+    [
+      "timestream-write",
+      signed(
+        "timestream",
+        "",
+        target("ingest.timestream.eu-west-1.amazonaws.com", "Timestream_20181101.DescribeEndpoints"),
+      ),
+      "DescribeEndpoints",
+    ],
+    [
+      "es",
+      signed("es", "es.eu-west-1.amazonaws.com", { method: "GET", path: "/2015-01-01/domain" }),
+      "ListDomainNames",
+    ],
+    [
+      "opensearch",
+      signed("es", "es.eu-west-1.amazonaws.com", { method: "GET", path: "/2021-01-01/domain" }),
+      "ListDomainNames",
+    ],
+    [
+      "apigateway",
+      signed("apigateway", "apigateway.eu-west-1.amazonaws.com", { method: "GET", path: "/restapis" }),
+      "GetRestApis",
+    ],
+    [
+      "apigatewayv2",
+      signed("apigateway", "apigateway.eu-west-1.amazonaws.com", { method: "GET", path: "/v2/apis" }),
+      "GetApis",
+    ],
+    [
+      "sesv2",
+      signed("ses", "email.eu-west-1.amazonaws.com", { method: "GET", path: "/v2/email/identities" }),
+      "ListEmailIdentities",
+    ],
+    [
+      "bedrock-runtime",
+      signed("bedrock", "bedrock-runtime.eu-west-1.amazonaws.com", { path: "/model/m/invoke" }),
+      "InvokeModel",
+    ],
+  ])("%s %s", (service, req, operation) => {
+    expect(placer.place(req)).toMatchObject({ service, operation });
   });
 });
 
