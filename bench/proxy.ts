@@ -4,7 +4,7 @@
  * process, SQLite on a fresh data directory), which verifies each signature, forwards it and
  * stores its record before answering. Prints figures only.
  *
- *   npm run bench:proxy -- [--seconds 5] [--rounds 3] [--concurrency 32] [--dir D] [--keep]
+ *   npm run bench:proxy -- [--seconds 5] [--rounds 3] [--concurrency 32] [--cpu-prof DIR] [--dir D] [--keep]
  *
  * Latency is measured one call at a time (p50/p99 of each side and the difference of the p50s);
  * throughput with --concurrency calls in flight. Rounds alternate direct and proxied phases so
@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { NodeSha256 } from "../src/wire/sigv4.ts";
+import { summarizeProfile } from "./support/cpu-profile.ts";
 import { numberFlag } from "./support/ingest-post.ts";
 import { startServerProcess } from "./support/server-process.ts";
 
@@ -28,6 +29,7 @@ const { values: flags } = parseArgs({
     seconds: { type: "string", default: "5" },
     rounds: { type: "string", default: "3" },
     concurrency: { type: "string", default: "32" },
+    "cpu-prof": { type: "string" },
     dir: { type: "string" },
     keep: { type: "boolean", default: false },
   },
@@ -96,7 +98,9 @@ function send(call: Call, agent: Agent): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(call.url, { method: "POST", agent, headers: call.headers }, (res) => {
       res.resume();
-      res.on("end", () => (res.statusCode === 200 ? resolve(res.statusCode) : reject(new Error(`status ${res.statusCode}`))));
+      res.on("end", () =>
+        res.statusCode === 200 ? resolve(res.statusCode) : reject(new Error(`status ${res.statusCode}`)),
+      );
     });
     req.on("error", reject);
     req.end(call.body);
@@ -146,20 +150,32 @@ async function main(): Promise<void> {
   const server = await startServerProcess({
     dataDir: join(dir, "data"),
     serveArgs: ["--upstream", upstream.url, "--ingest-workers", "0"],
+    nodeArgs: flags["cpu-prof"] === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", flags["cpu-prof"]],
   });
   try {
     const direct = await signedGetItem(upstream.url);
     const proxied = await signedGetItem(server.url);
-    console.log(`load average ${loadavg()[0]!.toFixed(2)} before; ${rounds} rounds of ${seconds} s per phase`);
+    console.log(
+      `load average ${loadavg()[0]!.toFixed(2)} before; ${rounds} rounds of ${seconds} s per phase`,
+    );
     // warm both paths (JIT, connections, the model table's first placements)
     await phase(direct, concurrency, 1000);
     await phase(proxied, concurrency, 1000);
-    const results = { directSerial: [] as Phase[], proxiedSerial: [] as Phase[], directLoad: [] as Phase[], proxiedLoad: [] as Phase[] };
+    const results = {
+      directSerial: [] as Phase[],
+      proxiedSerial: [] as Phase[],
+      directLoad: [] as Phase[],
+      proxiedLoad: [] as Phase[],
+    };
+    let cpuMs = 0;
     for (let r = 0; r < rounds; r++) {
       results.directSerial.push(await phase(direct, 1, seconds * 500));
       results.proxiedSerial.push(await phase(proxied, 1, seconds * 500));
       results.directLoad.push(await phase(direct, concurrency, seconds * 1000));
-      results.proxiedLoad.push(await phase(proxied, concurrency, seconds * 1000));
+      const cpuBefore = server.usage()?.cpuMs ?? Number.NaN;
+      const loaded = await phase(proxied, concurrency, seconds * 1000);
+      cpuMs += (server.usage()?.cpuMs ?? Number.NaN) - cpuBefore;
+      results.proxiedLoad.push(loaded);
     }
     const ds = merge(results.directSerial);
     const ps = merge(results.proxiedSerial);
@@ -167,9 +183,16 @@ async function main(): Promise<void> {
     const pl = merge(results.proxiedLoad);
     const rate = (p: Phase) => Math.round((p.calls * 1000) / p.ms);
     const ms = (n: number) => `${n.toFixed(3)} ms`;
-    console.log(`one call at a time: direct p50 ${ms(percentile(ds.latencies, 50))} p99 ${ms(percentile(ds.latencies, 99))}; through opentrail p50 ${ms(percentile(ps.latencies, 50))} p99 ${ms(percentile(ps.latencies, 99))}`);
+    console.log(
+      `one call at a time: direct p50 ${ms(percentile(ds.latencies, 50))} p99 ${ms(percentile(ds.latencies, 99))}; through opentrail p50 ${ms(percentile(ps.latencies, 50))} p99 ${ms(percentile(ps.latencies, 99))}`,
+    );
     console.log(`added latency p50: ${ms(percentile(ps.latencies, 50) - percentile(ds.latencies, 50))}`);
-    console.log(`${concurrency} in flight: direct ${rate(dl)} calls/s; through opentrail ${rate(pl)} calls/s, each recorded (p50 ${ms(percentile(pl.latencies, 50))}, p99 ${ms(percentile(pl.latencies, 99))})`);
+    console.log(
+      `${concurrency} in flight: direct ${rate(dl)} calls/s; through opentrail ${rate(pl)} calls/s, each recorded (p50 ${ms(percentile(pl.latencies, 50))}, p99 ${ms(percentile(pl.latencies, 99))})`,
+    );
+    console.log(
+      `server CPU per proxied call under load: ${((cpuMs * 1000) / pl.calls).toFixed(0)} µs (all threads)`,
+    );
     const usage = server.usage();
     if (usage) console.log(`server RSS at the end: ${(usage.rssBytes / 1024 / 1024).toFixed(0)} MB`);
   } finally {
@@ -177,6 +200,7 @@ async function main(): Promise<void> {
     upstream.child.kill("SIGTERM");
     if (!flags.keep) rmSync(dir, { recursive: true, force: true });
   }
+  if (flags["cpu-prof"] !== undefined) console.log(summarizeProfile(flags["cpu-prof"]));
 }
 
 await main();
