@@ -297,6 +297,26 @@ describe("S3 through the proxy", () => {
   });
 });
 
+describe("the trail's selectors choose among proxied records", () => {
+  it("delivers PutObject into bucket-1 and not into bucket-2 (the seed's example)", async () => {
+    const client = s3(rig.endpoint);
+    await client.send(new CreateBucketCommand({ Bucket: "bucket-2" }));
+    await client.send(new PutObjectCommand({ Bucket: "bucket-1", Key: "selected", Body: "1" }));
+    await client.send(new PutObjectCommand({ Bucket: "bucket-2", Key: "not-selected", Body: "2" }));
+    const puts = (await delivered()).filter((r) => r.eventName === "PutObject");
+    const keys = puts.map((r) => (r.requestParameters as { key?: string } | null)?.key);
+    expect(keys).toContain("selected");
+    expect(keys).not.toContain("not-selected");
+    const put = puts.find((r) => (r.requestParameters as { key?: string }).key === "selected")!;
+    expect(put).toMatchObject({
+      eventSource: "s3.amazonaws.com",
+      eventCategory: "Data",
+      managementEvent: false,
+      userIdentity: { type: "IAMUser", accessKeyId: "test" },
+    });
+  });
+});
+
 describe("an unreachable upstream", () => {
   it("answers S3's 503 ServiceUnavailable and keeps serving", async () => {
     const port = await freePort();
