@@ -14,7 +14,7 @@ import type { CallerFacts, Clock, Ids, Principal } from "../api/context.ts";
 import type { CredentialStore } from "../ports/index.ts";
 import type { Recorder } from "../recording/recorder.ts";
 import { verifySigV2 } from "../wire/aws-sigv2.ts";
-import { AuthFailure, type AwsAuth, verifyAwsSigV4 } from "../wire/aws-sigv4.ts";
+import { AuthFailure, type AwsAuth, type BodyCheck, verifyAwsSigV4 } from "../wire/aws-sigv4.ts";
 import { sourceAddress } from "../wire/source-ip.ts";
 import type { CallRenderer, PlacedCall, ProxiedRequest, UpstreamAnswer } from "./call.ts";
 import {
@@ -309,9 +309,10 @@ export function createProxy(opts: ProxyOptions) {
         prefix = got.chunks;
       }
     }
-    const afterBody = auth.kind === "signed" ? auth.afterBody : undefined;
-    if (bodyRead && afterBody) {
-      const failure = afterBody(createHash("sha256").update(body!).digest("hex"));
+    const bodyCheck = auth.kind === "signed" ? auth.bodyCheck : undefined;
+    if (bodyRead && bodyCheck) {
+      const check = bodyCheck();
+      const failure = check.update(body!) ?? check.end();
       if (failure) {
         refuse(family, authError(family, failure.reason, failure.message), false);
         return;
@@ -354,7 +355,7 @@ export function createProxy(opts: ProxyOptions) {
       ownId,
       prefix,
       bodyRead,
-      afterBody,
+      bodyCheck,
     });
   }
 
@@ -372,7 +373,7 @@ export function createProxy(opts: ProxyOptions) {
     ownId: string;
     prefix: Buffer[];
     bodyRead: boolean;
-    afterBody: ((sha256: string) => AuthFailure | undefined) | undefined;
+    bodyCheck: (() => BodyCheck) | undefined;
   }
 
   function forward(f: Forwarding): Promise<void> {
@@ -422,7 +423,7 @@ export function createProxy(opts: ProxyOptions) {
       if (f.bodyRead) {
         up.end(f.proxied.body);
       } else {
-        verdict = pumpBody(req, up, f.prefix, f.afterBody);
+        verdict = pumpBody(req, up, f.prefix, f.bodyCheck?.());
       }
 
       up.once("error", (err: NodeJS.ErrnoException) => {
@@ -547,34 +548,49 @@ function pumpBody(
   req: IncomingMessage,
   up: ClientRequest,
   prefix: readonly Buffer[],
-  afterBody: ((sha256: string) => AuthFailure | undefined) | undefined,
+  check: BodyCheck | undefined,
 ): Promise<AuthFailure | undefined> {
   return new Promise((resolve) => {
-    const hash: Hash | undefined = afterBody ? createHash("sha256") : undefined;
     let held: Buffer | undefined;
-    const pass = (chunk: Buffer) => {
-      hash?.update(chunk);
-      const out = hash ? held : chunk;
-      held = hash ? chunk : undefined;
+    let settled = false;
+    const settle = (failure: AuthFailure | undefined) => {
+      if (settled) return;
+      settled = true;
+      req.off("data", pass);
+      resolve(failure);
+    };
+    function pass(chunk: Buffer): void {
+      if (check !== undefined) {
+        const failure = check.update(chunk);
+        if (failure) {
+          // the upstream never gets the rest: the request it has is incomplete
+          up.destroy();
+          settle(failure);
+          return;
+        }
+      }
+      const out = check ? held : chunk;
+      held = check ? chunk : undefined;
       if (out !== undefined && !up.write(out)) {
         req.pause();
         up.once("drain", () => req.resume());
       }
-    };
+    }
     for (const chunk of prefix) pass(chunk);
     req.on("data", pass);
     req.once("end", () => {
-      const failure = afterBody?.(hash!.digest("hex"));
+      if (settled) return;
+      const failure = check?.end();
       if (failure) {
         up.destroy();
       } else {
         if (held !== undefined) up.write(held);
         up.end();
       }
-      resolve(failure);
+      settle(failure);
     });
     req.once("close", () => {
-      if (!req.complete) resolve(undefined);
+      if (!req.complete) settle(undefined);
     });
     req.resume();
   });

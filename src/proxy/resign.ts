@@ -40,7 +40,10 @@ function setHeader(raw: string[], name: string, value: string | undefined): stri
 
 function distinct(raw: readonly string[]): Record<string, string[]> {
   const out: Record<string, string[]> = Object.create(null);
-  for (let i = 0; i < raw.length; i += 2) (out[raw[i]!.toLowerCase()] ??= []).push(raw[i + 1]!);
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    out[name] = [...(out[name] ?? []), raw[i + 1]!];
+  }
   return out;
 }
 

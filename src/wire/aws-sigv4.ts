@@ -1,6 +1,11 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { Clock, Credential, CredentialStore } from "../ports/index.ts";
+import { AuthFailure } from "./auth-failure.ts";
+import { type BodyCheck, chunkSignatureCheck } from "./aws-chunked.ts";
 import { formatAmzDate, MAX_SKEW_MS, parseAmzDate } from "./sigv4.ts";
+
+export { AuthFailure, type AuthFailureReason } from "./auth-failure.ts";
+export type { BodyCheck } from "./aws-chunked.ts";
 
 /**
  * SigV4 verification for a request to any AWS service, in the header form and the presigned query
@@ -8,7 +13,7 @@ import { formatAmzDate, MAX_SKEW_MS, parseAmzDate } from "./sigv4.ts";
  * verifier (sigv4.ts), it does not answer: it says why a request fails (`AuthFailure.reason`), and
  * the proxy words that in the service's own error format. The body may not have arrived yet: when
  * the signature covers a payload hash that only the whole body gives, the last check runs when the
- * body has ended (`Signed.afterBody`).
+ * body has ended (`Signed.bodyCheck`).
  */
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
@@ -29,31 +34,6 @@ export const SIGNED_STREAMING = new Set([
 ]);
 /** x-amz-content-sha256 values whose body no signature covers. */
 const UNSIGNED_BODY = new Set([UNSIGNED_PAYLOAD, "STREAMING-UNSIGNED-PAYLOAD-TRAILER"]);
-
-export type AuthFailureReason =
-  /** Authorization header or presign query unparsable or missing parts. */
-  | "incomplete"
-  /** X-Amz-Date not in ISO-8601 basic format. */
-  | "badDate"
-  /** Header form: the date is more than 15 minutes from now. */
-  | "skew"
-  /** Presigned: X-Amz-Date + X-Amz-Expires has passed. */
-  | "expired"
-  | "unknownKey"
-  | "mismatch"
-  | "badToken"
-  /** The body does not hash to the declared x-amz-content-sha256. */
-  | "contentHash"
-  /** Another algorithm (SigV2, SigV4a). */
-  | "unsupported";
-
-export class AuthFailure extends Error {
-  readonly reason: AuthFailureReason;
-  constructor(reason: AuthFailureReason, message: string) {
-    super(message);
-    this.reason = reason;
-  }
-}
 
 /** The request's head as received: raw path and query, every header's values. */
 export interface SignedHead {
@@ -81,10 +61,10 @@ export interface Signed {
   /** The x-amz-content-sha256 value the signature covers, or the hash the body must have; "" when only the body gives it. */
   payload: string;
   /**
-   * Set when the body still has to be checked: called with the hex SHA-256 of the whole body as
-   * received; returns the failure, if any. Undefined when nothing about the body is left to check.
+   * Set when the body still has to be checked (its hash, or its chunks' signatures): a check to
+   * feed the body to as it streams. Undefined when nothing about the body is left to check.
    */
-  afterBody?: (bodySha256: string) => AuthFailure | undefined;
+  bodyCheck?: () => BodyCheck;
 }
 
 export type AwsAuth = { kind: "anonymous" } | Signed;
@@ -388,7 +368,7 @@ function declaredPayload(head: SignedHead, parts: Parts, signingName: string): s
 
 /**
  * Verifies what the head alone can show; the body's part, when there is one, is left in
- * `afterBody`. Unsigned requests are anonymous: the upstream decides whether it serves them.
+ * `bodyCheck`. Unsigned requests are anonymous: the upstream decides whether it serves them.
  */
 export function verifyAwsSigV4(head: SignedHead, opts: AwsSigV4Options): AwsAuth {
   const parts = readParts(head, opts.sigV2 !== undefined);
@@ -454,12 +434,27 @@ export function verifyAwsSigV4(head: SignedHead, opts: AwsSigV4Options): AwsAuth
     return {
       ...base,
       payload: "",
-      afterBody: (bodySha256) =>
-        signatureOver(bodySha256) ? undefined : new AuthFailure("mismatch", SIGNATURE_MISMATCH_TEXT),
+      bodyCheck: () =>
+        hashCheck((sha256) =>
+          signatureOver(sha256) ? undefined : new AuthFailure("mismatch", SIGNATURE_MISMATCH_TEXT),
+        ),
     };
   }
   if (!signatureOver(declared)) throw new AuthFailure("mismatch", SIGNATURE_MISMATCH_TEXT);
   checkToken();
+  if (
+    declared === "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" ||
+    declared === "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+  ) {
+    const chunks = {
+      signingKey: signingKey(credential.secretAccessKey, day, region, signingName),
+      amzDate: base.amzDate,
+      scope: `${day}/${region}/${signingName}/${TERMINATOR}`,
+      seedSignature: parts.signature,
+      trailer: declared.endsWith("-TRAILER"),
+    };
+    return { ...base, payload: declared, bodyCheck: () => chunkSignatureCheck(chunks) };
+  }
   const hex = declared.toLowerCase();
   if (UNSIGNED_BODY.has(declared) || SIGNED_STREAMING.has(declared) || !/^[0-9a-f]{64}$/.test(hex)) {
     return { ...base, payload: declared };
@@ -467,13 +462,27 @@ export function verifyAwsSigV4(head: SignedHead, opts: AwsSigV4Options): AwsAuth
   return {
     ...base,
     payload: hex,
-    afterBody: (bodySha256) =>
-      sameText(bodySha256, hex)
-        ? undefined
-        : new AuthFailure(
-            "contentHash",
-            "The provided 'x-amz-content-sha256' header does not match what was computed.",
-          ),
+    bodyCheck: () =>
+      hashCheck((sha256) =>
+        sameText(sha256, hex)
+          ? undefined
+          : new AuthFailure(
+              "contentHash",
+              "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            ),
+      ),
+  };
+}
+
+/** A body check on the SHA-256 of the whole body. */
+function hashCheck(verdict: (sha256: string) => AuthFailure | undefined): BodyCheck {
+  const hash = createHash("sha256");
+  return {
+    update(bytes) {
+      hash.update(bytes);
+      return undefined;
+    },
+    end: () => verdict(hash.digest("hex")),
   };
 }
 

@@ -1,3 +1,4 @@
+import { createHash, createHmac } from "node:crypto";
 import { request } from "node:http";
 import { Readable } from "node:stream";
 import {
@@ -194,6 +195,73 @@ describe("S3 through the proxy", () => {
     expect(sentHash).toBe("STREAMING-UNSIGNED-PAYLOAD-TRAILER");
     const got = await s3(rig.endpoint).send(new GetObjectCommand({ Bucket: "bucket-1", Key: "chunked" }));
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(data)).toBe(true);
+  });
+
+  it("checks the chunk signatures of a signed aws-chunked upload and passes it through unchanged", async () => {
+    const send = async (key: string, tamper: boolean) => {
+      const url = new URL(`/bucket-1/${key}`, rig.endpoint);
+      const sizes = [65536, 1024, 0];
+      const encodedLength = sizes.reduce(
+        (n, size) => n + size.toString(16).length + 17 + 64 + 2 + size + 2,
+        0,
+      );
+      const headers: Record<string, string> = {
+        host: url.host,
+        "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        "content-encoding": "aws-chunked",
+        "x-amz-decoded-content-length": "66560",
+        "content-length": String(encodedLength),
+      };
+      const signer = new SignatureV4({
+        credentials: DEV_KEY,
+        region: REGION,
+        service: "s3",
+        sha256: NodeSha256,
+        uriEscapePath: false,
+      });
+      const signed = await signer.sign({
+        method: "PUT",
+        protocol: "http:",
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: url.pathname,
+        query: {},
+        headers,
+      });
+      const signedHeaders = signed.headers as Record<string, string>;
+      const amzDate = signedHeaders["x-amz-date"]!;
+      let previous = /Signature=([0-9a-f]{64})/.exec(signedHeaders.authorization!)![1]!;
+      const hmac = (k: string | Buffer, d: string) => createHmac("sha256", k).update(d).digest();
+      const key4 = hmac(hmac(hmac(hmac("AWS4test", amzDate.slice(0, 8)), REGION), "s3"), "aws4_request");
+      const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+      const parts = sizes.map((size) => {
+        const data = Buffer.alloc(size, 0x61);
+        const toSign = `AWS4-HMAC-SHA256-PAYLOAD\n${amzDate}\n${amzDate.slice(0, 8)}/${REGION}/s3/aws4_request\n${previous}\n${sha(Buffer.alloc(0))}\n${sha(data)}`;
+        previous = createHmac("sha256", key4).update(toSign).digest("hex");
+        if (tamper && size === 1024) data[0] = 0x62;
+        return Buffer.concat([
+          Buffer.from(`${size.toString(16)};chunk-signature=${previous}\r\n`),
+          data,
+          Buffer.from("\r\n"),
+        ]);
+      });
+      const res = await fetch(url, { method: "PUT", headers: signedHeaders, body: Buffer.concat(parts) });
+      return { status: res.status, text: await res.text() };
+    };
+    expect(await send("signed-chunks", false)).toMatchObject({ status: 200 });
+    const got = await s3(rig.endpoint).send(
+      new GetObjectCommand({ Bucket: "bucket-1", Key: "signed-chunks" }),
+    );
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.alloc(66560, 0x61))).toBe(true);
+
+    const refused = await send("tampered-chunks", true);
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain("<Code>SignatureDoesNotMatch</Code>");
+    await expect(
+      s3(rig.endpoint).send(new HeadObjectCommand({ Bucket: "bucket-1", Key: "tampered-chunks" })),
+    ).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
   });
 
   it("serves a presigned GET, signed in the query", async () => {
