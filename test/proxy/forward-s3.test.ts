@@ -12,12 +12,10 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpClient } from "../../src/client/http.ts";
-import { NodeSha256 } from "../../src/wire/sigv4.ts";
 import { localLogFiles } from "../delivery/fixtures.ts";
-import { DEV_KEY, type ProxyRig, REGION, startProxyRig } from "../support/proxy.ts";
+import { DEV_KEY, type ProxyRig, presignS3Get, REGION, signS3, startProxyRig } from "../support/proxy.ts";
 import { freePort } from "../support/s3-servers.ts";
 import { startTestServer } from "../support/server.ts";
 
@@ -63,23 +61,8 @@ async function eventNames(endpoint: string): Promise<string[]> {
 /** A signed GET by hand, so that both ends' raw bytes can be compared. */
 async function signedGet(endpoint: string, path: string): Promise<{ status: number; body: Buffer }> {
   const url = new URL(path, endpoint);
-  const signer = new SignatureV4({
-    credentials: DEV_KEY,
-    region: REGION,
-    service: "s3",
-    sha256: NodeSha256,
-    uriEscapePath: false,
-  });
-  const signed = await signer.sign({
-    method: "GET",
-    protocol: "http:",
-    hostname: url.hostname,
-    port: Number(url.port),
-    path: url.pathname,
-    query: {},
-    headers: { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
-  });
-  const res = await fetch(url, { headers: signed.headers as Record<string, string> });
+  const headers = await signS3(url, "GET", { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" });
+  const res = await fetch(url, { headers });
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
 }
 
@@ -206,29 +189,12 @@ describe("S3 through the proxy", () => {
         0,
       );
       const headers: Record<string, string> = {
-        host: url.host,
         "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
         "content-encoding": "aws-chunked",
         "x-amz-decoded-content-length": "66560",
         "content-length": String(encodedLength),
       };
-      const signer = new SignatureV4({
-        credentials: DEV_KEY,
-        region: REGION,
-        service: "s3",
-        sha256: NodeSha256,
-        uriEscapePath: false,
-      });
-      const signed = await signer.sign({
-        method: "PUT",
-        protocol: "http:",
-        hostname: url.hostname,
-        port: Number(url.port),
-        path: url.pathname,
-        query: {},
-        headers,
-      });
-      const signedHeaders = signed.headers as Record<string, string>;
+      const signedHeaders = await signS3(url, "PUT", headers);
       const amzDate = signedHeaders["x-amz-date"]!;
       let previous = /Signature=([0-9a-f]{64})/.exec(signedHeaders.authorization!)![1]!;
       const hmac = (k: string | Buffer, d: string) => createHmac("sha256", k).update(d).digest();
@@ -269,38 +235,12 @@ describe("S3 through the proxy", () => {
       new PutObjectCommand({ Bucket: "bucket-1", Key: "shared", Body: "presigned body" }),
     );
     const url = new URL("/bucket-1/shared", rig.endpoint);
-    const signer = new SignatureV4({
-      credentials: DEV_KEY,
-      region: REGION,
-      service: "s3",
-      sha256: NodeSha256,
-      uriEscapePath: false,
-    });
-    const presigned = await signer.presign(
-      {
-        method: "GET",
-        protocol: "http:",
-        hostname: url.hostname,
-        port: Number(url.port),
-        path: url.pathname,
-        query: {},
-        headers: { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
-      },
-      // as @aws-sdk/s3-request-presigner: the payload is unsigned and the header is not sent
-      {
-        expiresIn: 300,
-        unhoistableHeaders: new Set(["x-amz-content-sha256"]),
-        unsignableHeaders: new Set(["x-amz-content-sha256"]),
-      },
-    );
-    const query = new URLSearchParams(presigned.query as Record<string, string>).toString();
-    const res = await fetch(`${url.href}?${query}`);
+    const presigned = await presignS3Get(url);
+    const res = await fetch(presigned);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("presigned body");
 
-    const tampered = await fetch(
-      `${url.href}?${query.replace(/X-Amz-Signature=[0-9a-f]{4}/, "X-Amz-Signature=0000")}`,
-    );
+    const tampered = await fetch(presigned.replace(/X-Amz-Signature=[0-9a-f]{4}/, "X-Amz-Signature=0000"));
     expect(tampered.status).toBe(403);
     expect(await tampered.text()).toContain("<Code>SignatureDoesNotMatch</Code>");
   });
@@ -321,29 +261,13 @@ describe("S3 through the proxy", () => {
       records.filter((r) => r.eventName === "PutObject").length;
     const putsBefore = puts(await delivered());
     const url = new URL("/bucket-1/half", rig.endpoint);
-    const signer = new SignatureV4({
-      credentials: DEV_KEY,
-      region: REGION,
-      service: "s3",
-      sha256: NodeSha256,
-      uriEscapePath: false,
-    });
     const length = 8 * 1024 * 1024;
-    const signed = await signer.sign({
-      method: "PUT",
-      protocol: "http:",
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: url.pathname,
-      query: {},
-      headers: {
-        host: url.host,
-        "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
-        "content-length": String(length),
-      },
+    const headers = await signS3(url, "PUT", {
+      "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+      "content-length": String(length),
     });
     await new Promise<void>((resolve) => {
-      const req = request(url, { method: "PUT", headers: signed.headers as Record<string, string> });
+      const req = request(url, { method: "PUT", headers });
       req.on("error", () => resolve());
       req.write(Buffer.alloc(1024 * 1024), () => {
         setImmediate(() => {

@@ -2,10 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { request } from "node:http";
 import { Readable } from "node:stream";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NodeSha256 } from "../../src/wire/sigv4.ts";
-import { DEV_KEY, REGION } from "../support/proxy.ts";
+import { signS3 } from "../support/proxy.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
 /**
@@ -69,26 +67,16 @@ async function put(
   payloadHash: string,
 ): Promise<{ status: number; headers: Record<string, unknown> }> {
   const url = new URL("/big-bucket/big-object", server.url);
-  const signer = new SignatureV4({
-    credentials: DEV_KEY,
-    region: REGION,
-    service: "s3",
-    sha256: NodeSha256,
-    uriEscapePath: false,
-  });
-  const signed = await signer.sign({
-    method: "PUT",
-    protocol: "http:",
-    hostname: url.hostname,
-    port: Number(url.port),
-    path: url.pathname,
-    query: { "x-id": "PutObject" },
-    headers: { host: url.host, "x-amz-content-sha256": payloadHash, "content-length": String(total) },
-  });
+  const headers = await signS3(
+    url,
+    "PUT",
+    { "x-amz-content-sha256": payloadHash, "content-length": String(total) },
+    { "x-id": "PutObject" },
+  );
   return new Promise((resolve, reject) => {
     const req = request(`${url.href}?x-id=PutObject`, {
       method: "PUT",
-      headers: signed.headers as Record<string, string>,
+      headers,
     });
     req.on("response", (res) => {
       res.resume();
