@@ -20,7 +20,7 @@ import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
 import { createRetentionWorker } from "./pipeline/retention.ts";
 import type { Clock, Ids, ObjectStore } from "./ports/index.ts";
 import type { CallRenderer } from "./proxy/call.ts";
-import { createProxy, type RecordingProxy } from "./proxy/forward.ts";
+import { createProxy, type ProxyStats, type RecordingProxy } from "./proxy/forward.ts";
 import { createCallRenderer } from "./proxy/render.ts";
 import { createRecorder } from "./recording/recorder.ts";
 import { createRouter, routedTrailRepo } from "./recording/router.ts";
@@ -45,6 +45,8 @@ export interface OpenTrail {
   digests: DigestWorker;
   /** Where log files and digests go: the local buckets or S3. */
   objects: ObjectStore;
+  /** The recording proxy's counts (forwarded, recorded, unplaced, …); undefined without an upstream. */
+  proxyStats(): ProxyStats | undefined;
   /** Stops accepting requests, waits for those in flight, then closes the stores. */
   close(): Promise<void>;
 }
@@ -304,6 +306,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     delivery: pipeline.delivery,
     digests: pipeline.digests,
     objects,
+    proxyStats: () => proxy?.stats(),
     close,
   };
 }

@@ -210,6 +210,48 @@ describe("query services", () => {
   });
 });
 
+describe("requests the models cannot place", () => {
+  it("are forwarded and answered, counted, and not recorded", async () => {
+    const before = rig.server.app.proxyStats()!;
+    const call = async (endpoint: string) => {
+      const url = new URL(endpoint);
+      const signer = new SignatureV4({
+        credentials: DEV_KEY,
+        region: REGION,
+        service: "nosuchservice",
+        sha256: NodeSha256,
+      });
+      const body = "{}";
+      const headers = {
+        host: url.host,
+        "content-type": "application/x-amz-json-1.1",
+        "x-amz-target": "NoSuchService_20990101.DoThing",
+      };
+      const signed = await signer.sign({
+        method: "POST",
+        protocol: "http:",
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: "/",
+        query: {},
+        headers,
+        body,
+      });
+      const res = await fetch(url, {
+        method: "POST",
+        headers: signed.headers as Record<string, string>,
+        body,
+      });
+      return { status: res.status, body: await res.text() };
+    };
+    // moto's own answer, whatever it is, comes back as moto gave it
+    expect(await call(rig.endpoint)).toEqual(await call(rig.moto.endpoint));
+    const after = rig.server.app.proxyStats()!;
+    expect(after.unplaced).toBe(before.unplaced + 1);
+    expect(after.recorded).toBe(before.recorded);
+  });
+});
+
 describe("rest-json services", () => {
   it("Lambda answers through the proxy", async () => {
     const lambda = client(LambdaClient);
