@@ -322,6 +322,10 @@ describe("an unreachable upstream", () => {
       });
       const health = await fetch(`${server.url}/health`);
       expect(health.status).toBe(200);
+      // the client saw the service fail: the call is recorded with that error, as AWS records failed calls
+      const found = await trail(server.url).lookupEvents({});
+      const failed = (found.Events ?? []).find((e) => e.EventName === "ListBuckets");
+      expect(JSON.parse(failed?.CloudTrailEvent ?? "{}")).toMatchObject({ errorCode: "ServiceUnavailable" });
     } finally {
       await server.close();
     }
