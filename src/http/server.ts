@@ -315,7 +315,14 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     });
   });
   server.headersTimeout = timeouts.headersTimeout;
-  server.requestTimeout = timeouts.requestTimeout;
+  if (opts.proxy === undefined) {
+    server.requestTimeout = timeouts.requestTimeout;
+  } else {
+    // a proxied upload may rightly take longer than any whole-request limit (a 1 GB object at
+    // 10 MB/s): a connection is dropped when it stays silent that long instead
+    server.requestTimeout = 0;
+    server.timeout = timeouts.requestTimeout;
+  }
   server.keepAliveTimeout = timeouts.keepAliveTimeout;
 
   boundConnections(server, opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS, log);
