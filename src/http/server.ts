@@ -283,8 +283,12 @@ export function createHttpServer(opts: HttpServerOptions): Server {
       );
       return;
     }
-    if (opts.proxy !== undefined && routeFor(path ?? "/", req.headers, true) === "proxy") {
-      return opts.proxy(req, res);
+    if (opts.proxy !== undefined) {
+      // without a whole-request limit (below): a request silent for that long while sending is
+      // dropped; one waiting on an upstream's answer never is
+      req.socket.setTimeout(timeouts.requestTimeout);
+      req.once("end", () => req.socket.setTimeout(0));
+      if (routeFor(path ?? "/", req.headers, true) === "proxy") return opts.proxy(req, res);
     }
     const handler = routes.get(`${req.method} ${path}`);
     if (handler === undefined) {
@@ -319,9 +323,8 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     server.requestTimeout = timeouts.requestTimeout;
   } else {
     // a proxied upload may rightly take longer than any whole-request limit (a 1 GB object at
-    // 10 MB/s): a connection is dropped when it stays silent that long instead
+    // 10 MB/s): a proxied request whose body stays silent that long is dropped instead (below)
     server.requestTimeout = 0;
-    server.timeout = timeouts.requestTimeout;
   }
   server.keepAliveTimeout = timeouts.keepAliveTimeout;
 
