@@ -354,6 +354,12 @@ function ec2Request(
     }
     if (Object.keys(item).length > 0) out[form.fold.into] = { items: [item] };
   }
+  for (const [from, set] of Object.entries(form.itemSets ?? {})) {
+    const list = (out[from] as { items?: unknown[] } | undefined)?.items;
+    if (list === undefined) continue;
+    delete out[from];
+    out[set.into] = { items: list.map((id) => ({ [set.key]: id })) };
+  }
   for (const key of form.emptyWhenAbsent ?? []) if (!(key in out)) out[key] = {};
   for (const [from, to] of Object.entries(form.rename ?? {})) {
     if (from in out) {
