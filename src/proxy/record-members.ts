@@ -1,5 +1,5 @@
 import type { JsonObject } from "../domain/records/text.ts";
-import { type MemberRef, memberOf, type ServiceModel, shapeOf, structureMembers } from "./models.ts";
+import { type MemberRef, memberList, memberOf, type ServiceModel, shapeOf } from "./models.ts";
 import type { WireObject, WireValue } from "./wire-members.ts";
 
 /**
@@ -105,11 +105,9 @@ function render(
   if (shape.d === 1) return value as JsonValue;
   if (shape.T === "S" && typeof value === "object" && !Array.isArray(value)) {
     const out: JsonObject = {};
-    const members = structureMembers(shape);
-    for (const name of Object.keys(value).sort()) {
-      const ref: MemberRef | undefined = members[name];
-      if (ref === undefined) continue;
-      const member = memberOf(ref);
+    // Members in the model's order (botocore lists them sorted), as CloudTrail's records show them.
+    for (const [name, member] of memberList(shape)) {
+      if (!(name in value)) continue;
       const memberShape = shapeOf(svc, member.s);
       const key = style.ec2 ? lowerFirst(member.n ?? name) : lowerFirst(name);
       const hidden = style.hidden[name];
@@ -123,7 +121,7 @@ function render(
         if (t !== undefined) out[key] = t;
         continue;
       }
-      if (memberShape.S === 1 || (typeof ref !== "string" && shapeOf(svc, ref.s).S === 1)) {
+      if (memberShape.S === 1) {
         if (style.sensitiveAs !== undefined) out[key] = style.sensitiveAs;
         continue;
       }

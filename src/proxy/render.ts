@@ -52,17 +52,33 @@ export interface ProxyCallRenderer extends CallRenderer {
   ): RenderedCall | undefined;
 }
 
+/**
+ * A placed call as the forwarding half sees it (service, operation, protocol); the models behind
+ * it ride along in a private field for rendering, out of sight of logs and JSON.
+ */
+class PlacedByModels implements PlacedCall {
+  readonly service: string;
+  readonly operation: string | undefined;
+  readonly protocol: Placement["protocol"];
+  readonly #placement: Placement;
+  constructor(placement: Placement) {
+    this.service = placement.service;
+    this.operation = placement.operation;
+    this.protocol = placement.protocol;
+    this.#placement = placement;
+  }
+  get placement(): Placement {
+    return this.#placement;
+  }
+}
+
 export function createCallRenderer(
   models: ModelTable = loadModelTable(),
   options: RendererOptions = {},
 ): ProxyCallRenderer {
   const placer = createPlacer(models, options);
-  const placements = new WeakMap<PlacedCall, Placement>();
-
   function placementOf(placed: PlacedCall, req: ProxiedRequest): Placement {
-    const known = placements.get(placed);
-    if (known !== undefined) return known;
-    return placer.place(req);
+    return placed instanceof PlacedByModels ? placed.placement : placer.place(req);
   }
 
   return {
@@ -73,19 +89,11 @@ export function createCallRenderer(
       return placed.operation !== undefined && !hasStreamingPayload(placed, "input");
     },
     place(req) {
-      const placement = placer.place(req);
-      // The caller gets plain data; the models behind it stay here for rendering.
-      const placed: PlacedCall = {
-        service: placement.service,
-        operation: placement.operation,
-        protocol: placement.protocol,
-      };
-      placements.set(placed, placement);
-      return placed;
+      return new PlacedByModels(placer.place(req));
     },
     keepsResponseBody(placed, answer) {
       if (answer.status >= 300) return true;
-      const p = placements.get(placed);
+      const p = placed instanceof PlacedByModels ? placed.placement : undefined;
       if (p === undefined || p.op === undefined) return false;
       return !hasStreamingPayload(p, "output");
     },

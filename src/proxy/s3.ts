@@ -1,7 +1,7 @@
 import type { RecordResource } from "../domain/records/api-call.ts";
 import type { JsonObject } from "../domain/records/text.ts";
 import type { ProxiedRequest, UpstreamAnswer } from "./call.ts";
-import { memberOf, shapeOf, structureMembers } from "./models.ts";
+import { memberList, memberOf, shapeOf, structureMembers } from "./models.ts";
 import type { Placement } from "./place.ts";
 import { lowerFirst } from "./record-members.ts";
 import { SERVICE_RULES } from "./rules.ts";
@@ -49,8 +49,7 @@ export function s3RequestParameters(p: Placement, req: ProxiedRequest): JsonObje
   const input = p.op?.i;
   if (input !== undefined) {
     const shape = shapeOf(svc, input);
-    for (const [name, ref] of Object.entries(structureMembers(shape))) {
-      const member = memberOf(ref);
+    for (const [name, member] of memberList(shape)) {
       if (member.l === "header") {
         const header = member.n ?? name;
         const value = req.headers[header.toLowerCase()];
@@ -86,8 +85,7 @@ export function s3ResponseElements(p: Placement, answer: UpstreamAnswer): JsonOb
   if (output === undefined) return null;
   const out: JsonObject = {};
   const shape = shapeOf(svc, output);
-  for (const [name, ref] of Object.entries(structureMembers(shape))) {
-    const member = memberOf(ref);
+  for (const [name, member] of memberList(shape)) {
     if (member.l !== "header") continue;
     const header = member.n ?? name;
     const value = answer.headers[header.toLowerCase()];
