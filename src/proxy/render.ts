@@ -10,7 +10,7 @@ import {
   shapeOf,
   structureMembers,
 } from "./models.ts";
-import { createPlacer, type Placement, type PlacementOptions } from "./place.ts";
+import { createPlacer, type Placement, type PlacementOptions, type Placer } from "./place.ts";
 import { type RenderStyle, recordMembers } from "./record-members.ts";
 import { type Ec2RequestForm, READ_ONLY_PREFIXES, SERVICE_RULES, type ServiceRules } from "./rules.ts";
 import { s3AdditionalEventData, s3RequestParameters, s3Resources, s3ResponseElements } from "./s3.ts";
@@ -72,11 +72,20 @@ class PlacedByModels implements PlacedCall {
   }
 }
 
-export function createCallRenderer(
-  models: ModelTable = loadModelTable(),
-  options: RendererOptions = {},
-): ProxyCallRenderer {
-  const placer = createPlacer(models, options);
+/**
+ * The renderer over a model table; without one, the committed table is read on the first call
+ * (it takes a moment, which a server that never proxies need not spend).
+ */
+export function createCallRenderer(models?: ModelTable, options: RendererOptions = {}): ProxyCallRenderer {
+  let built: Placer | undefined = models === undefined ? undefined : createPlacer(models, options);
+  const placerOf = (): Placer => {
+    built ??= createPlacer(loadModelTable(), options);
+    return built;
+  };
+  const placer = {
+    place: (req: Parameters<Placer["place"]>[0]) => placerOf().place(req),
+    protocolOf: (req: Parameters<Placer["protocolOf"]>[0]) => placerOf().protocolOf(req),
+  };
   function placementOf(placed: PlacedCall, req: ProxiedRequest): Placement {
     return placed instanceof PlacedByModels ? placed.placement : placer.place(req);
   }
