@@ -7,7 +7,7 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ProxiedRequest } from "../../src/proxy/call.ts";
+import type { ProxiedRequest, UpstreamAnswer } from "../../src/proxy/call.ts";
 import { loadModelTable } from "../../src/proxy/models.ts";
 import { createPlacer, type Placer } from "../../src/proxy/place.ts";
 import { createCallRenderer } from "../../src/proxy/render.ts";
@@ -358,9 +358,13 @@ describe("fuzzed requests never throw", () => {
         region: pick(["us-east-1", ""]),
         signingName: pick([undefined, "s3", "dynamodb", "sts", "iam", "ec2", "lambda", "monitoring", "nope"]),
       };
-      const answer = {
+      const answer: UpstreamAnswer = {
         status: pick([200, 204, 400, 403, 404, 500]),
-        headers: pick([{}, { "x-amzn-errortype": "X:y" }, { "content-length": "zz" }]),
+        headers: pick<Record<string, string>>([
+          {},
+          { "x-amzn-errortype": "X:y" },
+          { "content-length": "zz" },
+        ]),
         body: rand(2) === 0 ? bytes() : new TextEncoder().encode(pick(texts)),
       };
       expect(() => {
