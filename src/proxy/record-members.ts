@@ -1,6 +1,6 @@
 import type { JsonObject } from "../domain/records/text.ts";
 import { type MemberRef, memberList, memberOf, type ServiceModel, shapeOf } from "./models.ts";
-import type { WireObject, WireValue } from "./wire-members.ts";
+import { UNMODELLED, type WireObject, type WireValue } from "./wire-members.ts";
 
 /**
  * Wire members in CloudTrail's record spelling (recording-other-services.md §2.6, §2.7): the
@@ -89,7 +89,12 @@ export function recordMembers(
   style: RenderStyle,
 ): JsonObject {
   const out = render(svc, target, value, style, 0);
-  return out !== null && typeof out === "object" && !Array.isArray(out) ? (out as JsonObject) : {};
+  if (out === null || typeof out !== "object" || Array.isArray(out)) return {};
+  const extra = (value as WireObject & { [UNMODELLED]?: WireObject })[UNMODELLED];
+  if (extra === undefined) return out as JsonObject;
+  const merged: JsonObject = { ...(out as JsonObject) };
+  for (const [key, v] of Object.entries(extra)) merged[lowerFirst(key)] = v;
+  return Object.fromEntries(Object.entries(merged).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function render(

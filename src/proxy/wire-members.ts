@@ -120,6 +120,7 @@ export function fromJson(svc: ServiceModel, target: string, raw: unknown, depth 
         const value = fromJson(svc, member.s, obj[member.n ?? name], depth + 1);
         if (value !== undefined) out[name] = value;
       }
+      if (depth === 0) keepUnmodelled(shape, obj, out);
       return out;
     }
     case "L": {
@@ -139,6 +140,23 @@ export function fromJson(svc: ServiceModel, target: string, raw: unknown, depth 
     default:
       return scalarOf(shape, raw);
   }
+}
+
+/** Member names of the top-level structure that the models do not know, with their values. */
+export const UNMODELLED = Symbol("unmodelled");
+
+/**
+ * A client newer than the table sends members the models do not know (`interactive` of SSM
+ * SendCommand, `originSequenceNumber` of Route 53 Resolver); CloudTrail logs them. Only numbers and
+ * booleans are kept: an unknown string could be a secret the models would have marked sensitive.
+ */
+function keepUnmodelled(shape: ShapeModel, obj: Record<string, unknown>, out: WireObject): void {
+  const known = new Set(memberList(shape).map(([name, member]) => member.n ?? name));
+  const extra: WireObject = {};
+  for (const [key, value] of Object.entries(obj)) {
+    if (!known.has(key) && (typeof value === "number" || typeof value === "boolean")) extra[key] = value;
+  }
+  if (Object.keys(extra).length > 0) (out as WireObject & { [UNMODELLED]?: WireObject })[UNMODELLED] = extra;
 }
 
 // ---------------------------------------------------------------- XML (rest-xml, query and ec2 answers)

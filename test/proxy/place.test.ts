@@ -376,3 +376,22 @@ describe("fuzzed requests never throw", () => {
     }
   });
 });
+
+describe("members the models do not know", () => {
+  it("numbers and booleans are logged (as AWS logs what newer clients send); unknown strings are not", () => {
+    const renderer = createCallRenderer(placer.table);
+    const req: ProxiedRequest = {
+      method: "POST",
+      path: "/",
+      query: "",
+      headers: { "x-amz-target": "AmazonSSM.SendCommand", "content-type": "application/x-amz-json-1.1" },
+      body: new TextEncoder().encode(
+        JSON.stringify({ DocumentName: "d", InstanceIds: ["i-1"], Interactive: false, NewToken: "s3cr3t" }),
+      ),
+      region: "eu-west-1",
+      signingName: "ssm",
+    };
+    const r = renderer.render(renderer.place(req), req, { status: 200, headers: {}, body: undefined });
+    expect(r?.requestParameters).toEqual({ documentName: "d", instanceIds: ["i-1"], interactive: false });
+  });
+});
