@@ -136,6 +136,7 @@ export const SERVICE_RULES: Readonly<Record<string, ServiceRules>> = {
     },
     dataEvents: { ...each(S3_OBJECT_OPERATIONS, "s3Object"), ...each(S3_BUCKET_DATA_OPERATIONS, "s3Bucket") },
     readOnly: { ListParts: true, SelectObjectContent: true, RestoreObject: false },
+    deniedKeepsParameters: true,
   },
   s3control: {
     eventSource: "s3.amazonaws.com",

@@ -134,12 +134,16 @@ export function s3Resources(
 export function s3AdditionalEventData(req: ProxiedRequest, answer: UpstreamAnswer): JsonObject {
   const auth = req.headers.authorization ?? "";
   const presigned = /(^|&)X-Amz-Signature=/.test(req.query) || /(^|&)Signature=/.test(req.query);
+  const signed = auth !== "" || presigned;
   const out: JsonObject = {};
-  out.SignatureVersion =
-    auth.startsWith("AWS ") || /(^|&)AWSAccessKeyId=/.test(req.query) ? "SigV2" : "SigV4";
+  // Anonymous requests are logged without the signature fields.
+  if (signed) {
+    out.SignatureVersion =
+      auth.startsWith("AWS ") || /(^|&)AWSAccessKeyId=/.test(req.query) ? "SigV2" : "SigV4";
+  }
   const bytesIn = Number(req.headers["x-amz-decoded-content-length"] ?? req.headers["content-length"] ?? 0);
   out.bytesTransferredIn = Number.isFinite(bytesIn) ? bytesIn : 0;
-  out.AuthenticationMethod = presigned ? "QueryString" : "AuthHeader";
+  if (signed) out.AuthenticationMethod = presigned ? "QueryString" : "AuthHeader";
   const id2 = answer.headers["x-amz-id-2"];
   if (id2 !== undefined) out["x-amz-id-2"] = id2;
   const bytesOut = Number(answer.headers["content-length"] ?? answer.body?.length ?? 0);
