@@ -233,7 +233,7 @@ describe("placement: S3 (rest-xml)", () => {
     expect(denied?.additionalEventData).toEqual({
       bytesTransferredIn: 0,
       "x-amz-id-2": "id2",
-      bytesTransferredOut: 70,
+      bytesTransferredOut: 72,
     });
   });
 
