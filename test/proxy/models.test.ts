@@ -9,9 +9,8 @@ describe("the committed model table (scripts/gen-aws-models.py)", () => {
     expect(table.source).toBe("botocore");
     expect(Object.keys(table.services).length).toBeGreaterThan(400);
     expect(statSync(DEFAULT_MODEL_TABLE).size).toBeLessThan(5 * 1024 * 1024);
-    expect(
-      existsSync(new URL("./models/NOTICE", DEFAULT_MODEL_TABLE.href.replace(/models\/[^/]+$/, ""))),
-    ).toBe(true);
+    // botocore is Apache-2.0: its NOTICE travels with the table.
+    expect(existsSync(new URL("./NOTICE", DEFAULT_MODEL_TABLE))).toBe(true);
   });
 
   it("carries what placement needs per service", () => {
