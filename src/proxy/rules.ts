@@ -169,6 +169,7 @@ export const SERVICE_RULES: Readonly<Record<string, ServiceRules>> = {
       except: ["Invoke", "InvokeAsync", "InvokeWithResponseStream"],
     },
     dataEvents: { Invoke: "lambdaFunction", InvokeWithResponseStream: "lambdaFunction" },
+    nullResponse: ["Invoke", "InvokeWithResponseStream", "InvokeAsync"],
     readOnly: { Invoke: false },
     timestamps: "iso",
   },

@@ -343,7 +343,8 @@ describe("placement: Lambda (rest-json)", () => {
     const i = renderer.render(renderer.place(invoke.req), invoke.req, invoke.answer, {
       accountId: "123456789012",
     });
-    expect(i).toMatchObject({ eventName: "Invoke", category: "Data" });
+    expect(i).toMatchObject({ eventName: "Invoke", category: "Data", responseElements: null });
+    expect(i?.requestParameters).toEqual({ functionName: "f" });
     expect(i?.resources).toEqual([
       {
         accountId: "123456789012",
