@@ -122,3 +122,15 @@ export function structureMembers(shape: ShapeModel): Record<string, MemberRef> {
   if (shape.T !== "S" || shape.m === undefined) return {};
   return shape.m as Record<string, MemberRef>;
 }
+
+const memberLists = new WeakMap<ShapeModel, ReadonlyArray<readonly [string, MemberTraits]>>();
+
+/** A structure's members as [name, traits] pairs, computed once per shape (placement and rendering walk them per call). */
+export function memberList(shape: ShapeModel): ReadonlyArray<readonly [string, MemberTraits]> {
+  let list = memberLists.get(shape);
+  if (list === undefined) {
+    list = Object.entries(structureMembers(shape)).map(([name, ref]) => [name, memberOf(ref)] as const);
+    memberLists.set(shape, list);
+  }
+  return list;
+}

@@ -202,11 +202,11 @@ export function createPlacer(table: ModelTable, options: PlacementOptions = {}):
     const query = parseQuery(req.query);
     const segments = decodePath(path);
     const host = hostOf(req);
+    const method = req.method.toUpperCase();
     let best: { t: CompiledTemplate; labels: Record<string, string>; rank: number[] } | undefined;
     const xId = query.get("x-id");
     for (const service of services) {
-      for (const t of index.templates.get(service) ?? []) {
-        if (t.method !== req.method.toUpperCase()) continue;
+      for (const t of index.templates.get(`${service} ${method}`) ?? []) {
         const m = t.regex.exec(segments);
         if (m === null) continue;
         if (!t.queryLiterals.every(([k, v]) => query.has(k) && (v === "" || query.get(k) === v))) continue;
@@ -267,6 +267,7 @@ interface ModelIndex {
   byEndpointPrefix: Map<string, string[]>;
   byTargetPrefix: Map<string, string[]>;
   queryByVersion: Map<string, string[]>;
+  /** REST templates by "<service> <METHOD>". */
   templates: Map<string, CompiledTemplate[]>;
 }
 
@@ -293,10 +294,13 @@ function buildIndex(table: ModelTable): ModelIndex {
       push(index.queryByVersion, svc.apiVersion, name);
     }
     if (svc.protocols.includes("rest-json") || svc.protocols.includes("rest-xml")) {
-      index.templates.set(
-        name,
-        Object.entries(svc.operations).map(([op, model]) => compileTemplate(name, op, model, svc)),
-      );
+      for (const [op, model] of Object.entries(svc.operations)) {
+        const t = compileTemplate(name, op, model, svc);
+        const key = `${name} ${t.method}`;
+        const list = index.templates.get(key);
+        if (list === undefined) index.templates.set(key, [t]);
+        else list.push(t);
+      }
     }
   }
   return index;

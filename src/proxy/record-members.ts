@@ -1,6 +1,6 @@
 import type { JsonObject } from "../domain/records/text.ts";
-import { type MemberRef, memberOf, type ServiceModel, shapeOf, structureMembers } from "./models.ts";
-import type { WireObject, WireValue } from "./wire-members.ts";
+import { type MemberRef, memberList, memberOf, type ServiceModel, shapeOf } from "./models.ts";
+import { UNMODELLED, type WireObject, type WireValue } from "./wire-members.ts";
 
 /**
  * Wire members in CloudTrail's record spelling (recording-other-services.md §2.6, §2.7): the
@@ -89,7 +89,12 @@ export function recordMembers(
   style: RenderStyle,
 ): JsonObject {
   const out = render(svc, target, value, style, 0);
-  return out !== null && typeof out === "object" && !Array.isArray(out) ? (out as JsonObject) : {};
+  if (out === null || typeof out !== "object" || Array.isArray(out)) return {};
+  const extra = (value as WireObject & { [UNMODELLED]?: WireObject })[UNMODELLED];
+  if (extra === undefined) return out as JsonObject;
+  const merged: JsonObject = { ...(out as JsonObject) };
+  for (const [key, v] of Object.entries(extra)) merged[lowerFirst(key)] = v;
+  return Object.fromEntries(Object.entries(merged).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function render(
@@ -105,11 +110,9 @@ function render(
   if (shape.d === 1) return value as JsonValue;
   if (shape.T === "S" && typeof value === "object" && !Array.isArray(value)) {
     const out: JsonObject = {};
-    const members = structureMembers(shape);
-    for (const name of Object.keys(value).sort()) {
-      const ref: MemberRef | undefined = members[name];
-      if (ref === undefined) continue;
-      const member = memberOf(ref);
+    // Members in the model's order (botocore lists them sorted), as CloudTrail's records show them.
+    for (const [name, member] of memberList(shape)) {
+      if (!(name in value)) continue;
       const memberShape = shapeOf(svc, member.s);
       const key = style.ec2 ? lowerFirst(member.n ?? name) : lowerFirst(name);
       const hidden = style.hidden[name];
@@ -123,7 +126,7 @@ function render(
         if (t !== undefined) out[key] = t;
         continue;
       }
-      if (memberShape.S === 1 || (typeof ref !== "string" && shapeOf(svc, ref.s).S === 1)) {
+      if (memberShape.S === 1) {
         if (style.sensitiveAs !== undefined) out[key] = style.sensitiveAs;
         continue;
       }

@@ -10,7 +10,7 @@ import {
   shapeOf,
   structureMembers,
 } from "./models.ts";
-import { createPlacer, type Placement, type PlacementOptions } from "./place.ts";
+import { createPlacer, type Placement, type PlacementOptions, type Placer } from "./place.ts";
 import { type RenderStyle, recordMembers } from "./record-members.ts";
 import { type Ec2RequestForm, READ_ONLY_PREFIXES, SERVICE_RULES, type ServiceRules } from "./rules.ts";
 import { s3AdditionalEventData, s3RequestParameters, s3Resources, s3ResponseElements } from "./s3.ts";
@@ -52,17 +52,42 @@ export interface ProxyCallRenderer extends CallRenderer {
   ): RenderedCall | undefined;
 }
 
-export function createCallRenderer(
-  models: ModelTable = loadModelTable(),
-  options: RendererOptions = {},
-): ProxyCallRenderer {
-  const placer = createPlacer(models, options);
-  const placements = new WeakMap<PlacedCall, Placement>();
+/**
+ * A placed call as the forwarding half sees it (service, operation, protocol); the models behind
+ * it ride along in a private field for rendering, out of sight of logs and JSON.
+ */
+class PlacedByModels implements PlacedCall {
+  readonly service: string;
+  readonly operation: string | undefined;
+  readonly protocol: Placement["protocol"];
+  readonly #placement: Placement;
+  constructor(placement: Placement) {
+    this.service = placement.service;
+    this.operation = placement.operation;
+    this.protocol = placement.protocol;
+    this.#placement = placement;
+  }
+  get placement(): Placement {
+    return this.#placement;
+  }
+}
 
+/**
+ * The renderer over a model table; without one, the committed table is read on the first call
+ * (it takes a moment, which a server that never proxies need not spend).
+ */
+export function createCallRenderer(models?: ModelTable, options: RendererOptions = {}): ProxyCallRenderer {
+  let built: Placer | undefined = models === undefined ? undefined : createPlacer(models, options);
+  const placerOf = (): Placer => {
+    built ??= createPlacer(loadModelTable(), options);
+    return built;
+  };
+  const placer = {
+    place: (req: Parameters<Placer["place"]>[0]) => placerOf().place(req),
+    protocolOf: (req: Parameters<Placer["protocolOf"]>[0]) => placerOf().protocolOf(req),
+  };
   function placementOf(placed: PlacedCall, req: ProxiedRequest): Placement {
-    const known = placements.get(placed);
-    if (known !== undefined) return known;
-    return placer.place(req);
+    return placed instanceof PlacedByModels ? placed.placement : placer.place(req);
   }
 
   return {
@@ -73,19 +98,11 @@ export function createCallRenderer(
       return placed.operation !== undefined && !hasStreamingPayload(placed, "input");
     },
     place(req) {
-      const placement = placer.place(req);
-      // The caller gets plain data; the models behind it stay here for rendering.
-      const placed: PlacedCall = {
-        service: placement.service,
-        operation: placement.operation,
-        protocol: placement.protocol,
-      };
-      placements.set(placed, placement);
-      return placed;
+      return new PlacedByModels(placer.place(req));
     },
     keepsResponseBody(placed, answer) {
       if (answer.status >= 300) return true;
-      const p = placements.get(placed);
+      const p = placed instanceof PlacedByModels ? placed.placement : undefined;
       if (p === undefined || p.op === undefined) return false;
       return !hasStreamingPayload(p, "output");
     },
@@ -353,6 +370,12 @@ function ec2Request(
       }
     }
     if (Object.keys(item).length > 0) out[form.fold.into] = { items: [item] };
+  }
+  for (const [from, set] of Object.entries(form.itemSets ?? {})) {
+    const list = (out[from] as { items?: unknown[] } | undefined)?.items;
+    if (list === undefined) continue;
+    delete out[from];
+    out[set.into] = { items: list.map((id) => ({ [set.key]: id })) };
   }
   for (const key of form.emptyWhenAbsent ?? []) if (!(key in out)) out[key] = {};
   for (const [from, to] of Object.entries(form.rename ?? {})) {

@@ -22,6 +22,8 @@ export interface Ec2RequestForm {
   fold?: { into: string; keys: readonly string[] };
   /** Record keys written as `{}` when the request sent none. */
   emptyWhenAbsent?: readonly string[];
+  /** Lists of ids EC2 writes as `{"<into>": {"items": [{"<key>": id}, …]}}` (StartInstances' instancesSet). */
+  itemSets?: Readonly<Record<string, { into: string; key: string }>>;
   /** Record keys EC2 writes under another name (ModifySnapshotAttribute's `attributeType`). */
   rename?: Readonly<Record<string, string>>;
   /** The raw form: `{"<Op>Request": {"<Param>": {"content": v, "tag": n}}}` and `{"<Op>Response": {…}}`. */
@@ -63,6 +65,8 @@ export interface ServiceRules {
 }
 
 const HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
+const INSTANCES_SET = { instanceId: { into: "instancesSet", key: "instanceId" } } as const;
 
 const DYNAMODB_ITEM_OPERATIONS = [
   "BatchExecuteStatement",
@@ -132,6 +136,7 @@ export const SERVICE_RULES: Readonly<Record<string, ServiceRules>> = {
     },
     dataEvents: { ...each(S3_OBJECT_OPERATIONS, "s3Object"), ...each(S3_BUCKET_DATA_OPERATIONS, "s3Bucket") },
     readOnly: { ListParts: true, SelectObjectContent: true, RestoreObject: false },
+    deniedKeepsParameters: true,
   },
   s3control: {
     eventSource: "s3.amazonaws.com",
@@ -164,6 +169,7 @@ export const SERVICE_RULES: Readonly<Record<string, ServiceRules>> = {
       except: ["Invoke", "InvokeAsync", "InvokeWithResponseStream"],
     },
     dataEvents: { Invoke: "lambdaFunction", InvokeWithResponseStream: "lambdaFunction" },
+    nullResponse: ["Invoke", "InvokeWithResponseStream", "InvokeAsync"],
     readOnly: { Invoke: false },
     timestamps: "iso",
   },
@@ -179,6 +185,7 @@ export const SERVICE_RULES: Readonly<Record<string, ServiceRules>> = {
   iam: { timestamps: "iam", awsRegion: "us-east-1", readOnly: { UpdateAssumeRolePolicy: false } },
   ec2: {
     deniedKeepsParameters: true,
+    sensitiveAs: "<sensitiveDataRemoved>",
     readOnly: { GetPasswordData: true },
     ec2Forms: {
       RunInstances: {
@@ -187,6 +194,15 @@ export const SERVICE_RULES: Readonly<Record<string, ServiceRules>> = {
       },
       AuthorizeSecurityGroupIngress: { emptyWhenAbsent: ["ipPermissions"] },
       DeleteFlowLogs: { raw: true },
+      StartInstances: { itemSets: INSTANCES_SET },
+      StopInstances: { itemSets: INSTANCES_SET },
+      RebootInstances: { itemSets: INSTANCES_SET },
+      TerminateInstances: { itemSets: INSTANCES_SET },
+      DescribeInstances: {
+        itemSets: INSTANCES_SET,
+        rename: { filter: "filterSet" },
+        emptyWhenAbsent: ["filterSet", "instancesSet"],
+      },
       ModifySnapshotAttribute: { rename: { attribute: "attributeType" } },
     },
   },

@@ -1,7 +1,7 @@
 import type { RecordResource } from "../domain/records/api-call.ts";
 import type { JsonObject } from "../domain/records/text.ts";
 import type { ProxiedRequest, UpstreamAnswer } from "./call.ts";
-import { memberOf, shapeOf, structureMembers } from "./models.ts";
+import { memberList, memberOf, shapeOf, structureMembers } from "./models.ts";
 import type { Placement } from "./place.ts";
 import { lowerFirst } from "./record-members.ts";
 import { SERVICE_RULES } from "./rules.ts";
@@ -49,8 +49,7 @@ export function s3RequestParameters(p: Placement, req: ProxiedRequest): JsonObje
   const input = p.op?.i;
   if (input !== undefined) {
     const shape = shapeOf(svc, input);
-    for (const [name, ref] of Object.entries(structureMembers(shape))) {
-      const member = memberOf(ref);
+    for (const [name, member] of memberList(shape)) {
       if (member.l === "header") {
         const header = member.n ?? name;
         const value = req.headers[header.toLowerCase()];
@@ -86,8 +85,7 @@ export function s3ResponseElements(p: Placement, answer: UpstreamAnswer): JsonOb
   if (output === undefined) return null;
   const out: JsonObject = {};
   const shape = shapeOf(svc, output);
-  for (const [name, ref] of Object.entries(structureMembers(shape))) {
-    const member = memberOf(ref);
+  for (const [name, member] of memberList(shape)) {
     if (member.l !== "header") continue;
     const header = member.n ?? name;
     const value = answer.headers[header.toLowerCase()];
@@ -136,12 +134,16 @@ export function s3Resources(
 export function s3AdditionalEventData(req: ProxiedRequest, answer: UpstreamAnswer): JsonObject {
   const auth = req.headers.authorization ?? "";
   const presigned = /(^|&)X-Amz-Signature=/.test(req.query) || /(^|&)Signature=/.test(req.query);
+  const signed = auth !== "" || presigned;
   const out: JsonObject = {};
-  out.SignatureVersion =
-    auth.startsWith("AWS ") || /(^|&)AWSAccessKeyId=/.test(req.query) ? "SigV2" : "SigV4";
+  // Anonymous requests are logged without the signature fields.
+  if (signed) {
+    out.SignatureVersion =
+      auth.startsWith("AWS ") || /(^|&)AWSAccessKeyId=/.test(req.query) ? "SigV2" : "SigV4";
+  }
   const bytesIn = Number(req.headers["x-amz-decoded-content-length"] ?? req.headers["content-length"] ?? 0);
   out.bytesTransferredIn = Number.isFinite(bytesIn) ? bytesIn : 0;
-  out.AuthenticationMethod = presigned ? "QueryString" : "AuthHeader";
+  if (signed) out.AuthenticationMethod = presigned ? "QueryString" : "AuthHeader";
   const id2 = answer.headers["x-amz-id-2"];
   if (id2 !== undefined) out["x-amz-id-2"] = id2;
   const bytesOut = Number(answer.headers["content-length"] ?? answer.body?.length ?? 0);

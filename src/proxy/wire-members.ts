@@ -2,11 +2,11 @@ import { XMLParser } from "fast-xml-parser";
 import {
   type MemberRef,
   type MemberTraits,
+  memberList,
   memberOf,
   type ServiceModel,
   type ShapeModel,
   shapeOf,
-  structureMembers,
 } from "./models.ts";
 
 /**
@@ -115,12 +115,12 @@ export function fromJson(svc: ServiceModel, target: string, raw: unknown, depth 
       if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return undefined;
       const out: WireObject = {};
       const obj = raw as Record<string, unknown>;
-      for (const [name, ref] of Object.entries(structureMembers(shape))) {
-        const member = memberOf(ref);
+      for (const [name, member] of memberList(shape)) {
         if (member.l !== undefined) continue;
         const value = fromJson(svc, member.s, obj[member.n ?? name], depth + 1);
         if (value !== undefined) out[name] = value;
       }
+      if (depth === 0) keepUnmodelled(shape, obj, out);
       return out;
     }
     case "L": {
@@ -140,6 +140,23 @@ export function fromJson(svc: ServiceModel, target: string, raw: unknown, depth 
     default:
       return scalarOf(shape, raw);
   }
+}
+
+/** Member names of the top-level structure that the models do not know, with their values. */
+export const UNMODELLED = Symbol("unmodelled");
+
+/**
+ * A client newer than the table sends members the models do not know (`interactive` of SSM
+ * SendCommand, `originSequenceNumber` of Route 53 Resolver); CloudTrail logs them. Only numbers and
+ * booleans are kept: an unknown string could be a secret the models would have marked sensitive.
+ */
+function keepUnmodelled(shape: ShapeModel, obj: Record<string, unknown>, out: WireObject): void {
+  const known = new Set(memberList(shape).map(([name, member]) => member.n ?? name));
+  const extra: WireObject = {};
+  for (const [key, value] of Object.entries(obj)) {
+    if (!known.has(key) && (typeof value === "number" || typeof value === "boolean")) extra[key] = value;
+  }
+  if (Object.keys(extra).length > 0) (out as WireObject & { [UNMODELLED]?: WireObject })[UNMODELLED] = extra;
 }
 
 // ---------------------------------------------------------------- XML (rest-xml, query and ec2 answers)
@@ -164,8 +181,7 @@ export function fromXml(
         return typeof node === "string" ? {} : undefined;
       const obj = node as Record<string, unknown>;
       const out: WireObject = {};
-      for (const [name, ref] of Object.entries(structureMembers(shape))) {
-        const member = memberOf(ref);
+      for (const [name, member] of memberList(shape)) {
         if (member.l !== undefined) continue;
         const key = member.x === 1 ? `@${xmlName(name, member)}` : xmlName(name, member);
         const memberShape = shapeOf(svc, member.s);
@@ -271,8 +287,7 @@ function fromFormNode(
   switch (shape.T) {
     case "S": {
       const out: WireObject = {};
-      for (const [name, ref] of Object.entries(structureMembers(shape))) {
-        const member = memberOf(ref);
+      for (const [name, member] of memberList(shape)) {
         const child = node.children.get(formName(name, member, ec2));
         const flat = ec2 || member.f === 1 || shapeOf(svc, member.s).f === 1;
         const value = fromFormNode(svc, member.s, child, ec2, flat, depth + 1);
@@ -318,8 +333,7 @@ export interface RestParts {
 export function fromRestBindings(svc: ServiceModel, target: string, parts: RestParts): WireObject {
   const out: WireObject = {};
   const shape = shapeOf(svc, target);
-  for (const [name, ref] of Object.entries(structureMembers(shape))) {
-    const member = memberOf(ref);
+  for (const [name, member] of memberList(shape)) {
     const wireName = member.n ?? name;
     const memberShape = shapeOf(svc, member.s);
     let value: WireValue | undefined;
@@ -383,8 +397,8 @@ export function fromRestBindings(svc: ServiceModel, target: string, parts: RestP
 /** The status-code member of an answer (Lambda Invoke's StatusCode). */
 export function statusMember(svc: ServiceModel, target: string, status: number): WireObject {
   const out: WireObject = {};
-  for (const [name, ref] of Object.entries(structureMembers(shapeOf(svc, target)))) {
-    if (memberOf(ref).l === "statusCode") out[name] = status;
+  for (const [name, member] of memberList(shapeOf(svc, target))) {
+    if (member.l === "statusCode") out[name] = status;
   }
   return out;
 }

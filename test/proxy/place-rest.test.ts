@@ -202,6 +202,41 @@ describe("placement: S3 (rest-xml)", () => {
     expect(placer.place(req)).toMatchObject({ service: "s3", operation: "GetObject" });
   });
 
+  it("a denied S3 call keeps its parameters; an anonymous one has no signature fields", () => {
+    const req: ProxiedRequest = {
+      method: "GET",
+      path: "/bkt",
+      query: "list-type=2&encoding-type=url&prefix=",
+      headers: { host: "s3.amazonaws.com" },
+      body: undefined,
+      region: "us-east-1",
+      signingName: undefined,
+    };
+    const denied = renderer.render(renderer.place(req), req, {
+      status: 403,
+      headers: { "x-amz-id-2": "id2" },
+      body: new TextEncoder().encode(
+        "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+      ),
+    });
+    expect(denied).toMatchObject({
+      eventName: "ListObjects",
+      error: { code: "AccessDenied", message: "Access Denied" },
+    });
+    expect(denied?.requestParameters).toEqual({
+      bucketName: "bkt",
+      Host: "s3.amazonaws.com",
+      "list-type": "2",
+      "encoding-type": "url",
+      prefix: "",
+    });
+    expect(denied?.additionalEventData).toEqual({
+      bytesTransferredIn: 0,
+      "x-amz-id-2": "id2",
+      bytesTransferredOut: 72,
+    });
+  });
+
   it("S3 Control is told apart by its path", () => {
     const req: ProxiedRequest = {
       method: "GET",
@@ -308,7 +343,8 @@ describe("placement: Lambda (rest-json)", () => {
     const i = renderer.render(renderer.place(invoke.req), invoke.req, invoke.answer, {
       accountId: "123456789012",
     });
-    expect(i).toMatchObject({ eventName: "Invoke", category: "Data" });
+    expect(i).toMatchObject({ eventName: "Invoke", category: "Data", responseElements: null });
+    expect(i?.requestParameters).toEqual({ functionName: "f" });
     expect(i?.resources).toEqual([
       {
         accountId: "123456789012",

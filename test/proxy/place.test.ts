@@ -7,9 +7,10 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ProxiedRequest } from "../../src/proxy/call.ts";
+import type { ProxiedRequest, UpstreamAnswer } from "../../src/proxy/call.ts";
 import { loadModelTable } from "../../src/proxy/models.ts";
 import { createPlacer, type Placer } from "../../src/proxy/place.ts";
+import { createCallRenderer } from "../../src/proxy/render.ts";
 import { startTap, type Tap } from "./tap.ts";
 
 const credentials = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "secret" };
@@ -286,5 +287,111 @@ describe("placement never throws", () => {
   ])("%o", (req) => {
     const placed = placer.place(req);
     expect(placed.service === "unknown" || placed.operation === undefined).toBe(true);
+  });
+});
+
+describe("fuzzed requests never throw", () => {
+  it("random heads and bodies go through place, keeps* and render", () => {
+    const renderer = createCallRenderer(placer.table);
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pick = <T>(items: readonly T[]): T => items[rand(items.length)]!;
+    const bytes = () => Uint8Array.from({ length: rand(64) }, () => rand(256));
+    const texts = [
+      "",
+      "{}",
+      '{"TableName":1}',
+      "Action=CreateUser&Version=2010-05-08&Tags.member.x.Key=1",
+      "Action=DescribeInstances&Version=2016-11-15&InstanceId.1=i&Filter.1.Name",
+      "<a><b>",
+      "<Tagging><TagSet><Tag/></TagSet></Tagging>",
+      "[1,2]",
+      "null",
+    ];
+    for (let i = 0; i < 2000; i++) {
+      const body = rand(2) === 0 ? bytes() : new TextEncoder().encode(pick(texts));
+      const req: ProxiedRequest = {
+        method: pick(["GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "weird"]),
+        path: pick([
+          "/",
+          "/b",
+          "/b/k",
+          "/%zz",
+          "/2015-03-31/functions/f/invocations",
+          "/service/X/operation/Y",
+          "//",
+          "/v20180820/x",
+        ]),
+        query: pick([
+          "",
+          "uploads",
+          "x-id=PutObject",
+          "list-type=2",
+          "Action=GetCallerIdentity&Version=2011-06-15",
+          "%%",
+          "a=b&a=c",
+        ]),
+        headers: {
+          host: pick([
+            "",
+            "b.s3.amazonaws.com",
+            "127.0.0.1:1",
+            "[::1]:5",
+            "x.localhost",
+            "sts.amazonaws.com",
+          ]),
+          "content-type": pick([
+            "",
+            "application/x-www-form-urlencoded",
+            "application/x-amz-json-1.0",
+            "application/cbor",
+          ]),
+          ...(rand(3) === 0
+            ? { "x-amz-target": pick(["DynamoDB_20120810.PutItem", "Nope", ".", "AmazonSSM."]) }
+            : {}),
+          ...(rand(4) === 0 ? { "smithy-protocol": "rpc-v2-cbor" } : {}),
+        },
+        body,
+        region: pick(["us-east-1", ""]),
+        signingName: pick([undefined, "s3", "dynamodb", "sts", "iam", "ec2", "lambda", "monitoring", "nope"]),
+      };
+      const answer: UpstreamAnswer = {
+        status: pick([200, 204, 400, 403, 404, 500]),
+        headers: pick<Record<string, string>>([
+          {},
+          { "x-amzn-errortype": "X:y" },
+          { "content-length": "zz" },
+        ]),
+        body: rand(2) === 0 ? bytes() : new TextEncoder().encode(pick(texts)),
+      };
+      expect(() => {
+        renderer.keepsRequestBody(req);
+        const placed = renderer.place(req);
+        renderer.keepsResponseBody(placed, answer);
+        renderer.render(placed, req, answer, { accountId: "123456789012" });
+      }).not.toThrow();
+    }
+  });
+});
+
+describe("members the models do not know", () => {
+  it("numbers and booleans are logged (as AWS logs what newer clients send); unknown strings are not", () => {
+    const renderer = createCallRenderer(placer.table);
+    const req: ProxiedRequest = {
+      method: "POST",
+      path: "/",
+      query: "",
+      headers: { "x-amz-target": "AmazonSSM.SendCommand", "content-type": "application/x-amz-json-1.1" },
+      body: new TextEncoder().encode(
+        JSON.stringify({ DocumentName: "d", InstanceIds: ["i-1"], Interactive: false, NewToken: "s3cr3t" }),
+      ),
+      region: "eu-west-1",
+      signingName: "ssm",
+    };
+    const r = renderer.render(renderer.place(req), req, { status: 200, headers: {}, body: undefined });
+    expect(r?.requestParameters).toEqual({ documentName: "d", instanceIds: ["i-1"], interactive: false });
   });
 });
