@@ -24,7 +24,7 @@ import { WriteLock } from "./adapters/sqlite/write-lock.ts";
 import type { CloudTrailApi } from "./api/operations.ts";
 import type { FinishedCall } from "./api/service.ts";
 import { inProcessClient } from "./client/in-process.ts";
-import { type Config, serviceEndpoint } from "./config/index.ts";
+import { type Config, hasUpstream, serviceEndpoint } from "./config/index.ts";
 import { createConsole } from "./console/handler.ts";
 import { trailDestination } from "./domain/trail.ts";
 import { createHttpServer } from "./http/server.ts";
@@ -46,6 +46,9 @@ import type {
   Notifications,
   ObjectStore,
 } from "./ports/index.ts";
+import type { CallRenderer } from "./proxy/call.ts";
+import { createProxy, type ProxyStats, type RecordingProxy } from "./proxy/forward.ts";
+import { createCallRenderer } from "./proxy/render.ts";
 import { createRecorder } from "./recording/recorder.ts";
 import { createRouter, routedTrailRepo } from "./recording/router.ts";
 import { createTrailChanges } from "./recording/trail-changes.ts";
@@ -89,6 +92,8 @@ export interface OpenTrail {
   objects: ObjectStore;
   /** Bytes of ingest bodies being decoded now, and the most ever at once (the ingest memory bound). */
   ingestMemory(): { held: number; peak: number };
+  /** The recording proxy's counts (forwarded, recorded, unplaced, …); undefined without an upstream. */
+  proxyStats(): ProxyStats | undefined;
   /** Stops accepting requests, waits for those in flight, then closes the stores. */
   close(): Promise<void>;
 }
@@ -100,6 +105,8 @@ export interface StartOptions {
   log?: Logger;
   clock?: Clock;
   ids?: Ids;
+  /** Placement and rendering of proxied calls; by default from the generated AWS models. */
+  renderer?: CallRenderer;
 }
 
 /** Where the stores and the buckets are, as plain data (ingest threads open the same stores). */
@@ -153,6 +160,7 @@ interface Runtime {
   clock: Clock;
   ids: Ids;
   metrics: Metrics;
+  renderer?: CallRenderer;
 }
 
 /** The background workers of the pipeline, built but not started. */
@@ -243,12 +251,18 @@ interface ServerParts {
   reset: () => Promise<void>;
   tls: TlsMaterial | undefined;
   objects: ObjectStore;
+  recorder: ReturnType<typeof createRecorder>;
 }
 
-function buildServer(rt: Runtime, db: Stores, parts: ServerParts): Server {
+function buildServer(
+  rt: Runtime,
+  db: Stores,
+  parts: ServerParts,
+): { server: Server; proxy: RecordingProxy | undefined } {
   const { config, log, clock, ids, metrics } = rt;
   const { service, route, credentials, ingestPool, reset, tls } = parts;
   const maxInflatedBytes = maxInflatedBytesOf(config);
+  const proxy = buildProxy(rt, parts.recorder, credentials);
   const wire = createWireHandler({
     service,
     credentials,
@@ -311,8 +325,9 @@ function buildServer(rt: Runtime, db: Stores, parts: ServerParts): Server {
   // the S3 read API of the local buckets; with buckets on an S3 endpoint, S3 is that endpoint
   const buckets = bucketHostOf(parts.objects);
   const s3 = buckets && createS3Handler({ buckets, credentials, regions: config.regions, clock, ids, log });
-  return createHttpServer({
+  const server = createHttpServer({
     wire,
+    ...(proxy ? { proxy: proxy.handle } : {}),
     ingest,
     console: consoleHandler,
     ...(s3 ? { s3 } : {}),
@@ -323,6 +338,31 @@ function buildServer(rt: Runtime, db: Stores, parts: ServerParts): Server {
     metrics: metrics.scrape,
     onAnswered: metrics.answered,
     ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+  });
+  return { server, proxy };
+}
+
+/** The recording proxy, when some upstream is configured. */
+function buildProxy(
+  rt: Runtime,
+  recorder: ReturnType<typeof createRecorder>,
+  credentials: CredentialStore,
+): RecordingProxy | undefined {
+  const { config, log, clock, ids } = rt;
+  if (!hasUpstream(config.upstreams)) return undefined;
+  return createProxy({
+    upstreams: config.upstreams,
+    ...(config.upstreamCredentials ? { upstreamKey: config.upstreamCredentials } : {}),
+    // the model table is read only when something is proxied
+    renderer: rt.renderer ?? createCallRenderer(),
+    recorder,
+    credentials,
+    defaultAccountId: config.credentials[0]!.accountId,
+    defaultRegion: config.regions[0]!,
+    clock,
+    ids,
+    log: log.child({ component: "proxy" }),
+    trustedProxies: new Set(config.trustedProxies),
   });
 }
 
@@ -398,6 +438,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     clock,
     ids: opts.ids ?? randomIds,
     metrics: createMetrics({ deliveries: db.deliveries, clock }),
+    ...(opts.renderer ? { renderer: opts.renderer } : {}),
   };
 
   // build
@@ -454,7 +495,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   };
   const configured = new StaticCredentialStore(config.credentials);
   const credentials = config.development ? new DevelopmentCredentialStore(configured) : configured;
-  const server = buildServer(rt, db, {
+  const { server, proxy } = buildServer(rt, db, {
     service,
     route: router.route,
     credentials,
@@ -464,6 +505,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     reset: developmentReset,
     tls,
     objects,
+    recorder,
   });
 
   // listen
@@ -472,6 +514,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     address = await listen(server, config, log, tls);
   } catch (e) {
     // the ingest threads would keep the process alive
+    proxy?.close();
     await ingestPool?.close();
     await objects.close();
     await db.close();
@@ -499,6 +542,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      proxy?.close();
       workers.abort();
       await Promise.all([...loops, ingestPool?.close()]);
       await objects.close();
@@ -535,6 +579,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     insights: pipeline.insights,
     objects,
     ingestMemory: () => ingestMemory.usage(),
+    proxyStats: () => proxy?.stats(),
     close,
   };
 }

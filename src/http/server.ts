@@ -13,6 +13,11 @@ import { isS3Request } from "./s3-routing.ts";
 
 export interface HttpServerOptions {
   wire: (req: RawRequest) => Promise<RawResponse>;
+  /**
+   * The recording proxy: every AWS request that is neither CloudTrail's nor one of this server's
+   * own routes. Absent when no upstream is configured.
+   */
+  proxy?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   log: Logger;
   /** Largest body accepted on `POST /`; default 1 MiB. */
   maxBodyBytes?: number;
@@ -203,6 +208,40 @@ export function isLoopbackHost(host: string | undefined): boolean {
   return isIP(name) === 4 && name.startsWith("127.");
 }
 
+/** X-Amz-Target prefixes of CloudTrail's own API (the SDKs send the first; the model names the second). */
+const CLOUDTRAIL_TARGETS = [
+  "CloudTrail_20131101.",
+  "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.",
+];
+
+/** Paths this server answers itself, whatever else is configured. */
+function isOwnPath(path: string): boolean {
+  return (
+    path === "/ingest" ||
+    path === "/health" ||
+    path === "/metrics" ||
+    path === "/console" ||
+    path.startsWith("/console/") ||
+    path.startsWith("/_opentrail/")
+  );
+}
+
+/**
+ * Who answers a request: this server's route table (CloudTrail's API on `POST /`, ingest, health,
+ * the development reset) or the recording proxy, which takes every other AWS request when an
+ * upstream is configured. The one place that decides it.
+ */
+export function routeFor(
+  path: string,
+  headers: IncomingMessage["headers"],
+  proxying: boolean,
+): "routes" | "proxy" {
+  if (!proxying || isOwnPath(path)) return "routes";
+  const target = headers["x-amz-target"];
+  if (typeof target === "string" && CLOUDTRAIL_TARGETS.some((p) => target.startsWith(p))) return "routes";
+  return "proxy";
+}
+
 function resetHandler(reset: () => Promise<void>): () => Promise<{ status: number; body: unknown }> {
   return async () => {
     await reset();
@@ -374,6 +413,13 @@ export function createHttpServer(opts: HttpServerOptions): Server {
       }
       return handleConsole(req, res, opts.console);
     }
+    if (opts.proxy !== undefined) {
+      // without a whole-request limit (below): a request silent for that long while sending is
+      // dropped; one waiting on an upstream's answer never is
+      req.socket.setTimeout(timeouts.requestTimeout);
+      req.once("end", () => req.socket.setTimeout(0));
+      if (routeFor(path ?? "/", req.headers, true) === "proxy") return opts.proxy(req, res);
+    }
     if (
       opts.s3 &&
       isS3Request(req.method ?? "", req.url ?? "/", req.headers as Record<string, string>, routeNames)
@@ -419,7 +465,13 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     ? createTlsServer({ connectionsCheckingInterval, requireHostHeader: false, ...opts.tls }, onRequest)
     : createServer({ connectionsCheckingInterval, requireHostHeader: false }, onRequest);
   server.headersTimeout = timeouts.headersTimeout;
-  server.requestTimeout = timeouts.requestTimeout;
+  if (opts.proxy === undefined) {
+    server.requestTimeout = timeouts.requestTimeout;
+  } else {
+    // a proxied upload may rightly take longer than any whole-request limit (a 1 GB object at
+    // 10 MB/s): a proxied request whose body stays silent that long is dropped instead (below)
+    server.requestTimeout = 0;
+  }
   server.keepAliveTimeout = timeouts.keepAliveTimeout;
 
   boundConnections(server, opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS, log);

@@ -5,6 +5,7 @@ import { pino } from "pino";
 import { type Config, loadConfig } from "../../src/config/index.ts";
 import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
 import type { Clock } from "../../src/ports/index.ts";
+import type { CallRenderer } from "../../src/proxy/call.ts";
 import { freshDatabase } from "./postgres.ts";
 
 export interface TestServer {
@@ -40,7 +41,7 @@ export async function testStores(): Promise<{ config: Partial<Config>; drop(): P
 /** A real server on 127.0.0.1, port 0, over a fresh data directory, silent; on `clock` if given. */
 export async function startTestServer(
   overrides: Partial<Config> = {},
-  opts: { clock?: Clock } = {},
+  opts: { clock?: Clock; renderer?: CallRenderer } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "opentrail-test-"));
   // a server given a database (a second node) shares it; the first node makes and drops it
@@ -53,7 +54,11 @@ export async function startTestServer(
     ...(database ? { database: database.url } : {}),
     ...overrides,
   };
-  const app = await startOpenTrail(config, { log: pino({ level: "silent" }), clock: opts.clock });
+  const app = await startOpenTrail(config, {
+    log: pino({ level: "silent" }),
+    clock: opts.clock,
+    ...(opts.renderer ? { renderer: opts.renderer } : {}),
+  });
   const bucketsDir = join(dataDir, "buckets");
   return {
     app,

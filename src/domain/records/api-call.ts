@@ -130,10 +130,13 @@ function historyResource(r: RecordResource): ResourceHint[number] {
 
 /**
  * The principal's userIdentity template with the key of this request. A template without an
- * accessKeyId gets it right after accountId, where AWS writes it.
+ * accessKeyId gets it right after accountId, where AWS writes it; an anonymous principal (key "")
+ * gets none.
  */
 function callerIdentity(principal: Principal): JsonObject {
   const template = structuredClone(principal.identity);
+  // an unsigned (anonymous) call has no key
+  if (principal.accessKeyId === "") return template as JsonObject;
   if (Object.hasOwn(template, "accessKeyId") || !Object.hasOwn(template, "accountId")) {
     return { ...template, accessKeyId: principal.accessKeyId };
   }
