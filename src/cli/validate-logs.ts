@@ -105,77 +105,105 @@ export function validateProgressText(p: Progress): string {
   return `${bar(fraction)} ${p.digests} digest files, ${p.logs} log files checked, ${p.pending} pending`;
 }
 
-export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogsIo): Promise<ExitStatus> {
-  const fail = (text: string): ExitStatus => {
-    io.stderr.write(`opentrail validate-logs: ${text}\n`);
-    return 2;
+/** What the flags ask for, checked as the AWS CLI checks them before any request. */
+interface ValidationInputs {
+  arn: string;
+  start: Date;
+  end: Date;
+  concurrency: number;
+  homeRegion: string;
+  accountId: string;
+  trailName: string;
+  /** The digests' region; the trail and its public keys are asked there too. */
+  region: string;
+}
+
+function validationInputs(flags: ValidateLogsFlags, io: ValidateLogsIo): ValidationInputs {
+  const arn = flags.trailArn;
+  const parsed = parseCliTrailArn(arn);
+  if (!parsed) throw new UsageError(`Invalid trail ARN provided: ${arn}`);
+  const start = parseTime(flags.startTime);
+  if (!start) throw new UsageError(`Unable to parse date value: ${flags.startTime}`);
+  const end = flags.endTime === undefined ? (io.now?.() ?? new Date()) : parseTime(flags.endTime);
+  if (!end) throw new UsageError(`Unable to parse date value: ${flags.endTime}`);
+  if (start.getTime() > end.getTime()) {
+    throw new UsageError("Invalid time range specified: start-time must occur before end-time");
+  }
+  const concurrency = Number(flags.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
+    throw new UsageError("--concurrency must be a whole number between 1 and 1024");
+  }
+  return {
+    arn,
+    start,
+    end,
+    concurrency,
+    homeRegion: parsed.region,
+    accountId: flags.accountId ?? parsed.accountId,
+    trailName: parsed.name,
+    // as the AWS CLI: --region, else the trail ARN's region; AWS_REGION and AWS_DEFAULT_REGION do
+    // not count
+    region: flags.region ?? parsed.region,
   };
+}
+
+type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+
+/** The AWS CLI's environment variables, else the development key for a server on loopback. */
+function apiCredentials(flags: ValidateLogsFlags, env: ValidateLogsIo["env"]): Credentials {
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    return {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    };
+  }
+  if (isLoopback(new URL(flags.endpoint).hostname.replace(/^\[|\]$/g, ""))) {
+    // the development credential `opentrail serve` accepts on loopback
+    return { accessKeyId: "test", secretAccessKey: "test" };
+  }
+  throw new UsageError("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a server beyond loopback");
+}
+
+/** The bucket and prefix the flags name, else the trail's own. */
+async function trailBucket(
+  flags: ValidateLogsFlags,
+  client: ReturnType<typeof httpClient>,
+  arn: string,
+): Promise<{ bucket: string; prefix: string | undefined }> {
+  if (flags.s3Bucket !== undefined) return { bucket: flags.s3Bucket, prefix: flags.s3Prefix };
+  const { trailList = [] } = await client.describeTrails({});
+  const trail = trailList.find((tr) => tr.TrailARN === arn);
+  if (!trail) throw new UsageError(`A trail could not be found for ${arn}`);
+  if (trail.IsOrganizationTrail && !flags.accountId) {
+    throw new UsageError("Missing required parameter for organization trail: '--account-id'");
+  }
+  return { bucket: trail.S3BucketName!, prefix: trail.S3KeyPrefix };
+}
+
+export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogsIo): Promise<ExitStatus> {
   let reader: ObjectReader | undefined;
   let api: ReturnType<typeof httpClient> | undefined;
   const line = io.stderr.isTTY ? progressLine(io.stderr, io.progressEveryMs) : undefined;
   try {
-    const arn = flags.trailArn;
-    const parsed = parseCliTrailArn(arn);
-    if (!parsed) throw new UsageError(`Invalid trail ARN provided: ${arn}`);
-    const start = parseTime(flags.startTime);
-    if (!start) throw new UsageError(`Unable to parse date value: ${flags.startTime}`);
-    const end = flags.endTime === undefined ? (io.now?.() ?? new Date()) : parseTime(flags.endTime);
-    if (!end) throw new UsageError(`Unable to parse date value: ${flags.endTime}`);
-    if (start.getTime() > end.getTime()) {
-      throw new UsageError("Invalid time range specified: start-time must occur before end-time");
-    }
-    const concurrency = Number(flags.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
-      throw new UsageError("--concurrency must be a whole number between 1 and 1024");
-    }
-    const homeRegion = parsed.region;
-    const accountId = flags.accountId ?? parsed.accountId;
-    const trailName = parsed.name;
-    // as the AWS CLI: the digests of --region, else of the trail ARN's region; AWS_REGION and
-    // AWS_DEFAULT_REGION do not count. The trail and the region's public keys are asked there too.
-    const region = flags.region ?? homeRegion;
-
-    const env = io.env;
-    let credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-    if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-      credentials = {
-        accessKeyId: env.AWS_ACCESS_KEY_ID,
-        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-        ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-      };
-    } else if (isLoopback(new URL(flags.endpoint).hostname.replace(/^\[|\]$/g, ""))) {
-      // the development credential `opentrail serve` accepts on loopback
-      credentials = { accessKeyId: "test", secretAccessKey: "test" };
-    } else {
-      throw new UsageError("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a server beyond loopback");
-    }
+    const inputs = validationInputs(flags, io);
+    const credentials = apiCredentials(flags, io.env);
     // the SDK is loaded only once the flags are known good: a usage error or --help needs none of it
     const { httpClient } = await import("../client/http.ts");
-    const client = httpClient({ endpoint: flags.endpoint, region, credentials });
+    const client = httpClient({ endpoint: flags.endpoint, region: inputs.region, credentials });
     api = client;
-
-    let bucket = flags.s3Bucket;
-    let prefix = flags.s3Prefix;
-    if (bucket === undefined) {
-      const { trailList = [] } = await client.describeTrails({});
-      const trail = trailList.find((tr) => tr.TrailARN === arn);
-      if (!trail) throw new UsageError(`A trail could not be found for ${arn}`);
-      if (trail.IsOrganizationTrail && !flags.accountId) {
-        throw new UsageError("Missing required parameter for organization trail: '--account-id'");
-      }
-      bucket = trail.S3BucketName!;
-      prefix = trail.S3KeyPrefix;
-    }
-    reader = await openReader(flags, io, concurrency);
+    const { bucket, prefix } = await trailBucket(flags, client, inputs.arn);
+    reader = await openReader(flags, io, inputs.concurrency);
 
     const writer: Writer = {
       out: (text) => (line ? line.write((t) => io.stdout.write(t), text) : io.stdout.write(text)),
       err: (text) => (line ? line.write((t) => io.stderr.write(t), text) : io.stderr.write(text)),
     };
     const report = new Report(writer, flags.verbose === true);
-    report.startup(arn, start, end);
+    report.startup(inputs.arn, inputs.start, inputs.end);
+    const { arn: trailArn, start, end, accountId, region, trailName, homeRegion, concurrency } = inputs;
     await validateLogs(
-      { trailArn: arn, start, end, bucket, prefix, accountId, region, trailName, homeRegion },
+      { trailArn, start, end, bucket, prefix, accountId, region, trailName, homeRegion },
       {
         reader,
         report,
@@ -191,10 +219,9 @@ export async function runValidateLogs(flags: ValidateLogsFlags, io: ValidateLogs
     return report.failed ? 1 : 0;
   } catch (e) {
     line?.stop();
-    if (e instanceof UsageError || e instanceof ValidationAbort || e instanceof ConfigError) {
-      return fail(e.message);
-    }
-    return fail(message(e));
+    const known = e instanceof UsageError || e instanceof ValidationAbort || e instanceof ConfigError;
+    io.stderr.write(`opentrail validate-logs: ${known ? e.message : message(e)}\n`);
+    return 2;
   } finally {
     await reader?.close();
     api?.client.destroy();

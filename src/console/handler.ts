@@ -179,6 +179,43 @@ async function trailsView(backend: ConsoleBackend, api: CloudTrailApi, region: s
   );
 }
 
+/** Minutes of the call or error rate the Insights page draws before an Insight starts. */
+const CHART_LEAD_MINUTES = 60;
+/** …and after it ends (or, while it lasts, up to now). */
+const CHART_TAIL_MINUTES = 15;
+
+/** The per-minute series of one Insight's API around it, from ListInsightsMetricData. */
+async function insightMetrics(api: CloudTrailApi, query: URLSearchParams) {
+  const insightType = query.get("insightType");
+  if (insightType !== "ApiCallRateInsight" && insightType !== "ApiErrorRateInsight") {
+    throw new ConsoleFault(
+      400,
+      "InvalidParameterException",
+      "insightType is ApiCallRateInsight or ApiErrorRateInsight",
+    );
+  }
+  const from = parseTime(query.get("start"), "start");
+  const to = parseTime(query.get("end"), "end");
+  if (from === undefined || to === undefined) {
+    throw new ConsoleFault(400, "InvalidParameterException", "start and end are needed");
+  }
+  const errorCode = query.get("errorCode");
+  const answer = await api.listInsightsMetricData({
+    EventSource: query.get("eventSource") ?? "",
+    EventName: query.get("eventName") ?? "",
+    InsightType: insightType,
+    ...(errorCode ? { ErrorCode: errorCode } : {}),
+    StartTime: new Date(from.getTime() - CHART_LEAD_MINUTES * 60_000),
+    EndTime: new Date(to.getTime() + CHART_TAIL_MINUTES * 60_000),
+    Period: 60,
+    DataType: "FillWithZeros",
+  });
+  return {
+    timestamps: (answer.Timestamps ?? []).map((t) => t.toISOString()),
+    values: answer.Values ?? [],
+  };
+}
+
 function download(name: string, type: string, body: string): ConsoleResponse {
   return {
     status: 200,
@@ -301,6 +338,8 @@ export function createConsole(backend: ConsoleBackend) {
         );
       case "/api/trails":
         return json(200, { trails: await trailsView(backend, api, region) });
+      case "/api/insight-metrics":
+        return json(200, await insightMetrics(api, query));
       default:
         throw new ConsoleFault(404, "NotFound", `${path} is not served.`);
     }

@@ -28,6 +28,9 @@ export function usePostgresServer(url: string): void {
   postgresServer = url;
 }
 
+/** Whether servers started now keep their stores in PostgreSQL. */
+export const usingPostgres = (): boolean => postgresServer !== undefined;
+
 /**
  * For a test that builds its own Config: where its stores go (SQLite in the data directory, or
  * after `usePostgresServer` a fresh database), and how to forget them after the app is closed.

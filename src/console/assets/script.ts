@@ -331,19 +331,29 @@ export const SCRIPT = `
   }
 
   // ---- insights
-  function chart(details) {
+  function chart(details, series) {
     var stats = (details.insightContext || {}).statistics || {};
     var base = (stats.baseline || {}).average || 0, peak = (stats.insight || {}).average || 0;
-    var W = 320, H = 120, top = Math.max(base, peak, 1e-9) * 1.2;
-    var y = function (v) { return H - 20 - (v / top) * (H - 40); };
+    var values = series && series.values.length ? series.values : [];
+    var W = 480, H = 140, left = 36, bottom = 20, top = 10;
+    var max = Math.max(base, peak, 1, Math.max.apply(null, values.concat([0]))) * 1.15;
+    var y = function (v) { return H - bottom - (v / max) * (H - bottom - top); };
+    var x = function (i) { return left + (values.length <= 1 ? 0 : (i / (values.length - 1)) * (W - left - 8)); };
     var kind = details.insightType === "ApiErrorRateInsight" ? "errors" : "calls";
-    return svg("svg", { class: "chart", width: W, height: H, viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "Average " + kind + " per minute: baseline " + base + ", during the Insight " + peak }, [
-      svg("rect", { class: "insight", x: W * 0.55, y: y(peak), width: W * 0.35, height: Math.max(1, H - 20 - y(peak)) }),
-      svg("line", { class: "baseline", x1: 10, x2: W - 10, y1: y(base), y2: y(base) }),
-      svg("text", { x: 12, y: Math.max(12, y(base) - 4), text: "baseline " + Number(base).toFixed(2) + "/min" }),
-      svg("text", { x: W * 0.55, y: Math.max(12, y(peak) - 4), text: "insight " + Number(peak).toFixed(2) + "/min" }),
-      svg("text", { x: 12, y: H - 4, text: kind + " per minute" })
-    ]);
+    var parts = [];
+    if (values.length) {
+      var from = Date.parse(series.timestamps[0]), step = 60000;
+      var s0 = Date.parse(details.startTime || series.timestamps[0]), s1 = details.endTime ? Date.parse(details.endTime) : Date.parse(series.timestamps[values.length - 1]);
+      var i0 = Math.max(0, Math.round((s0 - from) / step)), i1 = Math.min(values.length - 1, Math.round((s1 - from) / step));
+      parts.push(svg("rect", { class: "insight", x: x(i0), y: top, width: Math.max(2, x(i1) - x(i0)), height: H - bottom - top }));
+      parts.push(svg("polyline", { class: "series", points: values.map(function (v, i) { return x(i) + "," + y(v); }).join(" ") }));
+    }
+    parts.push(svg("line", { class: "baseline", x1: left, x2: W - 8, y1: y(base), y2: y(base) }));
+    parts.push(svg("text", { x: left + 2, y: Math.max(12, y(base) - 4), text: "baseline " + Number(base).toFixed(2) + "/min" }));
+    parts.push(svg("text", { x: 2, y: top + 10, text: String(Math.round(max)) }));
+    parts.push(svg("text", { x: left, y: H - 4, text: kind + " per minute" + (values.length ? ", " + values.length + " minutes" : "") }));
+    return svg("svg", { class: "chart", width: W, height: H, viewBox: "0 0 " + W + " " + H, role: "img",
+      "aria-label": "The " + kind + " per minute of " + details.eventName + " against its baseline average " + base + "; during the Insight " + peak }, parts);
   }
 
   function renderInsights(main) {
@@ -352,13 +362,31 @@ export const SCRIPT = `
     var holder = panel.querySelector("#insights");
     var q = new URLSearchParams({ region: state.region, category: "insight", start: new Date(Date.now() - 90 * 24 * 3600e3).toISOString() });
     request("GET", "/events?" + q.toString()).then(function (data) {
-      if (data.events.length === 0) { holder.replaceChildren(el("p", { class: "message", text: "No Insights events in the last 90 days." })); return; }
-      holder.replaceChildren.apply(holder, data.events.map(function (row) {
-        var d = row.record.insightDetails || {};
+      // one article per Insight: its Start, with the End when there is one
+      var byShared = {};
+      data.events.forEach(function (row) {
+        var id = row.record.sharedEventID || row.eventId, d = row.record.insightDetails || {};
+        var entry = byShared[id] || (byShared[id] = { row: row, details: d, startTime: null, endTime: null });
+        if (d.state === "Start") { entry.row = row; entry.details = d; entry.startTime = row.record.eventTime; }
+        if (d.state === "End") entry.endTime = row.record.eventTime;
+      });
+      var insights = Object.keys(byShared).map(function (k) { return byShared[k]; });
+      if (insights.length === 0) { holder.replaceChildren(el("p", { class: "message", text: "No Insights events in the last 90 days." })); return; }
+      holder.replaceChildren.apply(holder, insights.map(function (it) {
+        var d = it.details;
+        var figure = el("figure", { class: "insight-chart" }, [chart({ insightContext: d.insightContext, insightType: d.insightType, eventName: d.eventName }, null)]);
+        var mq = new URLSearchParams({ region: state.region, eventSource: d.eventSource || "", eventName: d.eventName || "", insightType: d.insightType || "",
+          start: it.startTime || it.row.record.eventTime, end: it.endTime || new Date().toISOString() });
+        if (d.errorCode) mq.set("errorCode", d.errorCode);
+        request("GET", "/insight-metrics?" + mq.toString()).then(function (series) {
+          figure.replaceChildren(chart({ insightContext: d.insightContext, insightType: d.insightType, eventName: d.eventName,
+            startTime: it.startTime, endTime: it.endTime }, series));
+        }).catch(function () { /* the averages stay drawn */ });
         return el("article", { class: "insight-event" }, [
-          el("h3", { text: (d.eventSource || "") + " " + (d.eventName || "") + " — " + (d.insightType || "") + " (" + (d.state || "") + ")" }),
-          el("dl", { class: "kv" }, [].concat(field("Event time", row.eventTime), field("Event ID", row.eventId), field("Shared event ID", row.record.sharedEventID))),
-          chart(d)
+          el("h3", { text: (d.eventSource || "") + " " + (d.eventName || "") + " — " + (d.insightType || "") + (it.endTime ? " (ended)" : " (ongoing)") }),
+          el("dl", { class: "kv" }, [].concat(field("Started", it.startTime), field("Ended", it.endTime), field("Shared event ID", it.row.record.sharedEventID),
+            field("Error code", d.errorCode))),
+          figure
         ]);
       }));
     }).catch(function (err) { showError(holder, err); });

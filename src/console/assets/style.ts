@@ -45,7 +45,8 @@ dl.kv dd { margin: 0; word-break: break-all; }
 .muted { color: var(--muted); }
 svg.chart { background: #fff; border: 1px solid var(--line); border-radius: 4px; }
 svg.chart .baseline { stroke: var(--muted); stroke-dasharray: 4 3; stroke-width: 2; fill: none; }
-svg.chart .insight { fill: #f89256; }
+svg.chart .insight { fill: #fde2d0; }
+svg.chart .series { stroke: #d45b07; stroke-width: 2; fill: none; }
 svg.chart text { font-size: 11px; fill: var(--fg); }
 [hidden] { display: none !important; }
 `;
