@@ -100,6 +100,30 @@ describe("console API with configured credentials", () => {
     expect(after.status).toBe(401);
   });
 
+  it("gives the Insights chart its API's per-minute series around an Insight", async () => {
+    const cookie = cookieOf(await signIn(KEY));
+    const end = new Date();
+    const start = new Date(end.getTime() - 10 * 60_000);
+    const q = new URLSearchParams({
+      eventSource: "cloudtrail.amazonaws.com",
+      eventName: "UpdateTrail",
+      insightType: "ApiCallRateInsight",
+      start: start.toISOString(),
+      end: end.toISOString(),
+    });
+    const res = await fetch(`${server.url}/console/api/insight-metrics?${q}`, { headers: { cookie } });
+    expect(res.status).toBe(200);
+    const series = await json(res);
+    // an hour before the start to a quarter of an hour after the end, one value a minute
+    expect(series.timestamps.length).toBeGreaterThanOrEqual(80);
+    expect(series.values).toHaveLength(series.timestamps.length);
+    expect(series.values.every((v: number) => v === 0)).toBe(true);
+    const bad = await fetch(`${server.url}/console/api/insight-metrics?insightType=Nope`, {
+      headers: { cookie },
+    });
+    expect(bad.status).toBe(400);
+  });
+
   it("answers a region the server does not serve and an unknown lookup attribute with an error", async () => {
     const cookie = cookieOf(await signIn(KEY));
     const region = await fetch(`${server.url}/console/api/events?region=mars-1`, { headers: { cookie } });
