@@ -189,9 +189,15 @@ function buildPipeline(
       intervalMs: config.deliveryIntervalMs,
       random: (n) => randomBytes(n),
       observe: { delivered: rt.metrics.delivered, failed: rt.metrics.deliveryFailed },
-      currentDestination: async (trailArn) => {
-        const trail = (await db.trails.listAll()).find((t) => t.arn === trailArn);
-        return trail && db.deliveries.destinationFor(trailDestination(trail));
+      currentDestination: async (d) => {
+        // the same trail, not a later one of the same name: its records are not the later one's
+        const trail = (await db.trails.listAll()).find(
+          (t) =>
+            t.arn === d.trailArn &&
+            (!d.trailCreatedAt || t.createdAt.getTime() === d.trailCreatedAt.getTime()),
+        );
+        // of the same kind: Insights records stay out of the trail's CloudTrail files
+        return trail && db.deliveries.destinationFor({ ...trailDestination(trail), kind: d.kind });
       },
     }),
     digests: createDigestWorker({

@@ -68,10 +68,13 @@ export function trailDestination(trail: Trail): {
   bucket: string;
   prefix?: string;
   kmsKeyId?: string;
+  trailCreatedAt: Date;
 } {
   return {
     accountId: trail.accountId,
     trailArn: trail.arn,
+    // a trail deleted and created again under the same name gets destinations of its own
+    trailCreatedAt: trail.createdAt,
     bucket: trail.s3BucketName,
     prefix: trail.s3KeyPrefix,
     kmsKeyId: trail.kmsKeyId,

@@ -52,11 +52,12 @@ export interface DeliveryOptions {
   /** Told of each log file put and each failed put (the server's /metrics counts them). */
   observe?: DeliveryObserver;
   /**
-   * The destination a trail's files go to now (undefined: the trail is gone). A lane whose put
+   * The destination the files of a destination's trail go to now (undefined: that trail is gone,
+   * even if another of the same name was created since). A lane whose put
    * failed for good and whose trail has moved on (a new bucket or prefix) is moved there, so that
    * records stranded by a bad destination are delivered once the trail is fixed.
    */
-  currentDestination?: (trailArn: string) => Promise<number | undefined>;
+  currentDestination?: (destination: Destination) => Promise<number | undefined>;
 }
 
 export interface DeliveryObserver {
@@ -215,7 +216,7 @@ async function putFile(
   const now = deps.clock.now();
   const code = await putBody(deps, destination, file.key, body);
   if (code !== undefined) {
-    await deps.store.recordAttempt(destination.trailArn, file.region, now, code);
+    await deps.store.putFailed(file, now, code);
     noteFailure(state, file, now, code, destination.trailArn);
     deps.observe.failed();
     deps.log.warn(
@@ -276,8 +277,9 @@ async function moveStranded(deps: DeliveryDeps, state: DeliveryState, lane: Lane
   if (failure === undefined || !FOR_GOOD.has(failure.code) || deps.currentDestination === undefined)
     return false;
   // the failure is this destination's own (ids are reused after a development reset)
-  if ((await deps.store.destination(lane.destinationId))?.trailArn !== failure.trailArn) return false;
-  const current = await deps.currentDestination(failure.trailArn);
+  const destination = await deps.store.destination(lane.destinationId);
+  if (destination?.trailArn !== failure.trailArn) return false;
+  const current = await deps.currentDestination(destination);
   if (current === undefined || current === lane.destinationId) return false;
   if (!(await deps.store.moveLane(lane.destinationId, lane.region, current))) return false;
   state.failures.delete(laneKey(lane));

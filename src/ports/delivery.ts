@@ -5,6 +5,11 @@ export interface Destination {
   id: number;
   accountId: string;
   trailArn: string;
+  /**
+   * Which trail of that ARN (its creation): a trail deleted and created again under the same name
+   * has destinations, lanes and status of its own. Absent: unknown (tests, rows made before it was kept).
+   */
+  trailCreatedAt?: Date;
   bucket: string;
   prefix?: string;
   kmsKeyId?: string;
@@ -78,7 +83,13 @@ export interface DeliveryStore {
    * an error, at `delivered.deliveredAt`).
    */
   completeFile(file: PendingFile, delivered: DeliveredFile): Promise<void>;
+  /** Records an attempt of the trail incarnation whose creation is unknown (`trailCreatedAt` absent). */
   recordAttempt(trailArn: string, region: string, at: Date, error?: string): Promise<void>;
+  /**
+   * One transaction: the pending file's put failed with `error` (its lane keeps the error until the
+   * file is completed or moved), recorded as the latest attempt of its destination's trail.
+   */
+  putFailed(file: PendingFile, at: Date, error: string): Promise<void>;
   /**
    * One transaction: every undelivered row of a (destination, region) goes to another destination
    * of the same trail, after the rows already there, and the lane's pending file is dropped (its
@@ -86,7 +97,12 @@ export interface DeliveryStore {
    * when the target lane has a pending file of its own (its body must stay as it was put).
    */
   moveLane(fromDestinationId: number, region: string, toDestinationId: number): Promise<boolean>;
-  status(trailArn: string, region: string): Promise<DeliveryStatus>;
+  /**
+   * The status of the trail of that ARN created at `trailCreatedAt` (absent: unknown), nothing of
+   * an earlier trail of the same name. Its latest error stays while any lane of its destinations in
+   * the region holds a file whose last put failed, even after a success elsewhere (a new bucket).
+   */
+  status(trailArn: string, region: string, trailCreatedAt?: Date): Promise<DeliveryStatus>;
   /** Delivered files of a trail and region delivered in [since, until), in delivery order (for digests). */
   deliveredFiles(trailArn: string, region: string, since: Date, until: Date): Promise<DeliveredFile[]>;
 }

@@ -10,8 +10,8 @@ function isoSeconds(d: Date | undefined): string {
 export function getTrailStatus(deps: ServiceDeps): Handler<"GetTrailStatus"> {
   return async (ctx, input) => {
     const trail = await resolveTrail(deps, ctx, input.Name, "read");
-    // delivery is per region: the current one
-    const delivery = (await deps.deliveries?.status(trail.arn, ctx.region)) ?? {};
+    // delivery is per region: the current one; and per trail, not an earlier one of the same name
+    const delivery = (await deps.deliveries?.status(trail.arn, ctx.region, trail.createdAt)) ?? {};
     const notification = (await deps.outputs?.outputStatus("sns", trail.arn, ctx.region)) ?? {};
     const logs = (await deps.outputs?.outputStatus("logs", trail.arn, ctx.region)) ?? {};
     const digest = (await deps.outputs?.outputStatus("digest", trail.arn, ctx.region)) ?? {};

@@ -464,6 +464,82 @@ export function deliveryStoreContract(name: string, make: () => Promise<OutboxSt
       });
     });
 
+    describe("putFailed and a trail's incarnations", () => {
+      /** A file of the lane's rows, written down as pending (as before its put). */
+      async function pendingFile(destinationId: number, key = "k"): Promise<PendingFile> {
+        const file = pendingOf(
+          destinationId,
+          EAST,
+          (await store.nextBatch(destinationId, EAST, 10, 1 << 30))!,
+          key,
+        );
+        await store.writePending(file);
+        return file;
+      }
+
+      it("keeps a failing lane's error after a success on another destination of the trail, until it is delivered", async () => {
+        await append([{ to: [d1] }, { to: [d2] }]);
+        const stuck = await pendingFile(d1);
+        await store.putFailed(stuck, at(0), "InternalError");
+        expect(await store.status(TRAIL, EAST)).toEqual({
+          latestDeliveryError: "InternalError",
+          latestDeliveryAttemptTime: at(0),
+        });
+        await deliver(d2, EAST, at(1000));
+        expect(await store.status(TRAIL, EAST)).toEqual({
+          latestDeliveryTime: at(1000),
+          latestDeliveryError: "InternalError",
+          latestDeliveryAttemptTime: at(1000),
+          latestDeliveryAttemptSucceeded: at(1000),
+        });
+        // not in another region, nor for another trail
+        expect((await store.status(TRAIL, WEST)).latestDeliveryError).toBeUndefined();
+        expect((await store.status(OTHER_TRAIL, EAST)).latestDeliveryError).toBeUndefined();
+        await store.completeFile(stuck, deliveredOf(stuck, (await store.batchOf(stuck))!, at(2000)));
+        expect((await store.status(TRAIL, EAST)).latestDeliveryError).toBeUndefined();
+      });
+
+      it("drops a lane's error when its rows are moved", async () => {
+        await append([{ to: [d1] }]);
+        await store.putFailed(await pendingFile(d1), at(0), "NoSuchBucket");
+        await store.recordAttempt(TRAIL, EAST, at(500));
+        expect((await store.status(TRAIL, EAST)).latestDeliveryError).toBe("NoSuchBucket");
+        expect(await store.moveLane(d1, EAST, d2)).toBe(true);
+        expect((await store.status(TRAIL, EAST)).latestDeliveryError).toBeUndefined();
+      });
+
+      it("keeps the status and lanes of a trail created again under the same name apart from the first", async () => {
+        const first = new Date(T0);
+        const second = new Date(T0 + 60_000);
+        const base = { accountId: ACCOUNT, trailArn: TRAIL, bucket: "b" };
+        const old = await store.destinationFor({ ...base, trailCreatedAt: first });
+        const fresh = await store.destinationFor({ ...base, trailCreatedAt: second });
+        expect(new Set([old, fresh, d1]).size).toBe(3);
+        expect((await store.destination(fresh))?.trailCreatedAt).toEqual(second);
+        expect(await store.destinationFor({ ...base, trailCreatedAt: second })).toBe(fresh);
+
+        await append([{ to: [old] }, { to: [fresh] }]);
+        await deliver(old, EAST, at(0));
+        expect(await store.status(TRAIL, EAST, first)).toMatchObject({ latestDeliveryTime: at(0) });
+        // the second trail starts afresh, and the first one's late files write nothing over it
+        await store.putFailed(await pendingFile(fresh), at(1000), "NoSuchBucket");
+        expect(await store.status(TRAIL, EAST, second)).toEqual({
+          latestDeliveryError: "NoSuchBucket",
+          latestDeliveryAttemptTime: at(1000),
+        });
+        await append([{ to: [old] }]);
+        const late = await pendingFile(old, "late");
+        await store.putFailed(late, at(2000), "AccessDenied");
+        await store.completeFile(late, deliveredOf(late, (await store.batchOf(late))!, at(3000)));
+        expect(await store.status(TRAIL, EAST, second)).toEqual({
+          latestDeliveryError: "NoSuchBucket",
+          latestDeliveryAttemptTime: at(1000),
+        });
+        expect(await store.status(TRAIL, EAST, first)).toEqual({});
+        expect(await store.status(TRAIL, EAST)).toEqual({});
+      });
+    });
+
     describe("deliveredFiles", () => {
       it("lists a trail and region's files delivered from `since` until before `until`, in delivery order", async () => {
         const other = await store.destinationFor({ accountId: ACCOUNT, trailArn: OTHER_TRAIL, bucket: "b" });

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
@@ -54,6 +54,34 @@ describe("a destination that cannot be written", () => {
     expect(delivered).toEqual(expect.arrayContaining(["GetTrailStatus", "StartLogging", "UpdateTrail"]));
     expect(delivered.filter((n) => n === "StartLogging")).toHaveLength(1);
     expect(readFileSync(join(server.bucketsDir, "bkt", "blocked"), "utf8")).toBe("someone's object");
+    api.client.destroy();
+  });
+
+  it("shows its error after the trail's new destination succeeds, while its records wait", async () => {
+    server = await startTestServer({ deliveryIntervalMs: 3_600_000 });
+    server.createBucket("bkt");
+    // a folder the file system cannot enter (ELOOP): a failure that may pass, so the lane is
+    // retried where it is instead of being moved to the trail's new prefix
+    const loop = join(server.bucketsDir, "bkt", "looped");
+    symlinkSync("looped", loop);
+    const api = httpClient({ endpoint: server.url, region: "us-east-1" });
+    await api.createTrail({ Name: "trail-1", S3BucketName: "bkt", S3KeyPrefix: "looped" });
+    await api.startLogging({ Name: "trail-1" });
+    await server.app.delivery.drain();
+    expect((await api.getTrailStatus({ Name: "trail-1" })).LatestDeliveryError).toBe("InternalError");
+
+    await api.updateTrail({ Name: "trail-1", S3KeyPrefix: "fixed" });
+    await server.app.delivery.drain();
+    const elsewhere = await api.getTrailStatus({ Name: "trail-1" });
+    // the new prefix took a file, and the old one still holds records
+    expect(eventNamesIn(join(server.bucketsDir, "bkt", "fixed"))).toContain("UpdateTrail");
+    expect(elsewhere.LatestDeliveryTime).toBeDefined();
+    expect(elsewhere.LatestDeliveryError).toBe("InternalError");
+
+    rmSync(loop);
+    await server.app.delivery.drain();
+    expect(eventNamesIn(join(server.bucketsDir, "bkt", "looped"))).toContain("StartLogging");
+    expect((await api.getTrailStatus({ Name: "trail-1" })).LatestDeliveryError).toBeUndefined();
     api.client.destroy();
   });
 

@@ -8,6 +8,7 @@ import type {
   PendingFile,
 } from "../../ports/index.ts";
 import {
+  createdMs,
   type DeliveredRow,
   type DestinationRow,
   type OutboxRow,
@@ -33,15 +34,29 @@ export const OUTBOX_LOCK = 1;
 const SELECT_ROWS = `SELECT o.id AS id, e.record AS record, o.bytes AS bytes, e.event_time AS event_time
   FROM outbox AS o JOIN events AS e ON e.id = o.event_rowid`;
 
+/**
+ * A trail's status is its own: an earlier trail of the same name (an older creation, $4) writes
+ * nothing over it, and a newer one starts afresh.
+ */
 const ATTEMPT_OK = `
-  INSERT INTO delivery_status (trail_arn, region, latest_delivery, latest_error, latest_attempt, latest_success_attempt)
-  VALUES ($1, $2, $3, NULL, $3, $3)
-  ON CONFLICT (trail_arn, region) DO UPDATE SET latest_delivery = $3, latest_error = NULL,
-    latest_attempt = $3, latest_success_attempt = $3`;
+  INSERT INTO delivery_status
+    (trail_arn, region, trail_created, latest_delivery, latest_error, latest_attempt, latest_success_attempt)
+  VALUES ($1, $2, $4, $3, NULL, $3, $3)
+  ON CONFLICT (trail_arn, region) DO UPDATE SET trail_created = $4, latest_delivery = $3, latest_error = NULL,
+    latest_attempt = $3, latest_success_attempt = $3
+  WHERE $4 >= delivery_status.trail_created`;
 
 const ATTEMPT_FAILED = `
-  INSERT INTO delivery_status (trail_arn, region, latest_error, latest_attempt) VALUES ($1, $2, $4, $3)
-  ON CONFLICT (trail_arn, region) DO UPDATE SET latest_error = $4, latest_attempt = $3`;
+  INSERT INTO delivery_status (trail_arn, region, trail_created, latest_error, latest_attempt)
+  VALUES ($1, $2, $4, $5, $3)
+  ON CONFLICT (trail_arn, region) DO UPDATE SET trail_created = $4,
+    latest_delivery = CASE WHEN $4 = delivery_status.trail_created THEN delivery_status.latest_delivery END,
+    latest_success_attempt =
+      CASE WHEN $4 = delivery_status.trail_created THEN delivery_status.latest_success_attempt END,
+    latest_error = $5, latest_attempt = $3
+  WHERE $4 >= delivery_status.trail_created`;
+
+const TRAIL_OF = "SELECT trail_arn, trail_created FROM destinations WHERE id = $1";
 
 /** The outbox and its bookkeeping, in the same PostgreSQL schema as the events. */
 export class PgDeliveryStore implements DeliveryStore {
@@ -52,16 +67,16 @@ export class PgDeliveryStore implements DeliveryStore {
   }
 
   async destinationFor(d: Omit<Destination, "id">): Promise<number> {
-    const args = [d.trailArn, d.bucket, d.prefix ?? "", d.kmsKeyId ?? ""];
-    const find =
-      "SELECT id FROM destinations WHERE trail_arn = $1 AND bucket = $2 AND prefix = $3 AND kms_key_id = $4";
+    const args = [d.trailArn, d.bucket, d.prefix ?? "", d.kmsKeyId ?? "", createdMs(d.trailCreatedAt)];
+    const find = `SELECT id FROM destinations
+      WHERE trail_arn = $1 AND bucket = $2 AND prefix = $3 AND kms_key_id = $4 AND trail_created = $5`;
     const found = await this.#pool.query<{ id: number }>(find, args);
     if (found.rows[0]) return found.rows[0].id;
     // another node may insert the same settings at the same moment: the unique key picks one
     const { rows } = await this.#pool.query<{ id: number }>(
       `WITH added AS (
-         INSERT INTO destinations (trail_arn, bucket, prefix, kms_key_id, account_id)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id)
+         INSERT INTO destinations (trail_arn, bucket, prefix, kms_key_id, trail_created, account_id)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id)
        SELECT id FROM added`,
       [...args, d.accountId],
     );
@@ -192,7 +207,9 @@ export class PgDeliveryStore implements DeliveryStore {
           d.deliveredAt.getTime(),
         ],
       );
-      await client.query(ATTEMPT_OK, [d.trailArn, d.region, d.deliveredAt.getTime()]);
+      const trail = await client.query<{ trail_created: number }>(TRAIL_OF, [d.destinationId]);
+      const created = trail.rows[0]?.trail_created ?? 0;
+      await client.query(ATTEMPT_OK, [d.trailArn, d.region, d.deliveredAt.getTime(), created]);
     });
   }
 
@@ -230,16 +247,44 @@ export class PgDeliveryStore implements DeliveryStore {
   }
 
   async recordAttempt(trailArn: string, region: string, at: Date, error?: string): Promise<void> {
-    if (error === undefined) await this.#pool.query(ATTEMPT_OK, [trailArn, region, at.getTime()]);
-    else await this.#pool.query(ATTEMPT_FAILED, [trailArn, region, at.getTime(), error]);
+    if (error === undefined) await this.#pool.query(ATTEMPT_OK, [trailArn, region, at.getTime(), 0]);
+    else await this.#pool.query(ATTEMPT_FAILED, [trailArn, region, at.getTime(), 0, error]);
   }
 
-  async status(trailArn: string, region: string): Promise<DeliveryStatus> {
+  async putFailed(file: PendingFile, at: Date, error: string): Promise<void> {
+    await inTransaction(this.#pool, async (client) => {
+      await client.query(
+        `UPDATE pending_files SET error = $1, failed_at = $2
+         WHERE destination_id = $3 AND region = $4 AND key = $5`,
+        [error, at.getTime(), file.destinationId, file.region, file.key],
+      );
+      const trail = (
+        await client.query<{ trail_arn: string; trail_created: number }>(TRAIL_OF, [file.destinationId])
+      ).rows[0];
+      if (trail === undefined) return;
+      await client.query(ATTEMPT_FAILED, [
+        trail.trail_arn,
+        file.region,
+        at.getTime(),
+        trail.trail_created,
+        error,
+      ]);
+    });
+  }
+
+  async status(trailArn: string, region: string, trailCreatedAt?: Date): Promise<DeliveryStatus> {
+    const args = [trailArn, region, createdMs(trailCreatedAt)];
     const { rows } = await this.#pool.query<StatusRow>(
-      "SELECT * FROM delivery_status WHERE trail_arn = $1 AND region = $2",
-      [trailArn, region],
+      "SELECT * FROM delivery_status WHERE trail_arn = $1 AND region = $2 AND trail_created = $3",
+      args,
     );
-    return toStatus(rows[0]);
+    const lane = await this.#pool.query<{ error: string }>(
+      `SELECT p.error FROM pending_files AS p JOIN destinations AS d ON d.id = p.destination_id
+       WHERE d.trail_arn = $1 AND p.region = $2 AND d.trail_created = $3 AND p.error IS NOT NULL
+       ORDER BY p.failed_at DESC LIMIT 1`,
+      args,
+    );
+    return toStatus(rows[0], lane.rows[0]?.error);
   }
 
   async deliveredFiles(trailArn: string, region: string, since: Date, until: Date): Promise<DeliveredFile[]> {

@@ -160,4 +160,24 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    id: 6,
+    name: "trail incarnations",
+    // As SQLite's step 12: destinations and status carry the trail's creation (ms; 0 where
+    // unknown), and a pending file keeps why its last put failed.
+    up: `
+      ALTER TABLE destinations ADD COLUMN trail_created BIGINT NOT NULL DEFAULT 0;
+      ALTER TABLE delivery_status ADD COLUMN trail_created BIGINT NOT NULL DEFAULT 0;
+      CREATE TEMP TABLE trail_created ON COMMIT DROP AS
+        SELECT doc::jsonb ->> 'arn' AS arn,
+               round(extract(epoch FROM (doc::jsonb ->> 'createdAt')::timestamptz) * 1000)::bigint AS created
+        FROM trails;
+      UPDATE destinations AS d SET trail_created = c.created FROM trail_created AS c WHERE c.arn = d.trail_arn;
+      UPDATE delivery_status AS s SET trail_created = c.created FROM trail_created AS c WHERE c.arn = s.trail_arn;
+      ALTER TABLE destinations DROP CONSTRAINT destinations_trail_arn_bucket_prefix_kms_key_id_key;
+      ALTER TABLE destinations ADD UNIQUE (trail_arn, trail_created, bucket, prefix, kms_key_id);
+      ALTER TABLE pending_files ADD COLUMN error TEXT;
+      ALTER TABLE pending_files ADD COLUMN failed_at BIGINT;
+    `,
+  },
 ];

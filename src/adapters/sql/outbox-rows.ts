@@ -36,6 +36,8 @@ export interface DestinationRow {
   id: number;
   account_id: string;
   trail_arn: string;
+  /** The trail's creation in ms; 0 where unknown. */
+  trail_created: number;
   bucket: string;
   prefix: string;
   kms_key_id: string;
@@ -48,6 +50,7 @@ export function toDestination(r: DestinationRow): Destination {
     id: r.id,
     accountId: r.account_id,
     trailArn: r.trail_arn,
+    ...(r.trail_created ? { trailCreatedAt: new Date(r.trail_created) } : {}),
     bucket: r.bucket,
     ...(r.prefix ? { prefix: r.prefix } : {}),
     ...(r.kms_key_id ? { kmsKeyId: r.kms_key_id } : {}),
@@ -62,12 +65,19 @@ export interface StatusRow {
   latest_success_attempt: number | null;
 }
 
-export function toStatus(r: StatusRow | undefined): DeliveryStatus {
-  if (!r) return {};
+/** A trail's creation as destinations and delivery_status keep it: ms, 0 where unknown. */
+export const createdMs = (d: Date | undefined): number => d?.getTime() ?? 0;
+
+/**
+ * The status row of a trail; `laneError` is the latest error of a lane of its destinations whose
+ * file still fails, which stays visible after a success elsewhere (its new bucket or prefix).
+ */
+export function toStatus(r: StatusRow | undefined, laneError?: string | null): DeliveryStatus {
+  if (!r) return laneError ? { latestDeliveryError: laneError } : {};
   const date = (v: number | null) => (v === null ? undefined : new Date(v));
   return {
     latestDeliveryTime: date(r.latest_delivery),
-    latestDeliveryError: r.latest_error ?? undefined,
+    latestDeliveryError: r.latest_error ?? laneError ?? undefined,
     latestDeliveryAttemptTime: date(r.latest_attempt),
     latestDeliveryAttemptSucceeded: date(r.latest_success_attempt),
   };

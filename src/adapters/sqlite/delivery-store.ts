@@ -7,6 +7,7 @@ import type {
   PendingFile,
 } from "../../ports/index.ts";
 import {
+  createdMs,
   type DeliveredRow,
   type DestinationRow,
   type OutboxRow,
@@ -51,6 +52,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
   readonly #attemptOk: Statement;
   readonly #attemptFailed: Statement;
   readonly #status: Statement;
+  readonly #laneError: Statement;
+  readonly #failed: (file: PendingFile, at: Date, error: string) => void;
   readonly #delivered: Statement;
   readonly #complete: (file: PendingFile, d: DeliveredFile) => void;
   /** Runs a write in this thread's turn (see WriteLock); at once without other writing threads. */
@@ -59,10 +62,10 @@ export class SqliteDeliveryStore implements DeliveryStore {
   constructor(db: Database, inTurn?: InTurn) {
     this.#write = inTurn ?? ((fn) => fn());
     this.#findDestination = db.prepare(
-      "SELECT id FROM destinations WHERE trail_arn = ? AND bucket = ? AND prefix = ? AND kms_key_id = ? AND kind = ?",
+      "SELECT id FROM destinations WHERE trail_arn = ? AND trail_created = ? AND bucket = ? AND prefix = ? AND kms_key_id = ? AND kind = ?",
     );
     this.#insertDestination = db.prepare(
-      "INSERT INTO destinations (account_id, trail_arn, bucket, prefix, kms_key_id, kind) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT INTO destinations (account_id, trail_arn, trail_created, bucket, prefix, kms_key_id, kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
     this.#destinationById = db.prepare("SELECT * FROM destinations WHERE id = ?");
     // A lane's oldest row is its first: rows are numbered as they commit, and their enqueue time is
@@ -103,17 +106,45 @@ export class SqliteDeliveryStore implements DeliveryStore {
       `INSERT INTO delivered_files (destination_id, trail_arn, region, bucket, key, sha256, oldest, newest, delivered_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    // a trail's status is its own: an earlier trail of the same name (an older creation) writes
+    // nothing over it, and a newer one starts afresh
     this.#attemptOk = db.prepare(
-      `INSERT INTO delivery_status (trail_arn, region, latest_delivery, latest_error, latest_attempt, latest_success_attempt)
-       VALUES (@arn, @region, @at, NULL, @at, @at)
-       ON CONFLICT (trail_arn, region) DO UPDATE SET latest_delivery = @at, latest_error = NULL,
-         latest_attempt = @at, latest_success_attempt = @at`,
+      `INSERT INTO delivery_status (trail_arn, region, trail_created, latest_delivery, latest_error, latest_attempt, latest_success_attempt)
+       VALUES (@arn, @region, @created, @at, NULL, @at, @at)
+       ON CONFLICT (trail_arn, region) DO UPDATE SET trail_created = @created, latest_delivery = @at,
+         latest_error = NULL, latest_attempt = @at, latest_success_attempt = @at
+       WHERE @created >= delivery_status.trail_created`,
     );
     this.#attemptFailed = db.prepare(
-      `INSERT INTO delivery_status (trail_arn, region, latest_error, latest_attempt) VALUES (@arn, @region, @error, @at)
-       ON CONFLICT (trail_arn, region) DO UPDATE SET latest_error = @error, latest_attempt = @at`,
+      `INSERT INTO delivery_status (trail_arn, region, trail_created, latest_error, latest_attempt)
+       VALUES (@arn, @region, @created, @error, @at)
+       ON CONFLICT (trail_arn, region) DO UPDATE SET trail_created = @created,
+         latest_delivery = CASE WHEN @created = trail_created THEN latest_delivery END,
+         latest_success_attempt = CASE WHEN @created = trail_created THEN latest_success_attempt END,
+         latest_error = @error, latest_attempt = @at
+       WHERE @created >= delivery_status.trail_created`,
     );
-    this.#status = db.prepare("SELECT * FROM delivery_status WHERE trail_arn = ? AND region = ?");
+    this.#status = db.prepare(
+      "SELECT * FROM delivery_status WHERE trail_arn = ? AND region = ? AND trail_created = ?",
+    );
+    this.#laneError = db.prepare(
+      `SELECT p.error AS error FROM pending_files AS p JOIN destinations AS d ON d.id = p.destination_id
+       WHERE d.trail_arn = ? AND d.trail_created = ? AND p.region = ? AND p.error IS NOT NULL
+       ORDER BY p.failed_at DESC LIMIT 1`,
+    );
+    const createdOf = db.prepare("SELECT trail_arn, trail_created FROM destinations WHERE id = ?");
+    const trailOf = (destinationId: number) =>
+      createdOf.get(destinationId) as { trail_arn: string; trail_created: number } | undefined;
+    const markFailed = db.prepare(
+      "UPDATE pending_files SET error = ?, failed_at = ? WHERE destination_id = ? AND region = ? AND key = ?",
+    );
+    this.#failed = db.transaction((file: PendingFile, at: Date, error: string) => {
+      markFailed.run(error, at.getTime(), file.destinationId, file.region, file.key);
+      const trail = trailOf(file.destinationId);
+      if (trail === undefined) return;
+      const params = { arn: trail.trail_arn, region: file.region, created: trail.trail_created };
+      this.#attemptFailed.run({ ...params, at: at.getTime(), error });
+    });
     this.#delivered = db.prepare(
       `SELECT * FROM delivered_files WHERE trail_arn = ? AND region = ? AND delivered_at >= ? AND delivered_at < ?
        ORDER BY delivered_at, id`,
@@ -153,12 +184,20 @@ export class SqliteDeliveryStore implements DeliveryStore {
         d.newestEventTime.getTime(),
         d.deliveredAt.getTime(),
       );
-      this.#attemptOk.run({ arn: d.trailArn, region: d.region, at: d.deliveredAt.getTime(), error: null });
+      const created = trailOf(d.destinationId)?.trail_created ?? 0;
+      this.#attemptOk.run({ arn: d.trailArn, region: d.region, created, at: d.deliveredAt.getTime() });
     });
   }
 
   async destinationFor(d: Omit<Destination, "id">): Promise<number> {
-    const args = [d.trailArn, d.bucket, d.prefix ?? "", d.kmsKeyId ?? "", d.kind ?? "CloudTrail"];
+    const args = [
+      d.trailArn,
+      createdMs(d.trailCreatedAt),
+      d.bucket,
+      d.prefix ?? "",
+      d.kmsKeyId ?? "",
+      d.kind ?? "CloudTrail",
+    ];
     const found = this.#findDestination.get(...args) as { id: number } | undefined;
     if (found) return found.id;
     return Number(
@@ -217,16 +256,24 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async recordAttempt(trailArn: string, region: string, at: Date, error?: string): Promise<void> {
-    const params = { arn: trailArn, region, at: at.getTime(), error: error ?? null };
-    await this.#write(() => (error === undefined ? this.#attemptOk : this.#attemptFailed).run(params));
+    const params = { arn: trailArn, region, created: 0, at: at.getTime() };
+    await this.#write(() =>
+      error === undefined ? this.#attemptOk.run(params) : this.#attemptFailed.run({ ...params, error }),
+    );
+  }
+
+  async putFailed(file: PendingFile, at: Date, error: string): Promise<void> {
+    await this.#write(() => this.#failed(file, at, error));
   }
 
   async moveLane(fromDestinationId: number, region: string, toDestinationId: number): Promise<boolean> {
     return this.#write(() => this.#move(fromDestinationId, region, toDestinationId));
   }
 
-  async status(trailArn: string, region: string): Promise<DeliveryStatus> {
-    return toStatus(this.#status.get(trailArn, region) as StatusRow | undefined);
+  async status(trailArn: string, region: string, trailCreatedAt?: Date): Promise<DeliveryStatus> {
+    const created = createdMs(trailCreatedAt);
+    const lane = this.#laneError.get(trailArn, created, region) as { error: string } | undefined;
+    return toStatus(this.#status.get(trailArn, region, created) as StatusRow | undefined, lane?.error);
   }
 
   async deliveredFiles(trailArn: string, region: string, since: Date, until: Date): Promise<DeliveredFile[]> {

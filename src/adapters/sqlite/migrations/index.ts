@@ -320,4 +320,44 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    id: 12,
+    name: "trail incarnations",
+    // A trail deleted and created again under the same name is another trail: destinations and
+    // status carry the trail's creation (ms; 0 where unknown), so the first trail's last files
+    // and failures are not the second's. A pending file keeps why its last put failed until it is
+    // completed or moved, so that status shows a lane that cannot be written until it is.
+    up: `
+      CREATE TABLE destinations_by_trail (
+        id            INTEGER PRIMARY KEY,
+        account_id    TEXT    NOT NULL,
+        trail_arn     TEXT    NOT NULL,
+        trail_created INTEGER NOT NULL DEFAULT 0,
+        bucket        TEXT    NOT NULL,
+        prefix        TEXT    NOT NULL,
+        kms_key_id    TEXT    NOT NULL,
+        kind          TEXT    NOT NULL DEFAULT 'CloudTrail',
+        UNIQUE (trail_arn, trail_created, bucket, prefix, kms_key_id, kind)
+      ) STRICT;
+      CREATE TEMP TABLE trail_created AS
+        SELECT doc ->> '$.arn' AS arn,
+               CAST(round((julianday(doc ->> '$.createdAt') - 2440587.5) * 86400000) AS INTEGER) AS created
+        FROM trails;
+      INSERT INTO destinations_by_trail (id, account_id, trail_arn, trail_created, bucket, prefix, kms_key_id, kind)
+        SELECT d.id, d.account_id, d.trail_arn,
+               coalesce((SELECT c.created FROM temp.trail_created AS c WHERE c.arn = d.trail_arn), 0),
+               d.bucket, d.prefix, d.kms_key_id, d.kind
+        FROM destinations AS d;
+      DROP TABLE destinations;
+      ALTER TABLE destinations_by_trail RENAME TO destinations;
+
+      ALTER TABLE delivery_status ADD COLUMN trail_created INTEGER NOT NULL DEFAULT 0;
+      UPDATE delivery_status SET trail_created =
+        coalesce((SELECT c.created FROM temp.trail_created AS c WHERE c.arn = delivery_status.trail_arn), 0);
+      DROP TABLE temp.trail_created;
+
+      ALTER TABLE pending_files ADD COLUMN error TEXT;
+      ALTER TABLE pending_files ADD COLUMN failed_at INTEGER;
+    `,
+  },
 ];
