@@ -1,7 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import Database from "better-sqlite3";
 import { pino } from "pino";
 import { afterAll, expect, it } from "vitest";
 import { runValidateLogs } from "../../src/cli/validate-logs.ts";
@@ -14,10 +15,11 @@ import { describePostgres, type FreshDatabase, freshDatabase } from "../support/
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const BUCKET = "ot-copied";
+const STUCK = "ot-stuck";
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /** eventName → eventIDs of the records in the log files of the local bucket. */
-function deliveredIds(dataDir: string): Map<string, string[]> {
+function deliveredIds(dataDir: string, bucket = BUCKET): Map<string, string[]> {
   const out = new Map<string, string[]>();
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
@@ -31,7 +33,7 @@ function deliveredIds(dataDir: string): Map<string, string[]> {
       }
     }
   };
-  walk(join(dataDir, "buckets", BUCKET));
+  walk(join(dataDir, "buckets", bucket));
   return out;
 }
 
@@ -64,12 +66,15 @@ describePostgres("opentrail copy-data from SQLite to PostgreSQL", (url) => {
   it("moves trails, records, outbox, keys and digest chains; the server on the copy goes on", async () => {
     app = await start();
     const api = () => clockedClient(app!.url, clock);
-    const { mkdirSync } = await import("node:fs");
-    mkdirSync(join(dataDir, "buckets", BUCKET), { recursive: true });
+    for (const bucket of [BUCKET, STUCK]) mkdirSync(join(dataDir, "buckets", bucket), { recursive: true });
     const trailArn = (
       await api().createTrail({ Name: "moved", S3BucketName: BUCKET, EnableLogFileValidation: true })
     ).TrailARN!;
     await api().startLogging({ Name: trailArn });
+    // a second trail whose bucket goes away: its file stays pending through the copy
+    await api().createTrail({ Name: "stuck", S3BucketName: STUCK });
+    await api().startLogging({ Name: "stuck" });
+    rmSync(join(dataDir, "buckets", STUCK), { recursive: true });
     // an hour delivered and digested on SQLite, then calls left in the outbox
     t = t0 + 5 * MINUTE;
     for (let i = 0; i < 12; i++) await api().describeTrails({});
@@ -79,6 +84,12 @@ describePostgres("opentrail copy-data from SQLite to PostgreSQL", (url) => {
     for (let i = 0; i < 7; i++) await api().listTrails({});
     await app.close();
     app = undefined;
+    const sqlite = new Database(join(dataDir, "opentrail.db"), { readonly: true });
+    const pendingKeys = (sqlite.prepare("SELECT key FROM pending_files").all() as { key: string }[]).map(
+      (r) => r.key,
+    );
+    sqlite.close();
+    expect(pendingKeys).toHaveLength(1);
     expect(deliveredIds(dataDir).get("DescribeTrails")).toHaveLength(12);
     expect(deliveredIds(dataDir).get("ListTrails")).toBeUndefined();
 
@@ -89,7 +100,8 @@ describePostgres("opentrail copy-data from SQLite to PostgreSQL", (url) => {
       url: database.url,
       onProgress: (p) => steps.add(p.step),
     });
-    expect(summary.trails).toBe(1);
+    expect(summary.trails).toBe(2);
+    expect(summary.pending_files).toBe(1);
     expect(summary.outbox).toBeGreaterThanOrEqual(7);
     expect(summary.digest_chains).toBe(1);
     expect(summary.signing_keys).toBeGreaterThanOrEqual(1);
@@ -102,8 +114,15 @@ describePostgres("opentrail copy-data from SQLite to PostgreSQL", (url) => {
       LookupAttributes: [{ AttributeKey: "EventName", AttributeValue: "DescribeTrails" }],
     });
     expect(found.Events).toHaveLength(12);
+    mkdirSync(join(dataDir, "buckets", STUCK));
     await app.delivery.drain();
     await app.digests.drain();
+    // the pending file under the key it was given on SQLite, then the rest; each record once
+    expect(existsSync(join(dataDir, "buckets", STUCK, pendingKeys[0]!))).toBe(true);
+    const stuck = deliveredIds(dataDir, STUCK);
+    expect(new Set(stuck.get("DescribeTrails")).size).toBe(12);
+    expect(stuck.get("DescribeTrails")).toHaveLength(12);
+    expect(stuck.get("ListTrails")).toHaveLength(7);
     const after = deliveredIds(dataDir);
     expect(after.get("DescribeTrails")).toHaveLength(12);
     expect(new Set(after.get("ListTrails")).size).toBe(7);
