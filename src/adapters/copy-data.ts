@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Database as Connection } from "better-sqlite3";
 import type pg from "pg";
@@ -172,9 +173,12 @@ function storedEvent(row: SqliteEventRow & EventRow): StoredEvent {
 export async function copyDataToPostgres(opts: CopyOptions): Promise<CopySummary> {
   const size = opts.batchSize ?? 2000;
   const progress = opts.onProgress ?? (() => {});
+  const file = join(opts.dataDir, "opentrail.db");
+  if (!existsSync(file))
+    throw new CopyRefused(`${opts.dataDir} holds no opentrail.db: not a data directory of opentrail serve`);
   const lock = lockDataDir(opts.dataDir);
   // opened as the server would (brought to the last migration), then read only
-  const source = openSqlite(join(opts.dataDir, "opentrail.db"), { checkpointer: false });
+  const source = openSqlite(file, { checkpointer: false });
   const sqlite = source.db;
   const target = await openPostgres({ url: opts.url, schema: opts.schema, max: 4 });
   const summary: CopySummary = {};

@@ -2,13 +2,45 @@ import { Command } from "commander";
 import type { CopyProgress } from "../copy.ts";
 import { bar, progressLine } from "./progress.ts";
 
-interface CopyDataFlags {
+export interface CopyDataFlags {
   from: string;
   to: string;
 }
 
+export interface CopyDataIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
+  /** Least time between two redraws of the progress line (default 100 ms). */
+  progressEveryMs?: number;
+}
+
 function progressText(p: CopyProgress): string {
   return `${bar(p.total === 0 ? 1 : p.done / p.total)} ${p.step}: ${p.done}/${p.total}`;
+}
+
+/** The copy, with what it prints; the exit status (0 copied, 1 refused or failed, 2 bad flags). */
+export async function runCopyData(flags: CopyDataFlags, io: CopyDataIo): Promise<0 | 1 | 2> {
+  if (!/^postgres(ql)?:\/\//.test(flags.to)) {
+    io.stderr.write("opentrail copy-data: --to must be a postgres:// URL\n");
+    return 2;
+  }
+  const line = io.stderr.isTTY ? progressLine(io.stderr, io.progressEveryMs) : undefined;
+  const { copyDataToPostgres } = await import("../copy.ts");
+  try {
+    const summary = await copyDataToPostgres({
+      dataDir: flags.from,
+      url: flags.to,
+      onProgress: (p) => line?.update(progressText(p)),
+    });
+    line?.stop();
+    const parts = Object.entries(summary).map(([table, n]) => `${n} ${table.replace(/_/g, " ")}`);
+    io.stdout.write(`copied ${parts.join(", ")}\n`);
+    return 0;
+  } catch (e) {
+    line?.stop();
+    io.stderr.write(`opentrail copy-data: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
 }
 
 /** `opentrail copy-data`, for the program in main.ts. */
@@ -20,27 +52,6 @@ export function copyDataCommand(): Command {
     .requiredOption("--from <dir>", "data directory of `opentrail serve` (the one with opentrail.db)")
     .requiredOption("--to <url>", "postgres://user:password@host:port/database, empty")
     .action(async (flags: CopyDataFlags) => {
-      if (!/^postgres(ql)?:\/\//.test(flags.to)) {
-        process.stderr.write("opentrail copy-data: --to must be a postgres:// URL\n");
-        process.exitCode = 2;
-        return;
-      }
-      const line = process.stderr.isTTY ? progressLine(process.stderr) : undefined;
-      const { copyDataToPostgres } = await import("../copy.ts");
-      try {
-        const summary = await copyDataToPostgres({
-          dataDir: flags.from,
-          url: flags.to,
-          onProgress: (p) => line?.update(progressText(p)),
-        });
-        line?.stop();
-        const parts = Object.entries(summary).map(([table, n]) => `${n} ${table.replace(/_/g, " ")}`);
-        process.stdout.write(`copied ${parts.join(", ")}\n`);
-      } catch (e) {
-        line?.stop();
-        const message = e instanceof Error ? e.message : String(e);
-        process.stderr.write(`opentrail copy-data: ${message}\n`);
-        process.exitCode = 1;
-      }
+      process.exitCode = await runCopyData(flags, { stdout: process.stdout, stderr: process.stderr });
     });
 }

@@ -5,12 +5,14 @@ import { gunzipSync } from "node:zlib";
 import Database from "better-sqlite3";
 import { pino } from "pino";
 import { afterAll, expect, it } from "vitest";
+import { runCopyData } from "../../src/cli/copy-data.ts";
 import { runValidateLogs } from "../../src/cli/validate-logs.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { CopyRefused, copyDataToPostgres } from "../../src/copy.ts";
 import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
 import { clockedClient } from "../support/clocked-client.ts";
 import { describePostgres, type FreshDatabase, freshDatabase } from "../support/postgres.ts";
+import { Screen } from "../support/terminal.ts";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -156,5 +158,49 @@ describePostgres("opentrail copy-data from SQLite to PostgreSQL", (url) => {
     expect(stdout).toMatch(/^(\d+)\/\1 log files valid$/m);
     // the hour digested on SQLite, the next on PostgreSQL, and the final one: one chain
     expect(stdout).toMatch(/^3\/3 digest files valid$/m);
+    await app.close();
+    app = undefined;
+  });
+
+  it("draws a progress line on a terminal, prints what it copied, and refuses a target that is not empty", async () => {
+    const target = await freshDatabase(url);
+    try {
+      const screen = new Screen();
+      const drawn: string[] = [];
+      const terminal = {
+        isTTY: true,
+        write: (text: string) => {
+          drawn.push(text);
+          return screen.write(text);
+        },
+      };
+      let out = "";
+      const stdout = { write: (text: string) => (out += text) };
+      const flags = { from: dataDir, to: target.url };
+      expect(await runCopyData(flags, { stdout, stderr: terminal, progressEveryMs: 0 })).toBe(0);
+      expect(drawn.join("")).toMatch(/\[#+\.*\] events: \d+\/\d+/);
+      // the line is erased once done: nothing of it stays on the screen; the data directory is
+      // as the first copy found it (its file still pending there)
+      expect(screen.text().trim()).toBe("");
+      expect(out).toMatch(/^copied 2 trails, .*\d+ events, \d+ outbox, 1 pending files\n$/);
+
+      let err = "";
+      const stderr = { write: (t: string) => (err += t) };
+      const empty = mkdtempSync(join(tmpdir(), "opentrail-copy-empty-"));
+      expect(await runCopyData({ from: empty, to: target.url }, { stdout, stderr })).toBe(1);
+      expect(err).toBe(
+        `opentrail copy-data: ${empty} holds no opentrail.db: not a data directory of opentrail serve\n`,
+      );
+      expect(readdirSync(empty)).toEqual([]);
+      rmSync(empty, { recursive: true });
+      err = "";
+      const again = await runCopyData(flags, { stdout, stderr });
+      expect(again).toBe(1);
+      expect(err).toBe(
+        "opentrail copy-data: the target database is not empty (table trails has rows): copy-data only fills an empty one\n",
+      );
+    } finally {
+      await target.drop();
+    }
   });
 });
