@@ -2,6 +2,7 @@ import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { chmodSync, mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
 import type { AwsEndpoint } from "./adapters/aws/errors.ts";
@@ -175,6 +176,8 @@ function buildPipeline(
   if (outbox === undefined) {
     log.warn("SNS notifications, CloudWatch Logs and EventBridge are not sent from this database yet");
   }
+  // this process among the nodes sharing the stores; a restart is a new node (its old leases expire)
+  const lease = { leases: db.leases, holder: `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}` };
   const outputWorker = (output: FileOutput) =>
     outbox && createFileOutputWorker({ outbox, output, listTrails: () => db.trails.listAll(), clock, log });
   return {
@@ -189,6 +192,7 @@ function buildPipeline(
       intervalMs: config.deliveryIntervalMs,
       random: (n) => randomBytes(n),
       observe: { delivered: rt.metrics.delivered, failed: rt.metrics.deliveryFailed },
+      lease,
       currentDestination: async (d) => {
         // the same trail, not a later one of the same name: its records are not the later one's
         const trail = (await db.trails.listAll()).find(
@@ -210,9 +214,10 @@ function buildPipeline(
       log,
       regions: config.regions,
       intervalMs: config.digestIntervalMs,
+      lease,
       ...(outbox ? { status: outbox } : {}),
     }),
-    retention: createRetentionWorker({ events: db.events, clock, log }),
+    retention: createRetentionWorker({ events: db.events, clock, log, lease }),
     insights: insightsWorker(rt, db),
   };
 }

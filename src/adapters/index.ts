@@ -7,6 +7,7 @@ import type {
   FileOutbox,
   InsightStore,
   KeyStore,
+  Leases,
   ObjectStore,
   TrailChangeFeed,
   TrailRepo,
@@ -16,6 +17,7 @@ import type { S3ObjectStoreOptions } from "./s3/object-store.ts";
 import { SqliteDigestStore } from "./sqlite/digest-store.ts";
 import { openSqlite } from "./sqlite/index.ts";
 import { SqliteInsightStore } from "./sqlite/insight-store.ts";
+import { InProcessLeases } from "./sqlite/leases.ts";
 
 /*
  * The one door to the adapters: callers say where their stores are as plain data and get them
@@ -63,6 +65,8 @@ export interface Stores {
   /** Digest signing keys; private keys included, so the database is for the service's eyes only. */
   keys: KeyStore;
   digestChains: DigestChainStore;
+  /** Who works which lane, chain or job among the nodes sharing the database. */
+  leases: Leases;
   /** Trail changes between the nodes sharing the database; none for a database of one process. */
   trailFeed?: TrailChangeFeed;
   /** Insights: per-minute counts and the worker's state; not on PostgreSQL yet. */
@@ -90,6 +94,7 @@ export async function openStores(descriptor: StoresDescriptor): Promise<Stores> 
       keys: db.keys,
       digestChains: db.digestChains,
       trailFeed: db.trailFeed,
+      leases: db.leases,
       reset: () => db.trails.reset(),
       close: () => db.close(),
     };
@@ -107,6 +112,7 @@ export async function openStores(descriptor: StoresDescriptor): Promise<Stores> 
         keys: db.keys,
         digestChains,
         insights: new SqliteInsightStore(db.db),
+        leases: new InProcessLeases(),
         reset: () => db.trails.reset(),
         async close() {
           db.close();

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError, loadConfig, processEnv, quietSdkNodeNotice, serveFlags } from "../config/index.ts";
+import { copyDataCommand } from "./copy-data.ts";
 import { ingestCommand } from "./ingest.ts";
 import { validateLogsCommand } from "./validate-logs.ts";
 
@@ -97,5 +98,6 @@ withServeFlags(
 
 program.addCommand(ingestCommand());
 program.addCommand(validateLogsCommand());
+program.addCommand(copyDataCommand());
 
 await program.parseAsync(process.argv);

@@ -14,6 +14,7 @@ import {
   type OutboxBatch,
   type PendingFile,
 } from "../ports/index.ts";
+import { type LeaseOptions, underLease, type WorkLeases, workLeases } from "./leases.ts";
 import { forcedPasses } from "./loop.ts";
 
 // zlib's async gzip runs on libuv's thread pool: compression stays off the event loop
@@ -58,6 +59,8 @@ export interface DeliveryOptions {
    * records stranded by a bad destination are delivered once the trail is fixed.
    */
   currentDestination?: (destination: Destination) => Promise<number | undefined>;
+  /** Other nodes on the same store: each lane is worked by the node holding its lease. */
+  lease?: LeaseOptions;
 }
 
 export interface DeliveryObserver {
@@ -73,8 +76,8 @@ const DEFAULT_MAX_RECORDS = 50_000;
 const MAX_BACKOFF_MS = 60_000;
 
 /** The options with their defaults in place. */
-type DeliveryDeps = Required<Omit<DeliveryOptions, "currentDestination">> &
-  Pick<DeliveryOptions, "currentDestination">;
+type DeliveryDeps = Required<Omit<DeliveryOptions, "currentDestination" | "lease">> &
+  Pick<DeliveryOptions, "currentDestination"> & { leases: WorkLeases };
 
 /** What the worker keeps between passes, in memory; records and pending files are in the store. */
 interface DeliveryState {
@@ -112,6 +115,7 @@ const FOR_GOOD: ReadonlySet<string> = new Set([
 type Lane = { destinationId: number; region: string };
 type BacklogLane = Lane & { bytes: number; oldestEnqueuedAt: Date };
 const laneKey = (l: Lane) => `${l.destinationId}/${l.region}`;
+const laneLease = (l: Lane) => `delivery:${laneKey(l)}`;
 
 function withDefaults(opts: DeliveryOptions): DeliveryDeps {
   return {
@@ -122,6 +126,7 @@ function withDefaults(opts: DeliveryOptions): DeliveryDeps {
     flushBytes: opts.flushBytes ?? DEFAULT_FLUSH_BYTES,
     maxRecordsPerFile: opts.maxRecordsPerFile ?? DEFAULT_MAX_RECORDS,
     observe: opts.observe ?? UNOBSERVED,
+    leases: workLeases(opts.lease, opts.clock),
   };
 }
 
@@ -257,6 +262,8 @@ async function deliverLane(deps: DeliveryDeps, state: DeliveryState, lane: Lane)
     const file = newFile(deps, destination, lane, batch);
     await deps.store.writePending(file);
     if (!(await putFile(deps, state, file, batch))) return;
+    // a lease lost while putting (this node stalled past it): the node that took it goes on
+    if (!(await deps.leases.keep(laneLease(lane)))) return;
   }
 }
 
@@ -303,11 +310,20 @@ async function retryPendingFiles(
   force: boolean,
 ): Promise<void> {
   for (const file of await deps.store.pendingFiles()) {
-    // a file that failed for good at a destination the trail has left goes where the trail is now
-    if (await moveStranded(deps, state, file)) continue;
-    if (!force && backingOff(state, file, now)) continue;
-    if (!(await retryPending(deps, state, file))) await moveStranded(deps, state, file);
+    await underLease(deps.leases, laneLease(file), async () => {
+      // the node that held the lane until now may have delivered or moved the file meanwhile
+      if ((await pendingOf(deps, file))?.key !== file.key) return;
+      // a file that failed for good at a destination the trail has left goes where the trail is now
+      if (await moveStranded(deps, state, file)) return;
+      if (!force && backingOff(state, file, now)) return;
+      if (!(await retryPending(deps, state, file))) await moveStranded(deps, state, file);
+    });
   }
+}
+
+/** The lane's pending file as the store has it now (another node may have written or completed it). */
+async function pendingOf(deps: DeliveryDeps, lane: Lane): Promise<PendingFile | undefined> {
+  return (await deps.store.pendingFiles()).find((f) => laneKey(f) === laneKey(lane));
 }
 
 async function deliverDueLanes(
@@ -321,7 +337,12 @@ async function deliverDueLanes(
   for (const lane of await deps.store.backlog()) {
     if (pendingLanes.has(laneKey(lane))) continue;
     if (!force && backingOff(state, lane, now)) continue;
-    if (force || isDue(deps, state, lane, now)) await deliverLane(deps, state, lane);
+    if (!force && !isDue(deps, state, lane, now)) continue;
+    await underLease(deps.leases, laneLease(lane), async () => {
+      // a node that died holding the lane may have left a file pending: the next pass re-puts it
+      if ((await pendingOf(deps, lane)) !== undefined) return;
+      await deliverLane(deps, state, lane);
+    });
   }
 }
 

@@ -22,6 +22,7 @@ import {
   type ObjectStore,
   ObjectStoreError,
 } from "../ports/index.ts";
+import { type LeaseOptions, type WorkLeases, workLeases } from "./leases.ts";
 import { forcedPasses } from "./loop.ts";
 
 const gzip = promisify(gzipCallback);
@@ -42,13 +43,15 @@ export interface DigestOptions {
   /** Length of a digest period; whole seconds (AWS: one hour). */
   intervalMs: number;
   tickMs?: number;
-  /** Where GetTrailStatus finds LatestDigestDeliveryTime / LatestDigestDeliveryError. */
   /** Where GetTrailStatus finds the digest delivery fields; absent, they are not kept. */
   status?: Pick<FileOutbox, "recordOutcome">;
+  /** Other nodes on the same store: each chain is advanced by the node holding its lease. */
+  lease?: LeaseOptions;
 }
 
 /** The options with their defaults in place and the period in whole seconds. */
-type DigestDeps = Required<Omit<DigestOptions, "status">> & Pick<DigestOptions, "status">;
+type DigestDeps = Required<Omit<DigestOptions, "status" | "lease">> &
+  Pick<DigestOptions, "status"> & { leases: WorkLeases };
 
 interface DigestState {
   /**
@@ -80,10 +83,16 @@ interface BusyLanes {
 const SECOND = 1000;
 const floorSecond = (ms: number) => Math.floor(ms / SECOND) * SECOND;
 const chainKey = (trailArn: string, region: string) => `${trailArn}\u0000${region}`;
+const chainLease = (key: string) => `digest:${key.replace("\u0000", "/")}`;
 
 function withDefaults(opts: DigestOptions): DigestDeps {
   const intervalMs = Math.max(SECOND, floorSecond(opts.intervalMs));
-  return { ...opts, intervalMs, tickMs: opts.tickMs ?? Math.min(1000, intervalMs) };
+  return {
+    ...opts,
+    intervalMs,
+    tickMs: opts.tickMs ?? Math.min(1000, intervalMs),
+    leases: workLeases(opts.lease, opts.clock),
+  };
 }
 
 function sameDestination(chain: DigestChain, trail: Trail): boolean {
@@ -316,14 +325,34 @@ async function openChains(deps: DigestDeps, view: PassView): Promise<void> {
   }
 }
 
+const chainsByKey = async (deps: DigestDeps) =>
+  new Map((await deps.chains.chains()).map((c) => [chainKey(c.trailArn, c.region), c]));
+
+/** The leases of the chains to work (open ones, and wanted ones) that this node could take. */
+async function takeChains(deps: DigestDeps, wanted: PassView["wanted"]): Promise<Set<string>> {
+  const keys = new Set(wanted.keys());
+  for (const [key, chain] of await chainsByKey(deps)) if (!chain.closedAt) keys.add(key);
+  const held = new Set<string>();
+  for (const key of keys) if (await deps.leases.take(chainLease(key))) held.add(key);
+  return held;
+}
+
 async function digestPass(deps: DigestDeps, state: DigestState, force: boolean): Promise<void> {
   const now = deps.clock.now().getTime();
-  const wanted = await wantedChains(deps);
-  const known = new Map((await deps.chains.chains()).map((c) => [chainKey(c.trailArn, c.region), c]));
-  const busy = await busyLanes(deps.deliveries);
-  const view: PassView = { now, force, wanted, known, busy };
-  await tendChains(deps, state, view);
-  await openChains(deps, view);
+  const allWanted = await wantedChains(deps);
+  const held = await takeChains(deps, allWanted);
+  try {
+    // read after the leases are taken: the node that held a chain until now may have advanced it
+    const only = <V>(m: Map<string, V>) => new Map([...m].filter(([key]) => held.has(key)));
+    const wanted = only(allWanted);
+    const known = only(await chainsByKey(deps));
+    const busy = await busyLanes(deps.deliveries);
+    const view: PassView = { now, force, wanted, known, busy };
+    await tendChains(deps, state, view);
+    await openChains(deps, view);
+  } finally {
+    for (const key of held) await deps.leases.give(chainLease(key));
+  }
 }
 
 /**

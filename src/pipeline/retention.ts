@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Clock, EventStore } from "../ports/index.ts";
+import { type LeaseOptions, underLease, workLeases } from "./leases.ts";
 import { runEvery } from "./loop.ts";
 
 /** Event history keeps 90 days, as AWS does. */
@@ -12,15 +13,18 @@ export function createRetentionWorker(opts: {
   clock: Clock;
   log: Logger;
   everyMs?: number;
+  /** Other nodes on the same store: one purges at a time. */
+  lease?: LeaseOptions;
 }) {
   const everyMs = opts.everyMs ?? 60 * 60 * 1000;
+  const leases = workLeases(opts.lease, opts.clock);
   let running: Promise<number> | undefined;
 
   function purgeNow(): Promise<number> {
     running ??= (async () => {
       try {
         const cutoff = new Date(opts.clock.now().getTime() - RETENTION_DAYS * DAY_MS);
-        const purged = await opts.events.purgeBefore(cutoff);
+        const purged = (await underLease(leases, "retention", () => opts.events.purgeBefore(cutoff))) ?? 0;
         if (purged > 0) opts.log.info({ purged, cutoff }, "purged events past retention");
         return purged;
       } finally {

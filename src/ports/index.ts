@@ -8,6 +8,7 @@ export * from "./digests.ts";
 export * from "./events.ts";
 export * from "./insights.ts";
 export * from "./keys.ts";
+export * from "./leases.ts";
 export * from "./objects.ts";
 export * from "./runtime.ts";
 export * from "./trails.ts";

@@ -7,6 +7,7 @@ import { deliveryStoreContract } from "./delivery-store.contract.ts";
 import { digestChainStoreContract } from "./digest-chain-store.contract.ts";
 import { ACCOUNT, eventStoreContract, sampleEvent, T0 } from "./event-store.contract.ts";
 import { keyStoreContract } from "./key-store.contract.ts";
+import { leasesContract } from "./leases.contract.ts";
 import { sampleTrail, trailRepoContract } from "./trail-repo.contract.ts";
 
 /** A listener, and the first account it hears of. */
@@ -29,6 +30,11 @@ describePostgres("PostgreSQL adapters", (url) => {
   });
   keyStoreContract("PgKeyStore", async (setup) => new PgKeyStore((await open()).pool, setup));
   digestChainStoreContract("PgDigestStore", async () => (await open()).digestChains);
+  leasesContract("PgLeases", async () => {
+    const db = await open();
+    await db.pool.query("DELETE FROM leases");
+    return db.leases;
+  });
 
   describe("migrations", () => {
     it("are recorded once each, however many pools open the schema at once", async () => {

@@ -1,11 +1,16 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
+import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { runValidateLogs } from "../../src/cli/validate-logs.ts";
 import { httpClient } from "../../src/client/http.ts";
 import { ingestClient } from "../../src/client/ingest.ts";
+import { clockedClient } from "../support/clocked-client.ts";
 import { useIngestThreads } from "../support/ingest-threads.ts";
 import { describePostgres } from "../support/postgres.ts";
+import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
 import { startTestServer, type TestServer, usePostgresServer } from "../support/server.ts";
 
 const ACCOUNT = "123456789012";
@@ -117,5 +122,149 @@ describePostgres("two opentrail nodes on one PostgreSQL database", (url) => {
     const refused = sixth.find((r) => r.status === "rejected") as PromiseRejectedResult;
     expect((refused.reason as Error).name).toBe("MaximumNumberOfTrailsExceededException");
     expect((await b.describeTrails({})).trailList).toHaveLength(5);
+  });
+});
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+// Both nodes work the pipeline at once, on one clock the test steps through hours and one S3
+// endpoint: the leases let one node at a time work a lane or a chain.
+describePostgres("two opentrail nodes working the pipeline at once", (url) => {
+  const BUCKET = "ot-two-nodes";
+  let s3: S3TestServer;
+  let one: TestServer;
+  let two: TestServer;
+  const t0 = Math.floor((Date.now() - 5 * HOUR) / 1000) * 1000;
+  let t = t0;
+  let real = false;
+  const clock = { now: () => (real ? new Date() : new Date(t)) };
+  const bothAtOnce = async () => {
+    await Promise.all([one.app.delivery.drain(), two.app.delivery.drain()]);
+    await Promise.all([one.app.digests.drain(), two.app.digests.drain()]);
+  };
+
+  beforeAll(async () => {
+    usePostgresServer(url);
+    s3 = await startMoto();
+    await createBucket(s3, BUCKET);
+    const config = {
+      deliveryIntervalMs: 3_600_000,
+      digestIntervalMs: HOUR,
+      policyChecks: "off" as const,
+      s3: s3Settings(s3),
+    };
+    one = await startTestServer(config, { clock });
+    two = await startTestServer({ ...config, database: one.database }, { clock });
+  });
+  afterAll(async () => {
+    await two?.close();
+    await one?.close();
+    await s3?.stop();
+  });
+
+  /** The eventIDs of the `eventName` records in the log files in the bucket. */
+  async function deliveredIds(eventName: string): Promise<string[]> {
+    const ids: string[] = [];
+    const client = s3Client(s3);
+    try {
+      for await (const key of one.app.objects.listKeys(BUCKET, "AWSLogs/")) {
+        if (!key.includes("/CloudTrail/")) continue;
+        const body = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+        const doc = JSON.parse(gunzipSync(await body.Body!.transformToByteArray()).toString("utf8")) as {
+          Records: { eventID: string; eventName: string }[];
+        };
+        ids.push(...doc.Records.filter((r) => r.eventName === eventName).map((r) => r.eventID));
+      }
+    } finally {
+      client.destroy();
+    }
+    return ids;
+  }
+
+  it("delivers each record once and writes one chain of digests that validate-logs accepts", async () => {
+    const nodes = [one, two];
+    const api = (i: number) => clockedClient(nodes[i % 2]!.url, clock);
+    const trailArn = (
+      await api(0).createTrail({ Name: "both", S3BucketName: BUCKET, EnableLogFileValidation: true })
+    ).TrailARN!;
+    await api(1).startLogging({ Name: trailArn });
+    let calls = 0;
+    for (let hour = 0; hour < 3; hour++) {
+      t = t0 + hour * HOUR + 5 * MINUTE;
+      await Promise.all(Array.from({ length: 20 }, (_, i) => api(i).describeTrails({})));
+      calls += 20;
+      await bothAtOnce();
+      t += 30 * MINUTE;
+      await bothAtOnce();
+    }
+    t = t0 + 3 * HOUR + 10 * MINUTE;
+    await api(0).stopLogging({ Name: trailArn });
+    await bothAtOnce();
+    await bothAtOnce();
+    real = true;
+
+    const ids = await deliveredIds("DescribeTrails");
+    expect(ids).toHaveLength(calls);
+    expect(new Set(ids).size).toBe(calls);
+
+    let stdout = "";
+    let stderr = "";
+    const code = await runValidateLogs(
+      {
+        trailArn,
+        startTime: iso(t0 - MINUTE),
+        endTime: iso(t0 + 4 * HOUR),
+        endpoint: two.url,
+        s3Endpoint: s3.endpoint,
+        verbose: true,
+        concurrency: "16",
+      },
+      {
+        env: {
+          AWS_DEFAULT_REGION: "us-east-1",
+          // the server's development key; moto takes any
+          AWS_ACCESS_KEY_ID: "test",
+          AWS_SECRET_ACCESS_KEY: "test",
+        },
+        cwd: one.dataDir,
+        stdout: { write: (s: string) => (stdout += s) },
+        stderr: { write: (s: string) => (stderr += s) },
+      },
+    );
+    expect(code, stdout + stderr).toBe(0);
+    expect(stdout).toMatch(/^(\d+)\/\1 log files valid$/m);
+    // two whole hours, then the final digest from the third hour's start to StopLogging: one chain
+    expect(stdout).toMatch(/^3\/3 digest files valid$/m);
+  });
+
+  it("leaves a lane whose lease a dead node holds until the lease expires, then delivers it once", async () => {
+    real = false;
+    t = Date.now() - HOUR;
+    const api = (i: number) => clockedClient([one, two][i % 2]!.url, clock);
+    await api(0).startLogging({ Name: "both" });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => api(i).listTrails({})));
+    // a node that died working the lane: its lease runs 30 s from now
+    const db = new pg.Client({ connectionString: one.database });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ id: number }>("SELECT id FROM destinations WHERE bucket = $1", [
+        BUCKET,
+      ]);
+      await db.query("INSERT INTO leases (name, holder, expires_at) VALUES ($1, 'dead-node', $2)", [
+        `delivery:${rows[0]!.id}/us-east-1`,
+        t + 30_000,
+      ]);
+    } finally {
+      await db.end();
+    }
+    await Promise.all([one.app.delivery.drain(), two.app.delivery.drain()]);
+    expect(await deliveredIds("ListTrails")).toHaveLength(0);
+    t += 30_000;
+    await Promise.all([one.app.delivery.drain(), two.app.delivery.drain()]);
+    const ids = await deliveredIds("ListTrails");
+    expect(ids).toHaveLength(10);
+    expect(new Set(ids).size).toBe(10);
   });
 });

@@ -3,6 +3,7 @@ import { PgDeliveryStore } from "./delivery-store.ts";
 import { PgDigestStore } from "./digest-store.ts";
 import { PgEventStore } from "./event-store.ts";
 import { PgKeyStore } from "./key-store.ts";
+import { PgLeases } from "./leases.ts";
 import { connectionOf, migratePg, openPool, type PgPoolOptions } from "./pool.ts";
 import { PgTrailFeed } from "./trail-feed.ts";
 import { PgTrailRepo } from "./trail-repo.ts";
@@ -15,6 +16,7 @@ export interface PgDb {
   readonly deliveries: PgDeliveryStore;
   readonly keys: PgKeyStore;
   readonly digestChains: PgDigestStore;
+  readonly leases: PgLeases;
   /** Trail changes to and from the other nodes on this schema. */
   readonly trailFeed: PgTrailFeed;
   /** Ends the pool; safe to call twice. */
@@ -45,6 +47,7 @@ export async function openPostgres(options: PgPoolOptions): Promise<PgDb> {
     deliveries: new PgDeliveryStore(pool),
     keys: new PgKeyStore(pool),
     digestChains: new PgDigestStore(pool),
+    leases: new PgLeases(pool),
     trailFeed,
     close() {
       closed ??= trailFeed.close().then(() => pool.end());

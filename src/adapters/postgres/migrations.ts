@@ -180,4 +180,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE pending_files ADD COLUMN failed_at BIGINT;
     `,
   },
+  {
+    id: 7,
+    name: "leases",
+    // who works a delivery lane, a digest chain or a job now, and until when (ms since the epoch)
+    up: `
+      CREATE TABLE leases (
+        name       TEXT   COLLATE "C" PRIMARY KEY,
+        holder     TEXT   NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+    `,
+  },
 ];

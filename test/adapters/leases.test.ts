@@ -1,0 +1,4 @@
+import { InProcessLeases } from "../../src/adapters/sqlite/leases.ts";
+import { leasesContract } from "./leases.contract.ts";
+
+leasesContract("InProcessLeases", async () => new InProcessLeases());
