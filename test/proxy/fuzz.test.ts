@@ -8,6 +8,7 @@ import { NodeSha256 } from "../../src/wire/sigv4.ts";
 import { DEV_KEY, REGION } from "../support/proxy.ts";
 import { type S3TestServer, startMoto } from "../support/s3-servers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
+import { mulberry32 } from "../wire/fuzz.ts";
 
 /**
  * Odd requests through the recording proxy to moto, from a seeded generator: bad and missing
@@ -79,19 +80,7 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-/** mulberry32: small, seeded, the same sequence every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Rand = ReturnType<typeof prng>;
+type Rand = ReturnType<typeof mulberry32>;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
 /** What is sent on one connection, as bytes, and how the client behaves after. */
@@ -408,7 +397,7 @@ function fire(s: Shot, to = port, waitMs = 8000): Promise<Outcome> {
 
 describe("fuzzed requests through the proxy", () => {
   it(`never answer a 5xx of opentrail's own (${COUNT} requests, seed ${SEED})`, async () => {
-    const r = prng(SEED);
+    const r = mulberry32(SEED);
     const shots: Shot[] = [];
     for (let i = 0; i < COUNT; i++) shots.push(await shot(r, i));
     const own5xx: string[] = [];
