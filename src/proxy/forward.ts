@@ -16,6 +16,7 @@ import type { Recorder } from "../recording/recorder.ts";
 import { verifySigV2 } from "../wire/aws-sigv2.ts";
 import { AuthFailure, type AwsAuth, type BodyCheck, verifyAwsSigV4 } from "../wire/aws-sigv4.ts";
 import { sourceAddress } from "../wire/source-ip.ts";
+import { batchingRecorder } from "./batch.ts";
 import type { CallRenderer, PlacedCall, ProxiedRequest, UpstreamAnswer } from "./call.ts";
 import {
   authError,
@@ -41,7 +42,8 @@ export interface ProxyOptions {
   /** Re-sign what is forwarded with this key (upstreams that check their own keys); as received when absent. */
   upstreamKey?: UpstreamKey;
   renderer: CallRenderer;
-  recorder: Pick<Recorder, "record">;
+  /** Calls answered in the same turn are stored in one append (see batch.ts). */
+  recorder: Pick<Recorder, "recordAll">;
   credentials: CredentialStore;
   /** The account unsigned (anonymous) calls are recorded in. */
   defaultAccountId: string;
@@ -173,7 +175,8 @@ function tlsOf(socket: Socket, host: string | undefined): CallerFacts["tls"] {
 }
 
 export function createProxy(opts: ProxyOptions) {
-  const { renderer, recorder, clock, ids, log } = opts;
+  const { renderer, clock, ids, log } = opts;
+  const recorder = batchingRecorder(opts.recorder);
   const trusted = opts.trustedProxies ?? new Set<string>();
   const maxKept = opts.maxKeptBodyBytes ?? DEFAULT_MAX_KEPT_BODY_BYTES;
   const maxShapes = opts.maxLoggedShapes ?? 1000;
