@@ -363,6 +363,7 @@ function buildProxy(
   if (!hasUpstream(config.upstreams)) return undefined;
   return createProxy({
     upstreams: config.upstreams,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
     ...(config.upstreamCredentials ? { upstreamKey: config.upstreamCredentials } : {}),
     // the model table is read only when something is proxied
     renderer: rt.renderer ?? createCallRenderer(),

@@ -69,6 +69,8 @@ export interface Config {
   logLevel: string;
   /** Where the recording proxy forwards non-CloudTrail requests; none configured: no proxy. */
   upstreams: UpstreamsConfig;
+  /** How long an upstream may take to start answering, in ms; 0: no limit. */
+  upstreamTimeoutMs: number;
   /** Keys to re-sign forwarded requests with, for upstreams that check their own keys. */
   upstreamCredentials?: UpstreamCredentials;
   /** aws: CreateTrail/UpdateTrail evaluate bucket and topic policies as AWS does; off: existence only. */
@@ -148,6 +150,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     tls: tlsConfig(v.tlsCert, v.tlsKey, v.tlsSelfSigned),
     logLevel: v.logLevel,
     upstreams: v.upstreams,
+    upstreamTimeoutMs: v.upstreamTimeoutMs,
     ...(v.upstreamCredentials ? { upstreamCredentials: v.upstreamCredentials } : {}),
     policyChecks: v.policyChecks,
     eventBridge: v.eventBridge,

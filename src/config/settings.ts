@@ -86,6 +86,19 @@ export const DEFAULT_INGEST_MEMORY_BYTES = 256 * 1024 * 1024;
 const text = (v: unknown): string => String(v);
 const optionalText = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
 
+/** A number of seconds (fractions allowed) from min to max, kept in milliseconds. */
+function secondsToMs(what: string, min: number, max: number) {
+  return (v: unknown): number => {
+    const seconds = Number(v);
+    if (!Number.isFinite(seconds) || seconds < min || seconds > max) {
+      throw new ConfigError(
+        `${what} must be a number of seconds from ${min} to ${max} (fractions allowed), not ${JSON.stringify(v)}`,
+      );
+    }
+    return Math.round(seconds * 1000);
+  };
+}
+
 function regionList(v: unknown): string[] {
   if (!Array.isArray(v) || v.length === 0) throw new ConfigError("regions must be a non-empty list");
   return v.map((r, i) => {
@@ -288,6 +301,15 @@ export const SETTINGS = {
     fromFile: upstreamsFromFile,
     parse: parseUpstreams,
   },
+  upstreamTimeoutMs: {
+    flag: "--upstream-timeout <seconds>",
+    help: "how long an upstream may take to start answering a forwarded call before the client gets a 504 and the call is recorded as failed (default 60; 0: no limit)",
+    numeric: true,
+    env: "OPENTRAIL_UPSTREAM_TIMEOUT",
+    file: "upstreamTimeoutSeconds",
+    default: 60,
+    parse: secondsToMs("the upstream timeout", 0, 3600),
+  },
   upstreamCredentials: {
     file: "upstreamCredentials",
     parse: parseUpstreamCredentials,
@@ -345,16 +367,8 @@ export const SETTINGS = {
     env: "OPENTRAIL_DELIVERY_INTERVAL",
     file: "deliveryIntervalSeconds",
     default: 300,
-    parse: (v: unknown) => {
-      const seconds = Number(v);
-      // fractions are for tests; below a millisecond nothing would wait at all
-      if (!Number.isFinite(seconds) || seconds < 0.001 || seconds > 3600) {
-        throw new ConfigError(
-          `the delivery interval must be a number of seconds from 0.001 to 3600 (fractions allowed), not ${JSON.stringify(v)}`,
-        );
-      }
-      return Math.round(seconds * 1000);
-    },
+    // fractions are for tests; below a millisecond nothing would wait at all
+    parse: secondsToMs("the delivery interval", 0.001, 3600),
   },
   digestIntervalMs: {
     flag: "--digest-interval <seconds>",

@@ -112,6 +112,15 @@ export const SERVICE_UNAVAILABLE: ProxyError = {
   message: "Service is unable to handle request.",
 };
 
+/** The upstream took too long to answer: a gateway's timeout, which the SDKs retry as transient. */
+export function upstreamTimeout(ms: number): ProxyError {
+  return {
+    code: "GatewayTimeout",
+    status: 504,
+    message: `The upstream did not answer within ${ms / 1000} s.`,
+  };
+}
+
 function xmlText(text: string): string {
   return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -16,6 +16,7 @@ import type { Recorder } from "../recording/recorder.ts";
 import { verifySigV2 } from "../wire/aws-sigv2.ts";
 import { AuthFailure, type AwsAuth, type BodyCheck, verifyAwsSigV4 } from "../wire/aws-sigv4.ts";
 import { sourceAddress } from "../wire/source-ip.ts";
+import { batchingRecorder } from "./batch.ts";
 import type { CallRenderer, PlacedCall, ProxiedRequest, UpstreamAnswer } from "./call.ts";
 import {
   authError,
@@ -25,6 +26,7 @@ import {
   errorFamily,
   type ProxyError,
   SERVICE_UNAVAILABLE,
+  upstreamTimeout,
 } from "./errors.ts";
 import { resign, type UpstreamKey } from "./resign.ts";
 import { endToEndHeaders, type Upstreams, upstreamFor } from "./upstreams.ts";
@@ -40,7 +42,8 @@ export interface ProxyOptions {
   /** Re-sign what is forwarded with this key (upstreams that check their own keys); as received when absent. */
   upstreamKey?: UpstreamKey;
   renderer: CallRenderer;
-  recorder: Pick<Recorder, "record">;
+  /** Calls answered in the same turn are stored in one append (see batch.ts). */
+  recorder: Pick<Recorder, "recordAll">;
   credentials: CredentialStore;
   /** The account unsigned (anonymous) calls are recorded in. */
   defaultAccountId: string;
@@ -54,7 +57,14 @@ export interface ProxyOptions {
   maxKeptBodyBytes?: number;
   /** How many distinct shapes of unplaced requests are logged; default 1000. */
   maxLoggedShapes?: number;
+  /**
+   * How long the upstream may take to start its answer once it has the whole request, in ms;
+   * past it the client gets a 504 and the call is recorded as failed. Default 60 s; 0: no limit.
+   */
+  upstreamTimeoutMs?: number;
 }
+
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 
 export const DEFAULT_MAX_KEPT_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -65,6 +75,8 @@ export interface ProxyStats {
   unplaced: number;
   refused: number;
   upstreamUnavailable: number;
+  /** Calls the upstream did not start answering within upstreamTimeoutMs. */
+  upstreamTimeouts: number;
   /** Records the recorder failed to store (the caller still got the upstream's answer). */
   recordFailures: number;
   clientsGone: number;
@@ -163,10 +175,12 @@ function tlsOf(socket: Socket, host: string | undefined): CallerFacts["tls"] {
 }
 
 export function createProxy(opts: ProxyOptions) {
-  const { renderer, recorder, clock, ids, log } = opts;
+  const { renderer, clock, ids, log } = opts;
+  const recorder = batchingRecorder(opts.recorder);
   const trusted = opts.trustedProxies ?? new Set<string>();
   const maxKept = opts.maxKeptBodyBytes ?? DEFAULT_MAX_KEPT_BODY_BYTES;
   const maxShapes = opts.maxLoggedShapes ?? 1000;
+  const upstreamTimeoutMs = opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
   const loggedShapes = new Set<string>();
   const stats: ProxyStats = {
     forwarded: 0,
@@ -174,6 +188,7 @@ export function createProxy(opts: ProxyOptions) {
     unplaced: 0,
     refused: 0,
     upstreamUnavailable: 0,
+    upstreamTimeouts: 0,
     recordFailures: 0,
     clientsGone: 0,
   };
@@ -403,11 +418,14 @@ export function createProxy(opts: ProxyOptions) {
       // the body's own checks (its hash against the signature) decide before the upstream sees its last byte
       let verdict: Promise<AuthFailure | undefined> = Promise.resolve(undefined);
       let clientGone = false;
+      let timer: NodeJS.Timeout | undefined;
+      let timedOut = false;
 
       req.once("close", () => {
         if (!req.complete) {
           clientGone = true;
           stats.clientsGone++;
+          clearTimeout(timer);
           up.destroy();
           finish();
         }
@@ -415,6 +433,7 @@ export function createProxy(opts: ProxyOptions) {
       res.once("close", () => {
         if (!res.writableFinished) {
           clientGone = true;
+          clearTimeout(timer);
           up.destroy();
           finish();
         }
@@ -426,15 +445,13 @@ export function createProxy(opts: ProxyOptions) {
         verdict = pumpBody(req, up, f.prefix, f.bodyCheck?.());
       }
 
-      up.once("error", (err: NodeJS.ErrnoException) => {
-        if (clientGone || done) return;
+      /** The upstream gave no answer: the client gets the proxy's own, and the call is recorded as failed. */
+      const failUpstream = (error: ProxyError) => {
         void verdict.then(async (failure) => {
           if (failure) {
             refuseLate(f, failure);
           } else {
-            stats.upstreamUnavailable++;
-            log.warn({ err: err.message, code: err.code, upstream: upstream.origin }, "upstream unreachable");
-            const answer = errorAnswer(f.family, SERVICE_UNAVAILABLE, f.ownId);
+            const answer = errorAnswer(f.family, error, f.ownId);
             if (known) {
               await record(
                 f.auth,
@@ -448,9 +465,38 @@ export function createProxy(opts: ProxyOptions) {
           }
           finish();
         });
+      };
+
+      // the answer's clock starts once the upstream has the whole request: a long upload is not cut
+      if (upstreamTimeoutMs > 0) {
+        up.once("finish", () => {
+          timer = setTimeout(() => {
+            timedOut = true;
+            stats.upstreamTimeouts++;
+            log.warn(
+              { upstream: upstream.origin, timeoutMs: upstreamTimeoutMs },
+              "upstream did not answer in time",
+            );
+            up.destroy();
+            if (!clientGone && !done) failUpstream(upstreamTimeout(upstreamTimeoutMs));
+          }, upstreamTimeoutMs);
+        });
+      }
+
+      up.once("error", (err: NodeJS.ErrnoException) => {
+        if (clientGone || done || timedOut) return;
+        clearTimeout(timer);
+        stats.upstreamUnavailable++;
+        log.warn({ err: err.message, code: err.code, upstream: upstream.origin }, "upstream unreachable");
+        failUpstream(SERVICE_UNAVAILABLE);
       });
 
       up.once("response", (upRes) => {
+        clearTimeout(timer);
+        if (timedOut) {
+          upRes.destroy();
+          return;
+        }
         void verdict
           .then(async (failure) => {
             if (clientGone) {

@@ -15,8 +15,17 @@ export function upstreamFor(
   const byService = service === undefined ? undefined : upstreams.services[service];
   const bySigningName = signingName === undefined ? undefined : upstreams.services[signingName];
   const url = byService ?? bySigningName ?? upstreams.default;
-  return url === undefined ? undefined : new URL(url);
+  if (url === undefined) return undefined;
+  let parsed = parsedUrls.get(url);
+  if (parsed === undefined) {
+    parsed = new URL(url);
+    parsedUrls.set(url, parsed);
+  }
+  return parsed;
 }
+
+/** Each configured URL parsed once, not once a call (the callers only read it). */
+const parsedUrls = new Map<string, URL>();
 
 /** Headers that belong to one connection, not to the request (RFC 9110 §7.6.1), and Expect, which this hop answers. */
 const HOP_BY_HOP = new Set([

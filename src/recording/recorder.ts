@@ -20,15 +20,26 @@ export interface CallToRecord extends Omit<CallFacts, "eventTime"> {
  * recorded call.
  */
 export function createRecorder(events: EventStore, route?: Route) {
+  async function prepare(call: CallToRecord): Promise<StoredEvent> {
+    const { clock, exactTime, ...facts } = call;
+    const at = clock.now();
+    const { record, resources } = buildCallRecord({ ...facts, eventTime: at });
+    const stored: StoredEvent = { ...toStoredEvent(record, call.ctx.accountId), resources };
+    const exact = exactTime ?? true;
+    stored.destinations = await route?.(call.ctx.accountId, record, exact ? at : stored.eventTime, exact);
+    return stored;
+  }
   return {
     async record(call: CallToRecord): Promise<StoredEvent> {
-      const { clock, exactTime, ...facts } = call;
-      const at = clock.now();
-      const { record, resources } = buildCallRecord({ ...facts, eventTime: at });
-      const stored: StoredEvent = { ...toStoredEvent(record, call.ctx.accountId), resources };
-      const exact = exactTime ?? true;
-      stored.destinations = await route?.(call.ctx.accountId, record, exact ? at : stored.eventTime, exact);
-      await events.append([stored], clock.now());
+      const stored = await prepare(call);
+      await events.append([stored], call.clock.now());
+      return stored;
+    },
+    /** Several calls in one append (one transaction): all are stored, or none. */
+    async recordAll(calls: readonly CallToRecord[]): Promise<StoredEvent[]> {
+      if (calls.length === 0) return [];
+      const stored = await Promise.all(calls.map(prepare));
+      await events.append(stored, calls[0]!.clock.now());
       return stored;
     },
   };

@@ -89,6 +89,7 @@ describe("the configuration file's keys", () => {
       maxIngestBytes: 4096,
       deliveryIntervalSeconds: 1,
       digestIntervalSeconds: 60,
+      upstreamTimeoutSeconds: 2.5,
       ingestWorkers: 0,
       lookupEventsRate: 2,
     });
@@ -98,6 +99,7 @@ describe("the configuration file's keys", () => {
       s3: { region: "eu-west-1", forcePathStyle: false },
       deliveryIntervalMs: 1000,
       digestIntervalMs: 60_000,
+      upstreamTimeoutMs: 2500,
     });
   });
 
@@ -190,6 +192,7 @@ describe("serve's flags", () => {
       "--tls-key",
       "--tls-self-signed",
       "--upstream",
+      "--upstream-timeout",
       "--policy-checks",
       "--event-bridge",
       "--delivery-interval",
