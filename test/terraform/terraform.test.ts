@@ -114,7 +114,6 @@ provider "aws" {
   secret_key                  = "test"
   skip_credentials_validation = true
   skip_metadata_api_check     = true
-  skip_requesting_account_id  = true
   skip_region_validation      = true
   s3_use_path_style           = true
   endpoints {
@@ -188,8 +187,8 @@ resource "aws_iam_role" "trail" {
 resource "aws_cloudtrail" "trail" {
   name           = "${name}"
   s3_bucket_name = aws_s3_bucket.trail.id
-  # the provider reads sns_topic_name back from SnsTopicARN: given as a name it would never settle
-  sns_topic_name             = aws_sns_topic.trail.arn
+  # read back from SnsTopicARN as a name when its account is the caller's (STS GetCallerIdentity)
+  sns_topic_name             = aws_sns_topic.trail.name
   cloud_watch_logs_group_arn = "\${aws_cloudwatch_log_group.trail.arn}:*"
   cloud_watch_logs_role_arn  = aws_iam_role.trail.arn
   enable_log_file_validation = true
