@@ -9,8 +9,8 @@ import { CloudTrailError } from "./errors.ts";
 // ---------------------------------------------------------------------------------------------
 // Trails
 
-export function trailNotFound(arn: string, accountId: string): CloudTrailError {
-  return new CloudTrailError("TrailNotFoundException", `Unknown trail: ${arn} for the user: ${accountId}`);
+export function trailNotFound(trail: string, accountId: string): CloudTrailError {
+  return new CloudTrailError("TrailNotFoundException", `Unknown trail: ${trail} for the user: ${accountId}`);
 }
 
 export function trailAlreadyExists(name: string, accountId: string): CloudTrailError {
@@ -102,7 +102,7 @@ export function tagsLimitExceeded(limit: number): CloudTrailError {
 // Destinations: S3, SNS, KMS, CloudWatch Logs
 
 export function s3BucketDoesNotExist(bucket: string): CloudTrailError {
-  return new CloudTrailError("S3BucketDoesNotExistException", `S3 bucket ${bucket} does not exist.`);
+  return new CloudTrailError("S3BucketDoesNotExistException", `S3 bucket ${bucket} does not exist!`);
 }
 
 export function insufficientS3BucketPolicy(bucket: string): CloudTrailError {

@@ -48,15 +48,13 @@ function badName(message: string): CloudTrailError {
 }
 
 /**
- * Each rule with the message AWS gives, in the order they are checked, so that a name breaking
- * several rules reports the first one.
+ * Each rule with the message AWS gives, in the order AWS checks them (length, first character,
+ * last character, character set: `trail!` is refused for its end), so that a name breaking
+ * several rules reports the first one. Where AWS places the IP-address and adjacent-character
+ * rules is not known; they come last.
  */
 const TRAIL_NAME_RULES: readonly { broken: (name: string) => boolean; message: (name: string) => string }[] =
   [
-    {
-      broken: (n) => /^\d{1,3}(\.\d{1,3}){3}$/.test(n),
-      message: () => "Trail names must not be formatted as an IP address.",
-    },
     {
       broken: (n) => n.length < TRAIL_NAME_MIN,
       message: (n) =>
@@ -68,17 +66,21 @@ const TRAIL_NAME_RULES: readonly { broken: (name: string) => boolean; message: (
         `Trail name too long. Maximum allowed length: ${TRAIL_NAME_MAX} characters. Specified name length: ${n.length} characters.`,
     },
     {
-      broken: (n) => !/^[A-Za-z0-9._-]+$/.test(n),
-      message: () =>
-        "Trail name or ARN can only contain uppercase letters, lowercase letters, numbers, periods (.), hyphens (-), and underscores (_).",
-    },
-    {
       broken: (n) => !/^[A-Za-z0-9]/.test(n),
       message: () => "Trail name must starts with a letter or number.",
     },
     {
       broken: (n) => !/[A-Za-z0-9]$/.test(n),
       message: () => "Trail name must ends with a letter or number.",
+    },
+    {
+      broken: (n) => !/^[A-Za-z0-9._-]+$/.test(n),
+      message: () =>
+        "Trail name or ARN can only contain uppercase letters, lowercase letters, numbers, periods (.), hyphens (-), and underscores (_).",
+    },
+    {
+      broken: (n) => /^\d{1,3}(\.\d{1,3}){3}$/.test(n),
+      message: () => "Trail names must not be formatted as an IP address.",
     },
     {
       broken: (n) => /[._-]{2}/.test(n),

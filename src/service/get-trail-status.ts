@@ -7,6 +7,11 @@ function isoSeconds(d: Date | undefined): string {
   return d ? `${d.toISOString().slice(0, 19)}Z` : "";
 }
 
+/** The members that have a value. */
+function present<T extends object>(members: T): T {
+  return Object.fromEntries(Object.entries(members).filter(([, v]) => v !== undefined)) as T;
+}
+
 export function getTrailStatus(deps: ServiceDeps): Handler<"GetTrailStatus"> {
   return async (ctx, input) => {
     const trail = await resolveTrail(deps, ctx, input.Name, "read");
@@ -15,17 +20,18 @@ export function getTrailStatus(deps: ServiceDeps): Handler<"GetTrailStatus"> {
     const notification = (await deps.outputs?.outputStatus("sns", trail.arn, ctx.region)) ?? {};
     const logs = (await deps.outputs?.outputStatus("logs", trail.arn, ctx.region)) ?? {};
     const digest = (await deps.outputs?.outputStatus("digest", trail.arn, ctx.region)) ?? {};
-    return {
+    // Timestamps and errors only once they have a value, as on AWS, in process too (no undefined
+    // members); the deprecated strings always, "" while unknown.
+    return present({
       IsLogging: trail.isLogging,
       LatestDeliveryTime: delivery.latestDeliveryTime,
-      LatestDeliveryError: delivery.latestDeliveryError,
-      // present only once they have a value, as on AWS (in process too: no undefined members)
-      ...(notification.latestTime && { LatestNotificationTime: notification.latestTime }),
-      ...(notification.latestError && { LatestNotificationError: notification.latestError }),
-      ...(logs.latestTime && { LatestCloudWatchLogsDeliveryTime: logs.latestTime }),
-      ...(logs.latestError && { LatestCloudWatchLogsDeliveryError: logs.latestError }),
-      ...(digest.latestTime && { LatestDigestDeliveryTime: digest.latestTime }),
-      ...(digest.latestError && { LatestDigestDeliveryError: digest.latestError }),
+      LatestDeliveryError: delivery.latestDeliveryError || undefined,
+      LatestNotificationTime: notification.latestTime,
+      LatestNotificationError: notification.latestError || undefined,
+      LatestCloudWatchLogsDeliveryTime: logs.latestTime,
+      LatestCloudWatchLogsDeliveryError: logs.latestError || undefined,
+      LatestDigestDeliveryTime: digest.latestTime,
+      LatestDigestDeliveryError: digest.latestError || undefined,
       StartLoggingTime: trail.startLoggingTime,
       StopLoggingTime: trail.stopLoggingTime,
       LatestDeliveryAttemptTime: isoSeconds(delivery.latestDeliveryAttemptTime),
@@ -34,6 +40,6 @@ export function getTrailStatus(deps: ServiceDeps): Handler<"GetTrailStatus"> {
       LatestDeliveryAttemptSucceeded: isoSeconds(delivery.latestDeliveryAttemptSucceeded),
       TimeLoggingStarted: isoSeconds(trail.startLoggingTime),
       TimeLoggingStopped: isoSeconds(trail.stopLoggingTime),
-    };
+    });
   };
 }

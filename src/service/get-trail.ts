@@ -5,7 +5,7 @@ import type { ServiceDeps } from "./types.ts";
 
 export function getTrail(deps: ServiceDeps): Handler<"GetTrail"> {
   return async (ctx, input) => {
-    const trail = await resolveTrail(deps, ctx, input.Name, "read");
+    const trail = await resolveTrail(deps, ctx, input.Name, "read", "as-given");
     return { Trail: toTrailDescription(trail) };
   };
 }

@@ -22,6 +22,12 @@ import type { ServiceDeps } from "./types.ts";
 export type Access = "read" | "write";
 
 /**
+ * How TrailNotFoundException names a trail asked for by a bare name: most operations turn the name
+ * into an ARN of the current region, GetTrail repeats the name as given (errors.md).
+ */
+export type UnknownNameShown = "as-arn" | "as-given";
+
+/**
  * Resolves a Name/TrailName argument (a name or an ARN) as AWS does: a bare name only finds trails
  * homed in the current region; an ARN also finds the shadow of a multi-Region trail.
  */
@@ -30,12 +36,14 @@ export async function resolveTrail(
   ctx: RequestContext,
   value: string | undefined,
   access: Access,
+  unknownName: UnknownNameShown = "as-arn",
 ): Promise<Trail> {
   const ref = parseTrailRef(value);
   if (ref.kind === "name") {
     const trail = await deps.trails.get(ctx.accountId, ctx.region, ref.name);
-    if (!trail) throw trailNotFound(trailArn(ctx.region, ctx.accountId, ref.name), ctx.accountId);
-    return trail;
+    if (trail) return trail;
+    const shown = unknownName === "as-given" ? ref.name : trailArn(ctx.region, ctx.accountId, ref.name);
+    throw trailNotFound(shown, ctx.accountId);
   }
   if (ref.accountId !== ctx.accountId) throw trailNotFound(ref.arn, ctx.accountId);
   const trail = await deps.trails.get(ctx.accountId, ref.region, ref.name);

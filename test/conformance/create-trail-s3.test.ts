@@ -21,7 +21,7 @@ forEachTarget(
         await expectError(
           t.api.createTrail({ Name: "lost-trail", S3BucketName: "missing-bucket" }),
           "S3BucketDoesNotExistException",
-          "S3 bucket missing-bucket does not exist.",
+          "S3 bucket missing-bucket does not exist!",
         );
         await expectAnswer(t.api.listTrails({}), { Trails: [] });
       });
@@ -41,7 +41,7 @@ forEachTarget(
         await expectError(
           t.api.updateTrail({ Name: "moving-trail", S3BucketName: "missing-bucket" }),
           "S3BucketDoesNotExistException",
-          "S3 bucket missing-bucket does not exist.",
+          "S3 bucket missing-bucket does not exist!",
         );
         await t.createBucket("second-bucket");
         const answer = await t.api.updateTrail({ Name: "moving-trail", S3BucketName: "second-bucket" });
@@ -57,7 +57,7 @@ forEachTarget(
             InsightSelectors: [{ InsightType: "ApiCallRateInsight" }],
           }),
           "S3BucketDoesNotExistException",
-          `S3 bucket ${BUCKET} does not exist.`,
+          `S3 bucket ${BUCKET} does not exist!`,
         );
       });
     });

@@ -202,7 +202,7 @@ forEachTarget("CreateTrail", (t) => {
       await expectError(
         t.api.createTrail({ Name: "lost-trail", S3BucketName: "missing-bucket" }),
         "S3BucketDoesNotExistException",
-        "S3 bucket missing-bucket does not exist.",
+        "S3 bucket missing-bucket does not exist!",
       );
       await expectError(t.api.getTrail({ Name: "lost-trail" }), "TrailNotFoundException", /^Unknown trail/);
     });

@@ -113,12 +113,20 @@ export const BAD_TRAIL_NAMES: readonly (readonly [string, string])[] = [
     "Trail name or ARN can only contain uppercase letters, lowercase letters, numbers, periods (.), hyphens (-), and underscores (_).",
   ],
   [
-    "trail-é",
+    "tr-é-il",
     "Trail name or ARN can only contain uppercase letters, lowercase letters, numbers, periods (.), hyphens (-), and underscores (_).",
   ],
+  // AWS checks length, first character, last character, then the character set (moto#4410)
+  ["a!", "Trail name too short. Minimum allowed length: 3 characters. Specified name length: 2 characters."],
   ["-trail", "Trail name must starts with a letter or number."],
   ["_trail", "Trail name must starts with a letter or number."],
+  ["!trail!", "Trail name must starts with a letter or number."],
   ["trail.", "Trail name must ends with a letter or number."],
+  ["trail!", "Trail name must ends with a letter or number."],
+  [
+    "my#trail",
+    "Trail name or ARN can only contain uppercase letters, lowercase letters, numbers, periods (.), hyphens (-), and underscores (_).",
+  ],
   ["my--ns", "Trail name or ARN cannot have adjacent periods (.), hyphens (-), or underscores (_)."],
   ["my-_ns", "Trail name or ARN cannot have adjacent periods (.), hyphens (-), or underscores (_)."],
   ["a..b", "Trail name or ARN cannot have adjacent periods (.), hyphens (-), or underscores (_)."],

@@ -211,7 +211,7 @@ forEachTarget("PutInsightSelectors", (t) => {
       await expectError(
         t.api.putInsightSelectors({ TrailName: "orphan-trail", InsightSelectors: CALL_RATE }),
         "S3BucketDoesNotExistException",
-        `S3 bucket ${BUCKET} does not exist.`,
+        `S3 bucket ${BUCKET} does not exist!`,
       );
       await expectAnswer(t.api.putInsightSelectors({ TrailName: "orphan-trail", InsightSelectors: [] }), {
         TrailARN: arnOf("orphan-trail"),

@@ -118,7 +118,7 @@ forEachTarget("UpdateTrail", (t) => {
       await expectError(
         t.api.updateTrail({ Name: "moving-trail", S3BucketName: "missing-bucket" }),
         "S3BucketDoesNotExistException",
-        "S3 bucket missing-bucket does not exist.",
+        "S3 bucket missing-bucket does not exist!",
       );
     });
 

@@ -174,6 +174,11 @@ def unknown_trail_message(name_or_arn: str, region: str = REGION, account: str =
     return f"Unknown trail: {arn} for the user: {account}"
 
 
+def get_trail_unknown_message(name_or_arn: str, account: str = ACCOUNT) -> str:
+    # GetTrail alone repeats a plain name as given.
+    return f"Unknown trail: {name_or_arn} for the user: {account}"
+
+
 def expect_error(call, code: str, message: str | re.Pattern | None = None) -> ClientError:
     """Runs a boto3 call that must fail with a modeled 400 error shaped like AWS's."""
     with pytest.raises(ClientError) as info:

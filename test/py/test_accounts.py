@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from support import BUCKET, REGION, body, expect_error, start_server, stop_server, trail_arn, unknown_trail_message
+from support import (
+    BUCKET,
+    REGION,
+    body,
+    expect_error,
+    get_trail_unknown_message,
+    start_server,
+    stop_server,
+    trail_arn,
+)
 
 ALICE = {"accessKeyId": "AKIAALICE0000000001", "secretAccessKey": "alice-secret", "accountId": "111111111111",
          "type": "IAMUser", "userName": "alice"}  # fmt: skip
@@ -40,7 +49,7 @@ def test_accounts_are_isolated(accounts_server):
     expect_error(
         lambda: bob.get_trail(Name="shared-name"),
         "TrailNotFoundException",
-        unknown_trail_message("shared-name", account=BOB["accountId"]),
+        get_trail_unknown_message("shared-name", account=BOB["accountId"]),
     )
     # Knowing the other account's ARN does not help.
     expect_error(lambda: bob.get_trail(Name=alice_arn), "TrailNotFoundException")

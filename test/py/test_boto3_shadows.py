@@ -10,6 +10,7 @@ from support import (
     REGION,
     body,
     expect_error,
+    get_trail_unknown_message,
     trail_arn,
     unknown_trail_message,
 )
@@ -50,7 +51,7 @@ def test_shadow_read_operations_need_the_arn(ct, ct_other, multi):
     expect_error(
         lambda: ct_other.get_trail(Name="global"),
         "TrailNotFoundException",
-        unknown_trail_message("global", OTHER_REGION),
+        get_trail_unknown_message("global"),
     )
     assert ct_other.get_trail(Name=multi)["Trail"] == ct.get_trail(Name="global")["Trail"]
     assert ct_other.get_event_selectors(TrailName=multi)["TrailARN"] == multi

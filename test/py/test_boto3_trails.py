@@ -18,6 +18,7 @@ from support import (
     TRAIL_ALWAYS,
     body,
     expect_error,
+    get_trail_unknown_message,
     trail_arn,
     unknown_trail_message,
 )
@@ -91,6 +92,8 @@ def test_create_trail_starts_with_logging_off_and_default_selectors(ct):
                      "periods (.), hyphens (-), and underscores (_)."),
         ("-leading", "Trail name must starts with a letter or number."),
         ("trailing_", "Trail name must ends with a letter or number."),
+        # AWS checks the last character before the character set
+        ("trail!", "Trail name must ends with a letter or number."),
         ("my-_ns", "Trail name or ARN cannot have adjacent periods (.), hyphens (-), or underscores (_)."),
     ],
 )  # fmt: skip
@@ -116,6 +119,7 @@ def test_create_trail_missing_bucket(ct):
     expect_error(
         lambda: ct.create_trail(Name="no-bucket", S3BucketName="does-not-exist-bucket"),
         "S3BucketDoesNotExistException",
+        "S3 bucket does-not-exist-bucket does not exist!",
     )
     expect_error(lambda: ct.get_trail(Name="no-bucket"), "TrailNotFoundException")
 
@@ -176,7 +180,7 @@ def test_get_trail_by_name_and_by_arn(ct):
 
 
 def test_get_trail_errors(ct):
-    expect_error(lambda: ct.get_trail(Name="missing"), "TrailNotFoundException", unknown_trail_message("missing"))
+    expect_error(lambda: ct.get_trail(Name="missing"), "TrailNotFoundException", get_trail_unknown_message("missing"))
     arn = trail_arn("missing")
     expect_error(lambda: ct.get_trail(Name=arn), "TrailNotFoundException", unknown_trail_message(arn))
     expect_error(lambda: ct.get_trail(Name="ab"), "InvalidTrailNameException")

@@ -18,6 +18,7 @@ from support import (
     STATUS_DEPRECATED,
     TRAIL_ALWAYS,
     expect_cli_error,
+    get_trail_unknown_message,
     trail_arn,
     unknown_trail_message,
 )
@@ -54,7 +55,7 @@ def test_get_trail(cli, trail):
     assert rc == 0, err
     assert set(out["Trail"]) == TRAIL_ALWAYS and out["Trail"]["HomeRegion"] == REGION
     expect_cli_error(cli("get-trail", "--name", "other-trail"), "TrailNotFoundException", "GetTrail",
-                     unknown_trail_message("other-trail"))  # fmt: skip
+                     get_trail_unknown_message("other-trail"))  # fmt: skip
 
 
 def test_describe_trails_with_shadows(cli, ct):

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 from botocore.exceptions import ClientError
-from support import ACCOUNT, BUCKET, ISO_SECOND, OTHER_REGION, REGION, body, unknown_trail_message
+from support import ACCOUNT, BUCKET, ISO_SECOND, OTHER_REGION, REGION, body, get_trail_unknown_message
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -295,7 +295,7 @@ def test_cli_create_trail_success(cli, ct):
 
 def test_cli_failures(server, cli, ct):
     sent = cli_send(cli, "get-trail", "--name", "cli-missing")
-    assert sent.error == ("TrailNotFoundException", unknown_trail_message("cli-missing"))
+    assert sent.error == ("TrailNotFoundException", get_trail_unknown_message("cli-missing"))
     _, record = record_of(ct, sent, "GetTrail")
     assert record == expected_record(sent, "GetTrail", True, {"name": "cli-missing"})
     assert "aws-cli/" in record["userAgent"]
