@@ -68,7 +68,8 @@ function cpuMsOf(statPath: string): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 
-function readUsage(pid: number): ProcessUsage | undefined {
+/** Resident memory and CPU time of any process so far (Linux /proc); undefined elsewhere or after exit. */
+export function readUsage(pid: number): ProcessUsage | undefined {
   try {
     const rss = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     const cpuMs = cpuMsOf(`/proc/${pid}/stat`);
