@@ -8,8 +8,10 @@
  *
  *   npm run bench:api -- [--seconds 5] [--rounds 2] [--connections 32] [--peer moto]
  *                        [--ops DescribeTrails,GetTrailStatus,LookupEvents,CreateDeleteTrail]
- *                        [--cpu-prof DIR] [--dir D] [--keep]
+ *                        [--base TREE] [--cpu-prof DIR] [--dir D] [--keep]
  *
+ * --base runs a second opentrail from another built tree (a checkout of an earlier commit after
+ * `npm run build`) beside this one, as "base", to compare a change under the same machine load.
  * Requests are signed ahead (a signature holds for 15 minutes) and signed again before each
  * phase, so the load generator, which shares the cores with the server, spends its time on HTTP.
  */
@@ -24,7 +26,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { NodeSha256 } from "../src/wire/sigv4.ts";
 import { summarizeProfile } from "./support/cpu-profile.ts";
 import { numberFlag } from "./support/ingest-post.ts";
-import { readUsage, startServerProcess } from "./support/server-process.ts";
+import { readUsage, type ServerProcess, startServerProcess } from "./support/server-process.ts";
 
 const REGION = "us-east-1";
 const TARGET_PREFIX = "CloudTrail_20131101.";
@@ -42,6 +44,7 @@ const { values: flags } = parseArgs({
     rounds: { type: "string", default: "2" },
     connections: { type: "string", default: "32" },
     peer: { type: "string" },
+    base: { type: "string" },
     ops: { type: "string", default: OPERATIONS.join(",") },
     "cpu-prof": { type: "string" },
     dir: { type: "string" },
@@ -272,6 +275,7 @@ async function main(): Promise<void> {
     nodeArgs: profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir],
   });
   let moto: { url: URL; child: ChildProcess } | undefined;
+  let base: ServerProcess | undefined;
   const targets: Target[] = [];
   try {
     const agent = () => new Agent({ keepAlive: true, maxSockets: connections });
@@ -283,9 +287,20 @@ async function main(): Promise<void> {
     };
     targets.push(opentrail);
     // the local bucket store: a bucket is a directory of the data directory
-    await setUp(opentrail, async (bucket) => {
-      mkdirSync(join(dataDir, "buckets", bucket), { recursive: true });
-    });
+    const localBuckets = (data: string) => async (bucket: string) => {
+      mkdirSync(join(data, "buckets", bucket), { recursive: true });
+    };
+    await setUp(opentrail, localBuckets(dataDir));
+    if (flags.base !== undefined) {
+      const baseData = join(dir, "base-data");
+      base = await startServerProcess({
+        dataDir: baseData,
+        cliPath: join(flags.base, "dist", "cli", "main.js"),
+      });
+      const target: Target = { name: "base", url: new URL(base.url), pid: base.pid, agent: agent() };
+      targets.push(target);
+      await setUp(target, localBuckets(baseData));
+    }
     if (flags.peer === "moto") {
       moto = await startMoto();
       const peer: Target = { name: "moto", url: moto.url, pid: moto.child.pid!, agent: agent() };
@@ -331,9 +346,11 @@ async function main(): Promise<void> {
       const merged = [...results].map(([name, phases]) => [name, merge(phases)] as const);
       for (const [name, p] of merged) console.log(line(name, p));
       for (const [name, why] of unserved) console.log(`  ${name.padEnd(9)} not measured: ${why}`);
-      if (merged.length === 2) {
-        const [a, b] = merged.map(([, p]) => p.calls / p.ms);
-        console.log(`  opentrail / moto: ${(a! / b!).toFixed(1)}×`);
+      const rate = new Map(merged.map(([name, p]) => [name, p.calls / p.ms]));
+      for (const other of ["base", "moto"]) {
+        const r = rate.get(other);
+        if (r !== undefined)
+          console.log(`  opentrail / ${other}: ${(rate.get("opentrail")! / r).toFixed(1)}×`);
       }
     }
     console.log(
@@ -344,6 +361,7 @@ async function main(): Promise<void> {
   } finally {
     for (const t of targets) t.agent.destroy();
     await server.stop("SIGTERM");
+    await base?.stop("SIGTERM");
     if (moto) {
       moto.child.kill("SIGTERM");
       await new Promise((r) => (moto!.child.exitCode === null ? moto!.child.once("exit", r) : r(null)));
