@@ -30,8 +30,12 @@ import { readUsage, type ServerProcess, startServerProcess } from "./support/ser
 
 const REGION = "us-east-1";
 const TARGET_PREFIX = "CloudTrail_20131101.";
-/** The account of the fixed trail; each connection's CreateTrail/DeleteTrail pairs use an account of their own (5 trails per region). */
-const ACCOUNT = "123456789012";
+/**
+ * The access key of the fixed trail's calls: the development credential (`test`, account
+ * 123456789012, secret checked); each connection's CreateTrail/DeleteTrail pairs use an account
+ * of their own (5 trails per region), whose 12-digit keys the development store takes with any secret.
+ */
+const ACCOUNT = "test";
 const BUCKET = "opentrail-bench-api";
 const TRAIL = "bench-trail";
 
