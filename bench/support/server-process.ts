@@ -32,6 +32,8 @@ export interface ServerProcessOptions {
   startTimeoutMs?: number;
   /** More `serve` flags, e.g. `["--ingest-workers", "2"]`. */
   serveArgs?: readonly string[];
+  /** The built CLI to run, when not this tree's (a bench comparing against another build). */
+  cliPath?: string;
 }
 
 export interface ServerProcess {
@@ -68,7 +70,8 @@ function cpuMsOf(statPath: string): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 
-function readUsage(pid: number): ProcessUsage | undefined {
+/** Resident memory and CPU time of any process so far (Linux /proc); undefined elsewhere or after exit. */
+export function readUsage(pid: number): ProcessUsage | undefined {
   try {
     const rss = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     const cpuMs = cpuMsOf(`/proc/${pid}/stat`);
@@ -95,10 +98,10 @@ export function assertBuilt(): void {
 const LISTENING = /^opentrail listening on (http:\/\/\S+)$/m;
 
 export async function startServerProcess(opts: ServerProcessOptions): Promise<ServerProcess> {
-  assertBuilt();
+  if (opts.cliPath === undefined) assertBuilt();
   const args = [
     ...(opts.nodeArgs ?? []),
-    CLI_PATH,
+    opts.cliPath ?? CLI_PATH,
     "serve",
     "--port",
     String(opts.port ?? 0),

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IdFilter } from "../../src/adapters/sqlite/id-filter.ts";
-import { SqliteEventStore } from "../../src/adapters/sqlite/index.ts";
+import { type SqliteDb, SqliteEventStore } from "../../src/adapters/sqlite/index.ts";
 import { MIGRATIONS } from "../../src/adapters/sqlite/migrations/index.ts";
 import { migrate } from "../../src/adapters/sqlite/migrations/migrate.ts";
 import type { LookupQuery } from "../../src/ports/index.ts";
@@ -211,5 +211,87 @@ describe("IdFilter", () => {
     expect(filter.full).toBe(false);
     filter.add(id(3));
     expect(filter.full).toBe(true);
+  });
+});
+
+/** Makes SQLite itself refuse the insert of an event whose id is in `ids`. */
+function refuseIds(db: SqliteDb, ids: readonly string[]): void {
+  const list = ids.map((id) => `'${id}'`).join(", ");
+  db.db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.event_id IN (${list})
+    BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+}
+
+const appendNumbers = (db: SqliteDb) =>
+  db.db.prepare("SELECT count(DISTINCT append_no) FROM events").pluck().get();
+
+describe("SqliteEventStore group commit", () => {
+  it("commits the appends of one turn together and answers each caller with its own result", async () => {
+    const db = open(":memory:");
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => db.events.append([sampleEvent(i + 1)])),
+    );
+    expect(results).toEqual(Array.from({ length: 20 }, () => ({ inserted: 1, duplicates: [] })));
+    expect((await db.events.lookup(everything)).map((e) => e.eventId).sort()).toEqual(
+      Array.from({ length: 20 }, (_, i) => eventId(i + 1)).sort(),
+    );
+    // one transaction, one append number
+    expect(appendNumbers(db)).toBe(1);
+  });
+
+  it("reports an id two callers append together as a duplicate to the later one only", async () => {
+    const db = open(":memory:");
+    const [first, second] = await Promise.all([
+      db.events.append([sampleEvent(1), sampleEvent(2)]),
+      db.events.append([sampleEvent(2), sampleEvent(3)]),
+    ]);
+    expect(first).toEqual({ inserted: 2, duplicates: [] });
+    expect(second).toEqual({ inserted: 1, duplicates: [eventId(2)] });
+    expect(await db.events.lookup(everything)).toHaveLength(3);
+  });
+
+  it("gives a failing caller its error and still commits the others", async () => {
+    const db = open(":memory:");
+    refuseIds(db, [eventId(2)]);
+    const outcomes = await Promise.allSettled([
+      db.events.append([sampleEvent(1)]),
+      db.events.append([sampleEvent(2)]),
+      db.events.append([sampleEvent(3)]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ message: "refused by the test" });
+    expect((await db.events.lookup(everything)).map((e) => e.eventId).sort()).toEqual([
+      eventId(1),
+      eventId(3),
+    ]);
+    // a later append after the failure still finds the ids stored before it
+    expect(await db.events.append([sampleEvent(1), sampleEvent(4)])).toEqual({
+      inserted: 1,
+      duplicates: [eventId(1)],
+    });
+  });
+
+  it("gives every caller the error when the commit fails for all", async () => {
+    const db = open(":memory:");
+    refuseIds(db, [eventId(1), eventId(2)]);
+    const outcomes = await Promise.allSettled([
+      db.events.append([sampleEvent(1)]),
+      db.events.append([sampleEvent(2)]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected"]);
+    expect(await db.events.lookup(everything)).toEqual([]);
+  });
+
+  it("answers nobody before the commit", async () => {
+    const db = open(":memory:");
+    let answered = false;
+    const pending = db.events.append([sampleEvent(1)]).then(() => {
+      answered = true;
+    });
+    // the commit waits for the end of this turn: nothing is stored and nobody answered yet
+    await Promise.resolve();
+    expect(answered).toBe(false);
+    expect(db.db.prepare("SELECT count(*) FROM events").pluck().get()).toBe(0);
+    await pending;
+    expect(db.db.prepare("SELECT count(*) FROM events").pluck().get()).toBe(1);
   });
 });

@@ -25,6 +25,8 @@ export class StoredIds {
   #layers: IdFilter[] = [];
   /** The last append number whose rows the filter holds. */
   #known = -1;
+  /** `#known` as the last refresh left it: committed appends only. */
+  #refreshed = -1;
 
   constructor(db: Database) {
     this.#lastAppend = db
@@ -73,6 +75,7 @@ export class StoredIds {
         this.add(hashes(idKey(accountId, eventId)));
     }
     this.#known = last;
+    this.#refreshed = last;
     const newest = this.#layers.at(-1)!;
     if (newest.full) this.#layers.push(new IdFilter(4 * newest.capacity));
   }
@@ -87,6 +90,14 @@ export class StoredIds {
     this.#dropAppends.run(no);
     this.#known = no;
     return no;
+  }
+
+  /**
+   * The transaction since `refresh` rolled back: its append number was never used, so another
+   * connection may commit rows under it, which the next refresh must read.
+   */
+  rolledBack(): void {
+    this.#known = this.#refreshed;
   }
 
   /** Is (accountId, eventId), whose `hashes(idKey(...))` are `id`, stored? */
