@@ -50,7 +50,8 @@ const PLAIN_TABLES = [
   },
   {
     table: "destinations",
-    columns: ["id", "account_id", "trail_arn", "bucket", "prefix", "kms_key_id"],
+    // trail_created: which trail of that name the destination is (a deleted one's are kept apart)
+    columns: ["id", "account_id", "trail_arn", "trail_created", "bucket", "prefix", "kms_key_id"],
     // Insights files have destinations of their own; Insights are not on PostgreSQL yet
     where: "kind = 'CloudTrail'",
   },
@@ -73,6 +74,7 @@ const PLAIN_TABLES = [
     table: "delivery_status",
     columns: [
       "trail_arn",
+      "trail_created",
       "region",
       "latest_delivery",
       "latest_error",
@@ -232,7 +234,7 @@ export async function copyDataToPostgres(opts: CopyOptions): Promise<CopySummary
     summary.outbox = await copyOutbox(sqlite, target.pool, newIds, size, progress);
     const pending = sqlite
       .prepare(
-        `SELECT destination_id, region, key, first_id, last_id FROM pending_files
+        `SELECT destination_id, region, key, first_id, last_id, error, failed_at FROM pending_files
          WHERE destination_id IN (SELECT id FROM destinations WHERE kind = 'CloudTrail')`,
       )
       .raw()
@@ -240,7 +242,7 @@ export async function copyDataToPostgres(opts: CopyOptions): Promise<CopySummary
     await insertRows(
       target.pool,
       "pending_files",
-      ["destination_id", "region", "key", "first_id", "last_id"],
+      ["destination_id", "region", "key", "first_id", "last_id", "error", "failed_at"],
       pending,
     );
     summary.pending_files = pending.length;

@@ -81,7 +81,6 @@ withServeFlags(
     process.stderr.write(`opentrail: ${startFailure(e, config)}\n`);
     process.exit(1);
   }
-  process.stderr.write(`opentrail listening on ${app.url}\n`);
   const stop = (signal: string) => {
     process.stderr.write(`opentrail: ${signal}, shutting down\n`);
     app.close().then(
@@ -94,6 +93,8 @@ withServeFlags(
   };
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));
+  // only now: a signal sent as soon as the line is seen finds its handler in place
+  process.stderr.write(`opentrail listening on ${app.url}\n`);
 });
 
 program.addCommand(ingestCommand());
