@@ -6,6 +6,7 @@ import type { EventCategory, LookupQuery, StoredEvent } from "../ports/index.ts"
 import { lockDataDir } from "./localfs/data-dir-lock.ts";
 import { openPostgres } from "./postgres/index.ts";
 import { inTransaction } from "./postgres/pool.ts";
+import { CHAIN_COLUMNS } from "./sql/digest-rows.ts";
 import { type EventRow, toStoredEvent } from "./sql/event-rows.ts";
 import { openSqlite } from "./sqlite/index.ts";
 
@@ -82,24 +83,7 @@ const PLAIN_TABLES = [
       "latest_success_attempt",
     ],
   },
-  {
-    table: "digest_chains",
-    columns: [
-      "trail_arn",
-      "region",
-      "account_id",
-      "trail_name",
-      "home_region",
-      "bucket",
-      "prefix",
-      "period_start",
-      "closed_at",
-      "prev_bucket",
-      "prev_key",
-      "prev_signature",
-      "prev_sha256",
-    ],
-  },
+  { table: "digest_chains", columns: CHAIN_COLUMNS },
 ] as const;
 
 /** Tables whose ids a BIGSERIAL hands out: their sequences go past the copied ids. */

@@ -1,22 +1,6 @@
 import type pg from "pg";
 import type { DigestChain, DigestChainStore } from "../../ports/index.ts";
-import { type ChainRow, toChain, toChainRow } from "../sql/digest-rows.ts";
-
-const COLUMNS = [
-  "trail_arn",
-  "region",
-  "account_id",
-  "trail_name",
-  "home_region",
-  "bucket",
-  "prefix",
-  "period_start",
-  "closed_at",
-  "prev_bucket",
-  "prev_key",
-  "prev_signature",
-  "prev_sha256",
-] as const satisfies readonly (keyof ChainRow)[];
+import { type ChainRow, CHAIN_COLUMNS as COLUMNS, toChain, toChainRow } from "../sql/digest-rows.ts";
 
 function toValues(c: DigestChain): ChainRow[keyof ChainRow][] {
   const row = toChainRow(c);

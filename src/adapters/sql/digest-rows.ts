@@ -53,3 +53,20 @@ export function toChainRow(c: DigestChain): ChainRow {
     prev_sha256: c.previous?.sha256 ?? null,
   };
 }
+
+/** The columns of a digest chain row, in the order both backends' tables have them. */
+export const CHAIN_COLUMNS = [
+  "trail_arn",
+  "region",
+  "account_id",
+  "trail_name",
+  "home_region",
+  "bucket",
+  "prefix",
+  "period_start",
+  "closed_at",
+  "prev_bucket",
+  "prev_key",
+  "prev_signature",
+  "prev_sha256",
+] as const satisfies readonly (keyof ChainRow)[];
