@@ -54,3 +54,31 @@ export interface LookupQuery {
   after?: { eventTime: Date; eventId: string };
   limit: number;
 }
+
+/** The fields of an event that lookup attributes other than EventId find it by. */
+export type LookupSource = Pick<
+  StoredEvent,
+  "eventName" | "eventSource" | "readOnly" | "username" | "accessKeyId" | "resources"
+>;
+
+/**
+ * Every (lookup key, value) an event is found by, EventId aside, in one order for every store's
+ * index; empty values are left out.
+ */
+export function eachLookupValue(
+  e: LookupSource,
+  visit: (key: Exclude<LookupKey, "EventId">, value: string) => void,
+): void {
+  const add = (key: Exclude<LookupKey, "EventId">, value: string | undefined) => {
+    if (value) visit(key, value);
+  };
+  add("EventName", e.eventName);
+  add("EventSource", e.eventSource);
+  if (e.readOnly !== undefined) add("ReadOnly", String(e.readOnly));
+  add("Username", e.username);
+  add("AccessKeyId", e.accessKeyId);
+  for (const r of e.resources) {
+    add("ResourceType", r.type);
+    add("ResourceName", r.name);
+  }
+}

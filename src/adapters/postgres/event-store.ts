@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
+import { eachLookupValue } from "../../domain/events.ts";
 import type { EventStore, LookupKey, LookupQuery, StoredEvent } from "../../ports/index.ts";
 import { type EventRow, toStoredEvent } from "../sql/event-rows.ts";
 import { OUTBOX_LOCK } from "./delivery-store.ts";
@@ -35,18 +36,7 @@ export function token(key: Exclude<LookupKey, "EventId">, value: string): string
 
 function tokensOf(e: StoredEvent): string[] {
   const tokens = new Set<string>();
-  const add = (key: Exclude<LookupKey, "EventId">, value: string | undefined) => {
-    if (value) tokens.add(token(key, value));
-  };
-  add("EventName", e.eventName);
-  add("EventSource", e.eventSource);
-  if (e.readOnly !== undefined) add("ReadOnly", String(e.readOnly));
-  add("Username", e.username);
-  add("AccessKeyId", e.accessKeyId);
-  for (const r of e.resources) {
-    add("ResourceType", r.type);
-    add("ResourceName", r.name);
-  }
+  eachLookupValue(e, (key, value) => tokens.add(token(key, value)));
   return [...tokens];
 }
 

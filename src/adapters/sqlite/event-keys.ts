@@ -1,4 +1,5 @@
-import type { LookupKey, StoredEvent } from "../../ports/index.ts";
+import { eachLookupValue, type LookupSource } from "../../domain/events.ts";
+import type { LookupKey } from "../../ports/index.ts";
 
 /**
  * Lookup attributes as full-text tokens. Attribute values may hold any character, and FTS5's
@@ -70,29 +71,15 @@ export function eventTokens(scope: number, event: TokenSource, id: Hashes): stri
 export function eventTokenParts(event: TokenSource, id: Hashes): string[] {
   const parts: string[] = [];
   let part = idToken(id);
-  const add = (key: Exclude<LookupKey, "EventId">, value: string | undefined) => {
-    if (value) {
-      parts.push(`${part} ${KIND[key]}`);
-      part = `x${text(hashes(value))}`;
-    }
-  };
-  add("EventName", event.eventName);
-  add("EventSource", event.eventSource);
-  if (event.readOnly !== undefined) add("ReadOnly", String(event.readOnly));
-  add("Username", event.username);
-  add("AccessKeyId", event.accessKeyId);
-  for (const r of event.resources) {
-    add("ResourceType", r.type);
-    add("ResourceName", r.name);
-  }
+  eachLookupValue(event, (key, value) => {
+    parts.push(`${part} ${KIND[key]}`);
+    part = `x${text(hashes(value))}`;
+  });
   parts.push(part);
   return parts;
 }
 
-export type TokenSource = Pick<
-  StoredEvent,
-  "eventName" | "eventSource" | "readOnly" | "username" | "accessKeyId" | "resources"
->;
+export type TokenSource = LookupSource;
 
 /** A token as an FTS5 query: quoted, so it is one term whatever it contains. */
 export function matchExpression(token: string): string {
