@@ -178,10 +178,18 @@ function buildPipeline(
   }
   // this process among the nodes sharing the stores; a restart is a new node (its old leases expire)
   const lease = { leases: db.leases, holder: `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}` };
-  const outputWorker = (output: FileOutput) =>
-    outbox && createFileOutputWorker({ outbox, output, listTrails: () => db.trails.listAll(), clock, log });
+  const outputWorker = (output: FileOutput, onFailure?: () => void) =>
+    outbox &&
+    createFileOutputWorker({
+      outbox,
+      output,
+      listTrails: () => db.trails.listAll(),
+      clock,
+      log,
+      ...(onFailure ? { onFailure } : {}),
+    });
   return {
-    notify: outputWorker(snsOutput(aws.sns)),
+    notify: outputWorker(snsOutput(aws.sns), rt.metrics.notificationFailed),
     cloudWatch: outputWorker(cloudWatchOutput(aws.logs, objects, clock)),
     eventBridge: outputWorker(eventBridgeOutput(aws.events, objects, config.eventBridge === "on")),
     delivery: createDeliveryWorker({

@@ -61,6 +61,8 @@ export interface FileOutputOptions {
   clock: Clock;
   log: Logger;
   tickMs?: number;
+  /** Told of each failed send (the server's /metrics counts SNS's). */
+  onFailure?: () => void;
 }
 
 const MAX_BACKOFF_MS = 60_000;
@@ -92,6 +94,7 @@ export function createFileOutputWorker(opts: FileOutputOptions) {
       } catch (e) {
         const code = e instanceof AwsServiceError ? e.code : "InternalError";
         await outbox.failed(output.consumer, lane.trailArn, lane.region, now, code);
+        opts.onFailure?.();
         const count = (failures.get(laneKey(lane))?.count ?? 0) + 1;
         failures.set(laneKey(lane), {
           count,

@@ -181,6 +181,11 @@ describe("notifications after delivery (moto SNS → SQS)", () => {
     const failing = await api().getTrailStatus({ Name: "flaky" });
     expect(failing.LatestNotificationError).toBe("NotFoundException");
     expect(failing.LatestDeliveryError).toBeUndefined();
+    // and /metrics counts it
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(
+      Number(/^opentrail_notification_failures_total (\d+)$/m.exec(metrics)?.[1]),
+    ).toBeGreaterThanOrEqual(1);
 
     const again = await topicWithQueue("flaky-topic");
     expect(again).toBe(queue);
