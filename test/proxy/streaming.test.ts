@@ -110,8 +110,10 @@ describe("a large upload through the proxy", () => {
     process.stdout.write(
       `proxy upload: ${SIZE_MB} MB in ${seconds.toFixed(1)} s (${(SIZE_MB / seconds).toFixed(0)} MB/s); RSS ${(before / MB).toFixed(0)} MB -> peak ${(peak / MB).toFixed(0)} MB (+${grew.toFixed(1)} MB)\n`,
     );
-    // not a timing assertion: a body held in memory would grow the process by its size
-    expect(grew).toBeLessThan(Math.min(64, SIZE_MB / 4));
+    // not a timing assertion: a body held in memory would grow the process by at least its size.
+    // Half the body is the line: the client's chunks and the server's socket buffers share this
+    // process, and the collector returns them late (a CI machine saw +70 MB at 256 MB).
+    expect(grew).toBeLessThan(SIZE_MB / 2);
   }, 300_000);
 
   it("checks a hex payload hash while streaming: a body that does not match never reaches the upstream whole", async () => {
