@@ -90,9 +90,14 @@ export function recordMembers(
 ): JsonObject {
   const out = render(svc, target, value, style, 0);
   if (out === null || typeof out !== "object" || Array.isArray(out)) return {};
+  return out as JsonObject;
+}
+
+/** A structure's rendered members with the members the models do not know (wire-members.ts). */
+function withUnmodelled(out: JsonObject, value: WireObject): JsonObject {
   const extra = (value as WireObject & { [UNMODELLED]?: WireObject })[UNMODELLED];
-  if (extra === undefined) return out as JsonObject;
-  const merged: JsonObject = { ...(out as JsonObject) };
+  if (extra === undefined) return out;
+  const merged: JsonObject = { ...out };
   for (const [key, v] of Object.entries(extra)) merged[lowerFirst(key)] = v;
   return Object.fromEntries(Object.entries(merged).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -132,7 +137,7 @@ function render(
       }
       out[key] = render(svc, member.s, value[name]!, style, depth + 1);
     }
-    return out;
+    return withUnmodelled(out, value);
   }
   if (shape.T === "L" && Array.isArray(value)) {
     const item = memberOf(shape.m as MemberRef).s;

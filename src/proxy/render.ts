@@ -286,6 +286,7 @@ function restBody(
 function responseMembers(p: Placement, answer: UpstreamAnswer, style: RenderStyle): JsonObject | null {
   const svc = p.model!;
   const output = p.op?.o;
+  if (p.protocol === "ec2") return ec2Answer(p, answer, style);
   if (output === undefined) return null;
   let wire: WireObject | undefined;
   switch (p.protocol) {
@@ -301,19 +302,6 @@ function responseMembers(p: Placement, answer: UpstreamAnswer, style: RenderStyl
       const result = (doc[`${op}Response`] as Record<string, unknown> | undefined)?.[`${op}Result`];
       wire = asObject(fromXml(svc, output, result ?? {}));
       break;
-    }
-    case "ec2": {
-      const doc = parseXml(decode(answer.body));
-      const root = doc[`${p.operation!}Response`] as Record<string, unknown> | undefined;
-      wire = asObject(fromXml(svc, output, root ?? {}));
-      const out = wire === undefined ? {} : recordMembers(svc, output, wire, style);
-      if ("return" in out) {
-        out._return = out.return;
-        delete out.return;
-      }
-      const requestId = root?.requestId;
-      if (typeof requestId === "string") out.requestId = requestId;
-      return sortKeys(out);
     }
     case "rest-json":
     case "rest-xml":
@@ -331,6 +319,30 @@ function responseMembers(p: Placement, answer: UpstreamAnswer, style: RenderStyl
       return null;
   }
   return wire === undefined ? null : recordMembers(svc, output, wire, style);
+}
+
+/**
+ * An EC2 answer in EC2's record form: the output members under their XML names, `return` as
+ * `_return`, and the answer's `requestId`; actions without a result shape still answer
+ * `<return>true</return>` (ModifySnapshotAttribute), which the record keeps.
+ */
+function ec2Answer(p: Placement, answer: UpstreamAnswer, style: RenderStyle): JsonObject {
+  const svc = p.model!;
+  const output = p.op?.o;
+  const doc = parseXml(decode(answer.body));
+  const root = doc[`${p.operation!}Response`] as Record<string, unknown> | undefined;
+  const wire = output === undefined ? undefined : asObject(fromXml(svc, output, root ?? {}));
+  const out = wire === undefined ? {} : recordMembers(svc, output!, wire, style);
+  if ("return" in out) {
+    out._return = out.return;
+    delete out.return;
+  } else if (output === undefined && root !== undefined && "return" in root) {
+    const text = stringOf(root.return) ?? String(root.return);
+    out._return = text === "true" ? true : text === "false" ? false : text;
+  }
+  const requestId = root?.requestId;
+  if (typeof requestId === "string") out.requestId = requestId;
+  return sortKeys(out);
 }
 
 function sortKeys(obj: JsonObject): JsonObject {

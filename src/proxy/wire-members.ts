@@ -120,7 +120,7 @@ export function fromJson(svc: ServiceModel, target: string, raw: unknown, depth 
         const value = fromJson(svc, member.s, obj[member.n ?? name], depth + 1);
         if (value !== undefined) out[name] = value;
       }
-      if (depth === 0) keepUnmodelled(shape, obj, out);
+      keepUnmodelled(shape, obj, out);
       return out;
     }
     case "L": {
@@ -142,12 +142,14 @@ export function fromJson(svc: ServiceModel, target: string, raw: unknown, depth 
   }
 }
 
-/** Member names of the top-level structure that the models do not know, with their values. */
+/** Member names of a structure that the models do not know, with their values. */
 export const UNMODELLED = Symbol("unmodelled");
 
 /**
  * A client newer than the table sends members the models do not know (`interactive` of SSM
- * SendCommand, `originSequenceNumber` of Route 53 Resolver); CloudTrail logs them. Only numbers and
+ * SendCommand, `originSequenceNumber` of Route 53 Resolver), and services answer some
+ * (`command.hasSendCommandSignature` of SSM SendCommand, `layers[].uncompressedCodeSize` of Lambda);
+ * CloudTrail logs them, at any depth. Only numbers and
  * booleans are kept: an unknown string could be a secret the models would have marked sensitive.
  */
 function keepUnmodelled(shape: ShapeModel, obj: Record<string, unknown>, out: WireObject): void {

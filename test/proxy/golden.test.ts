@@ -14,13 +14,18 @@ import {
 } from "../../src/proxy/models.ts";
 import { createCallRenderer } from "../../src/proxy/render.ts";
 import { type CannedAnswer, startTap, type Tap } from "./tap.ts";
+import { fullValue, type Protocol, serializeAnswer, shapeOfValue } from "./wire-answer.ts";
 
 /**
  * Golden check against records AWS wrote (the Stratus Red Team detonation logs in the shared
  * corpus): each record's call is made again with botocore, the official Python client, from the
- * record's own requestParameters, through a tap that answers as the service did (success or the
- * record's error); the request the client sent is placed and rendered, and the record-fields that
- * do not depend on time, ids or addresses are compared. Skipped when the corpus is absent (CI).
+ * record's own requestParameters, through a tap that answers as the service did: the record's
+ * error, or a success answer in the service's wire protocol carrying the record's
+ * responseElements (with the secrets AWS dropped put back, as the service sent them), or, where
+ * AWS wrote none, a full value of the output shape (so a renderer that writes responseElements
+ * for a read-only call is seen). The request the client sent is placed and rendered, and the
+ * record-fields that do not depend on time, ids or addresses are compared; for responseElements,
+ * its shape (keys at every depth and value types). Skipped when the corpus is absent (CI).
  */
 
 const CORPUS = new URL("../../../shared/corpus/real-records/", import.meta.url);
@@ -36,6 +41,7 @@ const FIELDS = [
   "requestParameters",
   "resources",
   "errorCode",
+  "responseElements",
 ] as const;
 type Field = (typeof FIELDS)[number];
 type AwsRecord = Record<string, unknown>;
@@ -116,6 +122,60 @@ function toParams(svc: ServiceModel, target: string, value: unknown, ec2: boolea
     const item = memberOf(shape.v!).s;
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toParams(svc, item, v, ec2)]));
   }
+  return value;
+}
+
+/** A record's timestamp string (IAM's, STS's comma form, ISO) back into a date. */
+function recordDate(value: unknown): Date {
+  const text = String(value)
+    .replace(/(\d{4}),/, "$1")
+    .replace(/(\.\d{3})\d+/, "$1");
+  const d = new Date(/[zZ]|[+-]\d{2}:?\d{2}$/.test(text) || !/[AP]M$/.test(text) ? text : `${text} UTC`);
+  return Number.isNaN(d.getTime()) ? new Date("2024-08-01T13:33:28Z") : d;
+}
+
+/**
+ * A record's responseElements back into the output the service sent (model member names, dates),
+ * with the sensitive members AWS left out of the record put back: the service did send them.
+ */
+function toOutput(svc: ServiceModel, target: string, value: unknown, ec2: boolean): unknown {
+  const shape = shapeOf(svc, target);
+  if (typeof value === "string" && value.startsWith("HIDDEN_DUE") && shape.T !== "s")
+    return fullValue(svc, target);
+  if (shape.T === "S" && value !== null && typeof value === "object" && !Array.isArray(value)) {
+    const out: Record<string, unknown> = {};
+    const members = Object.entries(structureMembers(shape));
+    for (const [k, v] of Object.entries(value)) {
+      const key = ec2 && k === "_return" ? "return" : k;
+      const match = members.find(([name, ref]) => {
+        const m = memberOf(ref);
+        return (ec2 ? lowerFirst(m.n ?? name) : lowerFirst(name)) === key;
+      });
+      if (match !== undefined) out[match[0]] = toOutput(svc, memberOf(match[1]).s, v, ec2);
+      // A member the public model does not know (SSM's command.hasSendCommandSignature): the
+      // service sent it under its own name.
+      else if (!ec2 && key !== "requestId") out[key.charAt(0).toUpperCase() + key.slice(1)] = v;
+    }
+    for (const [name, ref] of members) {
+      const m = memberOf(ref);
+      if (!(name in out) && shapeOf(svc, m.s).S === 1 && m.l !== "statusCode")
+        out[name] = fullValue(svc, m.s);
+    }
+    return out;
+  }
+  if (shape.T === "L") {
+    const items =
+      ec2 && value !== null && typeof value === "object" && !Array.isArray(value)
+        ? ((value as { items?: unknown[] }).items ?? [])
+        : value;
+    const item = memberOf(shape.m as MemberRef).s;
+    return Array.isArray(items) ? items.map((v) => toOutput(svc, item, v, ec2)) : items;
+  }
+  if (shape.T === "M" && value !== null && typeof value === "object") {
+    const item = memberOf(shape.v!).s;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toOutput(svc, item, v, ec2)]));
+  }
+  if (shape.T === "t") return recordDate(value);
   return value;
 }
 
@@ -216,19 +276,19 @@ function cannedAnswer(table: ModelTable, call: Call): CannedAnswer {
   const message = String(call.record.errorMessage ?? "");
   const xmlText = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
   if (code === undefined) {
-    if (protocol === "query")
-      return {
-        status: 200,
-        headers: { "content-type": "text/xml" },
-        body: `<${op}Response><${op}Result></${op}Result></${op}Response>`,
-      };
-    if (protocol === "ec2")
-      return {
-        status: 200,
-        headers: { "content-type": "text/xml" },
-        body: `<${op}Response><requestId>r-1</requestId></${op}Response>`,
-      };
-    return { status: 200, headers: { "content-type": "application/json" }, body: "{}" };
+    const output = svc.operations[op]!.o;
+    const written = call.record.responseElements as Record<string, unknown> | null | undefined;
+    const wire = (protocol === "smithy-rpc-v2-cbor" ? "json" : protocol) as Protocol;
+    if (written !== null && written !== undefined && `${op}Response` in written)
+      return serializeAnswer(svc, wire, op, undefined, { ec2Raw: written });
+    const value =
+      output === undefined
+        ? undefined
+        : written === null || written === undefined
+          ? fullValue(svc, output)
+          : toOutput(svc, output, written, protocol === "ec2");
+    const requestId = typeof written?.requestId === "string" ? written.requestId : undefined;
+    return serializeAnswer(svc, wire, op, value as Record<string, unknown> | undefined, { requestId });
   }
   const status = /AccessDenied|Unauthorized/.test(code) ? 403 : 400;
   if (protocol === "query") {
@@ -265,6 +325,21 @@ function canonical(value: unknown): string {
     return v;
   };
   return JSON.stringify(sort(value ?? null));
+}
+
+/** Where two values differ: the paths with AWS's value and ours, as `path: want … got …`. */
+function difference(want: unknown, have: unknown, path = ""): string {
+  const isObj = (v: unknown) => v !== null && typeof v === "object";
+  if (isObj(want) && isObj(have) && Array.isArray(want) === Array.isArray(have)) {
+    const w = want as Record<string, unknown>;
+    const h = have as Record<string, unknown>;
+    return [...new Set([...Object.keys(w), ...Object.keys(h)])]
+      .sort()
+      .filter((k) => canonical(w[k]) !== canonical(h[k]))
+      .map((k) => difference(w[k], h[k], `${path}.${k}`))
+      .join("; ");
+  }
+  return `${path || "."}: want ${canonical(want).slice(0, 200)} got ${canonical(have).slice(0, 200)}`;
 }
 
 describe.skipIf(!HAVE_CORPUS)("golden: records AWS wrote, made again through the renderer", () => {
@@ -318,6 +393,7 @@ describe.skipIf(!HAVE_CORPUS)("golden: records AWS wrote, made again through the
         requestParameters: params,
         resources: r.resources,
         errorCode: r.error?.code,
+        responseElements: shapeOfValue(r.responseElements),
       });
     }
   }, 180_000);
@@ -340,13 +416,18 @@ describe.skipIf(!HAVE_CORPUS)("golden: records AWS wrote, made again through the
           matches[field] += 1;
           continue;
         }
-        const want = call.record[field] ?? undefined;
-        const have = got?.[field] ?? undefined;
+        const want =
+          field === "responseElements" ? shapeOfValue(call.record[field]) : (call.record[field] ?? undefined);
+        let have = got?.[field] ?? undefined;
+        // EC2's records of eventVersion 1.0 (the 2014 examples of the user guide) carry no
+        // requestId in responseElements; current ones do (observed, eventVersion 1.09).
+        if (field === "responseElements" && call.record.eventVersion === "1.0" && call.service === "ec2") {
+          const { requestId: _, ...rest } = (have ?? {}) as Record<string, unknown>;
+          have = rest;
+        }
         if (canonical(want) === canonical(have)) matches[field] += 1;
         else if (misses.length < 400)
-          misses.push(
-            `${String(call.record.eventName)} ${field}: want ${canonical(want).slice(0, 300)} got ${canonical(have).slice(0, 300)}`,
-          );
+          misses.push(`${String(call.record.eventName)} ${field}: ${difference(want, have).slice(0, 600)}`);
       }
     }
     const total = calls.length + unplaced.length;
@@ -373,5 +454,8 @@ describe.skipIf(!HAVE_CORPUS)("golden: records AWS wrote, made again through the
     expect(matches.errorCode).toBe(calls.length);
     expect(matches.requestParameters / total).toBeGreaterThan(0.9);
     expect(matches.resources / total).toBeGreaterThan(0.9);
+    // The misses left: members of SSM SendCommand's answer that botocore's public model lacks and
+    // that are strings (not kept: an unknown string could be a secret), the Bedrock call not placed.
+    expect(matches.responseElements / total).toBeGreaterThan(0.97);
   });
 });
