@@ -71,14 +71,18 @@ function transformed(transform: MemberTransform, value: WireValue): JsonValue | 
       return value !== null && typeof value === "object" && !Array.isArray(value)
         ? Object.keys(value)
         : undefined;
-    case "unwrapAttributes": {
-      if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof Date)
-        return undefined;
-      const out: JsonObject = {};
-      for (const [k, v] of Object.entries(value)) out[k] = unwrapAttribute(v);
-      return out;
-    }
+    case "unwrapAttributes":
+      return unwrapAttributes(value);
   }
+}
+
+/** DynamoDB attribute values (`{"S": "x"}`) as CloudTrail writes keys: the bare values. */
+export function unwrapAttributes(value: WireValue): JsonObject | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof Date)
+    return undefined;
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(value)) out[k] = unwrapAttribute(v);
+  return out;
 }
 
 /** A structure's members in record spelling; `{}` for a structure with no members sent. */
@@ -125,7 +129,8 @@ function render(
         out[key] = hidden;
         continue;
       }
-      const transform = depth === 0 ? style.transforms[name] : undefined;
+      // At any depth: BatchWriteItem's and TransactWriteItems' items are reduced as PutItem's.
+      const transform = style.transforms[name];
       if (transform !== undefined) {
         const t = transformed(transform, value[name]!);
         if (t !== undefined) out[key] = t;

@@ -11,7 +11,7 @@ import {
   structureMembers,
 } from "./models.ts";
 import { createPlacer, type Placement, type PlacementOptions, type Placer } from "./place.ts";
-import { type RenderStyle, recordMembers } from "./record-members.ts";
+import { type RenderStyle, recordMembers, unwrapAttributes } from "./record-members.ts";
 import { type Ec2RequestForm, READ_ONLY_PREFIXES, SERVICE_RULES, type ServiceRules } from "./rules.ts";
 import { s3AdditionalEventData, s3RequestParameters, s3Resources, s3ResponseElements } from "./s3.ts";
 import {
@@ -86,6 +86,7 @@ export function createCallRenderer(models?: ModelTable, options: RendererOptions
     place: (req: Parameters<Placer["place"]>[0]) => placerOf().place(req),
     protocolOf: (req: Parameters<Placer["protocolOf"]>[0]) => placerOf().protocolOf(req),
   };
+  const tables = createTableKeys();
   function placementOf(placed: PlacedCall, req: ProxiedRequest): Placement {
     return placed instanceof PlacedByModels ? placed.placement : placer.place(req);
   }
@@ -108,7 +109,7 @@ export function createCallRenderer(models?: ModelTable, options: RendererOptions
     },
     render(placed, req, answer, caller) {
       try {
-        return renderCall(placementOf(placed, req), req, answer, caller);
+        return renderCall(placementOf(placed, req), req, answer, caller, tables);
       } catch {
         return undefined;
       }
@@ -121,6 +122,7 @@ function renderCall(
   req: ProxiedRequest,
   answer: UpstreamAnswer,
   caller: CallerAccount | undefined,
+  tables: TableKeys,
 ): RenderedCall | undefined {
   const svc = p.model;
   const operation = p.operation;
@@ -141,6 +143,13 @@ function renderCall(
   else requestParameters = recordMembers(svc, p.op.i, requestWire, style);
   const ec2Form = p.protocol === "ec2" ? rules.ec2Forms?.[operation] : undefined;
   if (ec2Form !== undefined) requestParameters = ec2Request(ec2Form, operation, requestParameters, req);
+  if (p.service === "dynamodb" && requestWire !== undefined) {
+    const table = `${caller?.accountId ?? ""}/${req.region}/${String(requestWire.TableName ?? "")}`;
+    if (error === undefined) tables.learn(operation, table, parseJsonObject(answer.body), requestWire);
+    // PutItem sends no Key; CloudTrail writes the item's key attributes as `key` (spec §3).
+    const key = operation === "PutItem" ? tables.keyOf(table, requestWire.Item) : undefined;
+    if (key !== undefined && requestParameters !== null) requestParameters = { ...requestParameters, key };
+  }
   if (denied && rules.deniedKeepsParameters !== true) requestParameters = null;
   if (requestParameters !== null && Object.keys(requestParameters).length === 0) requestParameters = null;
 
@@ -173,6 +182,57 @@ function renderCall(
   if (resources !== undefined && resources.length > 0) rendered.resources = resources;
   if (p.service === "s3") rendered.additionalEventData = s3AdditionalEventData(req, answer);
   return rendered;
+}
+
+// ---------------------------------------------------------------- DynamoDB key schemas
+
+/**
+ * The key attributes of the DynamoDB tables whose creation or description passed through this
+ * renderer (by account, region and table), so that a PutItem's record can name its item's key as
+ * AWS's does; a table never seen gets no `key`. Bounded: the oldest table is forgotten first.
+ */
+interface TableKeys {
+  learn(operation: string, table: string, answer: Record<string, unknown> | undefined, req: WireObject): void;
+  keyOf(table: string, item: unknown): JsonObject | undefined;
+}
+
+const MAX_TABLES = 10_000;
+
+function createTableKeys(): TableKeys {
+  const keys = new Map<string, string[]>();
+  const namesOf = (schema: unknown): string[] | undefined => {
+    if (!Array.isArray(schema)) return undefined;
+    const names = schema
+      .map((k) =>
+        k !== null && typeof k === "object" ? (k as Record<string, unknown>).AttributeName : undefined,
+      )
+      .filter((n): n is string => typeof n === "string");
+    return names.length > 0 ? names : undefined;
+  };
+  return {
+    learn(operation, table, answer, req) {
+      if (operation === "DeleteTable") {
+        keys.delete(table);
+        return;
+      }
+      if (!["CreateTable", "DescribeTable", "UpdateTable"].includes(operation)) return;
+      const described = (answer?.TableDescription ?? answer?.Table) as Record<string, unknown> | undefined;
+      const names =
+        namesOf(described?.KeySchema) ?? (operation === "CreateTable" ? namesOf(req.KeySchema) : undefined);
+      if (names === undefined) return;
+      keys.delete(table);
+      keys.set(table, names);
+      if (keys.size > MAX_TABLES) keys.delete(keys.keys().next().value as string);
+    },
+    keyOf(table, item) {
+      const names = keys.get(table);
+      if (names === undefined || item === null || typeof item !== "object" || Array.isArray(item))
+        return undefined;
+      const attributes = item as WireObject;
+      if (!names.every((n) => n in attributes)) return undefined;
+      return unwrapAttributes(Object.fromEntries(names.map((n) => [n, attributes[n]!])));
+    },
+  };
 }
 
 function readOnlyOf(operation: string, modelSaysReadOnly: boolean, rules: ServiceRules): boolean {

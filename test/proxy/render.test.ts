@@ -169,8 +169,10 @@ describe("DynamoDB against moto", () => {
       category: "Data",
       responseElements: null,
     });
+    // the key schema learnt from CreateTable's answer names the item's key, as AWS's record does
     expect(put.requestParameters).toEqual({
       tableName: "Music",
+      key: { Artist: "No One" },
       item: ["Artist", "Album"],
       returnConsumedCapacity: "TOTAL",
     });
