@@ -15,7 +15,12 @@ type JsonValue = unknown;
 export type TimestampStyle = "iam" | "comma" | "iso";
 
 /** A member-level rewrite CloudTrail applies (DynamoDB's attribute values, …). */
-export type MemberTransform = "omit" | "unwrapAttributes" | "attributeNames" | "emptyObject";
+export type MemberTransform =
+  | "omit"
+  | "unwrapAttributes"
+  | "unwrapAttributeList"
+  | "attributeNames"
+  | "emptyObject";
 
 export interface RenderStyle {
   ec2: boolean;
@@ -73,6 +78,8 @@ function transformed(transform: MemberTransform, value: WireValue): JsonValue | 
         : undefined;
     case "unwrapAttributes":
       return unwrapAttributes(value);
+    case "unwrapAttributeList":
+      return Array.isArray(value) ? value.map((v) => unwrapAttributes(v) ?? null) : undefined;
   }
 }
 

@@ -151,11 +151,17 @@ export const SERVICE_RULES: Readonly<Record<string, ServiceRules>> = {
     nullResponse: DYNAMODB_ITEM_OPERATIONS,
     dataEvents: each(DYNAMODB_ITEM_OPERATIONS, "dynamodbTable"),
     readOnly: { ExecuteStatement: false, BatchExecuteStatement: false, ExecuteTransaction: false },
+    // Keys unwrapped, no non-key value anywhere (spec §2.6): items and the legacy conditions
+    // (Expected, QueryFilter, ScanFilter, whose values are not keys) reduced to attribute names.
     requestTransforms: {
       Key: "unwrapAttributes",
+      Keys: "unwrapAttributeList",
       Item: "attributeNames",
       ExpressionAttributeValues: "omit",
       AttributeUpdates: "attributeNames",
+      Expected: "attributeNames",
+      QueryFilter: "attributeNames",
+      ScanFilter: "attributeNames",
     },
   },
   dynamodbstreams: {

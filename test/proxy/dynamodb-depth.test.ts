@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   CreateTableCommand,
   DeleteItemCommand,
@@ -11,6 +12,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -180,6 +182,15 @@ describe.each(UPSTREAMS)("DynamoDB through the proxy to %s", (_name, start) => {
         },
       }),
     );
+    const batchGot = await ddb.send(new BatchGetItemCommand({ RequestItems: { Music: { Keys: [key] } } }));
+    expect(batchGot.Responses?.Music?.[0]?.AlbumTitle?.S).toBe(SECRET_UPDATE);
+    // a legacy filter on a non-key value: the value must not be written
+    await ddb.send(
+      new ScanCommand({
+        TableName: "Music",
+        ScanFilter: { AlbumTitle: { ComparisonOperator: "EQ", AttributeValueList: [{ S: SECRET_UPDATE }] } },
+      }),
+    );
     await ddb.send(new DeleteItemCommand({ TableName: "Music", Key: key }));
     await ddb.send(new DeleteTableCommand({ TableName: "Music" }));
 
@@ -269,7 +280,7 @@ describe.each(UPSTREAMS)("DynamoDB through the proxy to %s", (_name, start) => {
 
   it("item calls: data events of the table, keys unwrapped, items as attribute names, no values", () => {
     const data = records.filter((r) => r.eventCategory === "Data");
-    expect(data.length).toBeGreaterThanOrEqual(6);
+    expect(data.length).toBeGreaterThanOrEqual(8);
     for (const r of data) {
       expect(r).toMatchObject({ managementEvent: false, responseElements: null });
       const resources = r.resources as Rec[];
@@ -321,9 +332,26 @@ describe.each(UPSTREAMS)("DynamoDB through the proxy to %s", (_name, start) => {
       },
     });
 
+    expect(records.find((r) => r.eventName === "BatchGetItem")).toMatchObject({
+      readOnly: true,
+      eventCategory: "Data",
+      requestParameters: { requestItems: { Music: { keys: [key] } } },
+    });
+    expect(one("Scan")).toMatchObject({ readOnly: true, eventCategory: "Data" });
+    expect(one("Scan").requestParameters).toEqual({ tableName: "Music", scanFilter: ["AlbumTitle"] });
+
     // none of them is in event history
     const historyNames = new Set(history.map((e) => e.name));
-    for (const name of ["PutItem", "GetItem", "Query", "UpdateItem", "DeleteItem", "BatchWriteItem"])
+    for (const name of [
+      "PutItem",
+      "GetItem",
+      "Query",
+      "Scan",
+      "UpdateItem",
+      "DeleteItem",
+      "BatchWriteItem",
+      "BatchGetItem",
+    ])
       expect(historyNames.has(name), name).toBe(false);
   });
 
