@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { InsightSelector } from "@aws-sdk/client-cloudtrail";
+import pg from "pg";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { CloudTrailApi } from "../../src/api/index.ts";
@@ -582,4 +583,90 @@ describePostgres("Insights on PostgreSQL", (url) => {
     postgres = undefined;
   });
   insightsSuites(" (PostgreSQL)");
+
+  // Two nodes on one database, each with its Insights worker, drained at once at every step: the
+  // lease lets one of them evaluate the lanes at a time, so each Insights event is decided once.
+  describe("two nodes on one database", () => {
+    const dirs: string[] = [];
+    const nodes: Node[] = [];
+    const bothAtOnce = () => Promise.all(nodes.map((n) => n.app.insights.drain()));
+    const TRAIL = "two-nodes";
+
+    beforeAll(async () => {
+      now = T0;
+      dirs.push(freshDir(), freshDir());
+      nodes.push(await startNode(dirs[0]!));
+      // the second node on the first one's stores
+      databases.set(dirs[1]!, databases.get(dirs[0]!)!);
+      nodes.push(await startNode(dirs[1]!));
+      for (const dir of dirs) mkdirSync(join(dir, "buckets", TRAIL), { recursive: true });
+    });
+    afterAll(async () => {
+      for (const n of nodes.splice(0)) await n.app.close();
+      databases.delete(dirs[1]!);
+      for (const dir of dirs) await forget(dir);
+    });
+
+    it("gives exactly one Start and one End for a burst sent to both, each delivered once", async () => {
+      const [one, two] = nodes as [Node, Node];
+      await trailWithInsights(one, TRAIL, [{ InsightType: "ApiCallRateInsight" }]);
+      await bothAtOnce();
+      const calls = burst(one.accountId);
+      await Promise.all([
+        ingest(
+          one,
+          calls.filter((_, i) => i % 2 === 0),
+        ),
+        ingest(
+          two,
+          calls.filter((_, i) => i % 2 === 1),
+        ),
+      ]);
+      for (let m = 1; m <= 14; m++) {
+        now = T0 + m * MINUTE;
+        await bothAtOnce();
+      }
+      await Promise.all(nodes.map((n) => n.app.delivery.drain()));
+      for (const node of nodes) {
+        const found = await insightRecords(node);
+        expect(found.map((r) => [r.insightDetails.eventName, r.insightDetails.state])).toEqual([
+          ["CreateUser", "Start"],
+          ["CreateUser", "End"],
+        ]);
+        expect(found[1]!.insightDetails.insightContext.statistics).toMatchObject({ insightDuration: 2 });
+      }
+      // each node delivers to its own directory: together, every record once
+      const delivered = [];
+      for (const node of nodes)
+        delivered.push(...(await insightFiles(node, TRAIL)).flatMap((f) => f.records));
+      expect(delivered.map((r) => r.insightDetails.state).sort()).toEqual(["End", "Start"]);
+    });
+
+    it("evaluates nothing while a dead node holds the lease, and goes on once it expires", async () => {
+      const [one] = nodes as [Node, Node];
+      // the same burst 15 minutes later, of another API
+      const later = burst(one.accountId, { name: "DeleteUser" }).map((r) => ({
+        ...r,
+        eventTime: iso(Date.parse(r.eventTime as string) + 15 * MINUTE),
+      }));
+      await ingest(one, later);
+      now = T0 + 29 * MINUTE;
+      // a node that died evaluating the lanes: its lease runs 30 s from now
+      const db = new pg.Client({ connectionString: databases.get(dirs[0]!)!.url });
+      await db.connect();
+      try {
+        await db.query("INSERT INTO leases (name, holder, expires_at) VALUES ('insights', 'dead-node', $1)", [
+          now + 30_000,
+        ]);
+      } finally {
+        await db.end();
+      }
+      await bothAtOnce();
+      expect(await insightRecords(one)).toHaveLength(2);
+      now += 30_000;
+      await bothAtOnce();
+      const found = (await insightRecords(one)).filter((r) => r.insightDetails.eventName === "DeleteUser");
+      expect(found.map((r) => r.insightDetails.state)).toEqual(["Start", "End"]);
+    });
+  });
 });
