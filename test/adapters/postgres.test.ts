@@ -57,6 +57,24 @@ describePostgres("PostgreSQL adapters", (url) => {
       expect(rows.map((r) => r.id)).toEqual(PG_MIGRATIONS.map((m) => m.id));
     });
 
+    it("applies a step numbered below one already applied once it appears (numbers are handed out ahead)", async () => {
+      const schema = freshSchemaName();
+      const pool = openPool({ url, schema });
+      const step = (id: number) => ({ id, name: `step ${id}`, up: `CREATE TABLE t${id} (x INTEGER)` });
+      try {
+        expect(await migratePg(pool, schema, [step(1), step(3)])).toBe(3);
+        expect(await migratePg(pool, schema, [step(1), step(2), step(3)])).toBe(3);
+        const { rows } = await pool.query("SELECT id FROM schema_migrations ORDER BY id");
+        expect(rows.map((r) => r.id)).toEqual([1, 2, 3]);
+        await pool.query("SELECT * FROM t2");
+        await expect(migratePg(pool, schema, [step(1), step(2)])).rejects.toThrow(/newer than this build/);
+        await expect(migratePg(pool, schema, [step(2), step(1)])).rejects.toThrow(/not above/);
+      } finally {
+        await pool.end();
+        await dropSchema(url, schema);
+      }
+    });
+
     it("step 10 counts the events stored before it, and step 11 keeps destinations apart by kind", async () => {
       const schema = freshSchemaName();
       const pool = openPool({ url, schema });
