@@ -36,6 +36,7 @@ import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
 import { eventBridgeOutput } from "./pipeline/eventbridge.ts";
 import { createFileOutputWorker, type FileOutput, type FileOutputWorker } from "./pipeline/file-outputs.ts";
 import { createInsightsWorker, type InsightsWorker } from "./pipeline/insights.ts";
+import type { LeaseOptions } from "./pipeline/leases.ts";
 import { snsOutput } from "./pipeline/notify.ts";
 import { createRetentionWorker } from "./pipeline/retention.ts";
 import type {
@@ -87,8 +88,7 @@ export interface OpenTrail {
   /** The digest worker: `drain()` writes the digests due now and closes ended chains (drain delivery first). */
   digests: DigestWorker;
   /** The Insights worker: `drain()` evaluates every minute closed by now (drain delivery after it). */
-  /** Undefined where the database keeps no Insights counts yet (PostgreSQL). */
-  insights: InsightsWorker | undefined;
+  insights: InsightsWorker;
   /** Where log files and digests go: the local buckets or S3. */
   objects: ObjectStore;
   /** Bytes of ingest bodies being decoded now, and the most ever at once (the ingest memory bound). */
@@ -226,17 +226,13 @@ function buildPipeline(
       ...(outbox ? { status: outbox } : {}),
     }),
     retention: createRetentionWorker({ events: db.events, clock, log, lease }),
-    insights: insightsWorker(rt, db),
+    insights: insightsWorker(rt, db, lease),
   };
 }
 
-/** The Insights worker, where the stores keep Insights counts (SQLite; not PostgreSQL yet). */
-function insightsWorker(rt: Runtime, db: Stores): InsightsWorker | undefined {
+/** The Insights worker; among nodes sharing the stores, the one holding its lease works it. */
+function insightsWorker(rt: Runtime, db: Stores, lease: LeaseOptions): InsightsWorker {
   const { config, clock, log } = rt;
-  if (db.insights === undefined) {
-    log.warn("Insights are not detected on this database yet: trails' insight selectors have no effect");
-    return undefined;
-  }
   return createInsightsWorker({
     store: db.insights,
     events: db.events,
@@ -246,6 +242,7 @@ function insightsWorker(rt: Runtime, db: Stores): InsightsWorker | undefined {
     log,
     regions: config.regions,
     settings: config.insights,
+    lease,
   });
 }
 

@@ -52,9 +52,8 @@ const PLAIN_TABLES = [
   {
     table: "destinations",
     // trail_created: which trail of that name the destination is (a deleted one's are kept apart)
-    columns: ["id", "account_id", "trail_arn", "trail_created", "bucket", "prefix", "kms_key_id"],
-    // Insights files have destinations of their own; Insights are not on PostgreSQL yet
-    where: "kind = 'CloudTrail'",
+    // kind: Insights files have destinations of their own
+    columns: ["id", "account_id", "trail_arn", "trail_created", "bucket", "prefix", "kms_key_id", "kind"],
   },
   {
     table: "delivered_files",
@@ -84,10 +83,13 @@ const PLAIN_TABLES = [
     ],
   },
   { table: "digest_chains", columns: CHAIN_COLUMNS },
+  // the Insights worker's state; the counts are made again by the appends of the events
+  { table: "insight_lanes", columns: ["trail_arn", "region", "insight_type", "doc"] },
+  { table: "insight_pending", columns: ["id", "account_id", "record", "destinations"] },
 ] as const;
 
 /** Tables whose ids a BIGSERIAL hands out: their sequences go past the copied ids. */
-const SEQUENCED = ["signing_keys", "destinations", "delivered_files", "outbox"] as const;
+const SEQUENCED = ["signing_keys", "destinations", "delivered_files", "outbox", "insight_pending"] as const;
 
 const CHECKED = ["trails", "events", "destinations", "signing_keys", "digest_chains", "delivered_files"];
 
@@ -217,10 +219,7 @@ export async function copyDataToPostgres(opts: CopyOptions): Promise<CopySummary
 
     summary.outbox = await copyOutbox(sqlite, target.pool, newIds, size, progress);
     const pending = sqlite
-      .prepare(
-        `SELECT destination_id, region, key, first_id, last_id, error, failed_at FROM pending_files
-         WHERE destination_id IN (SELECT id FROM destinations WHERE kind = 'CloudTrail')`,
-      )
+      .prepare("SELECT destination_id, region, key, first_id, last_id, error, failed_at FROM pending_files")
       .raw()
       .all() as unknown[][];
     await insertRows(
@@ -253,7 +252,7 @@ async function copyOutbox(
 ): Promise<number> {
   const total = count(sqlite, "SELECT count(*) AS n FROM outbox");
   const sql = `SELECT id, destination_id, region, event_rowid, bytes, enqueued_at FROM outbox
-    WHERE destination_id IN (SELECT id FROM destinations WHERE kind = 'CloudTrail') AND id > ? ORDER BY id LIMIT ?`;
+    WHERE id > ? ORDER BY id LIMIT ?`;
   const columns = ["id", "destination_id", "region", "event_rowid", "bytes", "enqueued_at"];
   let copied = 0;
   for (const rows of batches<Record<string, unknown>>(sqlite, sql, "id", size)) {

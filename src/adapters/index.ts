@@ -69,8 +69,8 @@ export interface Stores {
   leases: Leases;
   /** Trail changes between the nodes sharing the database; none for a database of one process. */
   trailFeed?: TrailChangeFeed;
-  /** Insights: per-minute counts and the worker's state; not on PostgreSQL yet. */
-  insights?: InsightStore;
+  /** Insights: per-minute counts (kept by the event store's appends) and the worker's state. */
+  insights: InsightStore;
   /** Development reset: forgets everything, not only trails. */
   reset(): Promise<void>;
   /** Closes the connection; safe to call twice. */
@@ -95,6 +95,7 @@ export async function openStores(descriptor: StoresDescriptor): Promise<Stores> 
       digestChains: db.digestChains,
       trailFeed: db.trailFeed,
       leases: db.leases,
+      insights: db.insights,
       reset: () => db.trails.reset(),
       close: () => db.close(),
     };

@@ -36,6 +36,7 @@ import type {
   PendingInsightRecord,
   StoredEvent,
 } from "../ports/index.ts";
+import { type LeaseOptions, underLease, type WorkLeases, workLeases } from "./leases.ts";
 import { forcedPasses } from "./loop.ts";
 
 /*
@@ -44,6 +45,12 @@ import { forcedPasses } from "./loop.ts";
  * and turns the rule's Starts and Ends into records. A pass first writes its decisions (lanes and
  * records) in one transaction, then appends the records; the records' eventIDs are derived from
  * the detection, so a crash anywhere in between neither loses nor doubles one.
+ *
+ * The lanes are evaluated together (a pass ends the lanes no trail wants any more), so nodes
+ * sharing the stores take turns by one lease: the node holding it runs the pass, and a pass
+ * writes its decisions only while it still holds the lease. A node that lost it (it stalled past
+ * the lease, and another node took over) writes nothing; its successor starts from the lanes as
+ * last saved, and an Insights event it decides on again has the same eventID, stored once.
  */
 
 export interface InsightsOptions {
@@ -60,9 +67,14 @@ export interface InsightsOptions {
   tickMs?: number;
   /** Minutes one lane evaluates per pass at most; a lane far behind catches up over passes. */
   maxMinutesPerPass?: number;
+  /** Other nodes on the same stores: the node holding the lease runs the passes. */
+  lease?: LeaseOptions;
 }
 
-type Deps = Required<InsightsOptions>;
+type Deps = Required<Omit<InsightsOptions, "lease">> & { leases: WorkLeases };
+
+/** The one lease of the Insights passes. */
+const INSIGHTS_LEASE = "insights";
 
 const INSIGHT_TYPES: readonly InsightType[] = ["ApiCallRateInsight", "ApiErrorRateInsight"];
 const LOOKUP_PAGE = 1000;
@@ -443,24 +455,33 @@ async function insightsPass(deps: Deps): Promise<void> {
   const removed = [...saved.values()];
   for (const lane of removed) await endLane(deps, undefined, lane, records);
   if (lanes.length === 0 && removed.length === 0 && records.length === 0) return;
+  if (!(await deps.leases.keep(INSIGHTS_LEASE))) {
+    deps.log.warn("the Insights lease was lost during a pass: another node evaluates the lanes");
+    return;
+  }
   await deps.store.save(lanes, removed, merged(records));
   await appendPending(deps);
 }
 
 /**
  * The Insights worker: `runOnce` evaluates the minutes closed by now, `drain` the same (there is
- * nothing to force: a minute is evaluated once it has closed and its grace has passed).
+ * nothing to force: a minute is evaluated once it has closed and its grace has passed). Either
+ * does nothing while another node holds the Insights lease.
  */
 export function createInsightsWorker(opts: InsightsOptions) {
-  const deps: Deps = { tickMs: 5000, maxMinutesPerPass: 60, ...opts };
+  const { lease, ...rest } = opts;
+  const deps: Deps = { tickMs: 5000, maxMinutesPerPass: 60, ...rest, leases: workLeases(lease, opts.clock) };
   const passes = forcedPasses(
     async (force) => {
-      // a forced pass catches a lane up however far behind it is
-      for (let i = 0; i < (force ? 1000 : 1); i++) {
-        const before = deps.clock.now();
-        await insightsPass(deps);
-        if (!force || (await caughtUp(deps, before))) return;
-      }
+      await underLease(deps.leases, INSIGHTS_LEASE, async () => {
+        // a forced pass catches a lane up however far behind it is
+        for (let i = 0; i < (force ? 1000 : 1); i++) {
+          if (i > 0 && !(await deps.leases.keep(INSIGHTS_LEASE))) return;
+          const before = deps.clock.now();
+          await insightsPass(deps);
+          if (!force || (await caughtUp(deps, before))) return;
+        }
+      });
     },
     deps.tickMs,
     deps.log,

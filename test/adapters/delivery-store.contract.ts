@@ -162,6 +162,19 @@ export function deliveryStoreContract(name: string, make: () => Promise<OutboxSt
         expect((await store.destination(other))?.trailArn).toBe(OTHER_TRAIL);
       });
 
+      it("gives a trail's Insights files a destination of their own, and says its kind", async () => {
+        const base = { accountId: ACCOUNT, trailArn: TRAIL, bucket: "b" };
+        const insights = await store.destinationFor({ ...base, kind: "CloudTrail-Insight" });
+        expect(insights).not.toBe(d1);
+        expect(await store.destinationFor({ ...base, kind: "CloudTrail" })).toBe(d1);
+        expect(await store.destinationFor({ ...base, kind: "CloudTrail-Insight" })).toBe(insights);
+        expect(await store.destination(insights)).toStrictEqual({
+          id: insights,
+          ...base,
+          kind: "CloudTrail-Insight",
+        } satisfies Destination);
+      });
+
       it("answers a destination by id, without a prefix or KMS key it does not have", async () => {
         const full = { accountId: ACCOUNT, trailArn: TRAIL, bucket: "b", prefix: "p/q", kmsKeyId: "alias/k" };
         const id = await store.destinationFor(full);

@@ -1,11 +1,19 @@
 import { describe, expect, it } from "vitest";
+import { PgInsightStore } from "../../src/adapters/postgres/insight-store.ts";
 import { PgKeyStore } from "../../src/adapters/postgres/key-store.ts";
 import { PG_MIGRATIONS } from "../../src/adapters/postgres/migrations.ts";
+import { migratePg, openPool } from "../../src/adapters/postgres/pool.ts";
 import { isCloudTrailError } from "../../src/api/errors.ts";
-import { describePostgres, pgOpener } from "../support/postgres.ts";
+import { describePostgres, dropSchema, freshSchemaName, pgOpener } from "../support/postgres.ts";
 import { deliveryStoreContract } from "./delivery-store.contract.ts";
 import { digestChainStoreContract } from "./digest-chain-store.contract.ts";
 import { ACCOUNT, eventStoreContract, sampleEvent, T0 } from "./event-store.contract.ts";
+import {
+  ACCOUNT as INSIGHTS_ACCOUNT,
+  insightEvent,
+  insightStoreContract,
+  M0,
+} from "./insight-store.contract.ts";
 import { keyStoreContract } from "./key-store.contract.ts";
 import { leasesContract } from "./leases.contract.ts";
 import { sampleTrail, trailRepoContract } from "./trail-repo.contract.ts";
@@ -36,6 +44,11 @@ describePostgres("PostgreSQL adapters", (url) => {
     return db.leases;
   });
 
+  insightStoreContract("PgInsightStore", async () => {
+    const { events, insights } = await open();
+    return { events, insights };
+  });
+
   describe("migrations", () => {
     it("are recorded once each, however many pools open the schema at once", async () => {
       const db = await open();
@@ -43,9 +56,81 @@ describePostgres("PostgreSQL adapters", (url) => {
       const { rows } = await db.pool.query("SELECT id FROM schema_migrations ORDER BY id");
       expect(rows.map((r) => r.id)).toEqual(PG_MIGRATIONS.map((m) => m.id));
     });
+
+    it("applies a step numbered below one already applied once it appears (numbers are handed out ahead)", async () => {
+      const schema = freshSchemaName();
+      const pool = openPool({ url, schema });
+      const step = (id: number) => ({ id, name: `step ${id}`, up: `CREATE TABLE t${id} (x INTEGER)` });
+      try {
+        expect(await migratePg(pool, schema, [step(1), step(3)])).toBe(3);
+        expect(await migratePg(pool, schema, [step(1), step(2), step(3)])).toBe(3);
+        const { rows } = await pool.query("SELECT id FROM schema_migrations ORDER BY id");
+        expect(rows.map((r) => r.id)).toEqual([1, 2, 3]);
+        await pool.query("SELECT * FROM t2");
+        await expect(migratePg(pool, schema, [step(1), step(2)])).rejects.toThrow(/newer than this build/);
+        await expect(migratePg(pool, schema, [step(2), step(1)])).rejects.toThrow(/not above/);
+      } finally {
+        await pool.end();
+        await dropSchema(url, schema);
+      }
+    });
+
+    it("step 10 counts the events stored before it, and step 11 keeps destinations apart by kind", async () => {
+      const schema = freshSchemaName();
+      const pool = openPool({ url, schema });
+      try {
+        await migratePg(
+          pool,
+          schema,
+          PG_MIGRATIONS.filter((m) => m.id < 10),
+        );
+        const insert = `INSERT INTO events (account_id, region, category, event_time, event_id, event_name,
+            event_source, read_only, tokens, record)
+          VALUES ($1, 'us-east-1', $2, $3, $4, 'CreateUser', 'iam.amazonaws.com', $5, '{}', $6)`;
+        const t = M0 * 60_000;
+        for (const [id, category, readOnly, record, time] of [
+          ["x", "Management", false, "{}", t + 1000],
+          ["y", "Management", true, '{"errorCode":"Throttling"}', t + 2000],
+          ["z", "Management", true, "{}", t + 3000],
+          ["d", "Data", false, "{}", t + 4000],
+          ["w", "Management", false, "{}", t - 1],
+        ] as const) {
+          await pool.query(insert, [INSIGHTS_ACCOUNT, category, time, id, readOnly, record]);
+        }
+        await pool.query(
+          `INSERT INTO destinations (account_id, trail_arn, bucket, prefix, kms_key_id)
+           VALUES ($1, 'arn:t', 'b', '', '')`,
+          [INSIGHTS_ACCOUNT],
+        );
+        await migratePg(pool, schema);
+        const store = new PgInsightStore(pool);
+        const write = await store.counts(INSIGHTS_ACCOUNT, "us-east-1", "write", M0 - 1, M0);
+        expect(write.map((c) => [c.minute, c.calls])).toEqual([
+          [M0 - 1, 1],
+          [M0, 1],
+        ]);
+        const errors = await store.counts(INSIGHTS_ACCOUNT, "us-east-1", "error", M0, M0);
+        expect(errors.map((c) => [c.errorCode, c.readOnly])).toEqual([["Throttling", true]]);
+        const { rows } = await pool.query("SELECT kind FROM destinations");
+        expect(rows).toEqual([{ kind: "CloudTrail" }]);
+      } finally {
+        await pool.end();
+        await dropSchema(url, schema);
+      }
+    });
   });
 
   describe("PgEventStore", () => {
+    it("counts for Insights an API whose name holds U+0000, beside the same name with U+FFFD", async () => {
+      const { events, insights } = await open();
+      await events.append([
+        insightEvent("n1", 0, { eventName: "Odd\u0000" }),
+        insightEvent("n2", 0, { eventName: "Odd\uFFFD" }),
+      ]);
+      const counts = await insights.counts(INSIGHTS_ACCOUNT, "us-east-1", "write", M0, M0);
+      expect(counts.map((c) => [c.eventName, c.calls])).toEqual([["Odd\uFFFD", 2]]);
+    });
+
     it("stores and finds values holding U+0000, which PostgreSQL text cannot hold", async () => {
       const { events } = await open();
       const odd = sampleEvent(1, 1, { username: "a\u0000b", resources: [{ type: "T", name: "n\u0000" }] });

@@ -73,6 +73,10 @@ describePostgres("opentrail copy-data from SQLite to PostgreSQL", (url) => {
       await api().createTrail({ Name: "moved", S3BucketName: BUCKET, EnableLogFileValidation: true })
     ).TrailARN!;
     await api().startLogging({ Name: trailArn });
+    await api().putInsightSelectors({
+      TrailName: trailArn,
+      InsightSelectors: [{ InsightType: "ApiCallRateInsight" }],
+    });
     // a second trail whose bucket goes away: its file stays pending through the copy
     await api().createTrail({ Name: "stuck", S3BucketName: STUCK });
     await api().startLogging({ Name: "stuck" });
@@ -83,6 +87,7 @@ describePostgres("opentrail copy-data from SQLite to PostgreSQL", (url) => {
     t = t0 + HOUR + 5 * MINUTE;
     await app.delivery.drain();
     await app.digests.drain();
+    await app.insights.drain();
     for (let i = 0; i < 7; i++) await api().listTrails({});
     await app.close();
     app = undefined;
@@ -106,6 +111,9 @@ describePostgres("opentrail copy-data from SQLite to PostgreSQL", (url) => {
     expect(summary.pending_files).toBe(1);
     expect(summary.outbox).toBeGreaterThanOrEqual(7);
     expect(summary.digest_chains).toBe(1);
+    // the Insights lane of the trail, and its destination of its own kind
+    expect(summary.insight_lanes).toBe(1);
+    expect(summary.destinations).toBe(3);
     expect(summary.signing_keys).toBeGreaterThanOrEqual(1);
     expect(steps).toContain("events");
     await expect(copyDataToPostgres({ dataDir, url: database.url })).rejects.toBeInstanceOf(CopyRefused);
@@ -116,6 +124,17 @@ describePostgres("opentrail copy-data from SQLite to PostgreSQL", (url) => {
       LookupAttributes: [{ AttributeKey: "EventName", AttributeValue: "DescribeTrails" }],
     });
     expect(found.Events).toHaveLength(12);
+    // the Insights counts, made again by the appends of the copied records
+    const created = await api().listInsightsMetricData({
+      EventSource: "cloudtrail.amazonaws.com",
+      EventName: "CreateTrail",
+      InsightType: "ApiCallRateInsight",
+      StartTime: new Date(t0 - MINUTE),
+      EndTime: new Date(t0 + 5 * MINUTE),
+      Period: 60,
+      DataType: "NonZeroData",
+    });
+    expect(created.Values).toEqual([2]);
     mkdirSync(join(dataDir, "buckets", STUCK));
     await app.delivery.drain();
     await app.digests.drain();

@@ -67,16 +67,23 @@ export class PgDeliveryStore implements DeliveryStore {
   }
 
   async destinationFor(d: Omit<Destination, "id">): Promise<number> {
-    const args = [d.trailArn, d.bucket, d.prefix ?? "", d.kmsKeyId ?? "", createdMs(d.trailCreatedAt)];
-    const find = `SELECT id FROM destinations
-      WHERE trail_arn = $1 AND bucket = $2 AND prefix = $3 AND kms_key_id = $4 AND trail_created = $5`;
+    const args = [
+      d.trailArn,
+      d.bucket,
+      d.prefix ?? "",
+      d.kmsKeyId ?? "",
+      createdMs(d.trailCreatedAt),
+      d.kind ?? "CloudTrail",
+    ];
+    const find = `SELECT id FROM destinations WHERE trail_arn = $1 AND bucket = $2 AND prefix = $3
+      AND kms_key_id = $4 AND trail_created = $5 AND kind = $6`;
     const found = await this.#pool.query<{ id: number }>(find, args);
     if (found.rows[0]) return found.rows[0].id;
     // another node may insert the same settings at the same moment: the unique key picks one
     const { rows } = await this.#pool.query<{ id: number }>(
       `WITH added AS (
-         INSERT INTO destinations (trail_arn, bucket, prefix, kms_key_id, trail_created, account_id)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id)
+         INSERT INTO destinations (trail_arn, bucket, prefix, kms_key_id, trail_created, kind, account_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id)
        SELECT id FROM added`,
       [...args, d.accountId],
     );

@@ -3,7 +3,9 @@ import type pg from "pg";
 import { eachLookupValue } from "../../domain/events.ts";
 import type { EventStore, LookupKey, LookupQuery, StoredEvent } from "../../ports/index.ts";
 import { type EventRow, toStoredEvent } from "../sql/event-rows.ts";
+import { countForInsights, type InsightCounts } from "../sql/insight-rows.ts";
 import { OUTBOX_LOCK } from "./delivery-store.ts";
+import { ADD_INSIGHT_COUNTS, countParams } from "./insight-counts.ts";
 import { inTransaction, LOCK_SPACE } from "./pool.ts";
 
 /*
@@ -130,6 +132,7 @@ export class PgEventStore implements EventStore {
       const { rows } = await client.query<StoredRow>(...insertOf(fresh));
       const ids = new Map(rows.map((r) => [`${r.account_id}\u0000${r.event_id}`, r.id]));
       await this.#enqueue(client, fresh, ids, enqueuedAt);
+      await addInsightCounts(client, fresh, ids);
       return ids;
     });
     // in batch order: a repeat within the batch, or an eventID the account had stored before
@@ -186,6 +189,8 @@ export class PgEventStore implements EventStore {
 
   async purgeBefore(cutoff: Date): Promise<number> {
     const before = clampMillis(cutoff);
+    // Insights counts go with the events of their minutes
+    await this.#pool.query("DELETE FROM insight_counts WHERE minute < $1", [Math.floor(before / 60_000)]);
     let total = 0;
     for (;;) {
       // an event still waiting in the outbox stays until it is delivered
@@ -240,6 +245,20 @@ export class PgEventStore implements EventStore {
       l.map((x) => x.b),
     ]);
   }
+}
+
+/** Adds the stored events to the Insights counts: last in the transaction (see ADD_INSIGHT_COUNTS). */
+async function addInsightCounts(
+  client: pg.PoolClient,
+  fresh: StoredEvent[],
+  rowids: ReadonlyMap<string, number>,
+): Promise<void> {
+  const counts: InsightCounts<string> = new Map();
+  for (const e of fresh) {
+    if (!rowids.has(keyOf(e))) continue;
+    countForInsights(counts, `${e.accountId}\u0000${e.region}`, e.eventTime.getTime(), e);
+  }
+  if (counts.size > 0) await client.query(ADD_INSIGHT_COUNTS, countParams(counts, pgText));
 }
 
 /** The insert of `events` and its parameters. */

@@ -2,6 +2,7 @@ import type pg from "pg";
 import { PgDeliveryStore } from "./delivery-store.ts";
 import { PgDigestStore } from "./digest-store.ts";
 import { PgEventStore } from "./event-store.ts";
+import { PgInsightStore } from "./insight-store.ts";
 import { PgKeyStore } from "./key-store.ts";
 import { PgLeases } from "./leases.ts";
 import { connectionOf, migratePg, openPool, type PgPoolOptions } from "./pool.ts";
@@ -17,6 +18,7 @@ export interface PgDb {
   readonly keys: PgKeyStore;
   readonly digestChains: PgDigestStore;
   readonly leases: PgLeases;
+  readonly insights: PgInsightStore;
   /** Trail changes to and from the other nodes on this schema. */
   readonly trailFeed: PgTrailFeed;
   /** Ends the pool; safe to call twice. */
@@ -48,6 +50,7 @@ export async function openPostgres(options: PgPoolOptions): Promise<PgDb> {
     keys: new PgKeyStore(pool),
     digestChains: new PgDigestStore(pool),
     leases: new PgLeases(pool),
+    insights: new PgInsightStore(pool),
     trailFeed,
     close() {
       closed ??= trailFeed.close().then(() => pool.end());

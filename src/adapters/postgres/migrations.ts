@@ -1,4 +1,8 @@
-/** One schema step. `id`s run 1, 2, 3 … with no gaps; a shipped migration is never edited. */
+/**
+ * One schema step. `id`s increase; a shipped migration is never edited. Numbers are handed out
+ * ahead of the steps (work in parallel), so a build may lack some: each is applied once, whenever
+ * it first appears.
+ */
 export interface PgMigration {
   readonly id: number;
   readonly name: string;
@@ -190,6 +194,71 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         holder     TEXT   NOT NULL,
         expires_at BIGINT NOT NULL
       );
+    `,
+  },
+  {
+    id: 10,
+    name: "insights",
+    // As SQLite's step 10: per-minute counts of the management events Insights analyses (write
+    // calls, and calls that ended in an error), kept by the appends that store the events, in
+    // their transaction; a read-only call without an error is not counted. The backfill counts
+    // the events stored before this step (the baseline covers stored history).
+    // insight_lanes: what the Insights worker keeps per (trail, region, type), one JSON document.
+    // insight_pending: records the worker decided on and has not yet appended (their eventIDs are
+    // derived from the detection: appending one again after a crash is refused as a duplicate).
+    up: `
+      CREATE TABLE insight_counts (
+        account_id   TEXT    COLLATE "C" NOT NULL,
+        region       TEXT    COLLATE "C" NOT NULL,
+        minute       BIGINT  NOT NULL,
+        event_source TEXT    COLLATE "C" NOT NULL,
+        event_name   TEXT    COLLATE "C" NOT NULL,
+        read_only    BOOLEAN NOT NULL,
+        error_code   TEXT    COLLATE "C" NOT NULL,
+        calls        BIGINT  NOT NULL,
+        PRIMARY KEY (account_id, region, minute, event_source, event_name, read_only, error_code)
+      );
+      CREATE INDEX insight_counts_by_minute ON insight_counts (minute);
+      INSERT INTO insight_counts (account_id, region, minute, event_source, event_name, read_only, error_code, calls)
+        SELECT account_id, region, floor(event_time / 60000.0)::bigint, event_source, event_name,
+               coalesce(read_only, true), coalesce(record::jsonb ->> 'errorCode', ''), count(*)
+        FROM events
+        WHERE category = 'Management' AND event_source IS NOT NULL AND event_name IS NOT NULL
+          AND (read_only = false OR coalesce(record::jsonb ->> 'errorCode', '') != '')
+        GROUP BY 1, 2, 3, 4, 5, 6, 7;
+
+      CREATE TABLE insight_lanes (
+        trail_arn    TEXT COLLATE "C" NOT NULL,
+        region       TEXT COLLATE "C" NOT NULL,
+        insight_type TEXT COLLATE "C" NOT NULL,
+        doc          TEXT NOT NULL,
+        PRIMARY KEY (trail_arn, region, insight_type)
+      );
+
+      CREATE TABLE insight_pending (
+        id           BIGSERIAL PRIMARY KEY,
+        account_id   TEXT NOT NULL,
+        record       TEXT NOT NULL,
+        destinations TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    id: 11,
+    name: "destination kinds",
+    // As SQLite's step 10: Insights files go to the CloudTrail-Insight folder through their own
+    // destination of the same trail, so they wait in lanes of their own.
+    up: `
+      DO $$
+      DECLARE c text;
+      BEGIN
+        FOR c IN SELECT conname FROM pg_constraint WHERE conrelid = 'destinations'::regclass AND contype = 'u' LOOP
+          EXECUTE format('ALTER TABLE destinations DROP CONSTRAINT %I', c);
+        END LOOP;
+      END $$;
+      ALTER TABLE destinations ADD COLUMN kind TEXT NOT NULL DEFAULT 'CloudTrail';
+      ALTER TABLE destinations ADD CONSTRAINT destinations_settings
+        UNIQUE (trail_arn, trail_created, bucket, prefix, kms_key_id, kind);
     `,
   },
 ];

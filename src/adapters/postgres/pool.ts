@@ -77,9 +77,10 @@ export async function migratePg(
   migrations: readonly PgMigration[] = PG_MIGRATIONS,
 ): Promise<number> {
   migrations.forEach((m, i) => {
-    if (m.id !== i + 1) throw new Error(`migration ${m.name} has id ${m.id}, expected ${i + 1}`);
+    const before = i === 0 ? 0 : migrations[i - 1]!.id;
+    if (m.id <= before) throw new Error(`migration ${m.name} has id ${m.id}, not above ${before}`);
   });
-  const latest = migrations.length;
+  const latest = migrations.at(-1)?.id ?? 0;
   const client = await pool.connect();
   const key = [LOCK_SPACE, `migrate:${schema ?? ""}`];
   try {
@@ -90,14 +91,13 @@ export async function migratePg(
         `CREATE TABLE IF NOT EXISTS schema_migrations (
            id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
       );
-      const { rows } = await client.query<{ id: number | null }>(
-        "SELECT max(id) AS id FROM schema_migrations",
-      );
-      const current = rows[0]?.id ?? 0;
+      const { rows } = await client.query<{ id: number }>("SELECT id FROM schema_migrations");
+      const applied = new Set(rows.map((r) => r.id));
+      const current = Math.max(0, ...applied);
       if (current > latest) {
         throw new Error(`database schema version ${current} is newer than this build knows (${latest})`);
       }
-      for (const m of migrations.slice(current)) {
+      for (const m of migrations.filter((m) => !applied.has(m.id))) {
         await client.query("BEGIN");
         try {
           await client.query(m.up);

@@ -16,6 +16,9 @@ const RESET_TABLES = [
   "delivery_status",
   "signing_keys",
   "digest_chains",
+  "insight_counts",
+  "insight_lanes",
+  "insight_pending",
 ] as const;
 
 const COLUMNS = "account_id, home_region, name, version, doc";

@@ -2,14 +2,10 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Database, Statement } from "better-sqlite3";
 import type { EventCategory, EventStore, LookupKey, LookupQuery, StoredEvent } from "../../ports/index.ts";
 import { type EventRow, toStoredEvent } from "../sql/event-rows.ts";
+import { countForInsights, type InsightCountRow, type InsightCounts } from "../sql/insight-rows.ts";
 import { ADD_TO_LANES } from "./delivery-store.ts";
 import { eventTokenParts, type Hashes, hashes, idKey, lookupToken, matchExpression } from "./event-keys.ts";
-import {
-  ADD_INSIGHT_COUNT,
-  countForInsights,
-  type InsightCountRow,
-  type InsightCounts,
-} from "./insight-counts.ts";
+import { ADD_INSIGHT_COUNT } from "./insight-counts.ts";
 import { retokeniseIfStale } from "./migrations/retokenise.ts";
 import { StoredIds } from "./stored-ids.ts";
 import type { InTurn } from "./write-lock.ts";
@@ -151,7 +147,7 @@ export class SqliteEventStore implements EventStore {
   readonly #storedIds: StoredIds;
   readonly #enqueue: Statement<[number, string]>;
   readonly #addToLanes: Statement<[string]>;
-  readonly #addCount: Statement<InsightCountRow>;
+  readonly #addCount: Statement<InsightCountRow<number>>;
   readonly #purgeCounts: Statement<[number]>;
   readonly #byTime: Statement<[Bounds], EventRow>;
   readonly #byAttribute: Record<LookupKey, Statement<[AttributeBounds], EventRow>>;
@@ -421,7 +417,7 @@ export class SqliteEventStore implements EventStore {
     });
     const appendNo = checked.some((c) => c.fresh.length > 0) ? this.#storedIds.takeAppendNo() : 0;
     const scopes = new Map<string, number>();
-    const counts: InsightCounts = new Map();
+    const counts: InsightCounts<number> = new Map();
     const results = groups.map((group, i) => {
       const { duplicates, fresh } = checked[i]!;
       this.#insertRows(fresh, duplicates, appendNo, group.enqueuedAt, scopes, counts);
@@ -438,7 +434,7 @@ export class SqliteEventStore implements EventStore {
     appendNo: number,
     enqueuedAt: number,
     scopes: Map<string, number>,
-    counts: InsightCounts,
+    counts: InsightCounts<number>,
   ): void {
     const outbox: string[] = [];
     for (const { e, id, time, scopeKey, tokenParts, resources } of fresh) {

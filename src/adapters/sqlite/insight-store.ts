@@ -6,15 +6,17 @@ import type {
   InsightStore,
   PendingInsightRecord,
 } from "../../ports/index.ts";
-
-interface CountRow {
-  minute: number;
-  event_source: string;
-  event_name: string;
-  read_only: number;
-  error_code: string;
-  calls: number;
-}
+import {
+  COUNT_COLUMNS,
+  type CountRow,
+  laneRow,
+  onlyPairs,
+  type PendingRow,
+  pendingRow,
+  toInsightCount,
+  toLane,
+  toPending,
+} from "../sql/insight-rows.ts";
 
 type LaneKey = Pick<InsightLane, "trailArn" | "region" | "insightType">;
 
@@ -32,7 +34,7 @@ export class SqliteInsightStore implements InsightStore {
   readonly #putLane: Statement<[string, string, string, string]>;
   readonly #dropLane: Statement<[string, string, string]>;
   readonly #queue: Statement<[string, string, string]>;
-  readonly #pending: Statement<[], { id: number; account_id: string; record: string; destinations: string }>;
+  readonly #pending: Statement<[], PendingRow>;
   readonly #done: Statement<[number]>;
   readonly #save: (
     lanes: readonly InsightLane[],
@@ -47,7 +49,7 @@ export class SqliteInsightStore implements InsightStore {
         "SELECT id FROM event_scopes WHERE account_id = ? AND region = ? AND category = 'Management'",
       )
       .pluck();
-    const select = `SELECT minute, event_source, event_name, read_only, error_code, calls FROM insight_counts
+    const select = `SELECT ${COUNT_COLUMNS} FROM insight_counts
        WHERE scope = @scope AND minute BETWEEN @from AND @to`;
     const byKind = (sql: (kind: InsightCountKind) => string) =>
       Object.fromEntries(
@@ -74,9 +76,9 @@ export class SqliteInsightStore implements InsightStore {
     );
     this.#done = db.prepare("DELETE FROM insight_pending WHERE id = ?");
     this.#save = db.transaction((lanes, removed, records) => {
-      for (const l of lanes) this.#putLane.run(l.trailArn, l.region, l.insightType, JSON.stringify(l));
+      for (const l of lanes) this.#putLane.run(...laneRow(l));
       for (const l of removed) this.#dropLane.run(l.trailArn, l.region, l.insightType);
-      for (const r of records) this.#queue.run(r.accountId, r.json, JSON.stringify(r.destinations));
+      for (const r of records) this.#queue.run(...pendingRow(r));
     });
     this.#appended = db.transaction((ids: readonly number[]) => {
       for (const id of ids) this.#done.run(id);
@@ -97,23 +99,13 @@ export class SqliteInsightStore implements InsightStore {
     const rows = (
       only === undefined
         ? this.#counts[kind].all(args)
-        : this.#countsOf[kind].all({
-            ...args,
-            only: JSON.stringify(only.map((o) => [o.eventSource, o.eventName])),
-          })
+        : this.#countsOf[kind].all({ ...args, only: onlyPairs(only) })
     ) as CountRow[];
-    return rows.map((r) => ({
-      minute: r.minute,
-      eventSource: r.event_source,
-      eventName: r.event_name,
-      readOnly: r.read_only === 1,
-      errorCode: r.error_code,
-      calls: r.calls,
-    }));
+    return rows.map(toInsightCount);
   }
 
   async lanes(): Promise<InsightLane[]> {
-    return this.#lanes.all().map((r) => JSON.parse(r.doc) as InsightLane);
+    return this.#lanes.all().map(toLane);
   }
 
   async save(
@@ -125,12 +117,7 @@ export class SqliteInsightStore implements InsightStore {
   }
 
   async pending(): Promise<PendingInsightRecord[]> {
-    return this.#pending.all().map((r) => ({
-      id: r.id,
-      accountId: r.account_id,
-      json: r.record,
-      destinations: JSON.parse(r.destinations) as number[],
-    }));
+    return this.#pending.all().map(toPending);
   }
 
   async appended(ids: readonly number[]): Promise<void> {
