@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { InsightSelector } from "@aws-sdk/client-cloudtrail";
+import { CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { CloudTrailApi } from "../../src/api/index.ts";
@@ -12,7 +13,9 @@ import { ingestClient } from "../../src/client/ingest.ts";
 import { type Config, type InsightsConfig, loadConfig } from "../../src/config/index.ts";
 import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
 import { clockedClient } from "../support/clocked-client.ts";
+import { DEV_KEY } from "../support/proxy.ts";
 import { loadCorpus } from "../support/records.ts";
+import { type S3TestServer, startMoto } from "../support/s3-servers.ts";
 
 /*
  * Insights end to end, in process, on a stepped clock: records go in through POST /ingest, the
@@ -66,11 +69,16 @@ interface Node {
 let now = T0;
 const clock = { now: () => new Date(now) };
 
-async function startNode(dataDir: string, insights: Partial<InsightsConfig> = {}): Promise<Node> {
+async function startNode(
+  dataDir: string,
+  insights: Partial<InsightsConfig> = {},
+  more: Partial<Config> = {},
+): Promise<Node> {
   const config: Config = {
     ...loadConfig({ flags: { port: 0, dataDir } }),
     ingestWorkers: 0,
     insights: { ...KNOBS, ...insights },
+    ...more,
   };
   const app = await startOpenTrail(config, { log: pino({ level: "silent" }), clock });
   const accountId = config.credentials[0]!.accountId;
@@ -543,5 +551,211 @@ describe("Insights across a restart", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** The recipe's Start and End statistics (insights.md §6.6). */
+const RECIPE = {
+  start: { baseline: { average: 1 }, insight: { average: 20 }, insightDuration: 1, baselineDuration: 10 },
+  end: { baseline: { average: 1 }, insight: { average: 20 }, insightDuration: 2, baselineDuration: 10 },
+};
+
+/** Runs `call(n)` at second n of each minute of the recipe: one a minute for ten minutes, then 20 and 20. */
+async function recipeCalls(call: (n: number) => Promise<void>): Promise<void> {
+  for (let m = 0; m < 12; m++) {
+    for (let n = 0; n < (m < 10 ? 1 : 20); n++) {
+      now = T0 + m * MINUTE + n * 1000;
+      await call(n);
+    }
+  }
+}
+
+/** The attributions of a recipe Insight whose calls all came from one caller with one user agent. */
+function oneCallerAttributions(arn: string, userAgent: string, insight: number) {
+  return [
+    { attribute: "userIdentityArn", value: arn },
+    { attribute: "userAgent", value: userAgent },
+    { attribute: "errorCode", value: "null" },
+  ].map(({ attribute, value }) => ({
+    attribute,
+    insight: [{ value, average: insight }],
+    baseline: [{ value, average: 1 }],
+  }));
+}
+
+/** The records of the management calls named `name`, from event history. */
+async function callRecords(node: Node, name: string): Promise<Record<string, unknown>[]> {
+  const answer = await node.api.lookupEvents({
+    LookupAttributes: [{ AttributeKey: "EventName", AttributeValue: name }],
+    StartTime: new Date(T0 - 60 * MINUTE),
+    EndTime: new Date(T0 + 60 * MINUTE),
+    MaxResults: 50,
+  });
+  return (answer.Events ?? []).map((e) => JSON.parse(e.CloudTrailEvent!) as Record<string, unknown>);
+}
+
+describe("Insights on CloudTrail's own API calls", () => {
+  let dir: string;
+  let node: Node;
+  let records: InsightRecord[];
+  let addTags: Record<string, unknown>[];
+
+  beforeAll(async () => {
+    now = T0;
+    dir = freshDir();
+    node = await startNode(dir);
+    await trailWithInsights(node, "api-trail", [
+      { InsightType: "ApiCallRateInsight" },
+      { InsightType: "ApiErrorRateInsight" },
+    ]);
+    await node.app.insights!.drain();
+    const arn = `arn:aws:cloudtrail:${REGION}:${node.accountId}:trail/api-trail`;
+    // a fresh client per call: the SDK would otherwise correct its clock to the answers' dates
+    const over = async (f: (api: ReturnType<typeof clockedClient>) => Promise<unknown>) => {
+      const api = clockedClient(node.app.url, clock);
+      try {
+        await f(api);
+      } finally {
+        api.client.destroy();
+      }
+    };
+    // write calls: AddTags at the recipe's rate, over HTTP with the official client
+    await recipeCalls((n) =>
+      over((api) => api.addTags({ ResourceId: arn, TagsList: [{ Key: `k${n}`, Value: String(now) }] })),
+    );
+    // failed calls: ten GetTrail of a trail that does not exist, in minute 10
+    for (let n = 0; n < 10; n++) {
+      now = T0 + 10 * MINUTE + n * 1000 + 500;
+      await over((api) =>
+        api.getTrail({ Name: "no-such-trail" }).then(
+          () => {
+            throw new Error("GetTrail of a missing trail answered");
+          },
+          (e: { name?: string }) => expect(e.name).toBe("TrailNotFoundException"),
+        ),
+      );
+    }
+    now = T0 + 14 * MINUTE;
+    await node.app.insights!.drain();
+    await node.app.delivery.drain();
+    records = await insightRecords(node);
+    addTags = await callRecords(node, "AddTags");
+  });
+  afterAll(async () => {
+    await node?.app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("gives a call-rate Insight with the recipe's statistics and the caller's attributions", () => {
+    const calls = records.filter((r) => r.insightDetails.insightType === "ApiCallRateInsight");
+    expect(
+      calls.map((r) => [r.insightDetails.eventSource, r.insightDetails.eventName, r.insightDetails.state]),
+    ).toEqual([
+      ["cloudtrail.amazonaws.com", "AddTags", "Start"],
+      ["cloudtrail.amazonaws.com", "AddTags", "End"],
+    ]);
+    const [start, end] = calls;
+    expect(start!.eventTime).toBe(iso(T0 + 10 * MINUTE));
+    expect(end!.eventTime).toBe(iso(T0 + 12 * MINUTE));
+    expect(start!.sharedEventID).toBe(end!.sharedEventID);
+    expect(start!.insightDetails.insightContext.statistics).toEqual(RECIPE.start);
+    expect(end!.insightDetails.insightContext.statistics).toEqual(RECIPE.end);
+    // the records of the calls say who called and with what; the attributions must agree
+    expect(addTags).toHaveLength(50);
+    const arns = new Set(addTags.map((r) => (r.userIdentity as { arn: string }).arn));
+    const agents = new Set(addTags.map((r) => r.userAgent as string));
+    expect([arns.size, agents.size]).toEqual([1, 1]);
+    const expected = oneCallerAttributions([...arns][0]!, [...agents][0]!, 20);
+    expect(start!.insightDetails.insightContext.attributions).toEqual(expected);
+    expect(end!.insightDetails.insightContext.attributions).toEqual(expected);
+  });
+
+  it("gives an error-rate Insight for a burst of failed calls", () => {
+    const errors = records.filter((r) => r.insightDetails.insightType === "ApiErrorRateInsight");
+    expect(
+      errors.map((r) => [r.insightDetails.eventName, r.insightDetails.errorCode, r.insightDetails.state]),
+    ).toEqual([
+      ["GetTrail", "TrailNotFoundException", "Start"],
+      ["GetTrail", "TrailNotFoundException", "End"],
+    ]);
+    expect(errors[0]!.insightDetails.insightContext.statistics).toEqual({
+      baseline: { average: 0 },
+      insight: { average: 10 },
+      insightDuration: 1,
+      baselineDuration: 10,
+    });
+    expect(errors[1]!.eventTime).toBe(iso(T0 + 11 * MINUTE));
+  });
+
+  it("delivers them under the trail's CloudTrail-Insight folder", async () => {
+    const delivered = (await insightFiles(node, "api-trail")).flatMap((f) => f.records.map((r) => r.eventID));
+    expect(delivered.sort()).toEqual(records.map((r) => r.eventID).sort());
+  });
+});
+
+describe("Insights on calls through the recording proxy", () => {
+  let moto: S3TestServer;
+  let dir: string;
+  let node: Node;
+  let records: InsightRecord[];
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    now = T0;
+    dir = freshDir();
+    node = await startNode(dir, {}, { upstreams: { default: moto.endpoint, services: {} } });
+    await trailWithInsights(node, "proxy-trail", [{ InsightType: "ApiCallRateInsight" }]);
+    await node.app.insights!.drain();
+    // IAM CreateUser to moto through opentrail at the recipe's rate, signed at the service's clock
+    await recipeCalls(async () => {
+      const iam = new IAMClient({
+        endpoint: node.app.url,
+        region: REGION,
+        credentials: DEV_KEY,
+        maxAttempts: 1,
+        systemClockOffset: clock.now().getTime() - Date.now(),
+      });
+      try {
+        await iam.send(new CreateUserCommand({ UserName: `user-${now}` }));
+      } finally {
+        iam.destroy();
+      }
+    });
+    now = T0 + 14 * MINUTE;
+    await node.app.insights!.drain();
+    await node.app.delivery.drain();
+    records = await insightRecords(node);
+  }, 60_000);
+  afterAll(async () => {
+    await node?.app.close();
+    await moto?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("gives one Start and one End with the recipe's statistics and the caller's attributions", async () => {
+    const created = await callRecords(node, "CreateUser");
+    expect(created).toHaveLength(50);
+    expect(created.every((r) => r.eventSource === "iam.amazonaws.com" && r.readOnly === false)).toBe(true);
+    expect(
+      records.map((r) => [r.insightDetails.eventSource, r.insightDetails.eventName, r.insightDetails.state]),
+    ).toEqual([
+      ["iam.amazonaws.com", "CreateUser", "Start"],
+      ["iam.amazonaws.com", "CreateUser", "End"],
+    ]);
+    const [start, end] = records;
+    expect(start!.sharedEventID).toBe(end!.sharedEventID);
+    expect([start!.eventTime, end!.eventTime]).toEqual([iso(T0 + 10 * MINUTE), iso(T0 + 12 * MINUTE)]);
+    expect(start!.insightDetails.insightContext.statistics).toEqual(RECIPE.start);
+    expect(end!.insightDetails.insightContext.statistics).toEqual(RECIPE.end);
+    const arns = new Set(created.map((r) => (r.userIdentity as { arn: string }).arn));
+    const agents = new Set(created.map((r) => r.userAgent as string));
+    expect([arns.size, agents.size]).toEqual([1, 1]);
+    const expected = oneCallerAttributions([...arns][0]!, [...agents][0]!, 20);
+    expect(start!.insightDetails.insightContext.attributions).toEqual(expected);
+    expect(end!.insightDetails.insightContext.attributions).toEqual(expected);
+    const delivered = (await insightFiles(node, "proxy-trail")).flatMap((f) =>
+      f.records.map((r) => r.eventID),
+    );
+    expect(delivered.sort()).toEqual(records.map((r) => r.eventID).sort());
   });
 });
