@@ -475,6 +475,43 @@ describe("Insights turned off", () => {
     expect(await recordsAt(14)).toEqual([]);
   });
 
+  it("gives no call-rate Insight once the trail stops logging write management events", async () => {
+    // the prerequisite (insights.md §2), checked again at each pass: PutEventSelectors may drop it
+    await burstOn("read-only-trail", async () => {
+      await node.api.putEventSelectors({
+        TrailName: "read-only-trail",
+        EventSelectors: [{ ReadWriteType: "ReadOnly", IncludeManagementEvents: true }],
+      });
+    });
+    expect(await recordsAt(14)).toEqual([]);
+  });
+
+  it("still gives error-rate Insights on a trail that logs read management events only", async () => {
+    now = T0;
+    dir = freshDir();
+    node = await startNode(dir);
+    await trailWithInsights(node, "read-errors-trail", [
+      { InsightType: "ApiCallRateInsight" },
+      { InsightType: "ApiErrorRateInsight" },
+    ]);
+    await node.api.putEventSelectors({
+      TrailName: "read-errors-trail",
+      EventSelectors: [{ ReadWriteType: "ReadOnly", IncludeManagementEvents: true }],
+    });
+    await node.app.insights!.drain();
+    const denied = Array.from({ length: 10 }, (_, n) =>
+      call(node.accountId, 10, n, { name: "GetUser", readOnly: true, errorCode: "AccessDenied" }),
+    );
+    await ingest(node, [...burst(node.accountId), ...denied]);
+    const found = await recordsAt(14);
+    expect(
+      found.map((r) => [r.insightDetails.eventName, r.insightDetails.insightType, r.insightDetails.state]),
+    ).toEqual([
+      ["GetUser", "ApiErrorRateInsight", "Start"],
+      ["GetUser", "ApiErrorRateInsight", "End"],
+    ]);
+  });
+
   it("gives nothing during the warm-up", async () => {
     await burstOn("warm-trail", async () => {}, { warmupMinutes: 30 });
     expect(await recordsAt(14)).toEqual([]);
@@ -757,5 +794,63 @@ describe("Insights on calls through the recording proxy", () => {
       f.records.map((r) => r.eventID),
     );
     expect(delivered.sort()).toEqual(records.map((r) => r.eventID).sort());
+  });
+});
+
+describe("Insights files and digests", () => {
+  it("are delivered beside the trail's log files, which the digests list, without them (insights.md §5)", async () => {
+    now = T0;
+    const dir = freshDir();
+    const node = await startNode(dir);
+    try {
+      mkdirSync(join(dir, "buckets", "digest-trail"), { recursive: true });
+      await node.api.createTrail({
+        Name: "digest-trail",
+        S3BucketName: "digest-trail",
+        EnableLogFileValidation: true,
+      });
+      await node.api.startLogging({ Name: "digest-trail" });
+      await node.api.putInsightSelectors({
+        TrailName: "digest-trail",
+        InsightSelectors: [{ InsightType: "ApiCallRateInsight" }],
+      });
+      await node.app.insights!.drain();
+      // the digest chain opens at T0
+      await node.app.digests.drain();
+      await ingest(node, burst(node.accountId));
+      now = T0 + 14 * MINUTE;
+      await node.app.insights!.drain();
+      await node.app.delivery.drain();
+      const insights = await insightFiles(node, "digest-trail");
+      expect(insights.flatMap((f) => f.records.map((r) => r.insightDetails.state)).sort()).toEqual([
+        "End",
+        "Start",
+      ]);
+      // past the end of the chain's first hour: the digest of its files is due
+      now = T0 + 65 * MINUTE;
+      await node.app.delivery.drain();
+      await node.app.digests.drain();
+      const listed: string[] = [];
+      const head = `AWSLogs/${node.accountId}/`;
+      let digests = 0;
+      for await (const key of node.app.objects.listKeys("digest-trail", `${head}CloudTrail-Digest/`)) {
+        digests++;
+        const object = await node.app.objects.getObject("digest-trail", key);
+        const digest = JSON.parse(gunzipSync(object!.body).toString()) as {
+          logFiles: { s3Object: string }[];
+        };
+        listed.push(...digest.logFiles.map((f) => f.s3Object));
+      }
+      expect(digests).toBeGreaterThan(0);
+      const logFiles: string[] = [];
+      for await (const key of node.app.objects.listKeys("digest-trail", `${head}CloudTrail/`))
+        logFiles.push(key);
+      expect(logFiles.length).toBeGreaterThan(0);
+      expect(listed.sort()).toEqual(logFiles.sort());
+      for (const f of insights) expect(listed).not.toContain(f.key);
+    } finally {
+      await node.app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
