@@ -1,0 +1,856 @@
+import { randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import type { InsightSelector } from "@aws-sdk/client-cloudtrail";
+import { CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
+import { pino } from "pino";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { CloudTrailApi } from "../../src/api/index.ts";
+import { inProcessClient } from "../../src/client/in-process.ts";
+import { ingestClient } from "../../src/client/ingest.ts";
+import { type Config, type InsightsConfig, loadConfig } from "../../src/config/index.ts";
+import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
+import { clockedClient } from "../support/clocked-client.ts";
+import { DEV_KEY } from "../support/proxy.ts";
+import { loadCorpus } from "../support/records.ts";
+import { type S3TestServer, startMoto } from "../support/s3-servers.ts";
+
+/*
+ * Insights end to end, in process, on a stepped clock: records go in through POST /ingest, the
+ * Insights worker is drained instead of waited for, records come back through LookupEvents and
+ * the delivered CloudTrail-Insight files. The clock starts 14 minutes before real time so that
+ * the ingest client's signatures stay within the allowed skew.
+ */
+
+/** insights.md §6.6. */
+const KNOBS: InsightsConfig = {
+  baselineMinutes: 10,
+  warmupMinutes: 0,
+  multiplier: 3,
+  sigmas: 4,
+  floorCallRate: 5,
+  floorErrorRate: 5,
+  endQuietMinutes: 2,
+  maxDurationMinutes: 360,
+  cooldownMinutes: 5,
+  graceSeconds: 0,
+  detectDrops: false,
+};
+
+const MINUTE = 60_000;
+const T0 = Math.floor(Date.now() / MINUTE) * MINUTE - 14 * MINUTE;
+const REGION = "us-east-1";
+const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
+
+/** The members of an Insights record these tests read. */
+interface InsightRecord {
+  eventTime: string;
+  eventID: string;
+  sharedEventID: string;
+  insightDetails: {
+    state: string;
+    eventSource: string;
+    eventName: string;
+    insightType: string;
+    errorCode?: string;
+    insightContext: { statistics: Record<string, unknown>; attributions?: unknown[] };
+  };
+  [member: string]: unknown;
+}
+
+interface Node {
+  app: OpenTrail;
+  api: CloudTrailApi;
+  accountId: string;
+}
+
+let now = T0;
+const clock = { now: () => new Date(now) };
+
+async function startNode(
+  dataDir: string,
+  insights: Partial<InsightsConfig> = {},
+  more: Partial<Config> = {},
+): Promise<Node> {
+  const config: Config = {
+    ...loadConfig({ flags: { port: 0, dataDir } }),
+    ingestWorkers: 0,
+    insights: { ...KNOBS, ...insights },
+    ...more,
+  };
+  const app = await startOpenTrail(config, { log: pino({ level: "silent" }), clock });
+  const accountId = config.credentials[0]!.accountId;
+  const api = inProcessClient(app.service, {
+    principal: {
+      accountId,
+      type: "IAMUser",
+      arn: `arn:aws:iam::${accountId}:user/admin`,
+      userName: "admin",
+    } as never,
+    region: REGION,
+    clock,
+  });
+  return { app, api, accountId };
+}
+
+/** One management call record of `minute` (from T0), the n-th of its minute. */
+function call(
+  accountId: string,
+  minute: number,
+  n: number,
+  o: { name?: string; user?: string; readOnly?: boolean; errorCode?: string } = {},
+): Record<string, unknown> {
+  const user = o.user ?? "carol";
+  return {
+    eventVersion: "1.08",
+    userIdentity: {
+      type: "IAMUser",
+      principalId: "AIDAEXAMPLE",
+      arn: `arn:aws:iam::${accountId}:user/${user}`,
+      accountId,
+      userName: user,
+    },
+    eventTime: iso(T0 + minute * MINUTE + (n % 60) * 1000),
+    eventSource: "iam.amazonaws.com",
+    eventName: o.name ?? "CreateUser",
+    awsRegion: REGION,
+    sourceIPAddress: "192.0.2.1",
+    userAgent: "aws-cli/2.15.0",
+    ...(o.errorCode ? { errorCode: o.errorCode, errorMessage: "denied" } : {}),
+    requestParameters: null,
+    responseElements: null,
+    requestID: randomUUID(),
+    eventID: randomUUID(),
+    readOnly: o.readOnly ?? false,
+    eventType: "AwsApiCall",
+    managementEvent: true,
+    recipientAccountId: accountId,
+    eventCategory: "Management",
+  };
+}
+
+/** The recipe's calls: one CreateUser a minute for ten minutes (carol), then 20 and 20 (alice 12, bob 8). */
+function burst(accountId: string, o: { name?: string; errorCode?: string; readOnly?: boolean } = {}) {
+  const records: Record<string, unknown>[] = [];
+  for (let m = 0; m < 10; m++) records.push(call(accountId, m, 0, o));
+  for (const m of [10, 11]) {
+    for (let n = 0; n < 20; n++)
+      records.push(call(accountId, m, n, { ...o, user: n < 12 ? "alice" : "bob" }));
+  }
+  return records;
+}
+
+async function ingest(node: Node, records: Record<string, unknown>[]): Promise<void> {
+  await ingestClient({ endpoint: node.app.url }).send(records);
+}
+
+async function trailWithInsights(node: Node, name: string, selectors: InsightSelector[]): Promise<string> {
+  mkdirSync(join(node.app.config.dataDir, "buckets", name), { recursive: true });
+  await node.api.createTrail({ Name: name, S3BucketName: name });
+  await node.api.startLogging({ Name: name });
+  await node.api.putInsightSelectors({ TrailName: name, InsightSelectors: selectors });
+  return name;
+}
+
+async function insightRecords(node: Node): Promise<InsightRecord[]> {
+  const answer = await node.api.lookupEvents({
+    EventCategory: "insight",
+    StartTime: new Date(T0 - 60 * MINUTE),
+    EndTime: new Date(T0 + 60 * MINUTE),
+  });
+  return (answer.Events ?? [])
+    .map((e) => JSON.parse(e.CloudTrailEvent!) as InsightRecord)
+    .sort(
+      (a, b) =>
+        a.eventTime.localeCompare(b.eventTime) ||
+        a.insightDetails.eventName.localeCompare(b.insightDetails.eventName),
+    );
+}
+
+async function insightFiles(
+  node: Node,
+  bucket: string,
+): Promise<{ key: string; records: InsightRecord[] }[]> {
+  const prefix = `AWSLogs/${node.accountId}/CloudTrail-Insight/${REGION}/`;
+  const out = [];
+  for await (const key of node.app.objects.listKeys(bucket, prefix)) {
+    const object = await node.app.objects.getObject(bucket, key);
+    out.push({
+      key,
+      records: (JSON.parse(gunzipSync(object!.body).toString()) as { Records: InsightRecord[] }).Records,
+    });
+  }
+  return out;
+}
+
+function freshDir(): string {
+  return mkdtempSync(join(tmpdir(), "opentrail-insights-"));
+}
+
+describe("Insights on a burst of calls", () => {
+  let dir: string;
+  let node: Node;
+  let records: InsightRecord[];
+
+  beforeAll(async () => {
+    now = T0;
+    dir = freshDir();
+    node = await startNode(dir);
+    await trailWithInsights(node, "insights-trail", [
+      { InsightType: "ApiCallRateInsight" },
+      { InsightType: "ApiErrorRateInsight" },
+    ]);
+    mkdirSync(join(dir, "buckets", "plain-trail"), { recursive: true });
+    await node.api.createTrail({ Name: "plain-trail", S3BucketName: "plain-trail" });
+    await node.api.startLogging({ Name: "plain-trail" });
+    await trailWithInsights(node, "stopped-trail", [{ InsightType: "ApiCallRateInsight" }]);
+    await node.api.stopLogging({ Name: "stopped-trail" });
+    await node.app.insights!.drain();
+    // steady: eight UpdateUser a minute throughout, from a full baseline window before the
+    // selectors were put (with no history, the first minute of any rate is above its baseline);
+    // errors: ten denied GetUser in minute 10 only
+    const steady = [];
+    for (let m = -KNOBS.baselineMinutes; m < 14; m++)
+      for (let n = 0; n < 8; n++) steady.push(call(node.accountId, m, n, { name: "UpdateUser" }));
+    const denied = [];
+    for (let n = 0; n < 10; n++) {
+      denied.push(
+        call(node.accountId, 10, n, {
+          name: "GetUser",
+          readOnly: true,
+          errorCode: "AccessDenied",
+          user: "mallory",
+        }),
+      );
+    }
+    await ingest(node, [...burst(node.accountId), ...steady, ...denied]);
+    now = T0 + 14 * MINUTE;
+    await node.app.insights!.drain();
+    await node.app.delivery.drain();
+    records = await insightRecords(node);
+  });
+  afterAll(async () => {
+    await node?.app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("gives one Start and one End per unusual series, none for the steady one", () => {
+    expect(
+      records.map((r) => [r.insightDetails.eventName, r.insightDetails.insightType, r.insightDetails.state]),
+    ).toEqual([
+      ["CreateUser", "ApiCallRateInsight", "Start"],
+      ["GetUser", "ApiErrorRateInsight", "Start"],
+      ["GetUser", "ApiErrorRateInsight", "End"],
+      ["CreateUser", "ApiCallRateInsight", "End"],
+    ]);
+  });
+
+  it("has the recipe's statistics and attributions (insights.md §6.6)", () => {
+    const [start, , , end] = records;
+    expect(start!.eventTime).toBe(iso(T0 + 10 * MINUTE));
+    expect(end!.eventTime).toBe(iso(T0 + 12 * MINUTE));
+    expect(start!.sharedEventID).toBe(end!.sharedEventID);
+    expect(start!.eventID).not.toBe(end!.eventID);
+    expect(start!.insightDetails.insightContext.statistics).toEqual({
+      baseline: { average: 1 },
+      insight: { average: 20 },
+      insightDuration: 1,
+      baselineDuration: 10,
+    });
+    expect(end!.insightDetails.insightContext.statistics).toEqual({
+      baseline: { average: 1 },
+      insight: { average: 20 },
+      insightDuration: 2,
+      baselineDuration: 10,
+    });
+    const arn = (u: string) => `arn:aws:iam::${node.accountId}:user/${u}`;
+    const baseline = {
+      userIdentityArn: [{ value: arn("carol"), average: 1 }],
+      userAgent: [{ value: "aws-cli/2.15.0", average: 1 }],
+      errorCode: [{ value: "null", average: 1 }],
+    };
+    const expected = (insight: Record<string, { value: string; average: number }[]>) =>
+      (["userIdentityArn", "userAgent", "errorCode"] as const).map((attribute) => ({
+        attribute,
+        insight: insight[attribute],
+        baseline: baseline[attribute],
+      }));
+    const spans = {
+      userIdentityArn: [
+        { value: arn("alice"), average: 12 },
+        { value: arn("bob"), average: 8 },
+      ],
+      userAgent: [{ value: "aws-cli/2.15.0", average: 20 }],
+      errorCode: [{ value: "null", average: 20 }],
+    };
+    expect(start!.insightDetails.insightContext.attributions).toEqual(expected(spans));
+    expect(end!.insightDetails.insightContext.attributions).toEqual(expected(spans));
+  });
+
+  it("gives an error-rate Insight for a burst of AccessDenied", () => {
+    const [, start, end] = records;
+    expect(start!.insightDetails).toMatchObject({
+      eventSource: "iam.amazonaws.com",
+      eventName: "GetUser",
+      insightType: "ApiErrorRateInsight",
+      errorCode: "AccessDenied",
+      insightContext: {
+        statistics: {
+          baseline: { average: 0 },
+          insight: { average: 10 },
+          insightDuration: 1,
+          baselineDuration: 10,
+        },
+        attributions: [
+          {
+            attribute: "userIdentityArn",
+            insight: [{ value: `arn:aws:iam::${node.accountId}:user/mallory`, average: 10 }],
+            baseline: [],
+          },
+          { attribute: "userAgent", insight: [{ value: "aws-cli/2.15.0", average: 10 }], baseline: [] },
+        ],
+      },
+    });
+    expect(end!.eventTime).toBe(iso(T0 + 11 * MINUTE));
+    expect(end!.insightDetails.insightContext.statistics).toMatchObject({
+      insight: { average: 10 },
+      insightDuration: 1,
+    });
+  });
+
+  it("answers LookupEvents by EventName and EventSource from insightDetails, without user fields", async () => {
+    const answer = await node.api.lookupEvents({
+      EventCategory: "insight",
+      LookupAttributes: [{ AttributeKey: "EventName", AttributeValue: "CreateUser" }],
+      StartTime: new Date(T0),
+      EndTime: new Date(T0 + 60 * MINUTE),
+    });
+    expect(answer.Events?.map((e) => [e.EventName, e.EventSource, e.Username, e.ReadOnly])).toEqual([
+      ["CreateUser", "iam.amazonaws.com", undefined, undefined],
+      ["CreateUser", "iam.amazonaws.com", undefined, undefined],
+    ]);
+  });
+
+  it("delivers the records as gzipped files under the trail's CloudTrail-Insight folder", async () => {
+    const files = await insightFiles(node, "insights-trail");
+    const name = new RegExp(
+      `^AWSLogs/${node.accountId}/CloudTrail-Insight/${REGION}/\\d{4}/\\d{2}/\\d{2}/${node.accountId}_CloudTrail-Insight_${REGION}_\\d{8}T\\d{4}Z_[A-Za-z0-9]{16}\\.json\\.gz$`,
+    );
+    for (const f of files) expect(f.key).toMatch(name);
+    const delivered = files
+      .flatMap((f) => f.records)
+      .map((r) => r.eventID)
+      .sort();
+    expect(delivered).toEqual(records.map((r) => r.eventID).sort());
+    // and no ordinary log file holds them
+    for await (const key of node.app.objects.listKeys(
+      "insights-trail",
+      `AWSLogs/${node.accountId}/CloudTrail/`,
+    )) {
+      const object = await node.app.objects.getObject("insights-trail", key);
+      expect(gunzipSync(object!.body).toString()).not.toContain("AwsCloudTrailInsight");
+    }
+  });
+
+  it("gives nothing to a trail without insight selectors or one that stopped logging", async () => {
+    expect(await insightFiles(node, "plain-trail")).toEqual([]);
+    expect(await insightFiles(node, "stopped-trail")).toEqual([]);
+  });
+
+  it("answers ListInsightsMetricData from the same counts, over the SDK", async () => {
+    const api = clockedClient(node.app.url, clock);
+    const minute = await api.listInsightsMetricData({
+      EventSource: "iam.amazonaws.com",
+      EventName: "CreateUser",
+      InsightType: "ApiCallRateInsight",
+      StartTime: new Date(T0),
+      EndTime: new Date(T0 + 12 * MINUTE),
+      Period: 60,
+    });
+    expect(minute.Timestamps?.map((t) => t.getTime())).toEqual(
+      Array.from({ length: 12 }, (_, m) => T0 + m * MINUTE),
+    );
+    expect(minute.Values).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 20, 20]);
+    expect(minute).toMatchObject({
+      EventSource: "iam.amazonaws.com",
+      EventName: "CreateUser",
+      InsightType: "ApiCallRateInsight",
+    });
+    const errors = {
+      EventSource: "iam.amazonaws.com",
+      EventName: "GetUser",
+      InsightType: "ApiErrorRateInsight" as const,
+      ErrorCode: "AccessDenied",
+      StartTime: new Date(T0 + 9 * MINUTE),
+      EndTime: new Date(T0 + 12 * MINUTE),
+      Period: 60,
+      DataType: "FillWithZeros" as const,
+      MaxResults: 2,
+    };
+    const paged = await api.listInsightsMetricData(errors);
+    expect(paged.Values).toEqual([0, 10]);
+    const rest = await api.listInsightsMetricData({ ...errors, NextToken: paged.NextToken! });
+    expect(rest.Values).toEqual([0]);
+    expect(rest.NextToken).toBeUndefined();
+    await expect(
+      api.listInsightsMetricData({
+        EventSource: "iam.amazonaws.com",
+        EventName: "GetUser",
+        InsightType: "ApiErrorRateInsight",
+      }),
+    ).rejects.toMatchObject({ name: "InvalidParameterException" });
+    await expect(
+      api.listInsightsMetricData({
+        EventSource: "iam.amazonaws.com",
+        EventName: "CreateUser",
+        InsightType: "ApiCallRateInsight",
+        Period: 120,
+      }),
+    ).rejects.toMatchObject({ name: "InvalidParameterException", $metadata: { httpStatusCode: 400 } });
+    api.client.destroy();
+  });
+
+  const CORPUS = loadCorpus(new URL("../../../shared/corpus/aws-docs-records.json", import.meta.url));
+  it.skipIf(CORPUS === undefined)("has the shape of AWS's Insights records, field for field", () => {
+    const theirs = (CORPUS ?? []).filter((r) => r.eventType === "AwsCloudTrailInsight");
+    const full = theirs.find((r) => JSON.stringify(r).includes('"attributions"'))!;
+    expect(full).toBeDefined();
+    const [start, , , end] = records;
+    expect(shape(start)).toEqual(shape(full));
+    expect(shape(end)).toEqual(shape(full));
+    // member order too, at the top and in insightDetails
+    expect(Object.keys(start!)).toEqual(Object.keys(full));
+    expect(Object.keys(start!.insightDetails)).toEqual(Object.keys(full.insightDetails as object));
+    for (const r of theirs) {
+      const details = r.insightDetails as Record<string, unknown>;
+      expect(Object.keys(start!.insightDetails)).toEqual(expect.arrayContaining(Object.keys(details)));
+    }
+  });
+});
+
+/** Member names and value types at every depth; a list by its first element. */
+function shape(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length === 0 ? [] : [shape(v[0])];
+  if (v !== null && typeof v === "object") {
+    return Object.fromEntries(
+      Object.entries(v)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, x]) => [k, shape(x)]),
+    );
+  }
+  return typeof v;
+}
+
+describe("Insights turned off", () => {
+  let dir: string;
+  let node: Node;
+  afterEach(async () => {
+    await node?.app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A trail with a call-rate selector at T0, `before` the recipe's burst, which is then ingested. */
+  async function burstOn(trail: string, before: () => Promise<void>, knobs: Partial<InsightsConfig> = {}) {
+    now = T0;
+    dir = freshDir();
+    node = await startNode(dir, knobs);
+    await trailWithInsights(node, trail, [{ InsightType: "ApiCallRateInsight" }]);
+    await node.app.insights!.drain();
+    await before();
+    await ingest(node, burst(node.accountId));
+  }
+
+  async function recordsAt(minute: number): Promise<InsightRecord[]> {
+    now = T0 + minute * MINUTE;
+    await node.app.insights!.drain();
+    return insightRecords(node);
+  }
+
+  it("gives nothing once the selectors are removed", async () => {
+    await burstOn("off-trail", async () => {
+      await node.api.putInsightSelectors({ TrailName: "off-trail", InsightSelectors: [] });
+    });
+    expect(await recordsAt(14)).toEqual([]);
+  });
+
+  it("gives no call-rate Insight once the trail stops logging write management events", async () => {
+    // the prerequisite (insights.md §2), checked again at each pass: PutEventSelectors may drop it
+    await burstOn("read-only-trail", async () => {
+      await node.api.putEventSelectors({
+        TrailName: "read-only-trail",
+        EventSelectors: [{ ReadWriteType: "ReadOnly", IncludeManagementEvents: true }],
+      });
+    });
+    expect(await recordsAt(14)).toEqual([]);
+  });
+
+  it("still gives error-rate Insights on a trail that logs read management events only", async () => {
+    now = T0;
+    dir = freshDir();
+    node = await startNode(dir);
+    await trailWithInsights(node, "read-errors-trail", [
+      { InsightType: "ApiCallRateInsight" },
+      { InsightType: "ApiErrorRateInsight" },
+    ]);
+    await node.api.putEventSelectors({
+      TrailName: "read-errors-trail",
+      EventSelectors: [{ ReadWriteType: "ReadOnly", IncludeManagementEvents: true }],
+    });
+    await node.app.insights!.drain();
+    const denied = Array.from({ length: 10 }, (_, n) =>
+      call(node.accountId, 10, n, { name: "GetUser", readOnly: true, errorCode: "AccessDenied" }),
+    );
+    await ingest(node, [...burst(node.accountId), ...denied]);
+    const found = await recordsAt(14);
+    expect(
+      found.map((r) => [r.insightDetails.eventName, r.insightDetails.insightType, r.insightDetails.state]),
+    ).toEqual([
+      ["GetUser", "ApiErrorRateInsight", "Start"],
+      ["GetUser", "ApiErrorRateInsight", "End"],
+    ]);
+  });
+
+  it("gives nothing during the warm-up", async () => {
+    await burstOn("warm-trail", async () => {}, { warmupMinutes: 30 });
+    expect(await recordsAt(14)).toEqual([]);
+  });
+
+  it("ends an open Insights event when the trail stops logging", async () => {
+    await burstOn("stop-trail", async () => {});
+    expect((await recordsAt(11)).map((r) => r.insightDetails.state)).toEqual(["Start"]);
+    await node.api.stopLogging({ Name: "stop-trail" });
+    const found = await recordsAt(14);
+    expect(found.map((r) => r.insightDetails.state)).toEqual(["Start", "End"]);
+    expect(found[1]!.insightDetails.insightContext.statistics).toMatchObject({ insightDuration: 1 });
+  });
+
+  it("ends an open Insights event when the trail is deleted", async () => {
+    await burstOn("deleted-trail", async () => {});
+    expect((await recordsAt(11)).map((r) => r.insightDetails.state)).toEqual(["Start"]);
+    await node.api.deleteTrail({ Name: "deleted-trail" });
+    const found = await recordsAt(14);
+    expect(found.map((r) => r.insightDetails.state)).toEqual(["Start", "End"]);
+    expect(found[0]!.sharedEventID).toBe(found[1]!.sharedEventID);
+    const arn = (u: string) => `arn:aws:iam::${node.accountId}:user/${u}`;
+    expect(found[1]!.insightDetails.insightContext.attributions).toEqual([
+      {
+        attribute: "userIdentityArn",
+        insight: [
+          { value: arn("alice"), average: 12 },
+          { value: arn("bob"), average: 8 },
+        ],
+        baseline: [{ value: arn("carol"), average: 1 }],
+      },
+      {
+        attribute: "userAgent",
+        insight: [{ value: "aws-cli/2.15.0", average: 20 }],
+        baseline: [{ value: "aws-cli/2.15.0", average: 1 }],
+      },
+      {
+        attribute: "errorCode",
+        insight: [{ value: "null", average: 20 }],
+        baseline: [{ value: "null", average: 1 }],
+      },
+    ]);
+  });
+});
+
+describe("Insights across a restart", () => {
+  it("gives exactly one End when the process stops between Start and End", async () => {
+    now = T0;
+    const dir = freshDir();
+    try {
+      let node = await startNode(dir);
+      await trailWithInsights(node, "restart-trail", [{ InsightType: "ApiCallRateInsight" }]);
+      await node.app.insights!.drain();
+      await ingest(node, burst(node.accountId));
+      now = T0 + 11 * MINUTE;
+      await node.app.insights!.drain();
+      expect((await insightRecords(node)).map((r) => r.insightDetails.state)).toEqual(["Start"]);
+      await node.app.close();
+
+      node = await startNode(dir);
+      now = T0 + 14 * MINUTE;
+      await node.app.insights!.drain();
+      await node.app.insights!.drain();
+      const found = await insightRecords(node);
+      expect(found.map((r) => r.insightDetails.state)).toEqual(["Start", "End"]);
+      expect(found[1]!.insightDetails.insightContext.statistics).toMatchObject({
+        insightDuration: 2,
+        insight: { average: 20 },
+      });
+      await node.app.delivery.drain();
+      const delivered = (await insightFiles(node, "restart-trail")).flatMap((f) => f.records);
+      expect(delivered.map((r) => r.insightDetails.state).sort()).toEqual(["End", "Start"]);
+      await node.app.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** The recipe's Start and End statistics (insights.md §6.6). */
+const RECIPE = {
+  start: { baseline: { average: 1 }, insight: { average: 20 }, insightDuration: 1, baselineDuration: 10 },
+  end: { baseline: { average: 1 }, insight: { average: 20 }, insightDuration: 2, baselineDuration: 10 },
+};
+
+/** Runs `call(n)` at second n of each minute of the recipe: one a minute for ten minutes, then 20 and 20. */
+async function recipeCalls(call: (n: number) => Promise<void>): Promise<void> {
+  for (let m = 0; m < 12; m++) {
+    for (let n = 0; n < (m < 10 ? 1 : 20); n++) {
+      now = T0 + m * MINUTE + n * 1000;
+      await call(n);
+    }
+  }
+}
+
+/** The attributions of a recipe Insight whose calls all came from one caller with one user agent. */
+function oneCallerAttributions(arn: string, userAgent: string, insight: number) {
+  return [
+    { attribute: "userIdentityArn", value: arn },
+    { attribute: "userAgent", value: userAgent },
+    { attribute: "errorCode", value: "null" },
+  ].map(({ attribute, value }) => ({
+    attribute,
+    insight: [{ value, average: insight }],
+    baseline: [{ value, average: 1 }],
+  }));
+}
+
+/** The records of the management calls named `name`, from event history. */
+async function callRecords(node: Node, name: string): Promise<Record<string, unknown>[]> {
+  const answer = await node.api.lookupEvents({
+    LookupAttributes: [{ AttributeKey: "EventName", AttributeValue: name }],
+    StartTime: new Date(T0 - 60 * MINUTE),
+    EndTime: new Date(T0 + 60 * MINUTE),
+    MaxResults: 50,
+  });
+  return (answer.Events ?? []).map((e) => JSON.parse(e.CloudTrailEvent!) as Record<string, unknown>);
+}
+
+describe("Insights on CloudTrail's own API calls", () => {
+  let dir: string;
+  let node: Node;
+  let records: InsightRecord[];
+  let addTags: Record<string, unknown>[];
+
+  beforeAll(async () => {
+    now = T0;
+    dir = freshDir();
+    node = await startNode(dir);
+    await trailWithInsights(node, "api-trail", [
+      { InsightType: "ApiCallRateInsight" },
+      { InsightType: "ApiErrorRateInsight" },
+    ]);
+    await node.app.insights!.drain();
+    const arn = `arn:aws:cloudtrail:${REGION}:${node.accountId}:trail/api-trail`;
+    // a fresh client per call: the SDK would otherwise correct its clock to the answers' dates
+    const over = async (f: (api: ReturnType<typeof clockedClient>) => Promise<unknown>) => {
+      const api = clockedClient(node.app.url, clock);
+      try {
+        await f(api);
+      } finally {
+        api.client.destroy();
+      }
+    };
+    // write calls: AddTags at the recipe's rate, over HTTP with the official client
+    await recipeCalls((n) =>
+      over((api) => api.addTags({ ResourceId: arn, TagsList: [{ Key: `k${n}`, Value: String(now) }] })),
+    );
+    // failed calls: ten GetTrail of a trail that does not exist, in minute 10
+    for (let n = 0; n < 10; n++) {
+      now = T0 + 10 * MINUTE + n * 1000 + 500;
+      await over((api) =>
+        api.getTrail({ Name: "no-such-trail" }).then(
+          () => {
+            throw new Error("GetTrail of a missing trail answered");
+          },
+          (e: { name?: string }) => expect(e.name).toBe("TrailNotFoundException"),
+        ),
+      );
+    }
+    now = T0 + 14 * MINUTE;
+    await node.app.insights!.drain();
+    await node.app.delivery.drain();
+    records = await insightRecords(node);
+    addTags = await callRecords(node, "AddTags");
+  });
+  afterAll(async () => {
+    await node?.app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("gives a call-rate Insight with the recipe's statistics and the caller's attributions", () => {
+    const calls = records.filter((r) => r.insightDetails.insightType === "ApiCallRateInsight");
+    expect(
+      calls.map((r) => [r.insightDetails.eventSource, r.insightDetails.eventName, r.insightDetails.state]),
+    ).toEqual([
+      ["cloudtrail.amazonaws.com", "AddTags", "Start"],
+      ["cloudtrail.amazonaws.com", "AddTags", "End"],
+    ]);
+    const [start, end] = calls;
+    expect(start!.eventTime).toBe(iso(T0 + 10 * MINUTE));
+    expect(end!.eventTime).toBe(iso(T0 + 12 * MINUTE));
+    expect(start!.sharedEventID).toBe(end!.sharedEventID);
+    expect(start!.insightDetails.insightContext.statistics).toEqual(RECIPE.start);
+    expect(end!.insightDetails.insightContext.statistics).toEqual(RECIPE.end);
+    // the records of the calls say who called and with what; the attributions must agree
+    expect(addTags).toHaveLength(50);
+    const arns = new Set(addTags.map((r) => (r.userIdentity as { arn: string }).arn));
+    const agents = new Set(addTags.map((r) => r.userAgent as string));
+    expect([arns.size, agents.size]).toEqual([1, 1]);
+    const expected = oneCallerAttributions([...arns][0]!, [...agents][0]!, 20);
+    expect(start!.insightDetails.insightContext.attributions).toEqual(expected);
+    expect(end!.insightDetails.insightContext.attributions).toEqual(expected);
+  });
+
+  it("gives an error-rate Insight for a burst of failed calls", () => {
+    const errors = records.filter((r) => r.insightDetails.insightType === "ApiErrorRateInsight");
+    expect(
+      errors.map((r) => [r.insightDetails.eventName, r.insightDetails.errorCode, r.insightDetails.state]),
+    ).toEqual([
+      ["GetTrail", "TrailNotFoundException", "Start"],
+      ["GetTrail", "TrailNotFoundException", "End"],
+    ]);
+    expect(errors[0]!.insightDetails.insightContext.statistics).toEqual({
+      baseline: { average: 0 },
+      insight: { average: 10 },
+      insightDuration: 1,
+      baselineDuration: 10,
+    });
+    expect(errors[1]!.eventTime).toBe(iso(T0 + 11 * MINUTE));
+  });
+
+  it("delivers them under the trail's CloudTrail-Insight folder", async () => {
+    const delivered = (await insightFiles(node, "api-trail")).flatMap((f) => f.records.map((r) => r.eventID));
+    expect(delivered.sort()).toEqual(records.map((r) => r.eventID).sort());
+  });
+});
+
+describe("Insights on calls through the recording proxy", () => {
+  let moto: S3TestServer;
+  let dir: string;
+  let node: Node;
+  let records: InsightRecord[];
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    now = T0;
+    dir = freshDir();
+    node = await startNode(dir, {}, { upstreams: { default: moto.endpoint, services: {} } });
+    await trailWithInsights(node, "proxy-trail", [{ InsightType: "ApiCallRateInsight" }]);
+    await node.app.insights!.drain();
+    // IAM CreateUser to moto through opentrail at the recipe's rate, signed at the service's clock
+    await recipeCalls(async () => {
+      const iam = new IAMClient({
+        endpoint: node.app.url,
+        region: REGION,
+        credentials: DEV_KEY,
+        maxAttempts: 1,
+        systemClockOffset: clock.now().getTime() - Date.now(),
+      });
+      try {
+        await iam.send(new CreateUserCommand({ UserName: `user-${now}` }));
+      } finally {
+        iam.destroy();
+      }
+    });
+    now = T0 + 14 * MINUTE;
+    await node.app.insights!.drain();
+    await node.app.delivery.drain();
+    records = await insightRecords(node);
+  }, 60_000);
+  afterAll(async () => {
+    await node?.app.close();
+    await moto?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("gives one Start and one End with the recipe's statistics and the caller's attributions", async () => {
+    const created = await callRecords(node, "CreateUser");
+    expect(created).toHaveLength(50);
+    expect(created.every((r) => r.eventSource === "iam.amazonaws.com" && r.readOnly === false)).toBe(true);
+    expect(
+      records.map((r) => [r.insightDetails.eventSource, r.insightDetails.eventName, r.insightDetails.state]),
+    ).toEqual([
+      ["iam.amazonaws.com", "CreateUser", "Start"],
+      ["iam.amazonaws.com", "CreateUser", "End"],
+    ]);
+    const [start, end] = records;
+    expect(start!.sharedEventID).toBe(end!.sharedEventID);
+    expect([start!.eventTime, end!.eventTime]).toEqual([iso(T0 + 10 * MINUTE), iso(T0 + 12 * MINUTE)]);
+    expect(start!.insightDetails.insightContext.statistics).toEqual(RECIPE.start);
+    expect(end!.insightDetails.insightContext.statistics).toEqual(RECIPE.end);
+    const arns = new Set(created.map((r) => (r.userIdentity as { arn: string }).arn));
+    const agents = new Set(created.map((r) => r.userAgent as string));
+    expect([arns.size, agents.size]).toEqual([1, 1]);
+    const expected = oneCallerAttributions([...arns][0]!, [...agents][0]!, 20);
+    expect(start!.insightDetails.insightContext.attributions).toEqual(expected);
+    expect(end!.insightDetails.insightContext.attributions).toEqual(expected);
+    const delivered = (await insightFiles(node, "proxy-trail")).flatMap((f) =>
+      f.records.map((r) => r.eventID),
+    );
+    expect(delivered.sort()).toEqual(records.map((r) => r.eventID).sort());
+  });
+});
+
+describe("Insights files and digests", () => {
+  it("are delivered beside the trail's log files, which the digests list, without them (insights.md §5)", async () => {
+    now = T0;
+    const dir = freshDir();
+    const node = await startNode(dir);
+    try {
+      mkdirSync(join(dir, "buckets", "digest-trail"), { recursive: true });
+      await node.api.createTrail({
+        Name: "digest-trail",
+        S3BucketName: "digest-trail",
+        EnableLogFileValidation: true,
+      });
+      await node.api.startLogging({ Name: "digest-trail" });
+      await node.api.putInsightSelectors({
+        TrailName: "digest-trail",
+        InsightSelectors: [{ InsightType: "ApiCallRateInsight" }],
+      });
+      await node.app.insights!.drain();
+      // the digest chain opens at T0
+      await node.app.digests.drain();
+      await ingest(node, burst(node.accountId));
+      now = T0 + 14 * MINUTE;
+      await node.app.insights!.drain();
+      await node.app.delivery.drain();
+      const insights = await insightFiles(node, "digest-trail");
+      expect(insights.flatMap((f) => f.records.map((r) => r.insightDetails.state)).sort()).toEqual([
+        "End",
+        "Start",
+      ]);
+      // past the end of the chain's first hour: the digest of its files is due
+      now = T0 + 65 * MINUTE;
+      await node.app.delivery.drain();
+      await node.app.digests.drain();
+      const listed: string[] = [];
+      const head = `AWSLogs/${node.accountId}/`;
+      let digests = 0;
+      for await (const key of node.app.objects.listKeys("digest-trail", `${head}CloudTrail-Digest/`)) {
+        digests++;
+        const object = await node.app.objects.getObject("digest-trail", key);
+        const digest = JSON.parse(gunzipSync(object!.body).toString()) as {
+          logFiles: { s3Object: string }[];
+        };
+        listed.push(...digest.logFiles.map((f) => f.s3Object));
+      }
+      expect(digests).toBeGreaterThan(0);
+      const logFiles: string[] = [];
+      for await (const key of node.app.objects.listKeys("digest-trail", `${head}CloudTrail/`))
+        logFiles.push(key);
+      expect(logFiles.length).toBeGreaterThan(0);
+      expect(listed.sort()).toEqual(logFiles.sort());
+      for (const f of insights) expect(listed).not.toContain(f.key);
+    } finally {
+      await node.app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
