@@ -6,11 +6,15 @@
  * the two tools, and the ratio is the median of the rounds' ratios. As extra lines, opentrail on a
  * copy of the same objects in the local store of `opentrail serve` (which the AWS CLI cannot read).
  *
- *   npm run bench:validate [-- --files N] [--concurrency N] [--rounds N] [--s3 s3rver|moto]
+ * `--s3-latency MS[,MS…]` puts a forwarder in front of the S3 server that holds every answer back
+ * that long (S3 seen from a nearby host waits 10–30 ms per GET); each latency gets its own rounds,
+ * on the same objects. The default measures 0 and 20 ms.
+ *
+ *   npm run bench:validate [-- --files N] [--concurrency N] [--rounds N] [--s3 s3rver|moto] [--s3-latency 0,20]
  */
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { pino } from "pino";
@@ -21,6 +25,7 @@ import { startOpenTrail } from "../src/main.ts";
 import { startS3rverProcess } from "../test/integrity/validate-s3rver.ts";
 import { clockedClient } from "../test/support/clocked-client.ts";
 import { createBucket, startMoto } from "../test/support/s3-servers.ts";
+import { type LatencyProxy, startLatencyProxy } from "./support/latency-proxy.ts";
 import { assertBuilt, CLI_PATH } from "./support/server-process.ts";
 
 const run = promisify(execFile);
@@ -34,13 +39,24 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "48" },
     rounds: { type: "string", default: "3" },
     s3: { type: "string", default: "s3rver" },
+    "s3-latency": { type: "string", default: "0,20" },
   },
+});
+const latencies = values["s3-latency"].split(",").map((v) => {
+  const ms = Number(v);
+  if (v.trim() === "" || !Number.isFinite(ms) || ms < 0)
+    throw new Error(`--s3-latency: not a time in ms: ${v}`);
+  return ms;
 });
 if (values.s3 !== "s3rver" && values.s3 !== "moto") throw new Error("--s3 is s3rver or moto");
 const rounds = Number(values.rounds);
 const files = Number(values.files);
 const stepMs = 3 * MINUTE;
 
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 interface Timed {
@@ -143,21 +159,21 @@ try {
       AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
     };
-    const awsRun = () =>
+    const awsRun = (s3Endpoint: string) =>
       timed("python3", ["-m", "awscli", "cloudtrail", "validate-logs", ...range, "--endpoint-url", app.url], {
         PATH: process.env.PATH,
         HOME: cliDir,
-        AWS_ENDPOINT_URL_S3: s3.endpoint,
+        AWS_ENDPOINT_URL_S3: s3Endpoint,
         ...keys,
         AWS_DEFAULT_REGION: REGION,
         AWS_CONFIG_FILE: join(cliDir, "config"),
         AWS_SHARED_CREDENTIALS_FILE: join(cliDir, "credentials"),
       });
     const oursArgs = [CLI_PATH, "validate-logs", ...range, "--endpoint", app.url];
-    const oursRun = () =>
+    const oursRun = (s3Endpoint: string) =>
       timed(process.execPath, [...oursArgs, "--concurrency", values.concurrency], {
         PATH: process.env.PATH,
-        AWS_ENDPOINT_URL_S3: s3.endpoint,
+        AWS_ENDPOINT_URL_S3: s3Endpoint,
         ...keys,
         AWS_DEFAULT_REGION: REGION,
       });
@@ -195,33 +211,59 @@ try {
       if (r.stderr.trim() !== "") process.stdout.write(`${who} wrote on stderr:\n${r.stderr}`);
     };
     const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-    const ratios: number[] = [];
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     let digests: string | undefined;
+    const summary: string[] = [];
     process.stdout.write(
-      `S3 server: ${values.s3} at ${s3.endpoint}; opentrail --concurrency ${values.concurrency}\n`,
+      `S3 server: ${values.s3} at ${s3.endpoint}; opentrail --concurrency ${values.concurrency}; load average ${load()}\n`,
     );
-    for (let round = 1; round <= rounds; round++) {
-      // the order alternates, so that neither tool always runs on a server the other one warmed
-      const first = round % 2 === 1 ? awsRun : oursRun;
-      const second = round % 2 === 1 ? oursRun : awsRun;
-      const a = await first();
-      const b = await second();
-      const [aws, ours] = round % 2 === 1 ? [a, b] : [b, a];
-      check("aws cloudtrail validate-logs", aws);
-      check("opentrail validate-logs", ours);
-      const local = await localRun();
-      check("opentrail validate-logs (local store)", local);
-      digests ??= /^(\d+)\/\d+ digest files valid$/m.exec(ours.stdout)?.[1];
-      ratios.push(aws.ms / ours.ms);
-      process.stdout.write(
-        `round ${round}: aws ${secs(aws.ms)}  opentrail ${secs(ours.ms)}  ratio ${(aws.ms / ours.ms).toFixed(1)}x` +
-          `  (opentrail on the local store: ${secs(local.ms)})\n`,
+    for (const latency of latencies) {
+      // no forwarder at 0 ms: the figure of the S3 server as it is
+      const proxy: LatencyProxy | undefined =
+        latency > 0 ? await startLatencyProxy(s3.endpoint, latency) : undefined;
+      const endpoint = proxy?.endpoint ?? s3.endpoint;
+      const ratios: number[] = [];
+      const times = { aws: [] as number[], ours: [] as number[] };
+      process.stdout.write(`S3 latency ${latency} ms${proxy ? ` (forwarder at ${endpoint})` : ""}\n`);
+      try {
+        for (let round = 1; round <= rounds; round++) {
+          // the order alternates, so that neither tool always runs on a server the other one warmed
+          const before = load();
+          const first = round % 2 === 1 ? awsRun : oursRun;
+          const second = round % 2 === 1 ? oursRun : awsRun;
+          const a = await first(endpoint);
+          const b = await second(endpoint);
+          const [aws, ours] = round % 2 === 1 ? [a, b] : [b, a];
+          check("aws cloudtrail validate-logs", aws);
+          check("opentrail validate-logs", ours);
+          // the local store has no latency to add: measured once per round, with the first latency only
+          let extra = "";
+          if (latency === latencies[0]) {
+            const local = await localRun();
+            check("opentrail validate-logs (local store)", local);
+            extra = `  (opentrail on the local store: ${secs(local.ms)})`;
+          }
+          digests ??= /^(\d+)\/\d+ digest files valid$/m.exec(ours.stdout)?.[1];
+          ratios.push(aws.ms / ours.ms);
+          times.aws.push(aws.ms);
+          times.ours.push(ours.ms);
+          process.stdout.write(
+            `  round ${round}: aws ${secs(aws.ms)}  opentrail ${secs(ours.ms)}  ratio ${(aws.ms / ours.ms).toFixed(1)}x${extra}` +
+              `  load average ${before} -> ${load()}\n`,
+          );
+        }
+      } finally {
+        await proxy?.stop();
+      }
+      summary.push(
+        `  S3 latency ${String(latency).padStart(3)} ms:  aws ${secs(median(times.aws))}  opentrail ${secs(median(times.ours))}` +
+          `  ratio ${median(ratios).toFixed(1)}x`,
       );
     }
-    const median = [...ratios].sort((x, y) => x - y)[Math.floor(ratios.length / 2)]!;
     process.stdout.write(
       `${files} log files, ${digests} digest files, all valid for both in every round\n` +
-        `ratio (median of ${rounds} rounds, both tools on ${values.s3})   ${median.toFixed(1)}x\n`,
+        `medians of ${rounds} rounds (time, and the rounds' ratios), both tools on ${values.s3}:\n` +
+        `${summary.join("\n")}\nload average at the end ${load()}\n`,
     );
   } finally {
     await app.close();

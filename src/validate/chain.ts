@@ -2,13 +2,14 @@ import { digestKey, digestKeyPrefix } from "../domain/digest.ts";
 import type { ObjectReader } from "../ports/index.ts";
 import type { DigestRead } from "./digest-read.ts";
 import type { DigestCache } from "./fetch-cache.ts";
+import { ListedKeys } from "./listed-keys.ts";
 import { type DigestListing, type DigestScope, nextListed, stampedEnd } from "./listing.ts";
 import { checkLogFile } from "./log-check.ts";
 import type { OrderedOutput } from "./output.ts";
 import type { Pool } from "./pool.ts";
 import type { Verdict } from "./report.ts";
 import { displayTime } from "./time.ts";
-import type { CoveredDigest } from "./unlisted.ts";
+import { type CoveredDigest, noteListed } from "./unlisted.ts";
 
 /**
  * The chain walk of `aws cloudtrail validate-logs`: newest listed digest first, then each digest's
@@ -66,8 +67,9 @@ interface MissingRun {
 
 /** What the walk learns besides its verdicts. */
 export interface Findings {
-  /** For the check of unlisted log files. */
+  /** For the check of unlisted log files: the valid digests' spans, and the files they list. */
   valid: CoveredDigest[];
+  listed: ListedKeys;
   /** The span of the valid digests, clipped to the range; undefined if none. */
   found?: Span;
   /** A linked digest's length: the chain's interval. */
@@ -79,7 +81,7 @@ type ValidRead = Extract<DigestRead, { kind: "valid" }>;
 
 /** Walks from the newest digest of `listing` down to the range's start. */
 export async function walkChain(w: Walk, listing: DigestListing): Promise<Findings> {
-  const findings: Findings = { valid: [] };
+  const findings: Findings = { valid: [], listed: new ListedKeys() };
   const first = nextListed(listing);
   let at: Cursor | undefined = first && {
     bucket: listing.bucket,
@@ -144,7 +146,8 @@ async function visitValid(w: Walk, f: Findings, at: Cursor, read: ValidRead): Pr
     w.output.emit(runOfMissing(w.scope, f.missingRun, f.interval ?? HOUR, read.end, length));
     f.missingRun = undefined;
   }
-  f.valid.push({ bucket: at.bucket, key: at.key, start: read.start, end: read.end, logFiles: read.logFiles });
+  f.valid.push({ bucket: at.bucket, key: at.key, start: read.start, end: read.end });
+  noteListed(f.listed, at, read.logFiles);
   w.output.emit({
     line: `Digest file\ts3://${at.bucket}/${at.key}\tvalid`,
     error: false,

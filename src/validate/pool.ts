@@ -13,9 +13,12 @@ export function createPool(size: number): Pool {
   let active = 0;
   const urgentQueue: (() => void)[] = [];
   const queue: (() => void)[] = [];
-  // a plain array's shift() is O(n); heads keep dequeues O(1) on queues of thousands
+  // a plain array's shift() is O(n); heads keep dequeues O(1) on queues of thousands. A queue that
+  // never quite empties (log files queue faster than they are read) drops its started part once
+  // that is half of it, or it would keep every task it ever ran
   let urgentHead = 0;
   let head = 0;
+  const COMPACT_AT = 1024;
 
   const next = () => {
     if (active >= size) return;
@@ -25,11 +28,17 @@ export function createPool(size: number): Pool {
       if (urgentHead === urgentQueue.length) {
         urgentQueue.length = 0;
         urgentHead = 0;
+      } else if (urgentHead >= COMPACT_AT && urgentHead * 2 >= urgentQueue.length) {
+        urgentQueue.splice(0, urgentHead);
+        urgentHead = 0;
       }
     } else if (head < queue.length) {
       start = queue[head++];
       if (head === queue.length) {
         queue.length = 0;
+        head = 0;
+      } else if (head >= COMPACT_AT && head * 2 >= queue.length) {
+        queue.splice(0, head);
         head = 0;
       }
     }

@@ -1,6 +1,7 @@
 import { keyHead } from "../domain/log-files.ts";
 import type { ObjectReader } from "../ports/index.ts";
 import type { LogFileEntry } from "./digest-read.ts";
+import type { ListedKeys } from "./listed-keys.ts";
 import { listLogKeys } from "./listing.ts";
 
 /**
@@ -18,7 +19,26 @@ export interface CoveredDigest {
   key: string;
   start: Date;
   end: Date;
-  logFiles: readonly LogFileEntry[];
+}
+
+/**
+ * The group of a digest's log files: its bucket and what its key holds before `AWSLogs/`; undefined
+ * for a key of no such shape, whose files are not checked.
+ */
+function groupOf(bucket: string, digestKey: string): string | undefined {
+  const head = keyHead(digestKey);
+  return head === undefined ? undefined : `${bucket}\n${head}`;
+}
+
+/** Notes the files a valid digest lists in its own bucket (the only ones its group's check counts). */
+export function noteListed(
+  listed: ListedKeys,
+  digest: { bucket: string; key: string },
+  logFiles: readonly LogFileEntry[],
+): void {
+  const group = groupOf(digest.bucket, digest.key);
+  if (group === undefined) return;
+  for (const f of logFiles) if (f.s3Bucket === digest.bucket) listed.add(group, f.s3Object);
 }
 
 export interface LogScope {
@@ -41,6 +61,7 @@ function merge(spans: { start: number; end: number }[]): { start: number; end: n
 }
 
 interface Group {
+  id: string;
   bucket: string;
   /** What the digests' keys hold before `AWSLogs/`: the log files they cover lie below the same. */
   head: string;
@@ -52,11 +73,11 @@ function groupsOf(digests: readonly CoveredDigest[]): Iterable<Group> {
   const groups = new Map<string, Group>();
   for (const d of digests) {
     const head = keyHead(d.key);
-    if (head === undefined) continue;
-    const id = `${d.bucket}\n${head}`;
+    const id = groupOf(d.bucket, d.key);
+    if (head === undefined || id === undefined) continue;
     let g = groups.get(id);
     if (!g) {
-      g = { bucket: d.bucket, head, digests: [] };
+      g = { id, bucket: d.bucket, head, digests: [] };
       groups.set(id, g);
     }
     g.digests.push(d);
@@ -64,18 +85,19 @@ function groupsOf(digests: readonly CoveredDigest[]): Iterable<Group> {
   return groups.values();
 }
 
-async function unlistedOfGroup(reader: ObjectReader, scope: LogScope, g: Group): Promise<string[]> {
-  const listed = new Set<string>();
-  for (const d of g.digests) {
-    for (const f of d.logFiles) if (f.s3Bucket === g.bucket) listed.add(f.s3Object);
-  }
+async function unlistedOfGroup(
+  reader: ObjectReader,
+  scope: LogScope,
+  listed: ListedKeys,
+  g: Group,
+): Promise<string[]> {
   const spans = merge(g.digests.map((d) => ({ start: d.start.getTime(), end: d.end.getTime() })));
   if (spans.length === 0) return [];
   const covered = (minute: number) => spans.some((s) => minute >= s.start && minute + MINUTE <= s.end);
   const found: string[] = [];
   const days = listLogKeys(reader, g.bucket, g.head, scope, spans[0]!.start, spans[spans.length - 1]!.end);
   for await (const { key, minute } of days) {
-    if (!listed.has(key) && covered(minute)) found.push(key);
+    if (covered(minute) && !listed.has(g.id, key)) found.push(key);
   }
   return found;
 }
@@ -84,10 +106,11 @@ export async function unlistedLogFiles(
   reader: ObjectReader,
   scope: LogScope,
   digests: readonly CoveredDigest[],
+  listed: ListedKeys,
 ): Promise<{ bucket: string; key: string }[]> {
   const found: { bucket: string; key: string }[] = [];
   for (const g of groupsOf(digests)) {
-    for (const key of await unlistedOfGroup(reader, scope, g)) found.push({ bucket: g.bucket, key });
+    for (const key of await unlistedOfGroup(reader, scope, listed, g)) found.push({ bucket: g.bucket, key });
   }
   return found;
 }

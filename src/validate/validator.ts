@@ -91,7 +91,7 @@ export async function validateLogs(t: ValidateTarget, deps: ValidateDeps): Promi
   const range = { start: t.start, end: t.end };
   const walk = { scope, range, reader, pool, cache, output, list, onDigest: () => seen.digests++ };
   const findings = await walkChain(walk, listing);
-  for (const key of await unlistedLogFiles(reader, t, findings.valid)) {
+  for (const key of await unlistedLogFiles(reader, t, findings.valid, findings.listed)) {
     output.emit({
       line: `Log file\ts3://${key.bucket}/${key.key}\tINVALID: not listed in any digest`,
       error: true,
