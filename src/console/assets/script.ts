@@ -335,8 +335,9 @@ export const SCRIPT = `
     var stats = (details.insightContext || {}).statistics || {};
     var base = (stats.baseline || {}).average || 0, peak = (stats.insight || {}).average || 0;
     var values = series && series.values.length ? series.values : [];
-    var W = 480, H = 140, left = 36, bottom = 20, top = 10;
-    var max = Math.max(base, peak, 1, Math.max.apply(null, values.concat([0]))) * 1.15;
+    var W = 720, H = 160, left = 36, bottom = 34, top = 10;
+    var highest = Math.max(base, peak, 1, Math.max.apply(null, values.concat([0])));
+    var max = highest * 1.15;
     var y = function (v) { return H - bottom - (v / max) * (H - bottom - top); };
     var x = function (i) { return left + (values.length <= 1 ? 0 : (i / (values.length - 1)) * (W - left - 8)); };
     var kind = details.insightType === "ApiErrorRateInsight" ? "errors" : "calls";
@@ -350,7 +351,13 @@ export const SCRIPT = `
     }
     parts.push(svg("line", { class: "baseline", x1: left, x2: W - 8, y1: y(base), y2: y(base) }));
     parts.push(svg("text", { x: left + 2, y: Math.max(12, y(base) - 4), text: "baseline " + Number(base).toFixed(2) + "/min" }));
-    parts.push(svg("text", { x: 2, y: top + 10, text: String(Math.round(max)) }));
+    parts.push(svg("text", { x: 2, y: y(highest) + 4, text: String(Math.round(highest)) }));
+    parts.push(svg("text", { x: 2, y: y(0) + 4, text: "0" }));
+    if (values.length) {
+      var hhmm = function (t) { return new Date(t).toISOString().slice(11, 16); };
+      parts.push(svg("text", { x: left, y: H - bottom + 14, text: hhmm(series.timestamps[0]) }));
+      parts.push(svg("text", { x: W - 8, y: H - bottom + 14, "text-anchor": "end", text: hhmm(series.timestamps[values.length - 1]) + " UTC" }));
+    }
     parts.push(svg("text", { x: left, y: H - 4, text: kind + " per minute" + (values.length ? ", " + values.length + " minutes" : "") }));
     return svg("svg", { class: "chart", width: W, height: H, viewBox: "0 0 " + W + " " + H, role: "img",
       "aria-label": "The " + kind + " per minute of " + details.eventName + " against its baseline average " + base + "; during the Insight " + peak }, parts);
