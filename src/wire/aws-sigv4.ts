@@ -2,6 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { Clock, Credential, CredentialStore } from "../ports/index.ts";
 import { AuthFailure } from "./auth-failure.ts";
 import { type BodyCheck, chunkSignatureCheck } from "./aws-chunked.ts";
+import { signingKey } from "./signing-key.ts";
 import { formatAmzDate, MAX_SKEW_MS, parseAmzDate } from "./sigv4.ts";
 
 export { AuthFailure, type AuthFailureReason } from "./auth-failure.ts";
@@ -145,23 +146,6 @@ function canonicalHeaders(head: SignedHead, signed: readonly string[]): string {
       return `${name}:${values.join(",")}\n`;
     })
     .join("");
-}
-
-const signingKeys = new Map<string, Buffer>();
-const MAX_CACHED_KEYS = 256;
-
-function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-  const id = `${secret}\n${date}\n${region}\n${service}`;
-  let key = signingKeys.get(id);
-  if (key === undefined) {
-    const kDate = createHmac("sha256", `AWS4${secret}`).update(date).digest();
-    const kRegion = createHmac("sha256", kDate).update(region).digest();
-    const kService = createHmac("sha256", kRegion).update(service).digest();
-    key = createHmac("sha256", kService).update(TERMINATOR).digest();
-    if (signingKeys.size >= MAX_CACHED_KEYS) signingKeys.clear();
-    signingKeys.set(id, key);
-  }
-  return key;
 }
 
 interface Parts {

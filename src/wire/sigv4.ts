@@ -1,8 +1,8 @@
-import { createHash, timingSafeEqual } from "node:crypto";
-import { SignatureV4 } from "@smithy/signature-v4";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { type CloudTrailError, fail } from "../api/index.ts";
 import type { Clock, Credential, CredentialStore } from "../ports/index.ts";
 import { NodeSha256 } from "../ports/sha256.ts";
+import { signingKey } from "./signing-key.ts";
 import type { RawRequest } from "./types.ts";
 
 /**
@@ -198,55 +198,101 @@ function canonicalHeaderName(name: string): string {
   return name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
 }
 
-/** The signature the client should have sent, recomputed over exactly the headers it signed. */
-async function expectedSignature(
+/** Headers the signer leaves out even when the client lists them: it writes them itself (smithy's GENERATED_HEADERS). */
+const GENERATED_HEADERS: ReadonlySet<string> = new Set(["authorization", "x-amz-date", "date"]);
+
+/** RFC 3986 escaping as SigV4 wants it: everything but A–Z a–z 0–9 - _ . ~ */
+function escapeUri(text: string): string {
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/** A header value as the canonical request holds it: line breaks and runs of blanks as one space, trimmed. */
+function canonicalValue(value: string): string {
+  return value
+    .replace(/[\r\n]/g, " ")
+    .replace(/[ \t]+/g, " ")
+    .replace(/^ | $/g, "");
+}
+
+/** The path as signed: `.` and `..` segments resolved and escaped again when `escapePath` (all but S3). */
+function canonicalPath(path: string, escapePath: boolean): string {
+  if (!escapePath) return path;
+  const segments: string[] = [];
+  for (const segment of path.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") segments.pop();
+    else segments.push(segment);
+  }
+  const normalized = `${path.startsWith("/") ? "/" : ""}${segments.join("/")}${segments.length > 0 && path.endsWith("/") ? "/" : ""}`;
+  return escapeUri(normalized).replace(/%2F/g, "/");
+}
+
+/** The query as signed: pairs escaped, sorted by key, a key's values sorted; X-Amz-Signature left out. */
+function canonicalQuery(search: URLSearchParams): string {
+  const serialized = new Map<string, string>();
+  for (const key of new Set(search.keys())) {
+    if (key.toLowerCase() === "x-amz-signature") continue;
+    const k = escapeUri(key);
+    const values = search.getAll(key).map((v) => `${k}=${escapeUri(v)}`);
+    serialized.set(k, values.length === 1 ? values[0]! : values.sort().join("&"));
+  }
+  return [...serialized.keys()]
+    .sort()
+    .map((k) => serialized.get(k)!)
+    .filter((v) => v !== "")
+    .join("&");
+}
+
+/**
+ * The signature the client should have sent, recomputed over exactly the headers it signed. The
+ * canonical request is the one @smithy/signature-v4 (the SDKs' signer) builds from those headers,
+ * rule for rule, without its per-request promises and copies; the signing key is cached.
+ */
+function expectedSignature(
   req: RawRequest,
   auth: AuthorizationHeader,
   credential: Credential,
   region: string,
   signingDate: Date,
-  signing: Signing = CLOUDTRAIL_SIGNING,
-): Promise<string> {
-  const headers: Record<string, string> = {};
+  signing: Signing,
+  /** The body's SHA-256 (hex), the payload hash unless the client signed x-amz-content-sha256. */
+  bodyHash: string,
+): string {
+  const longDate = formatAmzDate(signingDate);
+  const day = longDate.slice(0, 8);
+  const names: string[] = [];
+  const values = new Map<string, string>();
+  let payloadHash: string | undefined;
   for (const name of auth.signedHeaders) {
-    const value = header(req, name);
-    if (value !== undefined) headers[name] = value;
+    if (values.has(name)) continue;
+    // the signer writes X-Amz-Date itself, from the signing date, and drops Date
+    const value =
+      name === "x-amz-date" ? longDate : GENERATED_HEADERS.has(name) ? undefined : header(req, name);
+    if (value === undefined) continue;
+    names.push(name);
+    values.set(name, canonicalValue(value));
+    if (name === "x-amz-content-sha256") payloadHash = value;
   }
-  const url = new URL(req.url, "http://placeholder");
-  const query: Record<string, string | string[]> = {};
-  for (const key of new Set(url.searchParams.keys())) {
-    const values = url.searchParams.getAll(key);
-    query[key] = values.length === 1 ? values[0]! : values;
-  }
-  // No session token and no checksum here: the signer must not add any header the client did not sign.
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey },
-    region,
-    service: signing.service,
-    sha256: NodeSha256,
-    applyChecksum: false,
-    uriEscapePath: signing.uriEscapePath,
-  });
-  const signed = await signer.sign(
-    {
-      method: req.method,
-      protocol: "http:",
-      hostname: header(req, "host") ?? "",
-      path: url.pathname,
-      query,
-      headers,
-      body: req.body,
-    },
-    {
-      signingDate,
-      signingRegion: region,
-      signingService: signing.service,
-      signableHeaders: new Set(auth.signedHeaders),
-      ...(auth.signedHeaders.includes("x-amz-date") ? {} : { unsignableHeaders: new Set(["x-amz-date"]) }),
-    },
-  );
-  const authorization = String(signed.headers.authorization ?? "");
-  return /Signature=([0-9a-f]+)/.exec(authorization)?.[1] ?? "";
+  names.sort();
+  // CloudTrail's API is POST / without a query: no URL to parse
+  const url = req.url === "/" ? undefined : new URL(req.url, "http://placeholder");
+  const canonical = [
+    req.method,
+    canonicalPath(url?.pathname ?? "/", signing.uriEscapePath),
+    url === undefined ? "" : canonicalQuery(url.searchParams),
+    names.map((name) => `${name}:${values.get(name)!}`).join("\n"),
+    "",
+    names.join(";"),
+    payloadHash ?? bodyHash,
+  ].join("\n");
+  const scope = `${day}/${region}/${signing.service}/${TERMINATOR}`;
+  const toSign = `${ALGORITHM}\n${longDate}\n${scope}\n${createHash("sha256").update(canonical).digest("hex")}`;
+  return createHmac("sha256", signingKey(credential.secretAccessKey, day, region, signing.service))
+    .update(toSign)
+    .digest("hex");
 }
 
 /** How a service signs: its signing name, and whether the path is escaped twice (all but S3). */
@@ -305,13 +351,14 @@ async function verifyFor(req: RawRequest, opts: SigV4Options, signing: Signing):
   const declaredHash = auth.signedHeaders.includes("x-amz-content-sha256")
     ? header(req, "x-amz-content-sha256")
     : undefined;
-  const bodyHash = createHash("sha256").update(req.body).digest("hex");
   const unsignedPayload = signing.unsignedPayload && declaredHash?.trim() === "UNSIGNED-PAYLOAD";
+  const checksBody = (declaredHash !== undefined && !unsignedPayload) || !credential.anySecret;
+  const bodyHash = checksBody ? createHash("sha256").update(req.body).digest("hex") : "";
   const payloadOk =
     declaredHash === undefined || unsignedPayload || sameText(declaredHash.trim().toLowerCase(), bodyHash);
   if (!payloadOk) throw invalid(SIGNATURE_MISMATCH);
   if (!credential.anySecret) {
-    const expected = await expectedSignature(req, auth, credential, scope.region, requestDate, signing);
+    const expected = expectedSignature(req, auth, credential, scope.region, requestDate, signing, bodyHash);
     if (expected === "" || !sameText(auth.signature, expected)) throw invalid(SIGNATURE_MISMATCH);
   }
 
