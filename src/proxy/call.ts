@@ -74,9 +74,19 @@ export type RenderedCall = Pick<
  * - `render` builds the call's record fields, or undefined when the request must not be recorded
  *   (CloudTrail does not record every call).
  */
+/** Who made the call, when the forwarding half knows it: resources name the caller's account. */
+export interface CallerAccount {
+  accountId: string;
+}
+
 export interface CallRenderer {
   keepsRequestBody(req: Omit<ProxiedRequest, "body">): boolean;
   place(req: ProxiedRequest): PlacedCall;
   keepsResponseBody(placed: PlacedCall, answer: Omit<UpstreamAnswer, "body">): boolean;
-  render(placed: PlacedCall, req: ProxiedRequest, answer: UpstreamAnswer): RenderedCall | undefined;
+  render(
+    placed: PlacedCall,
+    req: ProxiedRequest,
+    answer: UpstreamAnswer,
+    caller?: CallerAccount,
+  ): RenderedCall | undefined;
 }

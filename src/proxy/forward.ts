@@ -223,7 +223,7 @@ export function createProxy(opts: ProxyOptions) {
   ): Promise<void> {
     let rendered: ReturnType<CallRenderer["render"]>;
     try {
-      rendered = renderer.render(placed, req, answer);
+      rendered = renderer.render(placed, req, answer, { accountId: principalOf(auth).accountId });
     } catch (err) {
       log.error(
         { err, service: placed.service, operation: placed.operation },

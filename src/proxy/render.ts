@@ -1,7 +1,17 @@
 import { cbor } from "@smithy/core/cbor";
 import type { RecordResource } from "../domain/records/api-call.ts";
 import type { JsonObject } from "../domain/records/text.ts";
-import type { CallRenderer, PlacedCall, ProxiedRequest, RenderedCall, UpstreamAnswer } from "./call.ts";
+import type {
+  CallerAccount,
+  CallRenderer,
+  PlacedCall,
+  ProxiedRequest,
+  RenderedCall,
+  UpstreamAnswer,
+} from "./call.ts";
+
+export type { CallerAccount } from "./call.ts";
+
 import {
   loadModelTable,
   type ModelTable,
@@ -32,11 +42,6 @@ import {
  */
 
 export interface RendererOptions extends PlacementOptions {}
-
-/** Who made the call, when the forwarding half knows it: resources name the caller's account. */
-export interface CallerAccount {
-  accountId: string;
-}
 
 /** Content types whose bodies say which call it is or what its members are (never object data). */
 const DISCRIMINATING_BODY = /^application\/(x-www-form-urlencoded|x-amz-json-1\.[01]|cbor|json)/;

@@ -358,7 +358,7 @@ describe.each(UPSTREAMS)("DynamoDB through the proxy to %s", (_name, start) => {
   // The owner of the table is the caller's account (spec §2.11), but forward.ts calls render()
   // without the caller (src/proxy/forward.ts record()), so the renderer falls back to
   // 000000000000. Flips to passing when forward.ts passes `{ accountId: principal.accountId }`.
-  it.fails("item calls name the table in the caller's account", () => {
+  it("item calls name the table in the caller's account", () => {
     for (const r of records.filter((x) => x.eventCategory === "Data"))
       expect(r.resources).toEqual([
         { accountId: account, type: "AWS::DynamoDB::Table", ARN: tableArn("Music") },
