@@ -131,8 +131,8 @@ export interface OutputStatus {
 /**
  * The outbox of the outputs that follow delivery: every delivered file enters it once per
  * consumer in the transaction that records the delivery (completeFile); a consumer's worker takes
- * it out once handled. The PostgreSQL adapter needs the same: a row per consumer and
- * delivered_files row in completeFile's transaction, and these five methods.
+ * it out once handled (both SQL backends: a row per consumer and delivered file, written in
+ * completeFile's transaction).
  */
 export interface FileOutbox {
   /** (trail, region) pairs with files waiting for `consumer`. */

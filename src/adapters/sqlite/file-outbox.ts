@@ -1,8 +1,9 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { FileConsumer, FileOutbox, FileToSend, OutputStatus, StatusKind } from "../../ports/index.ts";
+import { type OutputStatusRow, toOutputStatus } from "../sql/file-outbox-rows.ts";
 import type { InTurn } from "./write-lock.ts";
 
-/** The outbox of the outputs that follow delivery (migration 10: a trigger on delivered_files fills it). */
+/** The outbox of the outputs that follow delivery (migration 11: a trigger on delivered_files fills it). */
 export class SqliteFileOutbox implements FileOutbox {
   readonly #lanes: Statement;
   readonly #files: Statement;
@@ -91,14 +92,6 @@ export class SqliteFileOutbox implements FileOutbox {
   }
 
   async outputStatus(consumer: StatusKind, trailArn: string, region: string): Promise<OutputStatus> {
-    const r = this.#status.get(consumer, trailArn, region) as
-      | { latest_success: number | null; latest_error: string | null; latest_attempt: number | null }
-      | undefined;
-    if (!r) return {};
-    return {
-      ...(r.latest_success === null ? {} : { latestTime: new Date(r.latest_success) }),
-      ...(r.latest_error === null ? {} : { latestError: r.latest_error }),
-      ...(r.latest_attempt === null ? {} : { latestAttemptTime: new Date(r.latest_attempt) }),
-    };
+    return toOutputStatus(this.#status.get(consumer, trailArn, region) as OutputStatusRow | undefined);
   }
 }
