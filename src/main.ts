@@ -182,6 +182,7 @@ function buildPipeline(
       listTrails: () => db.trails.listAll(),
       clock,
       log,
+      lease,
       ...(onFailure ? { onFailure } : {}),
     });
   return {

@@ -10,6 +10,7 @@ import {
   type FileToSend,
   type ObjectStore,
 } from "../ports/index.ts";
+import { type LeaseOptions, underLease, workLeases } from "./leases.ts";
 import { forcedPasses } from "./loop.ts";
 
 const gunzip = promisify(gunzipCallback);
@@ -63,20 +64,28 @@ export interface FileOutputOptions {
   tickMs?: number;
   /** Told of each failed send (the server's /metrics counts SNS's). */
   onFailure?: () => void;
+  /** Other nodes on the same store: each lane of this output is worked by the node holding its lease. */
+  lease?: LeaseOptions;
 }
 
 const MAX_BACKOFF_MS = 60_000;
 const DEFAULT_TICK_MS = 1_000;
 const laneKey = (l: Lane) => `${l.trailArn}/${l.region}`;
+/** One lease per output and lane: the lanes of one output go to several nodes, each lane to one. */
+const laneLease = (consumer: FileConsumer, l: Lane) => `${consumer}:${laneKey(l)}`;
 
 /**
  * Works one output's outbox, at least once: a file leaves it only after the output took it (a
- * crash in between sends it again). While the output fails, the files wait in the database, the
- * lane backs off (1, 2, 4 … s up to a minute) and GetTrailStatus shows the error; delivery never
- * waits for this worker, and one failing lane does not hold the others.
+ * crash in between sends it again). Among nodes sharing the store, a lane is worked by one node
+ * at a time, the one holding its lease; another node sends a file again only if the node that
+ * held the lane died (or stalled past its lease) between the send and recording it. While the
+ * output fails, the files wait in the database, the lane backs off (1, 2, 4 … s up to a minute)
+ * and GetTrailStatus shows the error; delivery never waits for this worker, and one failing lane
+ * does not hold the others.
  */
 export function createFileOutputWorker(opts: FileOutputOptions) {
   const { outbox, output } = opts;
+  const leases = workLeases(opts.lease, opts.clock);
   const failures = new Map<string, { count: number; retryAt: number }>();
 
   async function workLane(lane: Lane, trail: Trail | undefined): Promise<void> {
@@ -106,6 +115,8 @@ export function createFileOutputWorker(opts: FileOutputOptions) {
       failures.delete(laneKey(lane));
       await outbox.handled(output.consumer, lane.trailArn, lane.region, through, now);
       opts.log.info({ trailArn: lane.trailArn, region: lane.region, through }, output.what);
+      // a lease lost while sending (this node stalled past it): the node that took it goes on
+      if (!(await leases.keep(laneLease(output.consumer, lane)))) return;
     }
   }
 
@@ -117,7 +128,10 @@ export function createFileOutputWorker(opts: FileOutputOptions) {
     for (const lane of lanes) {
       const f = failures.get(laneKey(lane));
       if (!force && f !== undefined && f.retryAt > now) continue;
-      await workLane(lane, trails.get(lane.trailArn));
+      // the files are read under the lease: the node that held it until now may have sent some
+      await underLease(leases, laneLease(output.consumer, lane), () =>
+        workLane(lane, trails.get(lane.trailArn)),
+      );
     }
   }
 
