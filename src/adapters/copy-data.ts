@@ -83,7 +83,11 @@ const PLAIN_TABLES = [
     ],
   },
   // delivered files still waiting for an output (their ids are the delivered_files' kept above)
-  { table: "file_outbox", columns: ["consumer", "file_id", "trail_arn", "region", "bucket", "key"] },
+  // (after the trails: creating one drops what these hold under its ARN)
+  {
+    table: "file_outbox",
+    columns: ["consumer", "file_id", "trail_arn", "trail_created", "region", "bucket", "key"],
+  },
   // what GetTrailStatus reports of the outputs and digests
   {
     table: "output_status",

@@ -74,6 +74,23 @@ const laneKey = (l: Lane) => `${l.trailArn}/${l.region}`;
 /** One lease per output and lane: the lanes of one output go to several nodes, each lane to one. */
 const laneLease = (consumer: FileConsumer, l: Lane) => `${consumer}:${laneKey(l)}`;
 
+/** Whether `file` was delivered for `trail`, not for an earlier trail of the same ARN. */
+const deliveredFor = (file: FileToSend, trail: Trail | undefined): trail is Trail =>
+  trail !== undefined &&
+  (file.trailCreatedAt === undefined || file.trailCreatedAt.getTime() === trail.createdAt.getTime());
+
+/** How many of the first files were delivered for `trail`. */
+function ofSameTrail(files: FileToSend[], trail: Trail | undefined): number {
+  const end = files.findIndex((f) => !deliveredFor(f, trail));
+  return end === -1 ? files.length : end;
+}
+
+/** How many of the first files were delivered for another trail than `trail` (or a deleted one). */
+function runOfOtherTrails(files: FileToSend[], trail: Trail | undefined): number {
+  const end = files.findIndex((f) => deliveredFor(f, trail));
+  return end === -1 ? files.length : end;
+}
+
 /**
  * Works one output's outbox, at least once: a file leaves it only after the output took it (a
  * crash in between sends it again). Among nodes sharing the store, a lane is worked by one node
@@ -90,9 +107,13 @@ export function createFileOutputWorker(opts: FileOutputOptions) {
 
   async function workLane(lane: Lane, trail: Trail | undefined): Promise<void> {
     for (;;) {
-      const files = await outbox.filesFor(output.consumer, lane.trailArn, lane.region, output.batch);
-      if (files.length === 0) return;
-      if (!output.wants(trail)) {
+      const waiting = await outbox.filesFor(output.consumer, lane.trailArn, lane.region, output.batch);
+      if (waiting.length === 0) return;
+      // a lane holds one trail at a time: the files of a deleted one of the same ARN go unsent
+      const ofTrail = ofSameTrail(waiting, trail);
+      const files =
+        ofTrail === 0 ? waiting.slice(0, runOfOtherTrails(waiting, trail)) : waiting.slice(0, ofTrail);
+      if (ofTrail === 0 || !output.wants(trail)) {
         await outbox.handled(output.consumer, lane.trailArn, lane.region, files[files.length - 1]!.id);
         continue;
       }

@@ -7,6 +7,7 @@ import type {
   FileOutbox,
   TrailRepo,
 } from "../../src/ports/index.ts";
+import { sampleTrail } from "./trail-repo.contract.ts";
 
 const ACCOUNT = "123456789012";
 const TRAIL = `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/t`;
@@ -39,10 +40,20 @@ export function fileOutboxContract(name: string, make: () => Promise<FileOutboxS
     });
 
     /** One record through the delivery store's steps, as the delivery worker takes them. */
-    async function deliver(trailArn: string, region: string, bucket = "b"): Promise<DeliveredFile> {
+    async function deliver(
+      trailArn: string,
+      region: string,
+      bucket = "b",
+      trailCreatedAt?: Date,
+    ): Promise<DeliveredFile> {
       const { events, deliveries } = stores;
       const n = ++seq;
-      const d = await deliveries.destinationFor({ accountId: ACCOUNT, trailArn, bucket });
+      const d = await deliveries.destinationFor({
+        accountId: ACCOUNT,
+        trailArn,
+        bucket,
+        ...(trailCreatedAt ? { trailCreatedAt } : {}),
+      });
       const eventId = `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
       await events.append([
         {
@@ -169,6 +180,60 @@ export function fileOutboxContract(name: string, make: () => Promise<FileOutboxS
       });
       expect(await outbox.outputStatus("digest", OTHER, EAST)).toEqual({});
       expect(await outbox.outputStatus("sns", TRAIL, EAST)).toEqual({});
+    });
+
+    it("gives each file the creation of the trail it was delivered for, where known", async () => {
+      await deliver(TRAIL, EAST, "b", at(-50));
+      await deliver(TRAIL, EAST, "b");
+      const files = await outbox.filesFor("sns", TRAIL, EAST, 10);
+      expect(files.map((f) => f.trailCreatedAt)).toEqual([at(-50), undefined]);
+    });
+
+    it("deleting a trail, or creating one, drops its ARN's waiting files and output status only", async () => {
+      const { trails } = stores;
+      const first = sampleTrail({ accountId: ACCOUNT, name: "t", createdAt: at(-100) });
+      expect(first.arn).toBe(TRAIL);
+      await trails.create(first);
+      await trails.create(sampleTrail({ accountId: ACCOUNT, name: "other", createdAt: at(-100) }));
+      await deliver(TRAIL, EAST, "b", first.createdAt);
+      await deliver(TRAIL, WEST, "b", first.createdAt);
+      await deliver(OTHER, EAST, "c", first.createdAt);
+      const [sent] = await outbox.filesFor("sns", TRAIL, EAST, 1);
+      await outbox.handled("sns", TRAIL, EAST, sent!.id, at(1));
+      for (const arn of [TRAIL, OTHER]) {
+        await outbox.recordOutcome("digest", arn, EAST, at(2));
+        await outbox.failed("logs", arn, WEST, at(3), "AccessDeniedException");
+      }
+
+      await trails.delete(ACCOUNT, "us-east-1", "t");
+      for (const c of CONSUMERS) expect(await outbox.lanes(c)).toEqual([{ trailArn: OTHER, region: EAST }]);
+      for (const [kind, region] of [
+        ["sns", EAST],
+        ["digest", EAST],
+        ["logs", WEST],
+      ] as const) {
+        expect(await outbox.outputStatus(kind, TRAIL, region)).toEqual({});
+      }
+      expect(await outbox.outputStatus("digest", OTHER, EAST)).toEqual({
+        latestTime: at(2),
+        latestAttemptTime: at(2),
+      });
+      expect((await outbox.outputStatus("logs", OTHER, WEST)).latestError).toBe("AccessDeniedException");
+
+      // the deleted trail's final file, delivered after DeleteTrail, waits (with its trail's creation) ...
+      await deliver(TRAIL, EAST, "b", first.createdAt);
+      await outbox.recordOutcome("digest", TRAIL, EAST, at(4));
+      expect((await outbox.filesFor("sns", TRAIL, EAST, 10)).map((f) => f.trailCreatedAt)).toEqual([
+        at(-100),
+      ]);
+      // ... until a trail of that name is created again: it starts with nothing
+      await trails.create(sampleTrail({ accountId: ACCOUNT, name: "t", createdAt: at(10) }));
+      expect(await outbox.lanes("sns")).toEqual([{ trailArn: OTHER, region: EAST }]);
+      expect(await outbox.outputStatus("digest", TRAIL, EAST)).toEqual({});
+      expect(await outbox.outputStatus("digest", OTHER, EAST)).toEqual({
+        latestTime: at(2),
+        latestAttemptTime: at(2),
+      });
     });
   });
 }

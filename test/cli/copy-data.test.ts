@@ -19,12 +19,12 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const BUCKET = "ot-copied";
 const STUCK = "ot-stuck";
-const OUTBOX_COLUMNS = "consumer, trail_arn, region, file_id, bucket, key";
+const OUTBOX_COLUMNS = "consumer, trail_arn, region, file_id, trail_created, bucket, key";
 const STATUS_COLUMNS = "consumer, trail_arn, region, latest_success, latest_error, latest_attempt";
 /** A PostgreSQL row's BIGINT columns (strings from a plain client) as the numbers SQLite gives. */
 const numbers = (r: Record<string, unknown>) =>
   Object.fromEntries(
-    ["file_id", "latest_success", "latest_attempt"]
+    ["file_id", "trail_created", "latest_success", "latest_attempt"]
       .filter((k) => typeof r[k] === "string")
       .map((k) => [k, Number(r[k])]),
   );

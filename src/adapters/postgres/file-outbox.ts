@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { FileConsumer, FileOutbox, FileToSend, OutputStatus, StatusKind } from "../../ports/index.ts";
-import { type OutputStatusRow, toOutputStatus } from "../sql/file-outbox-rows.ts";
+import { type FileRow, type OutputStatusRow, toFileToSend, toOutputStatus } from "../sql/file-outbox-rows.ts";
 import { inTransaction } from "./pool.ts";
 
 const OK = `
@@ -13,7 +13,7 @@ const FAILED = `
   VALUES ($1, $2, $3, $5, $4)
   ON CONFLICT (consumer, trail_arn, region) DO UPDATE SET latest_error = $5, latest_attempt = $4`;
 
-/** The outbox of the outputs that follow delivery (step 8; completeFile fills it). */
+/** The outbox of the outputs that follow delivery (steps 8 and 9: completeFile fills it, a trigger on trails empties it). */
 export class PgFileOutbox implements FileOutbox {
   readonly #pool: pg.Pool;
 
@@ -36,12 +36,12 @@ export class PgFileOutbox implements FileOutbox {
     region: string,
     limit: number,
   ): Promise<FileToSend[]> {
-    const { rows } = await this.#pool.query<FileToSend>(
-      `SELECT file_id AS id, bucket, key FROM file_outbox WHERE consumer = $1 AND trail_arn = $2 AND region = $3
+    const { rows } = await this.#pool.query<FileRow>(
+      `SELECT file_id AS id, bucket, key, trail_created FROM file_outbox WHERE consumer = $1 AND trail_arn = $2 AND region = $3
        ORDER BY file_id LIMIT $4`,
       [consumer, trailArn, region, limit],
     );
-    return rows;
+    return rows.map(toFileToSend);
   }
 
   async handled(

@@ -227,6 +227,25 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
+    id: 9,
+    name: "outputs per trail",
+    // As SQLite's step 13: deleting or creating a trail drops what output_status and file_outbox
+    // hold under its ARN, in the statement's transaction, so that a trail created again under a
+    // deleted one's name starts with no output status and no waiting files, as on AWS.
+    up: `
+      CREATE FUNCTION trail_outputs_dropped() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE arn text;
+      BEGIN
+        IF TG_OP = 'DELETE' THEN arn := OLD.doc::jsonb ->> 'arn'; ELSE arn := NEW.doc::jsonb ->> 'arn'; END IF;
+        DELETE FROM output_status WHERE trail_arn = arn;
+        DELETE FROM file_outbox WHERE trail_arn = arn;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER trail_outputs_dropped AFTER INSERT OR DELETE ON trails
+        FOR EACH ROW EXECUTE FUNCTION trail_outputs_dropped();
+    `,
+  },
+  {
     id: 10,
     name: "insights",
     // As SQLite's step 10: per-minute counts of the management events Insights analyses (write

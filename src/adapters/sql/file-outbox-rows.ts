@@ -1,4 +1,4 @@
-import type { FileConsumer, OutputStatus } from "../../ports/index.ts";
+import type { FileConsumer, FileToSend, OutputStatus } from "../../ports/index.ts";
 
 /** Every output a delivered file waits for, one file_outbox row each. */
 export const FILE_CONSUMERS: readonly FileConsumer[] = ["sns", "logs", "events"];
@@ -16,5 +16,22 @@ export function toOutputStatus(r: OutputStatusRow | undefined): OutputStatus {
     ...(r.latest_success === null ? {} : { latestTime: new Date(r.latest_success) }),
     ...(r.latest_error === null ? {} : { latestError: r.latest_error }),
     ...(r.latest_attempt === null ? {} : { latestAttemptTime: new Date(r.latest_attempt) }),
+  };
+}
+
+/** A file_outbox row as filesFor reads it (its trail's creation in ms; 0 where unknown). */
+export interface FileRow {
+  id: number;
+  bucket: string;
+  key: string;
+  trail_created: number;
+}
+
+export function toFileToSend(r: FileRow): FileToSend {
+  return {
+    id: r.id,
+    bucket: r.bucket,
+    key: r.key,
+    ...(r.trail_created ? { trailCreatedAt: new Date(r.trail_created) } : {}),
   };
 }
