@@ -173,19 +173,16 @@ function buildPipeline(
 ) {
   const { config, log, clock } = rt;
   const outbox = db.outputs;
-  if (outbox === undefined) {
-    log.warn("SNS notifications, CloudWatch Logs and EventBridge are not sent from this database yet");
-  }
   // this process among the nodes sharing the stores; a restart is a new node (its old leases expire)
   const lease = { leases: db.leases, holder: `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}` };
   const outputWorker = (output: FileOutput, onFailure?: () => void) =>
-    outbox &&
     createFileOutputWorker({
       outbox,
       output,
       listTrails: () => db.trails.listAll(),
       clock,
       log,
+      lease,
       ...(onFailure ? { onFailure } : {}),
     });
   return {
@@ -223,7 +220,7 @@ function buildPipeline(
       regions: config.regions,
       intervalMs: config.digestIntervalMs,
       lease,
-      ...(outbox ? { status: outbox } : {}),
+      status: outbox,
     }),
     retention: createRetentionWorker({ events: db.events, clock, log, lease }),
     insights: insightsWorker(rt, db, lease),

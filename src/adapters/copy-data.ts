@@ -13,7 +13,7 @@ import { openSqlite } from "./sqlite/index.ts";
 /*
  * `opentrail copy-data`: a SQLite data directory's stores into an empty PostgreSQL database. Row
  * ids that other rows or pending log files name (destinations, outbox rows, delivered files,
- * signing keys) keep their values, so a file written down as pending before the copy is re-put
+ * signing keys) keep their values (the file outbox names delivered files), so a file written down as pending before the copy is re-put
  * with the same key and body after it; events get PostgreSQL's ids (SQLite's are time-shaped and
  * above 2^53) and the outbox rows follow them.
  */
@@ -81,6 +81,17 @@ const PLAIN_TABLES = [
       "latest_attempt",
       "latest_success_attempt",
     ],
+  },
+  // delivered files still waiting for an output (their ids are the delivered_files' kept above)
+  // (after the trails: creating one drops what these hold under its ARN)
+  {
+    table: "file_outbox",
+    columns: ["consumer", "file_id", "trail_arn", "trail_created", "region", "bucket", "key"],
+  },
+  // what GetTrailStatus reports of the outputs and digests
+  {
+    table: "output_status",
+    columns: ["consumer", "trail_arn", "region", "latest_success", "latest_error", "latest_attempt"],
   },
   { table: "digest_chains", columns: CHAIN_COLUMNS },
   // the Insights worker's state; the counts are made again by the appends of the events

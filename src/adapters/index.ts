@@ -57,11 +57,8 @@ export interface Stores {
   trails: TrailRepo;
   events: EventStore;
   deliveries: DeliveryStore;
-  /**
-   * Delivered files waiting for the outputs that follow delivery (SNS, CloudWatch Logs,
-   * EventBridge); not on PostgreSQL yet.
-   */
-  outputs?: FileOutbox;
+  /** Delivered files waiting for the outputs that follow delivery (SNS, CloudWatch Logs, EventBridge). */
+  outputs: FileOutbox;
   /** Digest signing keys; private keys included, so the database is for the service's eyes only. */
   keys: KeyStore;
   digestChains: DigestChainStore;
@@ -91,6 +88,7 @@ export async function openStores(descriptor: StoresDescriptor): Promise<Stores> 
       trails: db.trails,
       events: db.events,
       deliveries: db.deliveries,
+      outputs: db.outputs,
       keys: db.keys,
       digestChains: db.digestChains,
       trailFeed: db.trailFeed,

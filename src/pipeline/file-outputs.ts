@@ -10,6 +10,7 @@ import {
   type FileToSend,
   type ObjectStore,
 } from "../ports/index.ts";
+import { type LeaseOptions, underLease, workLeases } from "./leases.ts";
 import { forcedPasses } from "./loop.ts";
 
 const gunzip = promisify(gunzipCallback);
@@ -63,27 +64,56 @@ export interface FileOutputOptions {
   tickMs?: number;
   /** Told of each failed send (the server's /metrics counts SNS's). */
   onFailure?: () => void;
+  /** Other nodes on the same store: each lane of this output is worked by the node holding its lease. */
+  lease?: LeaseOptions;
 }
 
 const MAX_BACKOFF_MS = 60_000;
 const DEFAULT_TICK_MS = 1_000;
 const laneKey = (l: Lane) => `${l.trailArn}/${l.region}`;
+/** One lease per output and lane: the lanes of one output go to several nodes, each lane to one. */
+const laneLease = (consumer: FileConsumer, l: Lane) => `${consumer}:${laneKey(l)}`;
+
+/** Whether `file` was delivered for `trail`, not for an earlier trail of the same ARN. */
+const deliveredFor = (file: FileToSend, trail: Trail | undefined): trail is Trail =>
+  trail !== undefined &&
+  (file.trailCreatedAt === undefined || file.trailCreatedAt.getTime() === trail.createdAt.getTime());
+
+/** How many of the first files were delivered for `trail`. */
+function ofSameTrail(files: FileToSend[], trail: Trail | undefined): number {
+  const end = files.findIndex((f) => !deliveredFor(f, trail));
+  return end === -1 ? files.length : end;
+}
+
+/** How many of the first files were delivered for another trail than `trail` (or a deleted one). */
+function runOfOtherTrails(files: FileToSend[], trail: Trail | undefined): number {
+  const end = files.findIndex((f) => deliveredFor(f, trail));
+  return end === -1 ? files.length : end;
+}
 
 /**
  * Works one output's outbox, at least once: a file leaves it only after the output took it (a
- * crash in between sends it again). While the output fails, the files wait in the database, the
- * lane backs off (1, 2, 4 … s up to a minute) and GetTrailStatus shows the error; delivery never
- * waits for this worker, and one failing lane does not hold the others.
+ * crash in between sends it again). Among nodes sharing the store, a lane is worked by one node
+ * at a time, the one holding its lease; another node sends a file again only if the node that
+ * held the lane died (or stalled past its lease) between the send and recording it. While the
+ * output fails, the files wait in the database, the lane backs off (1, 2, 4 … s up to a minute)
+ * and GetTrailStatus shows the error; delivery never waits for this worker, and one failing lane
+ * does not hold the others.
  */
 export function createFileOutputWorker(opts: FileOutputOptions) {
   const { outbox, output } = opts;
+  const leases = workLeases(opts.lease, opts.clock);
   const failures = new Map<string, { count: number; retryAt: number }>();
 
   async function workLane(lane: Lane, trail: Trail | undefined): Promise<void> {
     for (;;) {
-      const files = await outbox.filesFor(output.consumer, lane.trailArn, lane.region, output.batch);
-      if (files.length === 0) return;
-      if (!output.wants(trail)) {
+      const waiting = await outbox.filesFor(output.consumer, lane.trailArn, lane.region, output.batch);
+      if (waiting.length === 0) return;
+      // a lane holds one trail at a time: the files of a deleted one of the same ARN go unsent
+      const ofTrail = ofSameTrail(waiting, trail);
+      const files =
+        ofTrail === 0 ? waiting.slice(0, runOfOtherTrails(waiting, trail)) : waiting.slice(0, ofTrail);
+      if (ofTrail === 0 || !output.wants(trail)) {
         await outbox.handled(output.consumer, lane.trailArn, lane.region, files[files.length - 1]!.id);
         continue;
       }
@@ -106,6 +136,8 @@ export function createFileOutputWorker(opts: FileOutputOptions) {
       failures.delete(laneKey(lane));
       await outbox.handled(output.consumer, lane.trailArn, lane.region, through, now);
       opts.log.info({ trailArn: lane.trailArn, region: lane.region, through }, output.what);
+      // a lease lost while sending (this node stalled past it): the node that took it goes on
+      if (!(await leases.keep(laneLease(output.consumer, lane)))) return;
     }
   }
 
@@ -117,7 +149,10 @@ export function createFileOutputWorker(opts: FileOutputOptions) {
     for (const lane of lanes) {
       const f = failures.get(laneKey(lane));
       if (!force && f !== undefined && f.retryAt > now) continue;
-      await workLane(lane, trails.get(lane.trailArn));
+      // the files are read under the lease: the node that held it until now may have sent some
+      await underLease(leases, laneLease(output.consumer, lane), () =>
+        workLane(lane, trails.get(lane.trailArn)),
+      );
     }
   }
 

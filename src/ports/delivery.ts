@@ -116,6 +116,8 @@ export interface FileToSend {
   id: number;
   bucket: string;
   key: string;
+  /** Which trail of that ARN delivered it (its destination's creation); absent where unknown. */
+  trailCreatedAt?: Date;
 }
 
 /** What GetTrailStatus reports on besides log files: the outputs, and digests. */
@@ -131,8 +133,9 @@ export interface OutputStatus {
 /**
  * The outbox of the outputs that follow delivery: every delivered file enters it once per
  * consumer in the transaction that records the delivery (completeFile); a consumer's worker takes
- * it out once handled. The PostgreSQL adapter needs the same: a row per consumer and
- * delivered_files row in completeFile's transaction, and these five methods.
+ * it out once handled (both SQL backends: a row per consumer and delivered file, written in
+ * completeFile's transaction). Deleting or creating a trail drops its ARN's rows and status, in
+ * that write's transaction: a trail created again under the same name starts with none.
  */
 export interface FileOutbox {
   /** (trail, region) pairs with files waiting for `consumer`. */

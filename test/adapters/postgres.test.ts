@@ -8,6 +8,7 @@ import { describePostgres, dropSchema, freshSchemaName, pgOpener } from "../supp
 import { deliveryStoreContract } from "./delivery-store.contract.ts";
 import { digestChainStoreContract } from "./digest-chain-store.contract.ts";
 import { ACCOUNT, eventStoreContract, sampleEvent, T0 } from "./event-store.contract.ts";
+import { fileOutboxContract } from "./file-outbox.contract.ts";
 import {
   ACCOUNT as INSIGHTS_ACCOUNT,
   insightEvent,
@@ -35,6 +36,10 @@ describePostgres("PostgreSQL adapters", (url) => {
   deliveryStoreContract("PgDeliveryStore", async () => {
     const { events, deliveries } = await open();
     return { events, deliveries };
+  });
+  fileOutboxContract("PgFileOutbox", async () => {
+    const { events, deliveries, outputs, trails } = await open();
+    return { events, deliveries, outputs, trails };
   });
   keyStoreContract("PgKeyStore", async (setup) => new PgKeyStore((await open()).pool, setup));
   digestChainStoreContract("PgDigestStore", async () => (await open()).digestChains);
@@ -245,6 +250,12 @@ describePostgres("PostgreSQL adapters", (url) => {
       const files = await one.deliveries.deliveredFiles(trailArn, "us-east-1", new Date(0), new Date(T0 + 1));
       expect(files).toEqual([delivered]);
       expect(await one.deliveries.backlog()).toEqual([]);
+      // and it waits once for each output that follows delivery
+      for (const consumer of ["sns", "logs", "events"] as const) {
+        expect((await two.outputs.filesFor(consumer, trailArn, "us-east-1", 10)).map((f) => f.key)).toEqual([
+          "k",
+        ]);
+      }
     });
 
     it("holds the five-trail quota when both create the sixth trail at once", async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import Database from "better-sqlite3";
+import pg from "pg";
 import { pino } from "pino";
 import { afterAll, expect, it } from "vitest";
 import { runCopyData } from "../../src/cli/copy-data.ts";
@@ -18,6 +19,15 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const BUCKET = "ot-copied";
 const STUCK = "ot-stuck";
+const OUTBOX_COLUMNS = "consumer, trail_arn, region, file_id, trail_created, bucket, key";
+const STATUS_COLUMNS = "consumer, trail_arn, region, latest_success, latest_error, latest_attempt";
+/** A PostgreSQL row's BIGINT columns (strings from a plain client) as the numbers SQLite gives. */
+const numbers = (r: Record<string, unknown>) =>
+  Object.fromEntries(
+    ["file_id", "trail_created", "latest_success", "latest_attempt"]
+      .filter((k) => typeof r[k] === "string")
+      .map((k) => [k, Number(r[k])]),
+  );
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /** eventName → eventIDs of the records in the log files of the local bucket. */
@@ -95,7 +105,15 @@ describePostgres("opentrail copy-data from SQLite to PostgreSQL", (url) => {
     const pendingKeys = (sqlite.prepare("SELECT key FROM pending_files").all() as { key: string }[]).map(
       (r) => r.key,
     );
+    const outputRows = {
+      file_outbox: sqlite.prepare(`SELECT ${OUTBOX_COLUMNS} FROM file_outbox ORDER BY 1, 2, 3, 4`).all(),
+      output_status: sqlite.prepare(`SELECT ${STATUS_COLUMNS} FROM output_status ORDER BY 1, 2, 3`).all(),
+    };
     sqlite.close();
+    // the hour's digest is in GetTrailStatus
+    expect(outputRows.output_status).toContainEqual(
+      expect.objectContaining({ consumer: "digest", trail_arn: trailArn }),
+    );
     expect(pendingKeys).toHaveLength(1);
     expect(deliveredIds(dataDir).get("DescribeTrails")).toHaveLength(12);
     expect(deliveredIds(dataDir).get("ListTrails")).toBeUndefined();
@@ -116,6 +134,21 @@ describePostgres("opentrail copy-data from SQLite to PostgreSQL", (url) => {
     expect(summary.destinations).toBe(3);
     expect(summary.signing_keys).toBeGreaterThanOrEqual(1);
     expect(steps).toContain("events");
+    // the outputs' outbox and status, as they were
+    expect(summary.file_outbox).toBe(outputRows.file_outbox.length);
+    const copied = new pg.Client({ connectionString: database.url });
+    await copied.connect();
+    try {
+      for (const [table, columns, order] of [
+        ["file_outbox", OUTBOX_COLUMNS, "1, 2, 3, 4"],
+        ["output_status", STATUS_COLUMNS, "1, 2, 3"],
+      ] as const) {
+        const { rows } = await copied.query(`SELECT ${columns} FROM ${table} ORDER BY ${order}`);
+        expect(rows.map((r) => ({ ...r, ...numbers(r) }))).toEqual(outputRows[table]);
+      }
+    } finally {
+      await copied.end();
+    }
     await expect(copyDataToPostgres({ dataDir, url: database.url })).rejects.toBeInstanceOf(CopyRefused);
 
     app = await start({ database: database.url });

@@ -7,6 +7,7 @@ import type {
   OutboxBatch,
   PendingFile,
 } from "../../ports/index.ts";
+import { FILE_CONSUMERS } from "../sql/file-outbox-rows.ts";
 import {
   createdMs,
   type DeliveredRow,
@@ -199,9 +200,11 @@ export class PgDeliveryStore implements DeliveryStore {
         file.destinationId,
         file.region,
       ]);
-      await client.query(
+      const trail = await client.query<{ trail_created: number }>(TRAIL_OF, [d.destinationId]);
+      const created = trail.rows[0]?.trail_created ?? 0;
+      const inserted = await client.query<{ id: number }>(
         `INSERT INTO delivered_files (destination_id, trail_arn, region, bucket, key, sha256, oldest, newest, delivered_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
         [
           d.destinationId,
           d.trailArn,
@@ -214,8 +217,12 @@ export class PgDeliveryStore implements DeliveryStore {
           d.deliveredAt.getTime(),
         ],
       );
-      const trail = await client.query<{ trail_created: number }>(TRAIL_OF, [d.destinationId]);
-      const created = trail.rows[0]?.trail_created ?? 0;
+      // the file waits for each output that follows delivery, from this very commit on
+      await client.query(
+        `INSERT INTO file_outbox (consumer, file_id, trail_arn, trail_created, region, bucket, key)
+         SELECT c, $2, $3, $4, $5, $6, $7 FROM unnest($1::text[]) AS c`,
+        [FILE_CONSUMERS, inserted.rows[0]!.id, d.trailArn, created, d.region, d.bucket, d.key],
+      );
       await client.query(ATTEMPT_OK, [d.trailArn, d.region, d.deliveredAt.getTime(), created]);
     });
   }

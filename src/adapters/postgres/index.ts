@@ -2,6 +2,7 @@ import type pg from "pg";
 import { PgDeliveryStore } from "./delivery-store.ts";
 import { PgDigestStore } from "./digest-store.ts";
 import { PgEventStore } from "./event-store.ts";
+import { PgFileOutbox } from "./file-outbox.ts";
 import { PgInsightStore } from "./insight-store.ts";
 import { PgKeyStore } from "./key-store.ts";
 import { PgLeases } from "./leases.ts";
@@ -15,6 +16,7 @@ export interface PgDb {
   readonly trails: PgTrailRepo;
   readonly events: PgEventStore;
   readonly deliveries: PgDeliveryStore;
+  readonly outputs: PgFileOutbox;
   readonly keys: PgKeyStore;
   readonly digestChains: PgDigestStore;
   readonly leases: PgLeases;
@@ -47,6 +49,7 @@ export async function openPostgres(options: PgPoolOptions): Promise<PgDb> {
     trails: new PgTrailRepo(pool),
     events: new PgEventStore(pool),
     deliveries: new PgDeliveryStore(pool),
+    outputs: new PgFileOutbox(pool),
     keys: new PgKeyStore(pool),
     digestChains: new PgDigestStore(pool),
     leases: new PgLeases(pool),

@@ -197,6 +197,55 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
+    id: 8,
+    name: "file outbox",
+    // As SQLite's step 11: every delivered file waits here once per output that follows delivery
+    // (sns, logs, events), put by completeFile in the transaction that records the delivery; each
+    // output's worker deletes the rows it has handled. trail_created (as SQLite's step 13): which
+    // trail of that ARN delivered the file (its destination's), so that a trail created again
+    // under the same name is not sent the files of the one deleted.
+    up: `
+      CREATE TABLE file_outbox (
+        consumer      TEXT   COLLATE "C" NOT NULL,
+        file_id       BIGINT NOT NULL,
+        trail_arn     TEXT   COLLATE "C" NOT NULL,
+        trail_created BIGINT NOT NULL DEFAULT 0,
+        region        TEXT   COLLATE "C" NOT NULL,
+        bucket        TEXT   NOT NULL,
+        key           TEXT   NOT NULL,
+        PRIMARY KEY (consumer, trail_arn, region, file_id)
+      );
+      CREATE TABLE output_status (
+        consumer       TEXT   COLLATE "C" NOT NULL,
+        trail_arn      TEXT   COLLATE "C" NOT NULL,
+        region         TEXT   COLLATE "C" NOT NULL,
+        latest_success BIGINT,
+        latest_error   TEXT,
+        latest_attempt BIGINT,
+        PRIMARY KEY (consumer, trail_arn, region)
+      );
+    `,
+  },
+  {
+    id: 9,
+    name: "outputs per trail",
+    // As SQLite's step 13: deleting or creating a trail drops what output_status and file_outbox
+    // hold under its ARN, in the statement's transaction, so that a trail created again under a
+    // deleted one's name starts with no output status and no waiting files, as on AWS.
+    up: `
+      CREATE FUNCTION trail_outputs_dropped() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE arn text;
+      BEGIN
+        IF TG_OP = 'DELETE' THEN arn := OLD.doc::jsonb ->> 'arn'; ELSE arn := NEW.doc::jsonb ->> 'arn'; END IF;
+        DELETE FROM output_status WHERE trail_arn = arn;
+        DELETE FROM file_outbox WHERE trail_arn = arn;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER trail_outputs_dropped AFTER INSERT OR DELETE ON trails
+        FOR EACH ROW EXECUTE FUNCTION trail_outputs_dropped();
+    `,
+  },
+  {
     id: 10,
     name: "insights",
     // As SQLite's step 10: per-minute counts of the management events Insights analyses (write

@@ -14,6 +14,8 @@ const RESET_TABLES = [
   "pending_files",
   "delivered_files",
   "delivery_status",
+  "file_outbox",
+  "output_status",
   "signing_keys",
   "digest_chains",
   "insight_counts",

@@ -1,8 +1,9 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { FileConsumer, FileOutbox, FileToSend, OutputStatus, StatusKind } from "../../ports/index.ts";
+import { type FileRow, type OutputStatusRow, toFileToSend, toOutputStatus } from "../sql/file-outbox-rows.ts";
 import type { InTurn } from "./write-lock.ts";
 
-/** The outbox of the outputs that follow delivery (migration 10: a trigger on delivered_files fills it). */
+/** The outbox of the outputs that follow delivery (migrations 11 and 13: triggers on delivered_files fill it, on trails empty it). */
 export class SqliteFileOutbox implements FileOutbox {
   readonly #lanes: Statement;
   readonly #files: Statement;
@@ -19,7 +20,7 @@ export class SqliteFileOutbox implements FileOutbox {
       "SELECT DISTINCT trail_arn AS trailArn, region FROM file_outbox WHERE consumer = ? ORDER BY trail_arn, region",
     );
     this.#files = db.prepare(
-      `SELECT file_id AS id, bucket, key FROM file_outbox WHERE consumer = ? AND trail_arn = ? AND region = ?
+      `SELECT file_id AS id, bucket, key, trail_created FROM file_outbox WHERE consumer = ? AND trail_arn = ? AND region = ?
        ORDER BY file_id LIMIT ?`,
     );
     this.#drop = db.prepare(
@@ -56,7 +57,7 @@ export class SqliteFileOutbox implements FileOutbox {
     region: string,
     limit: number,
   ): Promise<FileToSend[]> {
-    return this.#files.all(consumer, trailArn, region, limit) as FileToSend[];
+    return (this.#files.all(consumer, trailArn, region, limit) as FileRow[]).map(toFileToSend);
   }
 
   async handled(
@@ -91,14 +92,6 @@ export class SqliteFileOutbox implements FileOutbox {
   }
 
   async outputStatus(consumer: StatusKind, trailArn: string, region: string): Promise<OutputStatus> {
-    const r = this.#status.get(consumer, trailArn, region) as
-      | { latest_success: number | null; latest_error: string | null; latest_attempt: number | null }
-      | undefined;
-    if (!r) return {};
-    return {
-      ...(r.latest_success === null ? {} : { latestTime: new Date(r.latest_success) }),
-      ...(r.latest_error === null ? {} : { latestError: r.latest_error }),
-      ...(r.latest_attempt === null ? {} : { latestAttemptTime: new Date(r.latest_attempt) }),
-    };
+    return toOutputStatus(this.#status.get(consumer, trailArn, region) as OutputStatusRow | undefined);
   }
 }

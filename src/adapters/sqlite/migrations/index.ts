@@ -360,4 +360,35 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE pending_files ADD COLUMN failed_at INTEGER;
     `,
   },
+  {
+    id: 13,
+    name: "outputs per trail",
+    // A trail deleted and created again under the same name starts with no output status and no
+    // waiting files, as on AWS: deleting or creating a trail drops what output_status and
+    // file_outbox hold under its ARN, in the statement's transaction. A file delivered later for
+    // the deleted trail (its final file) carries that trail's creation, its destination's, and is
+    // not sent for the new one.
+    up: `
+      ALTER TABLE file_outbox ADD COLUMN trail_created INTEGER NOT NULL DEFAULT 0;
+      UPDATE file_outbox SET trail_created = coalesce(
+        (SELECT d.trail_created FROM delivered_files AS f JOIN destinations AS d ON d.id = f.destination_id
+         WHERE f.id = file_outbox.file_id), 0);
+      DROP TRIGGER file_outbox_fill;
+      CREATE TRIGGER file_outbox_fill AFTER INSERT ON delivered_files BEGIN
+        INSERT INTO file_outbox (consumer, file_id, trail_arn, trail_created, region, bucket, key)
+          SELECT c.value, NEW.id, NEW.trail_arn,
+                 coalesce((SELECT d.trail_created FROM destinations AS d WHERE d.id = NEW.destination_id), 0),
+                 NEW.region, NEW.bucket, NEW.key
+          FROM json_each('["sns","logs","events"]') AS c;
+      END;
+      CREATE TRIGGER trail_outputs_deleted AFTER DELETE ON trails BEGIN
+        DELETE FROM output_status WHERE trail_arn = OLD.doc ->> '$.arn';
+        DELETE FROM file_outbox WHERE trail_arn = OLD.doc ->> '$.arn';
+      END;
+      CREATE TRIGGER trail_outputs_created AFTER INSERT ON trails BEGIN
+        DELETE FROM output_status WHERE trail_arn = NEW.doc ->> '$.arn';
+        DELETE FROM file_outbox WHERE trail_arn = NEW.doc ->> '$.arn';
+      END;
+    `,
+  },
 ];
