@@ -32,6 +32,7 @@ import { createHttpServer } from "./http/server.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { cloudWatchOutput } from "./pipeline/cloudwatch.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
+import { bucketPolicyGate } from "./pipeline/delivery-policy.ts";
 import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
 import { eventBridgeOutput } from "./pipeline/eventbridge.ts";
 import { createFileOutputWorker, type FileOutput, type FileOutputWorker } from "./pipeline/file-outputs.ts";
@@ -176,6 +177,9 @@ function buildPipeline(
   if (outbox === undefined) {
     log.warn("SNS notifications, CloudWatch Logs and EventBridge are not sent from this database yet");
   }
+  // as AWS applies the bucket policy to CloudTrail's puts, which an S3-compatible server does not
+  const mayPut =
+    config.policyChecks === "aws" ? bucketPolicyGate(objects, createPolicyEvaluator()) : undefined;
   // this process among the nodes sharing the stores; a restart is a new node (its old leases expire)
   const lease = { leases: db.leases, holder: `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}` };
   const outputWorker = (output: FileOutput, onFailure?: () => void) =>
@@ -201,6 +205,7 @@ function buildPipeline(
       random: (n) => randomBytes(n),
       observe: { delivered: rt.metrics.delivered, failed: rt.metrics.deliveryFailed },
       lease,
+      ...(mayPut ? { mayPut } : {}),
       currentDestination: async (d) => {
         // the same trail, not a later one of the same name: its records are not the later one's
         const trail = (await db.trails.listAll()).find(
