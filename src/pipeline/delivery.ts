@@ -62,7 +62,7 @@ export interface DeliveryOptions {
   currentDestination?: (destination: Destination) => Promise<number | undefined>;
   /** Other nodes on the same store: each lane is worked by the node holding its lease. */
   lease?: LeaseOptions;
-  /** Asked before each put: a refusal fails it as S3 would (the bucket policy; see delivery-policy.ts). */
+  /** Asked before each put: a refusal fails it as S3 would (bucket policy, KMS key; see delivery-policy.ts). */
   mayPut?: PutGate;
 }
 
@@ -113,6 +113,9 @@ const FOR_GOOD: ReadonlySet<string> = new Set([
   "KeyTooLongError",
   "InvalidBucketName",
   "AllAccessDisabled",
+  "KMS.DisabledException",
+  "KMS.KMSInvalidStateException",
+  "KMS.NotFoundException",
 ]);
 
 type Lane = { destinationId: number; region: string };
@@ -200,8 +203,11 @@ async function putBody(
   body: Buffer,
 ): Promise<string | undefined> {
   try {
-    const refused = await deps.mayPut?.(destination, key);
-    if (refused !== undefined) return refused;
+    const refused = await deps.mayPut?.refusal(destination, key);
+    if (refused !== undefined) {
+      deps.mayPut?.forget(destination);
+      return refused;
+    }
     await deps.objects.putObject(destination.bucket, key, await compress(body), {
       contentType: "application/json",
       contentEncoding: "gzip",
@@ -209,6 +215,7 @@ async function putBody(
     });
     return undefined;
   } catch (e) {
+    deps.mayPut?.forget(destination);
     return e instanceof ObjectStoreError ? e.code : "InternalError";
   }
 }

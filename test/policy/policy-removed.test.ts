@@ -8,6 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpClient } from "../../src/client/http.ts";
 import { ingestClient } from "../../src/client/ingest.ts";
+import { POLICY_MAX_AGE_MS } from "../../src/pipeline/delivery-policy.ts";
 import { ACCOUNT, type CloudTrailRecord, logFileRecords, managementRecord } from "../delivery/fixtures.ts";
 import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
@@ -18,7 +19,9 @@ import { startTestServer, type TestServer } from "../support/server.ts";
  * S3-compatible server treats opentrail as CloudTrail's service principal. So delivery evaluates
  * the policy before each put: removed, or naming another trail in aws:SourceArn, the put fails
  * with AccessDenied, GetTrailStatus shows it while IsLogging stays true, and the records wait;
- * once the policy is back every record arrives in exactly one file.
+ * once the policy is back every record arrives in exactly one file. Delivery reads a policy that
+ * allowed at most every POLICY_MAX_AGE_MS, and again after a refusal: the server's clock is moved
+ * past that once, after the policy is removed.
  */
 
 const REGION = "us-east-1";
@@ -52,6 +55,8 @@ function policy(sourceArn: string): string {
   });
 }
 
+let ahead = 0;
+const clock = { now: () => new Date(Date.now() + ahead) };
 let moto: S3TestServer;
 let server: TestServer;
 let s3: S3Client;
@@ -63,11 +68,14 @@ beforeAll(async () => {
   s3 = s3Client(moto);
   await createBucket(moto, BUCKET);
   await s3.send(new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: policy(arnOf(TRAIL)) }));
-  server = await startTestServer({
-    deliveryIntervalMs: 3_600_000,
-    policyChecks: "aws",
-    s3: s3Settings(moto),
-  });
+  server = await startTestServer(
+    {
+      deliveryIntervalMs: 3_600_000,
+      policyChecks: "aws",
+      s3: s3Settings(moto),
+    },
+    { clock },
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -116,6 +124,8 @@ describe("a bucket policy that breaks after CreateTrail (moto S3)", () => {
     // the policy goes away: the put is refused, the file waits
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: BUCKET }));
     await send(100, 5);
+    // the policy read for the first file is still trusted: the change shows once it is older
+    ahead += POLICY_MAX_AGE_MS + 1_000;
     await server.app.delivery.drain();
     const removed = await api().getTrailStatus({ Name: TRAIL });
     expect(removed.IsLogging).toBe(true);
