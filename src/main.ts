@@ -32,6 +32,7 @@ import { createHttpServer } from "./http/server.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { cloudWatchOutput } from "./pipeline/cloudwatch.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./pipeline/delivery.ts";
+import { deliveryGate } from "./pipeline/delivery-policy.ts";
 import { createDigestWorker, type DigestWorker } from "./pipeline/digest.ts";
 import { eventBridgeOutput } from "./pipeline/eventbridge.ts";
 import { createFileOutputWorker, type FileOutput, type FileOutputWorker } from "./pipeline/file-outputs.ts";
@@ -45,6 +46,7 @@ import type {
   CredentialStore,
   EventBus,
   Ids,
+  KeyService,
   Notifications,
   ObjectStore,
 } from "./ports/index.ts";
@@ -169,10 +171,13 @@ function buildPipeline(
   rt: Runtime,
   db: Stores,
   objects: ObjectStore,
-  aws: { sns: Notifications; logs: CloudWatchLogs; events: EventBus },
+  aws: { sns: Notifications; logs: CloudWatchLogs; events: EventBus; kms: KeyService },
 ) {
   const { config, log, clock } = rt;
   const outbox = db.outputs;
+  // as AWS applies the bucket policy and the key to CloudTrail's puts, which an S3-compatible server does not
+  const policies = config.policyChecks === "aws" ? createPolicyEvaluator() : undefined;
+  const mayPut = deliveryGate({ objects, keys: aws.kms, clock, ...(policies ? { policies } : {}) });
   // this process among the nodes sharing the stores; a restart is a new node (its old leases expire)
   const lease = { leases: db.leases, holder: `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}` };
   const outputWorker = (output: FileOutput, onFailure?: () => void) =>
@@ -186,7 +191,10 @@ function buildPipeline(
       ...(onFailure ? { onFailure } : {}),
     });
   return {
-    notify: outputWorker(snsOutput(aws.sns), rt.metrics.notificationFailed),
+    notify: outputWorker(
+      snsOutput(aws.sns, policies ? { policies, clock } : undefined),
+      rt.metrics.notificationFailed,
+    ),
     cloudWatch: outputWorker(cloudWatchOutput(aws.logs, objects, clock)),
     eventBridge: outputWorker(eventBridgeOutput(aws.events, objects, config.eventBridge === "on")),
     delivery: createDeliveryWorker({
@@ -198,6 +206,7 @@ function buildPipeline(
       random: (n) => randomBytes(n),
       observe: { delivered: rt.metrics.delivered, failed: rt.metrics.deliveryFailed },
       lease,
+      ...(mayPut ? { mayPut } : {}),
       currentDestination: async (d) => {
         // the same trail, not a later one of the same name: its records are not the later one's
         const trail = (await db.trails.listAll()).find(
@@ -479,7 +488,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   const logs = createCloudWatchLogs(awsEndpoint(config, "logs"));
   const events = createEventBus(awsEndpoint(config, "events"));
   const kmsKeys = createKeyService(awsEndpoint(config, "kms"), config.regions[0] ?? "us-east-1");
-  const pipeline = buildPipeline(rt, db, objects, { sns, logs, events });
+  const pipeline = buildPipeline(rt, db, objects, { sns, logs, events, kms: kmsKeys });
   const service = buildService({
     trails: routedTrailRepo(db.trails, trailChanges.changed),
     objects,

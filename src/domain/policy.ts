@@ -70,6 +70,22 @@ export function bucketQuestions(trail: PolicyTrail): PolicyQuestion[] {
   ];
 }
 
+/**
+ * The put of one log file at delivery, as CloudTrail makes it (with the ACL): a policy changed
+ * since CreateTrail that no longer allows it makes delivery fail with AccessDenied (§6).
+ */
+export function deliveryQuestions(trail: PolicyTrail, key: string): PolicyQuestion[] {
+  return [
+    {
+      expect: "allow",
+      action: "s3:PutObject",
+      resource: `arn:aws:s3:::${trail.s3BucketName}/${key}`,
+      resourceAccount: trail.accountId,
+      context: { ...serviceContext(trail), "s3:x-amz-acl": "bucket-owner-full-control" },
+    },
+  ];
+}
+
 /** SNS:Publish to the topic. */
 export function topicQuestions(
   trail: Pick<PolicyTrail, "arn" | "accountId">,

@@ -14,6 +14,7 @@ import {
   type OutboxBatch,
   type PendingFile,
 } from "../ports/index.ts";
+import type { PutGate } from "./delivery-policy.ts";
 import { type LeaseOptions, underLease, type WorkLeases, workLeases } from "./leases.ts";
 import { forcedPasses } from "./loop.ts";
 
@@ -61,6 +62,8 @@ export interface DeliveryOptions {
   currentDestination?: (destination: Destination) => Promise<number | undefined>;
   /** Other nodes on the same store: each lane is worked by the node holding its lease. */
   lease?: LeaseOptions;
+  /** Asked before each put: a refusal fails it as S3 would (bucket policy, KMS key; see delivery-policy.ts). */
+  mayPut?: PutGate;
 }
 
 export interface DeliveryObserver {
@@ -76,8 +79,8 @@ const DEFAULT_MAX_RECORDS = 50_000;
 const MAX_BACKOFF_MS = 60_000;
 
 /** The options with their defaults in place. */
-type DeliveryDeps = Required<Omit<DeliveryOptions, "currentDestination" | "lease">> &
-  Pick<DeliveryOptions, "currentDestination"> & { leases: WorkLeases };
+type DeliveryDeps = Required<Omit<DeliveryOptions, "currentDestination" | "lease" | "mayPut">> &
+  Pick<DeliveryOptions, "currentDestination" | "mayPut"> & { leases: WorkLeases };
 
 /** What the worker keeps between passes, in memory; records and pending files are in the store. */
 interface DeliveryState {
@@ -110,6 +113,9 @@ const FOR_GOOD: ReadonlySet<string> = new Set([
   "KeyTooLongError",
   "InvalidBucketName",
   "AllAccessDisabled",
+  "KMS.DisabledException",
+  "KMS.KMSInvalidStateException",
+  "KMS.NotFoundException",
 ]);
 
 type Lane = { destinationId: number; region: string };
@@ -197,6 +203,11 @@ async function putBody(
   body: Buffer,
 ): Promise<string | undefined> {
   try {
+    const refused = await deps.mayPut?.refusal(destination, key);
+    if (refused !== undefined) {
+      deps.mayPut?.forget(destination);
+      return refused;
+    }
     await deps.objects.putObject(destination.bucket, key, await compress(body), {
       contentType: "application/json",
       contentEncoding: "gzip",
@@ -204,6 +215,7 @@ async function putBody(
     });
     return undefined;
   } catch (e) {
+    deps.mayPut?.forget(destination);
     return e instanceof ObjectStoreError ? e.code : "InternalError";
   }
 }

@@ -1,6 +1,15 @@
+import { topicQuestions } from "../domain/policy.ts";
 import type { Trail } from "../domain/trail.ts";
-import type { FileToSend, Notifications } from "../ports/index.ts";
+import {
+  AwsServiceError,
+  type Clock,
+  type FileToSend,
+  type Notifications,
+  type PolicyEvaluator,
+} from "../ports/index.ts";
+import { POLICY_MAX_AGE_MS } from "./delivery-policy.ts";
 import type { FileOutput } from "./file-outputs.ts";
+import { readCache } from "./policy-cache.ts";
 
 /** At most this many keys in one message (notifications-and-integrations.md §1.2). */
 export const MAX_KEYS_PER_MESSAGE = 100;
@@ -17,12 +26,55 @@ function sameBucket(files: FileToSend[]): FileToSend[] {
   return end === -1 ? files : files.slice(0, end);
 }
 
+/** With policy checks aws: the topic policy as SNS applies it to CloudTrail's Publish. */
+export interface TopicPolicyCheck {
+  policies: PolicyEvaluator;
+  clock: Clock;
+  /** How long a topic policy read stays trusted while publishing succeeds. */
+  maxAgeMs?: number;
+}
+
+/**
+ * SNS applies the topic policy to CloudTrail's principal, an SNS emulator does not apply it to
+ * opentrail's credentials: a policy changed after CreateTrail so that CloudTrail may not publish
+ * fails the notification with SNS's AuthorizationError (LatestNotificationError), and the files
+ * wait until it allows again. Read at most every `maxAgeMs`, and again after any failure; a
+ * policy that cannot be read, or a topic that is gone, is left to Publish to answer.
+ */
+function topicGate(sns: Notifications, check: TopicPolicyCheck) {
+  const topics = readCache(check.clock, check.maxAgeMs ?? POLICY_MAX_AGE_MS, (arn) => sns.topicPolicy(arn));
+  return {
+    async refuse(trail: Trail, topicArn: string): Promise<void> {
+      const read = await topics.get(topicArn);
+      if (read === undefined) return;
+      const answer = read.value;
+      if (answer.kind !== "policy" && answer.kind !== "none") return;
+      const name = trail.arn;
+      if (!read.verdicts.has(name)) {
+        const refused =
+          answer.kind === "none" ||
+          (await check.policies.refused(answer.document, topicQuestions(trail, topicArn))) !== undefined;
+        read.verdicts.set(name, refused ? "AuthorizationError" : undefined);
+      }
+      if (read.verdicts.get(name) !== undefined) {
+        throw new AwsServiceError(
+          "AuthorizationError",
+          `the policy of ${topicArn} does not let cloudtrail.amazonaws.com publish for ${trail.arn}`,
+          false,
+        );
+      }
+    },
+    forget: (topicArn: string) => topics.forget(topicArn),
+  };
+}
+
 /**
  * SNS notifications: one Publish per run of waiting files of a lane, listing their keys in
  * delivery order, to the trail's current topic. A trail without a topic, or a deployment without
  * an SNS endpoint, gets none.
  */
-export function snsOutput(sns: Notifications): FileOutput {
+export function snsOutput(sns: Notifications, check?: TopicPolicyCheck): FileOutput {
+  const gate = check && topicGate(sns, check);
   return {
     consumer: "sns",
     batch: MAX_KEYS_PER_MESSAGE,
@@ -30,13 +82,20 @@ export function snsOutput(sns: Notifications): FileOutput {
     wants: (trail): trail is Trail => trail?.snsTopicArn !== undefined && sns.configured,
     async send(trail, _lane, files) {
       const batch = sameBucket(files);
-      await sns.publish(
-        trail.snsTopicArn!,
-        notificationMessage(
-          batch[0]!.bucket,
-          batch.map((f) => f.key),
-        ),
-      );
+      const topicArn = trail.snsTopicArn!;
+      try {
+        await gate?.refuse(trail, topicArn);
+        await sns.publish(
+          topicArn,
+          notificationMessage(
+            batch[0]!.bucket,
+            batch.map((f) => f.key),
+          ),
+        );
+      } catch (e) {
+        gate?.forget(topicArn);
+        throw e;
+      }
       return batch[batch.length - 1]!.id;
     },
   };

@@ -102,6 +102,8 @@ export interface EventBus {
 export interface KeyDescription {
   arn: string;
   enabled: boolean;
+  /** KMS's KeyState (Enabled, Disabled, PendingDeletion, ...), when it says. */
+  state?: string;
 }
 
 /** KMS as CloudTrail uses it. */

@@ -19,7 +19,11 @@ export function createKeyService(
         const res = await client(keyId).send(new DescribeKeyCommand({ KeyId: keyId }));
         const meta = res.KeyMetadata;
         if (!meta?.Arn) return undefined;
-        return { arn: meta.Arn, enabled: meta.Enabled !== false };
+        return {
+          arn: meta.Arn,
+          enabled: meta.Enabled !== false,
+          ...(meta.KeyState ? { state: meta.KeyState } : {}),
+        };
       } catch (e) {
         const error = toAwsServiceError(e, `describe key ${keyId}`);
         if (error.code === "NotFoundException") return undefined;

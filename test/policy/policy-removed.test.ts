@@ -1,0 +1,160 @@
+import {
+  DeleteBucketPolicyCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutBucketPolicyCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { httpClient } from "../../src/client/http.ts";
+import { ingestClient } from "../../src/client/ingest.ts";
+import { POLICY_MAX_AGE_MS } from "../../src/pipeline/delivery-policy.ts";
+import { ACCOUNT, type CloudTrailRecord, logFileRecords, managementRecord } from "../delivery/fixtures.ts";
+import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+
+/*
+ * A bucket policy that breaks after CreateTrail (policy-checks.md §6): moto stores policies but
+ * applies none of them to opentrail's puts (only a Deny of everyone refuses them), as no
+ * S3-compatible server treats opentrail as CloudTrail's service principal. So delivery evaluates
+ * the policy before each put: removed, or naming another trail in aws:SourceArn, the put fails
+ * with AccessDenied, GetTrailStatus shows it while IsLogging stays true, and the records wait;
+ * once the policy is back every record arrives in exactly one file. Delivery reads a policy that
+ * allowed at most every POLICY_MAX_AGE_MS, and again after a refusal: the server's clock is moved
+ * past that once, after the policy is removed.
+ */
+
+const REGION = "us-east-1";
+const BUCKET = "ot-policy-removed";
+const TRAIL = "breaks-later";
+const arnOf = (trail: string) => `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${trail}`;
+
+/** The User Guide's policy, for the trail of `sourceArn`. */
+function policy(sourceArn: string): string {
+  const principal = { Service: "cloudtrail.amazonaws.com" };
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: principal,
+        Action: "s3:GetBucketAcl",
+        Resource: `arn:aws:s3:::${BUCKET}`,
+        Condition: { StringEquals: { "aws:SourceArn": sourceArn } },
+      },
+      {
+        Effect: "Allow",
+        Principal: principal,
+        Action: "s3:PutObject",
+        Resource: `arn:aws:s3:::${BUCKET}/AWSLogs/${ACCOUNT}/*`,
+        Condition: {
+          StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": sourceArn },
+        },
+      },
+    ],
+  });
+}
+
+let ahead = 0;
+const clock = { now: () => new Date(Date.now() + ahead) };
+let moto: S3TestServer;
+let server: TestServer;
+let s3: S3Client;
+const api = () => httpClient({ endpoint: server.url });
+const ingest = (records: CloudTrailRecord[]) => ingestClient({ endpoint: server.url }).send(records);
+
+beforeAll(async () => {
+  moto = await startMoto();
+  s3 = s3Client(moto);
+  await createBucket(moto, BUCKET);
+  await s3.send(new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: policy(arnOf(TRAIL)) }));
+  server = await startTestServer(
+    {
+      deliveryIntervalMs: 3_600_000,
+      policyChecks: "aws",
+      s3: s3Settings(moto),
+    },
+    { clock },
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+  s3?.destroy();
+  await moto?.stop();
+});
+
+async function bucketKeys(): Promise<string[]> {
+  const res = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
+  return (res.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+/** eventID → in how many of the bucket's files, for the ingested records (not the trail's own calls). */
+async function deliveredIds(): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const key of await bucketKeys()) {
+    const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    const body = Buffer.from(await object.Body!.transformToByteArray());
+    for (const r of logFileRecords(body)) {
+      if (r.eventSource === "cloudtrail.amazonaws.com") continue;
+      counts.set(String(r.eventID), (counts.get(String(r.eventID)) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+describe("a bucket policy that breaks after CreateTrail (moto S3)", () => {
+  it("fails delivery with AccessDenied while it is broken, and delivers everything once it is back", async () => {
+    await api().createTrail({ Name: TRAIL, S3BucketName: BUCKET });
+    await api().startLogging({ Name: TRAIL });
+    const ingested: string[] = [];
+    const send = async (from: number, count: number) => {
+      const records = Array.from({ length: count }, (_, i) => managementRecord(from + i));
+      ingested.push(...(await ingest(records)).eventIds);
+    };
+
+    await send(1, 5);
+    await server.app.delivery.drain();
+    const healthy = await api().getTrailStatus({ Name: TRAIL });
+    expect(healthy.LatestDeliveryError).toBeUndefined();
+    expect(healthy.LatestDeliveryTime).toBeInstanceOf(Date);
+    const before = await bucketKeys();
+    expect(before.length).toBeGreaterThanOrEqual(1);
+
+    // the policy goes away: the put is refused, the file waits
+    await s3.send(new DeleteBucketPolicyCommand({ Bucket: BUCKET }));
+    await send(100, 5);
+    // the policy read for the first file is still trusted: the change shows once it is older
+    ahead += POLICY_MAX_AGE_MS + 1_000;
+    await server.app.delivery.drain();
+    const removed = await api().getTrailStatus({ Name: TRAIL });
+    expect(removed.IsLogging).toBe(true);
+    expect(removed.LatestDeliveryError).toBe("AccessDenied");
+    expect(removed.LatestDeliveryTime).toEqual(healthy.LatestDeliveryTime);
+    expect(await bucketKeys()).toEqual(before);
+
+    // back, but for another trail (the lab's case of a policy naming an old trail): still refused
+    await s3.send(new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: policy(arnOf("another-trail")) }));
+    await send(200, 5);
+    await server.app.delivery.drain();
+    expect((await api().getTrailStatus({ Name: TRAIL })).LatestDeliveryError).toBe("AccessDenied");
+    expect(await bucketKeys()).toEqual(before);
+
+    // the right policy again: what waited is delivered, the error goes
+    await s3.send(new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: policy(arnOf(TRAIL)) }));
+    await send(300, 5);
+    await server.app.delivery.drain();
+    const resumed = await api().getTrailStatus({ Name: TRAIL });
+    expect(resumed.LatestDeliveryError).toBeUndefined();
+    expect(resumed.LatestDeliveryTime!.getTime()).toBeGreaterThan(healthy.LatestDeliveryTime!.getTime());
+    expect((await bucketKeys()).length).toBeGreaterThan(before.length);
+
+    const delivered = await deliveredIds();
+    expect(ingested).toHaveLength(20);
+    expect(
+      ingested.filter((id) => delivered.get(id) !== 1),
+      "records not in exactly one file",
+    ).toEqual([]);
+    expect([...delivered.keys()].sort()).toEqual([...ingested].sort());
+  });
+});
