@@ -22,6 +22,8 @@ export interface IngestClientOptions {
   /** Attempts per batch on network errors and 5xx; default 5. */
   attempts?: number;
   onProgress?: (p: IngestProgress) => void;
+  /** The time a request is signed at; default now. A server on a clock of its own checks against that. */
+  signingDate?: () => Date;
 }
 
 export interface IngestProgress {
@@ -165,7 +167,7 @@ export function ingestClient(opts: IngestClientOptions) {
         ...headers,
       },
       body,
-    });
+    }, opts.signingDate ? { signingDate: opts.signingDate() } : undefined);
     return fetch(url, { method: "POST", headers: signed.headers as Record<string, string>, body });
   }
 

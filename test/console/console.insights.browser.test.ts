@@ -106,6 +106,7 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.CI === undefined)("console 
     await ingestClient({
       endpoint: server.url,
       credentials: { accessKeyId: DANA.accessKeyId, secretAccessKey: DANA.secretAccessKey },
+      signingDate: () => new Date(now),
     }).send(records);
     now = T0 + 14 * MINUTE;
     await server.app.insights!.drain();

@@ -142,7 +142,7 @@ function burst(accountId: string, o: { name?: string; errorCode?: string; readOn
 }
 
 async function ingest(node: Node, records: Record<string, unknown>[]): Promise<void> {
-  await ingestClient({ endpoint: node.app.url }).send(records);
+  await ingestClient({ endpoint: node.app.url, signingDate: clock.now }).send(records);
 }
 
 async function trailWithInsights(node: Node, name: string, selectors: InsightSelector[]): Promise<string> {

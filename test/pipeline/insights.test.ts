@@ -19,8 +19,8 @@ import { loadCorpus } from "../support/records.ts";
 /*
  * Insights end to end, in process, on a stepped clock: records go in through POST /ingest, the
  * Insights worker is drained instead of waited for, records come back through LookupEvents and
- * the delivered CloudTrail-Insight files. The clock starts 14 minutes before real time so that
- * the ingest client's signatures stay within the allowed skew. The suites run on SQLite, then on
+ * the delivered CloudTrail-Insight files. The clock starts 14 minutes before real time, and the
+ * ingest client signs at that clock, however long the suites have run. The suites run on SQLite, then on
  * PostgreSQL (a database per data directory) when a test database is set.
  */
 
@@ -149,7 +149,7 @@ function burst(accountId: string, o: { name?: string; errorCode?: string; readOn
 }
 
 async function ingest(node: Node, records: Record<string, unknown>[]): Promise<void> {
-  await ingestClient({ endpoint: node.app.url }).send(records);
+  await ingestClient({ endpoint: node.app.url, signingDate: clock.now }).send(records);
 }
 
 async function trailWithInsights(node: Node, name: string, selectors: InsightSelector[]): Promise<string> {
