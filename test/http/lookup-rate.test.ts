@@ -26,6 +26,20 @@ describe("createRateLimit", () => {
     limit.take("111122223333", "us-east-1");
     expect(() => limit.take("111122223333", "us-east-1")).toThrow("Rate exceeded");
   });
+
+  it("below one a second, lets one call through every 1/rate seconds", () => {
+    let now = 1_000_000;
+    const limit = createRateLimit(0.5, { now: () => new Date(now) });
+    limit.take("111122223333", "us-east-1");
+    expect(() => limit.take("111122223333", "us-east-1")).toThrow("Rate exceeded");
+    now += 1_999;
+    expect(() => limit.take("111122223333", "us-east-1")).toThrow("Rate exceeded");
+    now += 1;
+    limit.take("111122223333", "us-east-1");
+    now += 60_000;
+    limit.take("111122223333", "us-east-1");
+    expect(() => limit.take("111122223333", "us-east-1")).toThrow("Rate exceeded");
+  });
 });
 
 describe("LookupEvents with --lookup-events-rate 2", () => {
