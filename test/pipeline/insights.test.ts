@@ -265,6 +265,38 @@ function insightsSuites(on: string): void {
       ]);
     });
 
+    it("finds each Insights event by its EventId, EventName and EventSource", async () => {
+      const window = { StartTime: new Date(T0 - 60 * MINUTE), EndTime: new Date(T0 + 60 * MINUTE) };
+      for (const r of records) {
+        const found = await node.api.lookupEvents({
+          EventCategory: "insight",
+          LookupAttributes: [{ AttributeKey: "EventId", AttributeValue: r.eventID }],
+          ...window,
+        });
+        expect(found.Events?.map((e) => e.EventId)).toEqual([r.eventID]);
+      }
+      const byName = await node.api.lookupEvents({
+        EventCategory: "insight",
+        LookupAttributes: [{ AttributeKey: "EventName", AttributeValue: "GetUser" }],
+        ...window,
+      });
+      expect(byName.Events).toHaveLength(2);
+      const bySource = await node.api.lookupEvents({
+        EventCategory: "insight",
+        LookupAttributes: [{ AttributeKey: "EventSource", AttributeValue: "iam.amazonaws.com" }],
+        ...window,
+      });
+      expect(bySource.Events).toHaveLength(4);
+      // a management event's id is not an Insights event
+      const management = await node.api.lookupEvents({ ...window, MaxResults: 1 });
+      const other = await node.api.lookupEvents({
+        EventCategory: "insight",
+        LookupAttributes: [{ AttributeKey: "EventId", AttributeValue: management.Events![0]!.EventId! }],
+        ...window,
+      });
+      expect(other.Events).toEqual([]);
+    });
+
     it("has the recipe's statistics and attributions (insights.md §6.6)", () => {
       const [start, , , end] = records;
       expect(start!.eventTime).toBe(iso(T0 + 10 * MINUTE));
