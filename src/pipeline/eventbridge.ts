@@ -18,9 +18,13 @@ const DETAIL_TYPES: Record<string, string> = {
   NetworkActivity: "AWS Network Activity Event via CloudTrail",
 };
 
-/** The EventBridge entry AWS makes of a CloudTrail record. */
+/**
+ * The EventBridge entry AWS makes of a CloudTrail record. Insights records name no eventSource of
+ * their own (the API they are about is in insightDetails): they come from aws.cloudtrail.
+ */
 export function busEvent(record: LogRecord): BusEvent {
-  const source = String(record.eventSource ?? "").replace(/\.amazonaws\.com$/, "");
+  const from = record.eventType === "AwsCloudTrailInsight" ? "cloudtrail.amazonaws.com" : record.eventSource;
+  const source = String(from ?? "").replace(/\.amazonaws\.com$/, "");
   return {
     source: `aws.${source}`,
     detailType: DETAIL_TYPES[String(record.eventType)] ?? DETAIL_TYPES.AwsApiCall!,

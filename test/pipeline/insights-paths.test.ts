@@ -4,7 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { InsightSelector } from "@aws-sdk/client-cloudtrail";
+import { CloudWatchLogsClient, CreateLogGroupCommand, GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { CloudTrailApi } from "../../src/api/index.ts";
@@ -14,6 +17,7 @@ import { type Config, type InsightsConfig, loadConfig } from "../../src/config/i
 import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
 import { clockedClient } from "../support/clocked-client.ts";
 import { DEV_KEY } from "../support/proxy.ts";
+import { createQueue, takeMessages } from "../support/queues.ts";
 import { type S3TestServer, startMoto } from "../support/s3-servers.ts";
 
 /*
@@ -518,4 +522,108 @@ describe("Insights files and digests", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe("Insights to CloudWatch Logs and EventBridge (moto)", () => {
+  let moto: S3TestServer;
+  let dir: string;
+  let node: Node;
+  let logs: CloudWatchLogsClient;
+  let events: EventBridgeClient;
+  let sqs: SQSClient;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    const clientConfig = { endpoint: moto.endpoint, region: REGION, credentials: moto.credentials };
+    logs = new CloudWatchLogsClient(clientConfig);
+    events = new EventBridgeClient(clientConfig);
+    sqs = new SQSClient(clientConfig);
+  }, 60_000);
+  afterAll(async () => {
+    await node?.app.close();
+    logs?.destroy();
+    events?.destroy();
+    sqs?.destroy();
+    await moto?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("sends the Start and End to the trail's log stream, and to the default bus as 'AWS Insight via CloudTrail' from aws.cloudtrail", async () => {
+    now = T0;
+    dir = freshDir();
+    node = await startNode(
+      dir,
+      {},
+      {
+        eventBridge: "on",
+        policyChecks: "off",
+        upstreams: { services: { logs: moto.endpoint, events: moto.endpoint } },
+      },
+    );
+    const account = node.accountId;
+    await logs.send(new CreateLogGroupCommand({ logGroupName: "insights-group" }));
+    const queue = await createQueue(sqs, "insights-target");
+    // the pattern AWS documents for Insights on EventBridge
+    await events.send(
+      new PutRuleCommand({
+        Name: "insights",
+        EventPattern: JSON.stringify({ source: ["aws.cloudtrail"], "detail-type": ["AWS Insight via CloudTrail"] }),
+      }),
+    );
+    await events.send(new PutTargetsCommand({ Rule: "insights", Targets: [{ Id: "q", Arn: queue.arn }] }));
+    mkdirSync(join(dir, "buckets", "streamed"), { recursive: true });
+    await node.api.createTrail({
+      Name: "streamed",
+      S3BucketName: "streamed",
+      CloudWatchLogsLogGroupArn: `arn:aws:logs:${REGION}:${account}:log-group:insights-group:*`,
+      CloudWatchLogsRoleArn: `arn:aws:iam::${account}:role/CloudTrail_CloudWatchLogs_Role`,
+    });
+    await node.api.startLogging({ Name: "streamed" });
+    await node.api.putInsightSelectors({
+      TrailName: "streamed",
+      InsightSelectors: [{ InsightType: "ApiCallRateInsight" }],
+    });
+    await node.app.insights!.drain();
+    await ingest(node, burst(account));
+    now = T0 + 14 * MINUTE;
+    await node.app.insights!.drain();
+    await node.app.delivery.drain();
+    await node.app.cloudWatch!.drain();
+    await node.app.eventBridge!.drain();
+
+    const insights = await insightRecords(node);
+    expect(insights.map((r) => r.insightDetails.state)).toEqual(["Start", "End"]);
+    const ids = insights.map((r) => r.eventID).sort();
+
+    const stream = await logs.send(
+      new GetLogEventsCommand({
+        logGroupName: "insights-group",
+        logStreamName: `${account}_CloudTrail_${REGION}`,
+        startFromHead: true,
+      }),
+    );
+    const streamed = (stream.events ?? []).map((e) => JSON.parse(e.message!) as Record<string, unknown>);
+    // the management calls are streamed too; the Insights records exactly once each, as delivered
+    const streamedInsights = streamed.filter((r) => r.eventType === "AwsCloudTrailInsight");
+    expect(streamedInsights.map((r) => r.eventID).sort()).toEqual(ids);
+    expect(streamed.filter((r) => r.eventType === "AwsApiCall")).toHaveLength(50);
+    const start = insights[0]!;
+    expect(streamedInsights.find((r) => r.eventID === start.eventID)).toEqual(start);
+
+    const bus = await takeMessages<{
+      "detail-type": string;
+      source: string;
+      region: string;
+      detail: InsightRecord;
+    }>(sqs, queue.url);
+    expect(bus.map((m) => m.detail.eventID).sort()).toEqual(ids);
+    for (const m of bus) {
+      expect(m).toMatchObject({
+        "detail-type": "AWS Insight via CloudTrail",
+        source: "aws.cloudtrail",
+        region: REGION,
+      });
+    }
+    expect(bus.find((m) => m.detail.eventID === start.eventID)!.detail).toEqual(start);
+  }, 60_000);
 });
