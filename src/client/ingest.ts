@@ -154,20 +154,23 @@ export function ingestClient(opts: IngestClientOptions) {
 
   async function postOnce(body: Buffer, account: string | undefined): Promise<Response> {
     const { signer, headers } = signing(account);
-    const signed = await signer.sign({
-      method: "POST",
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      path: url.pathname,
-      headers: {
-        host: url.host,
-        "content-type": "application/json",
-        "content-encoding": "gzip",
-        ...headers,
+    const signed = await signer.sign(
+      {
+        method: "POST",
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port ? Number(url.port) : undefined,
+        path: url.pathname,
+        headers: {
+          host: url.host,
+          "content-type": "application/json",
+          "content-encoding": "gzip",
+          ...headers,
+        },
+        body,
       },
-      body,
-    }, opts.signingDate ? { signingDate: opts.signingDate() } : undefined);
+      opts.signingDate ? { signingDate: opts.signingDate() } : undefined,
+    );
     return fetch(url, { method: "POST", headers: signed.headers as Record<string, string>, body });
   }
 

@@ -4,7 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { InsightSelector } from "@aws-sdk/client-cloudtrail";
-import { CloudWatchLogsClient, CreateLogGroupCommand, GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  GetLogEventsCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -567,7 +571,10 @@ describe("Insights to CloudWatch Logs and EventBridge (moto)", () => {
     await events.send(
       new PutRuleCommand({
         Name: "insights",
-        EventPattern: JSON.stringify({ source: ["aws.cloudtrail"], "detail-type": ["AWS Insight via CloudTrail"] }),
+        EventPattern: JSON.stringify({
+          source: ["aws.cloudtrail"],
+          "detail-type": ["AWS Insight via CloudTrail"],
+        }),
       }),
     );
     await events.send(new PutTargetsCommand({ Rule: "insights", Targets: [{ Id: "q", Arn: queue.arn }] }));
