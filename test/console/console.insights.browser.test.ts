@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpClient } from "../../src/client/http.ts";
 import { ingestClient } from "../../src/client/ingest.ts";
 import type { CredentialConfig } from "../../src/config/credentials.ts";
-import type { InsightsConfig } from "../../src/config/index.ts";
+import { KNOBS } from "../support/insights.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
 /**
@@ -30,21 +30,6 @@ const DANA: CredentialConfig = {
   accountId: "444444444444",
   type: "IAMUser",
   userName: "dana",
-};
-
-/** insights.md §6.6: a ten-minute baseline, three times it and four sigmas over a floor of 5. */
-const KNOBS: InsightsConfig = {
-  baselineMinutes: 10,
-  warmupMinutes: 0,
-  multiplier: 3,
-  sigmas: 4,
-  floorCallRate: 5,
-  floorErrorRate: 5,
-  endQuietMinutes: 2,
-  maxDurationMinutes: 360,
-  cooldownMinutes: 5,
-  graceSeconds: 0,
-  detectDrops: false,
 };
 
 function createUser(minute: number, n: number): Record<string, unknown> {

@@ -1,9 +1,6 @@
-import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import type { InsightSelector } from "@aws-sdk/client-cloudtrail";
 import {
   CloudWatchLogsClient,
   CreateLogGroupCommand,
@@ -12,14 +9,26 @@ import {
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { CloudTrailApi } from "../../src/api/index.ts";
-import { inProcessClient } from "../../src/client/in-process.ts";
-import { ingestClient } from "../../src/client/ingest.ts";
-import { type Config, type InsightsConfig, loadConfig } from "../../src/config/index.ts";
-import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
+import type { InsightsConfig } from "../../src/config/index.ts";
 import { clockedClient } from "../support/clocked-client.ts";
+import {
+  burst,
+  call,
+  clock,
+  freshDir,
+  type InsightRecord,
+  ingest,
+  insightFiles,
+  insightRecords,
+  iso,
+  MINUTE,
+  type Node,
+  REGION,
+  startNode,
+  T0,
+  trailWithInsights,
+} from "../support/insights.ts";
 import { DEV_KEY } from "../support/proxy.ts";
 import { createQueue, takeMessages } from "../support/queues.ts";
 import { type S3TestServer, startMoto } from "../support/s3-servers.ts";
@@ -31,171 +40,6 @@ import { type S3TestServer, startMoto } from "../support/s3-servers.ts";
  * the ingest client's signatures stay within the allowed skew.
  */
 
-/** insights.md §6.6. */
-const KNOBS: InsightsConfig = {
-  baselineMinutes: 10,
-  warmupMinutes: 0,
-  multiplier: 3,
-  sigmas: 4,
-  floorCallRate: 5,
-  floorErrorRate: 5,
-  endQuietMinutes: 2,
-  maxDurationMinutes: 360,
-  cooldownMinutes: 5,
-  graceSeconds: 0,
-  detectDrops: false,
-};
-
-const MINUTE = 60_000;
-const T0 = Math.floor(Date.now() / MINUTE) * MINUTE - 14 * MINUTE;
-const REGION = "us-east-1";
-const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
-
-/** The members of an Insights record these tests read. */
-interface InsightRecord {
-  eventTime: string;
-  eventID: string;
-  sharedEventID: string;
-  insightDetails: {
-    state: string;
-    eventSource: string;
-    eventName: string;
-    insightType: string;
-    errorCode?: string;
-    insightContext: { statistics: Record<string, unknown>; attributions?: unknown[] };
-  };
-  [member: string]: unknown;
-}
-
-interface Node {
-  app: OpenTrail;
-  api: CloudTrailApi;
-  accountId: string;
-}
-
-let now = T0;
-const clock = { now: () => new Date(now) };
-
-async function startNode(
-  dataDir: string,
-  insights: Partial<InsightsConfig> = {},
-  more: Partial<Config> = {},
-): Promise<Node> {
-  const config: Config = {
-    ...loadConfig({ flags: { port: 0, dataDir } }),
-    ingestWorkers: 0,
-    insights: { ...KNOBS, ...insights },
-    ...more,
-  };
-  const app = await startOpenTrail(config, { log: pino({ level: "silent" }), clock });
-  const accountId = config.credentials[0]!.accountId;
-  const api = inProcessClient(app.service, {
-    principal: {
-      accountId,
-      type: "IAMUser",
-      arn: `arn:aws:iam::${accountId}:user/admin`,
-      userName: "admin",
-    } as never,
-    region: REGION,
-    clock,
-  });
-  return { app, api, accountId };
-}
-
-/** One management call record of `minute` (from T0), the n-th of its minute. */
-function call(
-  accountId: string,
-  minute: number,
-  n: number,
-  o: { name?: string; user?: string; readOnly?: boolean; errorCode?: string } = {},
-): Record<string, unknown> {
-  const user = o.user ?? "carol";
-  return {
-    eventVersion: "1.08",
-    userIdentity: {
-      type: "IAMUser",
-      principalId: "AIDAEXAMPLE",
-      arn: `arn:aws:iam::${accountId}:user/${user}`,
-      accountId,
-      userName: user,
-    },
-    eventTime: iso(T0 + minute * MINUTE + (n % 60) * 1000),
-    eventSource: "iam.amazonaws.com",
-    eventName: o.name ?? "CreateUser",
-    awsRegion: REGION,
-    sourceIPAddress: "192.0.2.1",
-    userAgent: "aws-cli/2.15.0",
-    ...(o.errorCode ? { errorCode: o.errorCode, errorMessage: "denied" } : {}),
-    requestParameters: null,
-    responseElements: null,
-    requestID: randomUUID(),
-    eventID: randomUUID(),
-    readOnly: o.readOnly ?? false,
-    eventType: "AwsApiCall",
-    managementEvent: true,
-    recipientAccountId: accountId,
-    eventCategory: "Management",
-  };
-}
-
-/** The recipe's calls: one CreateUser a minute for ten minutes (carol), then 20 and 20 (alice 12, bob 8). */
-function burst(accountId: string, o: { name?: string; errorCode?: string; readOnly?: boolean } = {}) {
-  const records: Record<string, unknown>[] = [];
-  for (let m = 0; m < 10; m++) records.push(call(accountId, m, 0, o));
-  for (const m of [10, 11]) {
-    for (let n = 0; n < 20; n++)
-      records.push(call(accountId, m, n, { ...o, user: n < 12 ? "alice" : "bob" }));
-  }
-  return records;
-}
-
-async function ingest(node: Node, records: Record<string, unknown>[]): Promise<void> {
-  await ingestClient({ endpoint: node.app.url, signingDate: clock.now }).send(records);
-}
-
-async function trailWithInsights(node: Node, name: string, selectors: InsightSelector[]): Promise<string> {
-  mkdirSync(join(node.app.config.dataDir, "buckets", name), { recursive: true });
-  await node.api.createTrail({ Name: name, S3BucketName: name });
-  await node.api.startLogging({ Name: name });
-  await node.api.putInsightSelectors({ TrailName: name, InsightSelectors: selectors });
-  return name;
-}
-
-async function insightRecords(node: Node): Promise<InsightRecord[]> {
-  const answer = await node.api.lookupEvents({
-    EventCategory: "insight",
-    StartTime: new Date(T0 - 60 * MINUTE),
-    EndTime: new Date(T0 + 60 * MINUTE),
-  });
-  return (answer.Events ?? [])
-    .map((e) => JSON.parse(e.CloudTrailEvent!) as InsightRecord)
-    .sort(
-      (a, b) =>
-        a.eventTime.localeCompare(b.eventTime) ||
-        a.insightDetails.eventName.localeCompare(b.insightDetails.eventName),
-    );
-}
-
-async function insightFiles(
-  node: Node,
-  bucket: string,
-): Promise<{ key: string; records: InsightRecord[] }[]> {
-  const prefix = `AWSLogs/${node.accountId}/CloudTrail-Insight/${REGION}/`;
-  const out = [];
-  for await (const key of node.app.objects.listKeys(bucket, prefix)) {
-    const object = await node.app.objects.getObject(bucket, key);
-    out.push({
-      key,
-      records: (JSON.parse(gunzipSync(object!.body).toString()) as { Records: InsightRecord[] }).Records,
-    });
-  }
-  return out;
-}
-
-function freshDir(): string {
-  return mkdtempSync(join(tmpdir(), "opentrail-insights-"));
-}
-
 describe("Insights turned off by the event selectors, and during the warm-up", () => {
   let dir: string;
   let node: Node;
@@ -206,7 +50,7 @@ describe("Insights turned off by the event selectors, and during the warm-up", (
 
   /** A trail with a call-rate selector at T0, `before` the recipe's burst, which is then ingested. */
   async function burstOn(trail: string, before: () => Promise<void>, knobs: Partial<InsightsConfig> = {}) {
-    now = T0;
+    clock.ms = T0;
     dir = freshDir();
     node = await startNode(dir, knobs);
     await trailWithInsights(node, trail, [{ InsightType: "ApiCallRateInsight" }]);
@@ -216,7 +60,7 @@ describe("Insights turned off by the event selectors, and during the warm-up", (
   }
 
   async function recordsAt(minute: number): Promise<InsightRecord[]> {
-    now = T0 + minute * MINUTE;
+    clock.ms = T0 + minute * MINUTE;
     await node.app.insights!.drain();
     return insightRecords(node);
   }
@@ -233,7 +77,7 @@ describe("Insights turned off by the event selectors, and during the warm-up", (
   });
 
   it("still gives error-rate Insights on a trail that logs read management events only", async () => {
-    now = T0;
+    clock.ms = T0;
     dir = freshDir();
     node = await startNode(dir);
     await trailWithInsights(node, "read-errors-trail", [
@@ -274,7 +118,7 @@ const RECIPE = {
 async function recipeCalls(call: (n: number) => Promise<void>): Promise<void> {
   for (let m = 0; m < 12; m++) {
     for (let n = 0; n < (m < 10 ? 1 : 20); n++) {
-      now = T0 + m * MINUTE + n * 1000;
+      clock.ms = T0 + m * MINUTE + n * 1000;
       await call(n);
     }
   }
@@ -311,7 +155,7 @@ describe("Insights on CloudTrail's own API calls", () => {
   let addTags: Record<string, unknown>[];
 
   beforeAll(async () => {
-    now = T0;
+    clock.ms = T0;
     dir = freshDir();
     node = await startNode(dir);
     await trailWithInsights(node, "api-trail", [
@@ -331,11 +175,11 @@ describe("Insights on CloudTrail's own API calls", () => {
     };
     // write calls: AddTags at the recipe's rate, over HTTP with the official client
     await recipeCalls((n) =>
-      over((api) => api.addTags({ ResourceId: arn, TagsList: [{ Key: `k${n}`, Value: String(now) }] })),
+      over((api) => api.addTags({ ResourceId: arn, TagsList: [{ Key: `k${n}`, Value: String(clock.ms) }] })),
     );
     // failed calls: ten GetTrail of a trail that does not exist, in minute 10
     for (let n = 0; n < 10; n++) {
-      now = T0 + 10 * MINUTE + n * 1000 + 500;
+      clock.ms = T0 + 10 * MINUTE + n * 1000 + 500;
       await over((api) =>
         api.getTrail({ Name: "no-such-trail" }).then(
           () => {
@@ -345,7 +189,7 @@ describe("Insights on CloudTrail's own API calls", () => {
         ),
       );
     }
-    now = T0 + 14 * MINUTE;
+    clock.ms = T0 + 14 * MINUTE;
     await node.app.insights!.drain();
     await node.app.delivery.drain();
     records = await insightRecords(node);
@@ -411,7 +255,7 @@ describe("Insights on calls through the recording proxy", () => {
 
   beforeAll(async () => {
     moto = await startMoto();
-    now = T0;
+    clock.ms = T0;
     dir = freshDir();
     node = await startNode(dir, {}, { upstreams: { default: moto.endpoint, services: {} } });
     await trailWithInsights(node, "proxy-trail", [{ InsightType: "ApiCallRateInsight" }]);
@@ -426,12 +270,12 @@ describe("Insights on calls through the recording proxy", () => {
         systemClockOffset: clock.now().getTime() - Date.now(),
       });
       try {
-        await iam.send(new CreateUserCommand({ UserName: `user-${now}` }));
+        await iam.send(new CreateUserCommand({ UserName: `user-${clock.ms}` }));
       } finally {
         iam.destroy();
       }
     });
-    now = T0 + 14 * MINUTE;
+    clock.ms = T0 + 14 * MINUTE;
     await node.app.insights!.drain();
     await node.app.delivery.drain();
     records = await insightRecords(node);
@@ -472,7 +316,7 @@ describe("Insights on calls through the recording proxy", () => {
 
 describe("Insights files and digests", () => {
   it("are delivered beside the trail's log files, which the digests list, without them (insights.md §5)", async () => {
-    now = T0;
+    clock.ms = T0;
     const dir = freshDir();
     const node = await startNode(dir);
     try {
@@ -491,7 +335,7 @@ describe("Insights files and digests", () => {
       // the digest chain opens at T0
       await node.app.digests.drain();
       await ingest(node, burst(node.accountId));
-      now = T0 + 14 * MINUTE;
+      clock.ms = T0 + 14 * MINUTE;
       await node.app.insights!.drain();
       await node.app.delivery.drain();
       const insights = await insightFiles(node, "digest-trail");
@@ -500,7 +344,7 @@ describe("Insights files and digests", () => {
         "Start",
       ]);
       // past the end of the chain's first hour: the digest of its files is due
-      now = T0 + 65 * MINUTE;
+      clock.ms = T0 + 65 * MINUTE;
       await node.app.delivery.drain();
       await node.app.digests.drain();
       const listed: string[] = [];
@@ -553,7 +397,7 @@ describe("Insights to CloudWatch Logs and EventBridge (moto)", () => {
   });
 
   it("sends the Start and End to the trail's log stream, and to the default bus as 'AWS Insight via CloudTrail' from aws.cloudtrail", async () => {
-    now = T0;
+    clock.ms = T0;
     dir = freshDir();
     node = await startNode(
       dir,
@@ -592,7 +436,7 @@ describe("Insights to CloudWatch Logs and EventBridge (moto)", () => {
     });
     await node.app.insights!.drain();
     await ingest(node, burst(account));
-    now = T0 + 14 * MINUTE;
+    clock.ms = T0 + 14 * MINUTE;
     await node.app.insights!.drain();
     await node.app.delivery.drain();
     await node.app.cloudWatch!.drain();

@@ -1,18 +1,28 @@
-import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import type { InsightSelector } from "@aws-sdk/client-cloudtrail";
 import pg from "pg";
-import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { CloudTrailApi } from "../../src/api/index.ts";
-import { inProcessClient } from "../../src/client/in-process.ts";
-import { ingestClient } from "../../src/client/ingest.ts";
-import { type Config, type InsightsConfig, loadConfig } from "../../src/config/index.ts";
-import { type OpenTrail, startOpenTrail } from "../../src/main.ts";
+import type { InsightsConfig } from "../../src/config/index.ts";
 import { clockedClient } from "../support/clocked-client.ts";
+import {
+  burst,
+  call,
+  clock,
+  freshDir,
+  type InsightRecord,
+  ingest,
+  insightFiles,
+  insightRecords,
+  iso,
+  KNOBS,
+  MINUTE,
+  type Node,
+  REGION,
+  startNode as startInsightsNode,
+  T0,
+  trailWithInsights,
+} from "../support/insights.ts";
 import { describePostgres, type FreshDatabase, freshDatabase } from "../support/postgres.ts";
 import { loadCorpus } from "../support/records.ts";
 
@@ -24,175 +34,19 @@ import { loadCorpus } from "../support/records.ts";
  * PostgreSQL (a database per data directory) when a test database is set.
  */
 
-/** insights.md §6.6. */
-const KNOBS: InsightsConfig = {
-  baselineMinutes: 10,
-  warmupMinutes: 0,
-  multiplier: 3,
-  sigmas: 4,
-  floorCallRate: 5,
-  floorErrorRate: 5,
-  endQuietMinutes: 2,
-  maxDurationMinutes: 360,
-  cooldownMinutes: 5,
-  graceSeconds: 0,
-  detectDrops: false,
-};
-
-const MINUTE = 60_000;
-const T0 = Math.floor(Date.now() / MINUTE) * MINUTE - 14 * MINUTE;
-const REGION = "us-east-1";
-const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
-
-/** The members of an Insights record these tests read. */
-interface InsightRecord {
-  eventTime: string;
-  eventID: string;
-  sharedEventID: string;
-  insightDetails: {
-    state: string;
-    eventSource: string;
-    eventName: string;
-    insightType: string;
-    errorCode?: string;
-    insightContext: { statistics: Record<string, unknown>; attributions?: unknown[] };
-  };
-  [member: string]: unknown;
-}
-
-interface Node {
-  app: OpenTrail;
-  api: CloudTrailApi;
-  accountId: string;
-}
-
-let now = T0;
-const clock = { now: () => new Date(now) };
-
 /** The PostgreSQL server the suites run on now; SQLite in the data directory when undefined. */
 let postgres: string | undefined;
 /** Each data directory's database on it: a node started again on a directory finds its stores. */
 const databases = new Map<string, FreshDatabase>();
 
+/** A node on `dataDir`, on the PostgreSQL database of that directory when the suites run there. */
 async function startNode(dataDir: string, insights: Partial<InsightsConfig> = {}): Promise<Node> {
   let database = databases.get(dataDir);
   if (postgres !== undefined && database === undefined) {
     database = await freshDatabase(postgres);
     databases.set(dataDir, database);
   }
-  const config: Config = {
-    ...loadConfig({ flags: { port: 0, dataDir } }),
-    ...(database ? { database: database.url } : {}),
-    ingestWorkers: 0,
-    insights: { ...KNOBS, ...insights },
-  };
-  const app = await startOpenTrail(config, { log: pino({ level: "silent" }), clock });
-  const accountId = config.credentials[0]!.accountId;
-  const api = inProcessClient(app.service, {
-    principal: {
-      accountId,
-      type: "IAMUser",
-      arn: `arn:aws:iam::${accountId}:user/admin`,
-      userName: "admin",
-    } as never,
-    region: REGION,
-    clock,
-  });
-  return { app, api, accountId };
-}
-
-/** One management call record of `minute` (from T0), the n-th of its minute. */
-function call(
-  accountId: string,
-  minute: number,
-  n: number,
-  o: { name?: string; user?: string; readOnly?: boolean; errorCode?: string } = {},
-): Record<string, unknown> {
-  const user = o.user ?? "carol";
-  return {
-    eventVersion: "1.08",
-    userIdentity: {
-      type: "IAMUser",
-      principalId: "AIDAEXAMPLE",
-      arn: `arn:aws:iam::${accountId}:user/${user}`,
-      accountId,
-      userName: user,
-    },
-    eventTime: iso(T0 + minute * MINUTE + (n % 60) * 1000),
-    eventSource: "iam.amazonaws.com",
-    eventName: o.name ?? "CreateUser",
-    awsRegion: REGION,
-    sourceIPAddress: "192.0.2.1",
-    userAgent: "aws-cli/2.15.0",
-    ...(o.errorCode ? { errorCode: o.errorCode, errorMessage: "denied" } : {}),
-    requestParameters: null,
-    responseElements: null,
-    requestID: randomUUID(),
-    eventID: randomUUID(),
-    readOnly: o.readOnly ?? false,
-    eventType: "AwsApiCall",
-    managementEvent: true,
-    recipientAccountId: accountId,
-    eventCategory: "Management",
-  };
-}
-
-/** The recipe's calls: one CreateUser a minute for ten minutes (carol), then 20 and 20 (alice 12, bob 8). */
-function burst(accountId: string, o: { name?: string; errorCode?: string; readOnly?: boolean } = {}) {
-  const records: Record<string, unknown>[] = [];
-  for (let m = 0; m < 10; m++) records.push(call(accountId, m, 0, o));
-  for (const m of [10, 11]) {
-    for (let n = 0; n < 20; n++)
-      records.push(call(accountId, m, n, { ...o, user: n < 12 ? "alice" : "bob" }));
-  }
-  return records;
-}
-
-async function ingest(node: Node, records: Record<string, unknown>[]): Promise<void> {
-  await ingestClient({ endpoint: node.app.url, signingDate: clock.now }).send(records);
-}
-
-async function trailWithInsights(node: Node, name: string, selectors: InsightSelector[]): Promise<string> {
-  mkdirSync(join(node.app.config.dataDir, "buckets", name), { recursive: true });
-  await node.api.createTrail({ Name: name, S3BucketName: name });
-  await node.api.startLogging({ Name: name });
-  await node.api.putInsightSelectors({ TrailName: name, InsightSelectors: selectors });
-  return name;
-}
-
-async function insightRecords(node: Node): Promise<InsightRecord[]> {
-  const answer = await node.api.lookupEvents({
-    EventCategory: "insight",
-    StartTime: new Date(T0 - 60 * MINUTE),
-    EndTime: new Date(T0 + 60 * MINUTE),
-  });
-  return (answer.Events ?? [])
-    .map((e) => JSON.parse(e.CloudTrailEvent!) as InsightRecord)
-    .sort(
-      (a, b) =>
-        a.eventTime.localeCompare(b.eventTime) ||
-        a.insightDetails.eventName.localeCompare(b.insightDetails.eventName),
-    );
-}
-
-async function insightFiles(
-  node: Node,
-  bucket: string,
-): Promise<{ key: string; records: InsightRecord[] }[]> {
-  const prefix = `AWSLogs/${node.accountId}/CloudTrail-Insight/${REGION}/`;
-  const out = [];
-  for await (const key of node.app.objects.listKeys(bucket, prefix)) {
-    const object = await node.app.objects.getObject(bucket, key);
-    out.push({
-      key,
-      records: (JSON.parse(gunzipSync(object!.body).toString()) as { Records: InsightRecord[] }).Records,
-    });
-  }
-  return out;
-}
-
-function freshDir(): string {
-  return mkdtempSync(join(tmpdir(), "opentrail-insights-"));
+  return startInsightsNode(dataDir, insights, database ? { database: database.url } : {});
 }
 
 /** Removes a data directory and its database (its nodes closed first). */
@@ -209,7 +63,7 @@ function insightsSuites(on: string): void {
     let records: InsightRecord[];
 
     beforeAll(async () => {
-      now = T0;
+      clock.ms = T0;
       dir = freshDir();
       node = await startNode(dir);
       await trailWithInsights(node, "insights-trail", [
@@ -240,7 +94,7 @@ function insightsSuites(on: string): void {
         );
       }
       await ingest(node, [...burst(node.accountId), ...steady, ...denied]);
-      now = T0 + 14 * MINUTE;
+      clock.ms = T0 + 14 * MINUTE;
       await node.app.insights!.drain();
       await node.app.delivery.drain();
       records = await insightRecords(node);
@@ -503,7 +357,7 @@ function insightsSuites(on: string): void {
 
     /** A trail with a call-rate selector at T0, `before` the recipe's burst, which is then ingested. */
     async function burstOn(trail: string, before: () => Promise<void>, knobs: Partial<InsightsConfig> = {}) {
-      now = T0;
+      clock.ms = T0;
       dir = freshDir();
       node = await startNode(dir, knobs);
       await trailWithInsights(node, trail, [{ InsightType: "ApiCallRateInsight" }]);
@@ -513,7 +367,7 @@ function insightsSuites(on: string): void {
     }
 
     async function recordsAt(minute: number): Promise<InsightRecord[]> {
-      now = T0 + minute * MINUTE;
+      clock.ms = T0 + minute * MINUTE;
       await node.app.insights!.drain();
       return insightRecords(node);
     }
@@ -572,20 +426,20 @@ function insightsSuites(on: string): void {
 
   describe(`Insights across a restart${on}`, () => {
     it("gives exactly one End when the process stops between Start and End", async () => {
-      now = T0;
+      clock.ms = T0;
       const dir = freshDir();
       try {
         let node = await startNode(dir);
         await trailWithInsights(node, "restart-trail", [{ InsightType: "ApiCallRateInsight" }]);
         await node.app.insights!.drain();
         await ingest(node, burst(node.accountId));
-        now = T0 + 11 * MINUTE;
+        clock.ms = T0 + 11 * MINUTE;
         await node.app.insights!.drain();
         expect((await insightRecords(node)).map((r) => r.insightDetails.state)).toEqual(["Start"]);
         await node.app.close();
 
         node = await startNode(dir);
-        now = T0 + 14 * MINUTE;
+        clock.ms = T0 + 14 * MINUTE;
         await node.app.insights!.drain();
         await node.app.insights!.drain();
         const found = await insightRecords(node);
@@ -625,7 +479,7 @@ describePostgres("Insights on PostgreSQL", (url) => {
     const TRAIL = "two-nodes";
 
     beforeAll(async () => {
-      now = T0;
+      clock.ms = T0;
       dirs.push(freshDir(), freshDir());
       nodes.push(await startNode(dirs[0]!));
       // the second node on the first one's stores
@@ -655,7 +509,7 @@ describePostgres("Insights on PostgreSQL", (url) => {
         ),
       ]);
       for (let m = 1; m <= 14; m++) {
-        now = T0 + m * MINUTE;
+        clock.ms = T0 + m * MINUTE;
         await bothAtOnce();
       }
       await Promise.all(nodes.map((n) => n.app.delivery.drain()));
@@ -682,20 +536,20 @@ describePostgres("Insights on PostgreSQL", (url) => {
         eventTime: iso(Date.parse(r.eventTime as string) + 15 * MINUTE),
       }));
       await ingest(one, later);
-      now = T0 + 29 * MINUTE;
+      clock.ms = T0 + 29 * MINUTE;
       // a node that died evaluating the lanes: its lease runs 30 s from now
       const db = new pg.Client({ connectionString: databases.get(dirs[0]!)!.url });
       await db.connect();
       try {
         await db.query("INSERT INTO leases (name, holder, expires_at) VALUES ('insights', 'dead-node', $1)", [
-          now + 30_000,
+          clock.ms + 30_000,
         ]);
       } finally {
         await db.end();
       }
       await bothAtOnce();
       expect(await insightRecords(one)).toHaveLength(2);
-      now += 30_000;
+      clock.ms += 30_000;
       await bothAtOnce();
       const found = (await insightRecords(one)).filter((r) => r.insightDetails.eventName === "DeleteUser");
       expect(found.map((r) => r.insightDetails.state)).toEqual(["Start", "End"]);
