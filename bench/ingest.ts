@@ -6,6 +6,13 @@
  *   npm run bench:ingest -- [--seconds 20] [--warmup 2] [--concurrency 6] [--batch 500]
  *                           [--ingest-workers N (the server's default)] [--database postgres://…]
  *                           [--cpu-prof DIR] [--dir D] [--keep]
+ *                           [--insights] [--base TREE [--rounds 2]]
+ *
+ * --insights gives the account a logging trail with both Insights types before the load, so
+ * the server counts what it ingests and runs its Insights passes. --base runs another built tree
+ * (a checkout of an earlier commit after `npm run build`) in turns with this one, the order
+ * swapped each round, and prints both medians side by side: e.g. this tree with --insights
+ * against the commit before Insights counting (6d00fc0^) measures what Insights cost ingest.
  *
  * --cpu-prof writes the server's V8 CPU profile into DIR and prints where its time went.
  */
@@ -13,6 +20,12 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } f
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import {
+  CloudTrailClient,
+  CreateTrailCommand,
+  PutInsightSelectorsCommand,
+  StartLoggingCommand,
+} from "@aws-sdk/client-cloudtrail";
 import { summarizeProfile } from "./support/cpu-profile.ts";
 import { ingestPoster, numberFlag } from "./support/ingest-post.ts";
 import { recordSource } from "./support/records.ts";
@@ -39,6 +52,9 @@ const { values: flags } = parseArgs({
     "cpu-prof": { type: "string" },
     dir: { type: "string" },
     keep: { type: "boolean", default: false },
+    insights: { type: "boolean", default: false },
+    base: { type: "string" },
+    rounds: { type: "string", default: "2" },
   },
 });
 
@@ -46,6 +62,7 @@ const seconds = numberFlag("seconds", flags.seconds);
 const warmup = numberFlag("warmup", flags.warmup);
 const concurrency = Math.max(1, Math.floor(numberFlag("concurrency", flags.concurrency)));
 const batchSize = Math.max(1, Math.floor(numberFlag("batch", flags.batch)));
+const rounds = Math.max(1, Math.floor(numberFlag("rounds", flags.rounds)));
 
 /** JSON bodies whose eventIDs are `<prefix>-<batch mark><index>`: a fresh batch number makes them unique. */
 function buildTemplates(): string[] {
@@ -145,30 +162,73 @@ function dirBytes(dir: string): number {
   return total;
 }
 
-async function main(): Promise<void> {
-  const dataDir = flags.dir ?? mkdtempSync(join(tmpdir(), "opentrail-bench-ingest-"));
-  const profileDir = flags["cpu-prof"];
+interface RunFigures {
+  recordsPerSecond: number;
+  p50: number;
+  p99: number;
+  /** Server CPU per record after the warm-up, µs (undefined where /proc is missing). */
+  cpuUs: number | undefined;
+  mainUs: number | undefined;
+}
+
+/** A logging trail with both Insights types, so the server counts and analyses what it ingests. */
+async function enableInsights(server: ServerProcess, dataDir: string): Promise<void> {
+  const bucket = "opentrail-bench-insights";
+  // the local bucket store: a bucket is a directory of the data directory
+  mkdirSync(join(dataDir, "buckets", bucket), { recursive: true });
+  const client = new CloudTrailClient({
+    endpoint: server.url,
+    region: REGION,
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  });
+  try {
+    await client.send(new CreateTrailCommand({ Name: "bench-insights", S3BucketName: bucket }));
+    await client.send(
+      new PutInsightSelectorsCommand({
+        TrailName: "bench-insights",
+        InsightSelectors: [{ InsightType: "ApiCallRateInsight" }, { InsightType: "ApiErrorRateInsight" }],
+      }),
+    );
+    await client.send(new StartLoggingCommand({ Name: "bench-insights" }));
+  } finally {
+    client.destroy();
+  }
+}
+
+/** One server (this tree's build, or `cliPath`'s) on a fresh data directory, measured and stopped. */
+async function runOnce(label: string, cliPath: string | undefined, dataDir: string): Promise<RunFigures> {
+  const profileDir = cliPath === undefined ? flags["cpu-prof"] : undefined;
   if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
   const templates = buildTemplates();
   const bodyKb = Buffer.byteLength(templates[0]!) / 1024;
   const server = await startServerProcess({
     dataDir,
+    ...(cliPath === undefined ? {} : { cliPath }),
     nodeArgs: profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir],
     serveArgs: [
       ...(flags["ingest-workers"] === undefined ? [] : ["--ingest-workers", flags["ingest-workers"]]),
       ...(flags.database === undefined ? [] : ["--database", flags.database]),
     ],
   });
+  if (flags.insights) await enableInsights(server, dataDir);
   let peakRss = 0;
   let atWarmupEnd: ProcessUsage | undefined;
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, server.usage()?.rssBytes ?? 0);
   }, 200);
+  const figures: RunFigures = {
+    recordsPerSecond: Number.NaN,
+    p50: Number.NaN,
+    p99: Number.NaN,
+    cpuUs: undefined,
+    mainUs: undefined,
+  };
+  const say = (text: string) => console.log(label === "" ? text : `[${label}] ${text}`);
   try {
-    console.log(
+    say(
       `ingest bench: ${flags.database === undefined ? "SQLite" : "PostgreSQL"}, ${flags["ingest-workers"] ?? "default"} ingest workers, ${concurrency} in flight, batches of ${batchSize} records (${bodyKb.toFixed(0)} KB plain JSON, ` +
         `${((bodyKb * 1024) / batchSize).toFixed(0)} B/record), ${warmup} s warm-up + ${seconds} s, ` +
-        `load average ${loadavg()[0]!.toFixed(2)} before`,
+        `${flags.insights ? "a logging trail with both Insights types" : "no trail"}, load average ${loadavg()[0]!.toFixed(2)} before`,
     );
     const start = performance.now();
     const from = start + warmup * 1000;
@@ -190,12 +250,15 @@ async function main(): Promise<void> {
     const records = counted.reduce((n, s) => n + s.records, 0);
     const latencies = counted.map((s) => s.ms).sort((a, b) => a - b);
     peakRss = Math.max(peakRss, atEnd?.rssBytes ?? 0);
-    console.log(`records/s sustained: ${Math.round(records / seconds)} (${records} records in ${seconds} s)`);
-    console.log(
-      `batch latency: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
+    figures.recordsPerSecond = records / seconds;
+    figures.p50 = percentile(latencies, 50);
+    figures.p99 = percentile(latencies, 99);
+    say(`records/s sustained: ${Math.round(records / seconds)} (${records} records in ${seconds} s)`);
+    say(
+      `batch latency: p50 ${figures.p50.toFixed(1)} ms, p99 ${figures.p99.toFixed(1)} ms, ` +
         `max ${percentile(latencies, 100).toFixed(1)} ms (${latencies.length} batches)`,
     );
-    console.log(`server RSS: ${mb(atEnd?.rssBytes)} at the end, ${mb(peakRss)} peak`);
+    say(`server RSS: ${mb(atEnd?.rssBytes)} at the end, ${mb(peakRss)} peak`);
     if (atWarmupEnd && atEnd) {
       // CPU per record does not depend on what else the machine runs, unlike records/s.
       const after = sent.filter((s) => s.ended >= from).reduce((n, s) => n + s.records, 0);
@@ -203,31 +266,84 @@ async function main(): Promise<void> {
       const mainUs = ((atEnd.mainThreadCpuMs - atWarmupEnd.mainThreadCpuMs) * 1000) / after;
       const wallMs = lastEnd - from;
       const clientMs = (clientCpu.user + clientCpu.system) / 1000;
-      console.log(
-        `server CPU: ${((cpuMs * 1000) / after).toFixed(1)} µs per record (main thread ${mainUs.toFixed(1)}), ` +
+      figures.cpuUs = (cpuMs * 1000) / after;
+      figures.mainUs = mainUs;
+      say(
+        `server CPU: ${figures.cpuUs.toFixed(1)} µs per record (main thread ${mainUs.toFixed(1)}), ` +
           `${((100 * cpuMs) / wallMs).toFixed(0)}% of one core; ` +
           `client CPU: ${((clientMs * 1000) / after).toFixed(1)} µs per record, ${((100 * clientMs) / wallMs).toFixed(0)}% of one core`,
       );
       // What the main thread's CPU per record allows when it has a core to itself and never waits.
-      console.log(`main-thread ceiling: ${Math.round(1e6 / mainUs)} records/s`);
+      say(`main-thread ceiling: ${Math.round(1e6 / mainUs)} records/s`);
       if (busyAtWarmupEnd !== undefined && busyAtEnd !== undefined) {
         // The figures above only hold for a machine this bench has to itself.
         const others = busyAtEnd - busyAtWarmupEnd - cpuMs - clientMs;
-        console.log(
-          `other processes: ${Math.max(0, (100 * others) / wallMs).toFixed(0)}% of one core meanwhile`,
-        );
+        say(`other processes: ${Math.max(0, (100 * others) / wallMs).toFixed(0)}% of one core meanwhile`);
       }
     }
-    console.log(
+    say(
       `total: ${sent.length * batchSize} records in ${((lastEnd - start) / 1000).toFixed(1)} s; data dir ${mb(dirBytes(dataDir))}`,
     );
   } finally {
     clearInterval(sampler);
     const exit = await server.stop("SIGTERM");
     if (exit.code !== 0) console.error(`server exited with ${exit.code ?? exit.signal}:\n${server.stderr()}`);
-    if (!flags.keep && flags.dir === undefined) rmSync(dataDir, { recursive: true, force: true });
   }
   if (profileDir !== undefined) console.log(summarizeProfile(profileDir));
+  return figures;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function main(): Promise<void> {
+  const dir = flags.dir ?? mkdtempSync(join(tmpdir(), "opentrail-bench-ingest-"));
+  try {
+    if (flags.base === undefined) {
+      await runOnce("", undefined, dir);
+      return;
+    }
+    if (flags.database !== undefined) {
+      // every run numbers its batches from 0, so a second run on one database would be all duplicates
+      throw new Error("--base compares on fresh SQLite data directories; it does not take --database");
+    }
+    // Both builds in turns, the order swapped each round, each on a fresh data directory, so
+    // drift in the machine's load falls on both alike.
+    const baseCli = join(flags.base, "dist", "cli", "main.js");
+    const mine: RunFigures[] = [];
+    const base: RunFigures[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const order: ("this" | "base")[] = round % 2 === 0 ? ["this", "base"] : ["base", "this"];
+      for (const which of order) {
+        const data = join(dir, `${which}-${round}`);
+        const figures = await runOnce(
+          `${which} ${round + 1}/${rounds}`,
+          which === "this" ? undefined : baseCli,
+          data,
+        );
+        (which === "this" ? mine : base).push(figures);
+        if (!flags.keep) rmSync(data, { recursive: true, force: true });
+      }
+    }
+    const row = (name: string, f: RunFigures[]) =>
+      `  ${name.padEnd(5)} ${String(Math.round(median(f.map((x) => x.recordsPerSecond)))).padStart(7)} records/s  ` +
+      `server CPU ${median(f.map((x) => x.cpuUs ?? Number.NaN)).toFixed(2)} µs/record  ` +
+      `p99 ${median(f.map((x) => x.p99)).toFixed(1)} ms`;
+    const pct = (a: number, b: number) => `${(((a - b) / b) * 100).toFixed(1)} %`;
+    console.log(`medians of ${rounds} rounds (base: ${flags.base}):`);
+    console.log(row("this", mine));
+    console.log(row("base", base));
+    console.log(
+      `this vs base: records/s ${pct(median(mine.map((x) => x.recordsPerSecond)), median(base.map((x) => x.recordsPerSecond)))}, ` +
+        `server CPU per record ${pct(median(mine.map((x) => x.cpuUs ?? Number.NaN)), median(base.map((x) => x.cpuUs ?? Number.NaN)))}`,
+    );
+  } finally {
+    if (!flags.keep && flags.dir === undefined) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 await main();
