@@ -613,6 +613,17 @@ function resourcesOf(
       const m = url === undefined ? null : /\/(\d{12})\/([^/?]+)/.exec(url);
       return m === null ? undefined : [owned(`arn:aws:sqs:${region}:${m[1]}:${m[2]}`, "AWS::SQS::Queue")];
     }
+    case "eventBus": {
+      // each entry names its bus by name or ARN; without one it goes to the account's default bus
+      const entries = Array.isArray(wire?.Entries) ? (wire.Entries as unknown[]) : [];
+      const buses = new Set<string>();
+      for (const entry of entries) {
+        const bus = (entry as WireObject | null)?.EventBusName;
+        const name = typeof bus === "string" && bus !== "" ? bus : "default";
+        buses.add(name.startsWith("arn:") ? name : `arn:aws:events:${region}:${acct}:event-bus/${name}`);
+      }
+      return buses.size === 0 ? undefined : [...buses].map((arn) => owned(arn, "AWS::Events::EventBus"));
+    }
     default:
       break;
   }

@@ -14,7 +14,8 @@ export type DataResource =
   | "dynamodbStream"
   | "lambdaFunction"
   | "snsTopic"
-  | "sqsQueue";
+  | "sqsQueue"
+  | "eventBus";
 
 /** EC2's own request forms for an operation (observed in real records). */
 export interface Ec2RequestForm {
@@ -228,6 +229,9 @@ export const SERVICE_RULES: Readonly<Record<string, ServiceRules>> = {
     hidden: { Publish: { Message: HIDDEN, Subject: HIDDEN, MessageAttributes: HIDDEN } },
     dataEvents: { Publish: "snsTopic", PublishBatch: "snsTopic" },
   },
+  // EventBridge's PutEvents is a data event on the buses it sends to (AWS's serverless pattern
+  // "EventBridge data plane logging with CloudTrail" selects it by resources.type).
+  events: { dataEvents: { PutEvents: "eventBus" } },
   sqs: {
     dataEvents: each(
       [

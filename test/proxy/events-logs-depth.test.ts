@@ -19,7 +19,7 @@ import { DEV_KEY, type ProxyRig, REGION, startProxyRig } from "../support/proxy.
 /**
  * EventBridge and CloudWatch Logs in depth through the recording proxy to moto, with their
  * official clients (both json protocol): the records delivered by a trail of management events
- * are checked field by field against recording-other-services.md (§2.1–§2.7), and the read-only
+ * and event-bus data events are checked field by field against recording-other-services.md (§2.1–§2.7), and the read-only
  * call's answer is not written (§2.7).
  */
 
@@ -45,6 +45,19 @@ beforeAll(async () => {
   const api = httpClient({ endpoint: rig.endpoint, clientConfig: { maxAttempts: 1 } });
   clients.push(api.client);
   await api.createTrail({ Name: "all", S3BucketName: TRAIL_BUCKET });
+  await api.putEventSelectors({
+    TrailName: "all",
+    AdvancedEventSelectors: [
+      { Name: "management", FieldSelectors: [{ Field: "eventCategory", Equals: ["Management"] }] },
+      {
+        Name: "event buses",
+        FieldSelectors: [
+          { Field: "eventCategory", Equals: ["Data"] },
+          { Field: "resources.type", Equals: ["AWS::Events::EventBus"] },
+        ],
+      },
+    ],
+  });
   await api.startLogging({ Name: "all" });
   const config = { endpoint: rig.endpoint, region: REGION, credentials: DEV_KEY, maxAttempts: 1 };
 
@@ -130,7 +143,7 @@ describe("EventBridge through the proxy", () => {
     expect(rule.resources).toBeUndefined();
   });
 
-  it("PutTargets and PutEvents: lists of structures lower-cased inside, counts kept as numbers", () => {
+  it("PutTargets: lists of structures lower-cased inside, counts kept as numbers", () => {
     const targets = one("PutTargets");
     expect(targets).toMatchObject({ ...common(), eventSource: "events.amazonaws.com", readOnly: false });
     expect(targets.requestParameters).toEqual({
@@ -138,8 +151,24 @@ describe("EventBridge through the proxy", () => {
       targets: [{ id: "log", arn: `arn:aws:logs:${REGION}:123456789012:log-group:/shop/orders` }],
     });
     expect(targets.responseElements).toEqual({ failedEntryCount: 0, failedEntries: [] });
+  });
+
+  it("PutEvents: a data event on the default bus, which only an advanced selector delivers", () => {
     const events = one("PutEvents");
-    expect(events).toMatchObject({ ...common(), eventSource: "events.amazonaws.com", readOnly: false });
+    expect(events).toMatchObject({
+      ...common(),
+      eventSource: "events.amazonaws.com",
+      readOnly: false,
+      managementEvent: false,
+      eventCategory: "Data",
+      resources: [
+        {
+          accountId: account,
+          type: "AWS::Events::EventBus",
+          ARN: `arn:aws:events:${REGION}:${account}:event-bus/default`,
+        },
+      ],
+    });
     expect(events.requestParameters).toEqual({
       entries: [{ source: "shop", detailType: "order placed", detail: EVENT_DETAIL }],
     });
@@ -189,12 +218,11 @@ describe("CloudWatch Logs through the proxy", () => {
     expect(put.responseElements).toMatchObject({ nextSequenceToken: expect.any(String) });
   });
 
-  it("event history holds the management calls of both services", () => {
+  it("event history holds the management calls of both services, and no data event", () => {
     expect(new Set(history)).toEqual(
       new Set([
         "PutRule",
         "PutTargets",
-        "PutEvents",
         "CreateLogGroup",
         "CreateLogStream",
         "PutLogEvents",
