@@ -192,7 +192,7 @@ function buildPipeline(
     });
   return {
     notify: outputWorker(
-      snsOutput(aws.sns, policies ? { policies, clock } : undefined),
+      snsOutput(aws.sns, policies ? { policies, clock, keys: aws.kms } : undefined),
       rt.metrics.notificationFailed,
     ),
     cloudWatch: outputWorker(cloudWatchOutput(aws.logs, objects, clock)),

@@ -103,6 +103,29 @@ export function topicQuestions(
   ];
 }
 
+/** A key id or alias of a topic's KmsMasterKeyId as an ARN in the topic's region and account. */
+export function topicKeyArn(topicArn: string, keyId: string): string {
+  if (keyId.startsWith("arn:")) return keyId;
+  const [, partition, , region, account] = topicArn.split(":");
+  return `arn:${partition}:kms:${region}:${account}:${keyId.startsWith("alias/") ? keyId : `key/${keyId}`}`;
+}
+
+/**
+ * What publishing to a KMS-encrypted topic takes of its key (policy-checks.md §3): CloudTrail
+ * makes data keys and decrypts them under the topic's encryption context, not the trail's.
+ */
+export function topicKeyQuestions(
+  trail: Pick<PolicyTrail, "arn" | "accountId">,
+  keyArn: string,
+): PolicyQuestion[] {
+  const owner = keyArn.split(":")[4] ?? trail.accountId;
+  const context = serviceContext(trail as PolicyTrail);
+  return [
+    { expect: "allow", action: "kms:GenerateDataKey", resource: keyArn, resourceAccount: owner, context },
+    { expect: "allow", action: "kms:Decrypt", resource: keyArn, resourceAccount: owner, context },
+  ];
+}
+
 /** What CloudTrail does with a trail's KMS key (policy-checks.md §4.2): describe it and make data keys. */
 export function keyQuestions(
   trail: Pick<PolicyTrail, "arn" | "accountId">,

@@ -1,10 +1,13 @@
-import { topicQuestions } from "../domain/policy.ts";
+import { topicKeyArn, topicKeyQuestions, topicQuestions } from "../domain/policy.ts";
 import type { Trail } from "../domain/trail.ts";
 import {
   AwsServiceError,
   type Clock,
   type FileToSend,
+  type KeyDescription,
+  type KeyService,
   type Notifications,
+  type PolicyAnswer,
   type PolicyEvaluator,
 } from "../ports/index.ts";
 import { POLICY_MAX_AGE_MS } from "./delivery-policy.ts";
@@ -32,6 +35,14 @@ export interface TopicPolicyCheck {
   clock: Clock;
   /** How long a topic policy read stays trusted while publishing succeeds. */
   maxAgeMs?: number;
+  /** KMS, for topics encrypted with a key: SNS uses it with CloudTrail's permissions. */
+  keys?: KeyService;
+}
+
+/** A topic key as SNS would find it for CloudTrail's Publish: its description and policy. */
+interface TopicKey {
+  key: KeyDescription | undefined;
+  policy: PolicyAnswer | undefined;
 }
 
 /**
@@ -42,7 +53,40 @@ export interface TopicPolicyCheck {
  * policy that cannot be read, or a topic that is gone, is left to Publish to answer.
  */
 function topicGate(sns: Notifications, check: TopicPolicyCheck) {
-  const topics = readCache(check.clock, check.maxAgeMs ?? POLICY_MAX_AGE_MS, (arn) => sns.topicPolicy(arn));
+  const maxAgeMs = check.maxAgeMs ?? POLICY_MAX_AGE_MS;
+  const topics = readCache(check.clock, maxAgeMs, (arn) => sns.topicPolicy(arn));
+  const keys = check.keys?.configured ? check.keys : undefined;
+  /** The key each encrypted topic was last seen with, so that a failure reads it again too. */
+  const keyOfTopic = new Map<string, string>();
+  const topicKeys =
+    keys &&
+    readCache(check.clock, maxAgeMs, async (arn): Promise<TopicKey> => {
+      const key = await keys.describeKey(arn);
+      return { key, policy: key?.enabled ? await keys.keyPolicy(key.arn) : undefined };
+    });
+
+  /**
+   * The code SNS answers a Publish to a KMS-encrypted topic whose key CloudTrail cannot use:
+   * KMSNotFound, KMSInvalidState (pending deletion), KMSDisabled, KMSAccessDenied (the key policy).
+   */
+  async function keyRefusal(trail: Trail, topicArn: string, keyId: string): Promise<string | undefined> {
+    const keyArn = topicKeyArn(topicArn, keyId);
+    keyOfTopic.set(topicArn, keyArn);
+    const read = await topicKeys?.get(keyArn);
+    if (read === undefined) return undefined;
+    const { key, policy } = read.value;
+    if (key === undefined) return "KMSNotFound";
+    if (!key.enabled) return key.state?.startsWith("Pending") ? "KMSInvalidState" : "KMSDisabled";
+    if (policy === undefined || policy.kind === "unknown" || policy.kind === "missing") return undefined;
+    if (!read.verdicts.has(trail.arn)) {
+      const refused =
+        policy.kind === "none" ||
+        (await check.policies.refused(policy.document, topicKeyQuestions(trail, key.arn))) !== undefined;
+      read.verdicts.set(trail.arn, refused ? "KMSAccessDenied" : undefined);
+    }
+    return read.verdicts.get(trail.arn);
+  }
+
   return {
     async refuse(trail: Trail, topicArn: string): Promise<void> {
       const read = await topics.get(topicArn);
@@ -63,8 +107,21 @@ function topicGate(sns: Notifications, check: TopicPolicyCheck) {
           false,
         );
       }
+      const keyId = answer.kmsMasterKeyId;
+      const code = keyId === undefined ? undefined : await keyRefusal(trail, topicArn, keyId);
+      if (code !== undefined) {
+        throw new AwsServiceError(
+          code,
+          `the KMS key ${keyId} of ${topicArn} cannot be used by cloudtrail.amazonaws.com for ${trail.arn}`,
+          false,
+        );
+      }
     },
-    forget: (topicArn: string) => topics.forget(topicArn),
+    forget: (topicArn: string) => {
+      const keyArn = keyOfTopic.get(topicArn);
+      if (keyArn !== undefined) topicKeys?.forget(keyArn);
+      topics.forget(topicArn);
+    },
   };
 }
 

@@ -16,6 +16,9 @@ export type PolicyAnswer =
   /** The resource does not exist. */
   | { kind: "missing" };
 
+/** A topic's policy, with the key of a KMS-encrypted topic (a key id, ARN or alias). */
+export type TopicAnswer = PolicyAnswer & { kmsMasterKeyId?: string };
+
 /** Evaluates resource policies for the CloudTrail service principal. */
 export interface PolicyEvaluator {
   /** The first question the policy answers otherwise than expected; undefined: none. */
@@ -55,8 +58,11 @@ export class AwsServiceUnconfigured extends AwsServiceError {
 export interface Notifications {
   /** False when no SNS endpoint is configured (every call would fail with AwsServiceUnconfigured). */
   readonly configured: boolean;
-  /** The topic's policy (GetTopicAttributes Policy); `missing` when the topic does not exist. */
-  topicPolicy(topicArn: string): Promise<PolicyAnswer>;
+  /**
+   * The topic's policy (GetTopicAttributes Policy), and the KMS key the topic is encrypted with
+   * (KmsMasterKeyId) when it is; `missing` when the topic does not exist.
+   */
+  topicPolicy(topicArn: string): Promise<TopicAnswer>;
   /** Publish `message` to the topic; failures are AwsServiceError. */
   publish(topicArn: string, message: string): Promise<void>;
 }

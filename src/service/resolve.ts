@@ -13,9 +13,16 @@ import {
   trailNotFound,
 } from "../api/messages.ts";
 import { parseTrailRef, trailArn } from "../domain/names.ts";
-import { bucketQuestions, keyQuestions, type PolicyTrail, topicQuestions } from "../domain/policy.ts";
+import {
+  bucketQuestions,
+  keyQuestions,
+  type PolicyTrail,
+  topicKeyArn,
+  topicKeyQuestions,
+  topicQuestions,
+} from "../domain/policy.ts";
 import { type Trail, visibleIn } from "../domain/trail.ts";
-import type { KeyService, PolicyAnswer } from "../ports/index.ts";
+import type { KeyService, PolicyAnswer, TopicAnswer } from "../ports/index.ts";
 import type { ServiceDeps } from "./types.ts";
 
 /** Reads may see a shadow of a multi-Region trail; writes must come from the home region. */
@@ -146,7 +153,7 @@ export async function checkTopic(
     );
     return;
   }
-  let answer: PolicyAnswer;
+  let answer: TopicAnswer;
   try {
     answer = await deps.notifications.topicPolicy(topicArn);
   } catch (e) {
@@ -164,6 +171,49 @@ export async function checkTopic(
     return;
   }
   if (await deps.policies.refused(answer.document, topicQuestions(trail, topicArn))) {
+    throw insufficientSnsTopicPolicy();
+  }
+  if (answer.kmsMasterKeyId !== undefined) {
+    await checkTopicKey(deps, ctx, trail, topicArn, answer.kmsMasterKeyId);
+  }
+}
+
+/**
+ * A KMS-encrypted topic (policy-checks.md §3): with a KMS endpoint, its key must exist, be
+ * enabled and let CloudTrail make and decrypt data keys, or CloudTrail could never publish. Which
+ * exception AWS gives is not documented: the topic's own (InsufficientSnsTopicPolicyException),
+ * KmsKeyNotFoundException for a key that does not exist (as for a trail's key).
+ */
+async function checkTopicKey(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  trail: Pick<PolicyTrail, "arn" | "accountId">,
+  topicArn: string,
+  keyId: string,
+): Promise<void> {
+  if (!deps.kmsKeys?.configured || !deps.policies) {
+    ctx.log.warn({ topicArn, keyId }, "no KMS endpoint configured: the topic's key is not checked");
+    return;
+  }
+  const named = topicKeyArn(topicArn, keyId);
+  let key: Awaited<ReturnType<KeyService["describeKey"]>>;
+  try {
+    key = await deps.kmsKeys.describeKey(named);
+  } catch (e) {
+    ctx.log.warn({ topicArn, keyId, err: e }, "the topic's KMS key could not be described");
+    throw fail("KmsException", `KMS cannot describe key ${named}.`);
+  }
+  if (!key) throw kmsKeyNotFound(named);
+  if (!key.enabled) throw insufficientSnsTopicPolicy();
+  const policy = await deps.kmsKeys.keyPolicy(key.arn);
+  if (policy.kind === "unknown") {
+    ctx.log.warn({ keyArn: key.arn, reason: policy.reason }, "the key policy cannot be read: check skipped");
+    return;
+  }
+  if (
+    policy.kind !== "policy" ||
+    (await deps.policies.refused(policy.document, topicKeyQuestions(trail, key.arn)))
+  ) {
     throw insufficientSnsTopicPolicy();
   }
 }

@@ -1,5 +1,5 @@
 import { GetTopicAttributesCommand, PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { AwsServiceUnconfigured, type Notifications, type PolicyAnswer } from "../../ports/aws.ts";
+import { AwsServiceUnconfigured, type Notifications, type TopicAnswer } from "../../ports/aws.ts";
 import { type AwsEndpoint, regionalClients, toAwsServiceError } from "./errors.ts";
 
 /** SNS at `endpoint` (undefined: not configured), one client per topic region. */
@@ -11,11 +11,13 @@ export function createSnsNotifications(endpoint: AwsEndpoint | undefined): Notif
   };
   return {
     configured: endpoint !== undefined,
-    async topicPolicy(topicArn): Promise<PolicyAnswer> {
+    async topicPolicy(topicArn): Promise<TopicAnswer> {
       try {
         const res = await client(topicArn).send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
         const policy = res.Attributes?.Policy;
-        return policy ? { kind: "policy", document: policy } : { kind: "none" };
+        const key = res.Attributes?.KmsMasterKeyId;
+        const encrypted = key ? { kmsMasterKeyId: key } : {};
+        return policy ? { kind: "policy", document: policy, ...encrypted } : { kind: "none", ...encrypted };
       } catch (e) {
         const error = toAwsServiceError(e, `get the attributes of ${topicArn}`);
         if (error.code === "NotFound" || error.code === "NotFoundException") return { kind: "missing" };
