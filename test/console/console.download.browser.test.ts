@@ -192,5 +192,40 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.CI === undefined)(
       expect(await page.getByRole("button", { name: "Cancel download" }).count()).toBe(0);
       await page.context().close();
     });
+
+    it("cancels a download from the keyboard, and the next one is whole", async () => {
+      now += 1000; // the table's call
+      const { page, downloads } = await eventHistory();
+      const status = page.getByRole("status");
+      await page.getByRole("button", { name: "Download JSON" }).click();
+      await expect
+        .poll(() => status.textContent(), { timeout: 30_000 })
+        .toContain("0 events so far. LookupEvents is throttled");
+      await page.getByRole("button", { name: "Cancel download" }).focus();
+      await page.keyboard.press("Enter");
+      expect(await status.textContent()).toBe("Download cancelled; no file was saved.");
+      // the keyboard's place goes to the first download button, not to the page's top
+      expect(await page.evaluate("document.activeElement.id")).toBe("download-csv");
+
+      await page.keyboard.press("Enter");
+      await expect
+        .poll(
+          () => {
+            now += 1000;
+            return downloads.length;
+          },
+          { interval: 250, timeout: 60_000 },
+        )
+        .toBe(1);
+      // the JSON download that was cancelled never saved a file
+      expect(downloads[0]!.suggestedFilename()).toBe(`event-history-${REGION}.csv`);
+      const lines = readFileSync((await downloads[0]!.path())!, "utf8")
+        .trimEnd()
+        .split("\r\n");
+      expect(lines.slice(1).map((line) => line.slice(line.lastIndexOf(",") + 1))).toEqual(
+        records.map((r) => r.eventID),
+      );
+      await page.context().close();
+    });
   },
 );
