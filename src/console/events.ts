@@ -81,14 +81,18 @@ export function toRow(event: Event): EventRow {
   };
 }
 
+/** A cell a spreadsheet would run as a formula, and one that needs quotes (the page's downloads use these too). */
+export const CSV_FORMULA_START = /^[=+\-@\t\r]/;
+export const CSV_NEEDS_QUOTES = /[",\r\n]/;
+
 /**
  * A CSV cell: quoted when it holds a separator, a quote or a line break; and a cell that a
  * spreadsheet would run as a formula (= + - @, or a tab or carriage return first) is prefixed with
  * a quote mark so that it stays text.
  */
 export function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  const safe = CSV_FORMULA_START.test(value) ? `'${value}` : value;
+  return CSV_NEEDS_QUOTES.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 export function toCsv(rows: readonly EventRow[]): string {

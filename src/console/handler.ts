@@ -107,6 +107,7 @@ function sessionView(backend: ConsoleBackend, session: ConsoleSession) {
     csrf: session.csrf,
     columns: COLUMNS,
     lookupKeys: LOOKUP_KEYS,
+    downloadMaxEvents: EXPORT_MAX_EVENTS,
   };
 }
 

@@ -8,8 +8,9 @@ import { startTestServer, type TestServer } from "../support/server.ts";
 
 /**
  * The console end to end in Debian's Chromium, driven by playwright-core: sign in, filter, page,
- * open and compare records, download CSV, watch a trail stop logging, sign out, and a second
- * account that sees nothing of the first. It takes the README's screenshots as it goes.
+ * open and compare records, download CSV and JSON (the files the server's export writes), watch
+ * a trail stop logging, sign out, and a second account that sees nothing of the first. It takes
+ * the README's screenshots as it goes.
  */
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -155,14 +156,24 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.CI === undefined)("console 
       page.waitForEvent("download"),
       page.locator("#download-csv").click(),
     ]);
-    const csv = readFileSync((await download.path())!, "utf8")
-      .trimEnd()
-      .split("\r\n");
+    const file = readFileSync((await download.path())!, "utf8");
+    // the page writes the file itself; it is what the server's own export of the filter writes
+    const exported = await context.request.get(
+      `${server.url}/console/api/events.csv?region=us-east-1&key=EventName&value=UpdateTrail`,
+    );
+    expect(await exported.text()).toBe(file);
+    const csv = file.trimEnd().split("\r\n");
     expect(csv[0]).toBe(
       "Event name,Event time,User name,Event source,Resource type,Resource name,Error code,AWS region,Source IP address,AWS access key,Read-only,Event ID",
     );
     expect(csv).toHaveLength(UPDATES + 1);
     expect(csv.slice(1).every((line) => line.startsWith("UpdateTrail,"))).toBe(true);
+    const [json] = await Promise.all([page.waitForEvent("download"), page.locator("#download-json").click()]);
+    expect(json.suggestedFilename()).toBe("event-history-us-east-1.json");
+    const records = await context.request.get(
+      `${server.url}/console/api/events.json?region=us-east-1&key=EventName&value=UpdateTrail`,
+    );
+    expect(readFileSync((await json.path())!, "utf8")).toBe(await records.text());
     await context.close();
   });
 

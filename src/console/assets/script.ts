@@ -1,3 +1,5 @@
+import { CSV_FORMULA_START, CSV_NEEDS_QUOTES } from "../events.ts";
+
 /**
  * The console's page script: plain DOM, no framework, no build step. It draws the page from the
  * JSON API under /console/api/ and keeps its place (view, filter, page) in the URL's hash.
@@ -6,7 +8,7 @@ export const SCRIPT = `
 "use strict";
 (function () {
   var API = "/console/api";
-  var state = { session: null, region: null, view: "events", filter: null, query: null, tokens: [null], page: 0, rows: [], selected: [] };
+  var state = { session: null, region: null, view: "events", filter: null, query: null, tokens: [null], page: 0, rows: [], selected: [], download: null };
   var app = document.getElementById("app");
 
   function el(tag, attrs, children) {
@@ -42,17 +44,46 @@ export const SCRIPT = `
     if (state.session && state.session.csrf) headers["x-csrf-token"] = state.session.csrf;
     return fetch(API + path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" })
       .then(function (res) {
-        return res.json().then(function (data) {
-          if (!res.ok) {
-            var err = new Error((data.error && data.error.message) || res.statusText);
-            err.code = data.error && data.error.code;
+        // a proxy in front of the server may answer with a page of its own: say so, not "Unexpected token <"
+        return res.json().catch(function () { return null; }).then(function (data) {
+          var error = data && data.error;
+          if (!res.ok || data === null) {
+            var err = new Error((error && error.message) || "The server answered " + res.status + " " + res.statusText + " without an explanation.");
+            err.code = error && error.code;
             err.status = res.status;
             throw err;
           }
           return data;
         });
+      }, function (e) {
+        throw new Error("The server could not be reached (" + e.message + ").");
       });
   }
+
+  function pause(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
+
+  // LookupEvents takes a few calls a second per account and region (AWS: 2) and refuses the rest
+  // with ThrottlingException. A refused call did nothing, so the same page is asked again, later
+  // and later; the pause that got through stays between the pages that follow (pace.gap), so that
+  // a download of many pages goes at the rate the server allows instead of being refused at each.
+  var RETRY = { firstMs: 500, mostMs: 8000, tries: 12 };
+  function lookup(query, pace, onWait) {
+    function attempt(n) {
+      return pause(pace.gap).then(function () {
+        if (pace.cancelled) throw cancelled();
+        return request("GET", "/events?" + query);
+      }).catch(function (err) {
+        if (err.code !== "ThrottlingException" || n >= RETRY.tries || pace.cancelled) throw err;
+        pace.throttled += 1;
+        pace.gap = Math.min(RETRY.mostMs, pace.gap ? pace.gap * 2 : RETRY.firstMs);
+        if (onWait) onWait(pace.gap);
+        return attempt(n + 1);
+      });
+    }
+    return attempt(1);
+  }
+  function newPace() { return { gap: 0, throttled: 0, cancelled: false }; }
+  function cancelled() { var err = new Error("cancelled"); err.cancelled = true; return err; }
 
   function showError(container, err) {
     container.replaceChildren(el("p", { class: "message error", role: "alert", text: (err.code ? err.code + ": " : "") + err.message }));
@@ -117,6 +148,7 @@ export const SCRIPT = `
   }
 
   function render() {
+    if (state.download) { state.download.cancelled = true; state.download = null; }
     var view = (location.hash || "#events").slice(1).split("/")[0];
     state.view = ["events", "trails", "insights"].indexOf(view) >= 0 ? view : "events";
     var main = el("main", { id: "main" });
@@ -172,12 +204,17 @@ export const SCRIPT = `
       el("button", { id: "next-page", type: "button", onclick: function () { if (state.tokens[state.page + 1]) { state.page += 1; loadEvents(); } }, text: "Next page" }),
       el("span", { class: "spacer" }),
       el("button", { id: "compare", type: "button", onclick: compare, text: "Compare selected" }),
-      el("a", { id: "download-csv", class: "download", href: "#", text: "Download CSV" }),
-      el("a", { id: "download-json", class: "download", href: "#", text: "Download JSON" }),
+      el("button", { id: "download-csv", type: "button", onclick: function () { downloadEvents("csv"); }, text: "Download CSV" }),
+      el("button", { id: "download-json", type: "button", onclick: function () { downloadEvents("json"); }, text: "Download JSON" }),
+      el("button", { id: "cancel-download", type: "button", hidden: true, onclick: cancelDownload, text: "Cancel download" }),
       chooser
     ]);
+    var downloadState = el("div", { class: "download-state" }, [
+      el("p", { id: "download-status", role: "status", class: "muted" }),
+      el("p", { id: "download-error", role: "alert", class: "message error", hidden: true })
+    ]);
     main.append(
-      el("section", { class: "panel" }, [el("h2", { text: "Event history" }), form, toolbar, el("div", { id: "events-table" })]),
+      el("section", { class: "panel" }, [el("h2", { text: "Event history" }), form, toolbar, downloadState, el("div", { id: "events-table" })]),
       el("section", { class: "panel", id: "detail", hidden: true }),
       el("section", { class: "panel", id: "comparison", hidden: true })
     );
@@ -190,10 +227,8 @@ export const SCRIPT = `
     // the time range is fixed when the filter is applied: a page token holds only for the query it came from
     if (!state.query) state.query = filterQuery(state.filter);
     var query = state.query + (state.tokens[state.page] ? "&next=" + encodeURIComponent(state.tokens[state.page]) : "");
-    document.getElementById("download-csv").setAttribute("href", API + "/events.csv?" + state.query);
-    document.getElementById("download-json").setAttribute("href", API + "/events.json?" + state.query);
     holder.setAttribute("aria-busy", "true");
-    request("GET", "/events?" + query).then(function (data) {
+    lookup(query, newPace()).then(function (data) {
       state.rows = data.events;
       state.tokens[state.page + 1] = data.nextToken;
       state.tokens.length = state.page + 2;
@@ -236,6 +271,100 @@ export const SCRIPT = `
     if (label) label.textContent = "Page " + (state.page + 1);
     var cmp = document.getElementById("compare");
     if (cmp) cmp.disabled = state.selected.length < 2 || state.selected.length > 5;
+  }
+
+  // ---- the download of the whole filter, page by page, as a file the browser saves
+  var CSV_FORMULA_START = new RegExp(${JSON.stringify(CSV_FORMULA_START.source)});
+  var CSV_NEEDS_QUOTES = new RegExp(${JSON.stringify(CSV_NEEDS_QUOTES.source)});
+  // as the server's csvCell: a cell a spreadsheet would run as a formula gets a quote mark first
+  function csvCell(value) {
+    var text = value === undefined || value === null ? "" : String(value);
+    var safe = CSV_FORMULA_START.test(text) ? "'" + text : text;
+    return CSV_NEEDS_QUOTES.test(safe) ? '"' + safe.replace(/"/g, '""') + '"' : safe;
+  }
+  function toCsv(rows) {
+    var columns = state.session.columns;
+    var lines = [columns.map(function (c) { return csvCell(c.title); }).join(",")];
+    rows.forEach(function (row) { lines.push(columns.map(function (c) { return csvCell(row[c.id]); }).join(",")); });
+    return lines.join("\\r\\n") + "\\r\\n";
+  }
+  function toJsonExport(rows) {
+    return JSON.stringify({ Records: rows.map(function (r) { return r.record; }) }, null, 2) + "\\n";
+  }
+
+  function saveFile(name, type, text) {
+    var url = URL.createObjectURL(new Blob([text], { type: type }));
+    var link = el("a", { href: url, download: name, hidden: true });
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    // the browser reads the blob after this task; a minute is plenty
+    setTimeout(function () { URL.revokeObjectURL(url); }, 60e3);
+  }
+
+  function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
+
+  function showDownloading(on) {
+    ["download-csv", "download-json"].forEach(function (id) { var b = document.getElementById(id); if (b) b.disabled = on; });
+    var cancel = document.getElementById("cancel-download");
+    if (!cancel) return;
+    // the button that goes away must not take the keyboard's place with it
+    if (!on && document.activeElement === cancel) document.getElementById("download-csv").focus();
+    cancel.hidden = !on;
+  }
+
+  function cancelDownload() {
+    if (!state.download) return;
+    state.download.cancelled = true;
+    state.download = null;
+    showDownloading(false);
+    document.getElementById("download-status").textContent = "Download cancelled; no file was saved.";
+  }
+
+  function downloadEvents(format) {
+    if (state.download || !state.query) return;
+    var status = document.getElementById("download-status");
+    var alert = document.getElementById("download-error");
+    var job = state.download = newPace();
+    var query = state.query, max = state.session.downloadMaxEvents;
+    var name = "event-history-" + state.region + "." + format;
+    var rows = [], pages = 0;
+    alert.hidden = true;
+    alert.textContent = "";
+    showDownloading(true);
+    function soFar() { return "Downloading " + format.toUpperCase() + ": " + plural(rows.length, "event", "events") + " so far."; }
+    status.textContent = soFar();
+    function page(token) {
+      return lookup(query + (token ? "&next=" + encodeURIComponent(token) : ""), job, function (ms) {
+        if (!job.cancelled) status.textContent = soFar() + " LookupEvents is throttled; asking again in " + (ms / 1000) + " s.";
+      }).then(function (data) {
+        if (job.cancelled) throw cancelled();
+        pages += 1;
+        var room = max - rows.length;
+        rows = rows.concat(data.events.slice(0, room));
+        var more = data.events.length > room || (data.nextToken && rows.length >= max);
+        if (more) return true;
+        if (!data.nextToken) return false;
+        status.textContent = soFar();
+        return page(data.nextToken);
+      });
+    }
+    page(null).then(function (capped) {
+      if (job.cancelled) return;
+      saveFile(name, format === "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
+        format === "csv" ? toCsv(rows) : toJsonExport(rows));
+      status.textContent = "Downloaded " + plural(rows.length, "event", "events") + " (" + plural(pages, "page", "pages") + ") as " + name + "." +
+        (job.throttled ? " LookupEvents was throttled " + plural(job.throttled, "time", "times") + "; the download waited and asked again." : "") +
+        (capped ? " The file holds the newest " + max + " events of this filter, as many as a download takes: narrow the filter or the time range for the rest." : "");
+    }, function (err) {
+      if (job.cancelled || err.cancelled) return;
+      status.textContent = "";
+      alert.textContent = "The download stopped after " + plural(rows.length, "event", "events") + " and no file was saved: " +
+        (err.code === "ThrottlingException" ? "LookupEvents kept refusing as throttled (" + err.message + "); try again in a minute." : err.message + (err.code ? " (" + err.code + ")" : ""));
+      alert.hidden = false;
+    }).then(function () {
+      if (state.download === job) { state.download = null; showDownloading(false); }
+    });
   }
 
   function rowById(id) { return state.rows.filter(function (r) { return r.eventId === id; })[0]; }
