@@ -230,6 +230,7 @@ function buildPipeline(
       intervalMs: config.digestIntervalMs,
       lease,
       status: outbox,
+      ...(mayPut ? { gate: mayPut } : {}),
     }),
     retention: createRetentionWorker({ events: db.events, clock, log, lease }),
     insights: insightsWorker(rt, db, lease),

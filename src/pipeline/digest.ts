@@ -22,6 +22,7 @@ import {
   type ObjectStore,
   ObjectStoreError,
 } from "../ports/index.ts";
+import type { PutGate } from "./delivery-policy.ts";
 import { type LeaseOptions, type WorkLeases, workLeases } from "./leases.ts";
 import { forcedPasses } from "./loop.ts";
 
@@ -47,11 +48,17 @@ export interface DigestOptions {
   status?: Pick<FileOutbox, "recordOutcome">;
   /** Other nodes on the same store: each chain is advanced by the node holding its lease. */
   lease?: LeaseOptions;
+  /**
+   * Asked before each put, as for log files: a bucket policy that no longer lets CloudTrail write
+   * fails the digest with AccessDenied (LatestDigestDeliveryError) and the chain waits. Digest
+   * files are not encrypted with the trail's KMS key (policy-checks.md §4.1), so no key is asked.
+   */
+  gate?: PutGate;
 }
 
 /** The options with their defaults in place and the period in whole seconds. */
-type DigestDeps = Required<Omit<DigestOptions, "status" | "lease">> &
-  Pick<DigestOptions, "status"> & { leases: WorkLeases };
+type DigestDeps = Required<Omit<DigestOptions, "status" | "lease" | "gate">> &
+  Pick<DigestOptions, "status" | "gate"> & { leases: WorkLeases };
 
 interface DigestState {
   /**
@@ -178,10 +185,25 @@ async function signedDigest(
   return { key, built, signature };
 }
 
+/** The chain's bucket and prefix as the put gate asks about them (no KMS key: see `gate`). */
+function destinationOf(chain: DigestChain) {
+  return {
+    id: 0,
+    accountId: chain.accountId,
+    trailArn: chain.trailArn,
+    bucket: chain.bucket,
+    ...(chain.prefix ? { prefix: chain.prefix } : {}),
+  };
+}
+
 /** Puts the gzipped digest with its signature; false when the put failed. */
 async function putDigest(deps: DigestDeps, chain: DigestChain, digest: SignedDigest): Promise<boolean> {
   const { key, built, signature } = digest;
+  const destination = destinationOf(chain);
   try {
+    const refused = await deps.gate?.refusal(destination, key);
+    if (refused !== undefined)
+      throw new ObjectStoreError(refused, `${refused}: the bucket policy refuses ${key}`);
     await deps.objects.putObject(chain.bucket, key, await gzip(built.bytes), {
       contentType: "application/json",
       contentEncoding: "gzip",
@@ -189,6 +211,7 @@ async function putDigest(deps: DigestDeps, chain: DigestChain, digest: SignedDig
     });
   } catch (e) {
     const code = e instanceof ObjectStoreError ? e.code : "InternalError";
+    deps.gate?.forget(destination);
     deps.log.warn({ trailArn: chain.trailArn, key, code }, "digest delivery failed; will retry");
     await deps.status?.recordOutcome("digest", chain.trailArn, chain.region, deps.clock.now(), code);
     return false;
