@@ -35,7 +35,10 @@ import {
  * still delivered, and once it is back every file is announced exactly once.
  *
  * moto's S3 neither applies key state nor policies to opentrail's puts (it stores SSE-KMS objects
- * whatever the key's state), and its SNS applies no topic policy to Publish: the refusals are
+ * whatever the key's state, and its KMS makes data keys with a disabled key), and its SNS applies
+ * no topic policy to Publish: so S3's own refusal of a put while opentrail still trusts its last
+ * read of the key cannot be shown here (test/adapters/s3.test.ts reads S3's codes off the wire),
+ * and the refusals are
  * opentrail's delivery gate and topic gate reading the key and the policy. Those reads are trusted
  * for POLICY_MAX_AGE_MS while puts succeed, so the server's clock is moved past that once the key
  * or the policy has changed; after a refusal they are read again at every retry.
