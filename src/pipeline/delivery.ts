@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
-import { gzip as gzipCallback } from "node:zlib";
+import { gunzip as gunzipCallback, gzip as gzipCallback } from "node:zlib";
 import type { Logger } from "pino";
 import { logFileBody, logFileKey, uniquePart } from "../domain/log-files.ts";
 import { type Trail, trailDestination } from "../domain/trail.ts";
@@ -20,6 +20,7 @@ import { forcedPasses } from "./loop.ts";
 
 // zlib's async gzip runs on libuv's thread pool: compression stays off the event loop
 const gzip = promisify(gzipCallback);
+const gunzip = promisify(gunzipCallback);
 
 /**
  * Compression level 3: on log files of ~1.2 KB management records it costs 3.5 µs per record
@@ -103,8 +104,9 @@ interface LaneFailure {
 
 /**
  * Failures that say the put did not happen and will not until something changes (the bucket, its
- * policy, the key): a file that failed so may go elsewhere. A network error or a 5xx may have
- * written it, so that file stays where it is.
+ * policy, the key): a file that failed so may go elsewhere, once it is not found written by an
+ * earlier try (settlePending). A network error or a 5xx may have written it, so that file stays
+ * where it is.
  */
 const FOR_GOOD: ReadonlySet<string> = new Set([
   "NoSuchBucket",
@@ -116,6 +118,17 @@ const FOR_GOOD: ReadonlySet<string> = new Set([
   "KMS.DisabledException",
   "KMS.KMSInvalidStateException",
   "KMS.NotFoundException",
+]);
+
+/**
+ * Failures of a read that say the key cannot be there (no bucket, a key the store could not hold):
+ * a file whose read fails so was never written.
+ */
+const CANNOT_HOLD: ReadonlySet<string> = new Set([
+  "NoSuchBucket",
+  "InvalidArgument",
+  "KeyTooLongError",
+  "InvalidBucketName",
 ]);
 
 type Lane = { destinationId: number; region: string };
@@ -288,6 +301,48 @@ function isDue(deps: DeliveryDeps, state: DeliveryState, lane: BacklogLane, now:
 }
 
 /**
+ * Whether a pending file is at its destination already. Its last put failing for good says nothing
+ * of the tries before it: a put that failed with a network error or a 5xx, or that a crash cut
+ * short, may have written it, and the key being disabled since then fails every later try. So
+ * before its records go elsewhere the file is looked for: "written" (the object, read back),
+ * "absent" when it is not there or cannot be, "unknown" when the store does not say (access denied,
+ * the key refused for the read).
+ */
+async function lookFor(
+  deps: DeliveryDeps,
+  destination: Destination,
+  file: PendingFile,
+): Promise<{ found: "written"; body: Buffer } | { found: "absent" | "unknown" }> {
+  try {
+    const stored = await deps.objects.getObject(destination.bucket, file.key);
+    return stored ? { found: "written", body: await gunzip(stored.body) } : { found: "absent" };
+  } catch (e) {
+    const code = e instanceof ObjectStoreError ? e.code : undefined;
+    return { found: code !== undefined && CANNOT_HOLD.has(code) ? "absent" : "unknown" };
+  }
+}
+
+/**
+ * A lane's pending file as it stands before its records move: absent, or written by an earlier
+ * try (then recorded as delivered, so its records are not delivered twice); false when nobody can
+ * tell, and the records stay.
+ */
+async function settlePending(deps: DeliveryDeps, destination: Destination, lane: Lane): Promise<boolean> {
+  const file = await pendingOf(deps, lane);
+  if (file === undefined) return true;
+  const look = await lookFor(deps, destination, file);
+  if (look.found !== "written") return look.found === "absent";
+  const batch = await deps.store.batchOf(file);
+  if (!batch) return false;
+  await deps.store.completeFile(file, deliveredFile(destination, file, batch, look.body, deps.clock.now()));
+  deps.log.warn(
+    { trailArn: destination.trailArn, key: file.key, records: batch.records.length },
+    "log file whose last put failed was found written by an earlier try: recorded as delivered",
+  );
+  return true;
+}
+
+/**
  * Moves a lane whose last put failed for good to its trail's current destination, if the trail has
  * one other than the lane's; true when moved.
  */
@@ -300,6 +355,7 @@ async function moveStranded(deps: DeliveryDeps, state: DeliveryState, lane: Lane
   if (destination?.trailArn !== failure.trailArn) return false;
   const current = await deps.currentDestination(destination);
   if (current === undefined || current === lane.destinationId) return false;
+  if (!(await settlePending(deps, destination, lane))) return false;
   if (!(await deps.store.moveLane(lane.destinationId, lane.region, current))) return false;
   state.failures.delete(laneKey(lane));
   deps.log.warn(

@@ -397,6 +397,10 @@ describe("S3ObjectStore on the wire", () => {
     [502, undefined, "ServiceUnavailable"],
     [400, errorXml("InvalidArgument"), "InvalidArgument"],
     [400, undefined, "InvalidRequest"],
+    // S3's answers to an SSE-KMS put whose key is disabled, pending deletion or gone
+    [400, errorXml("KMS.DisabledException"), "KMS.DisabledException"],
+    [400, errorXml("KMS.KMSInvalidStateException"), "KMS.KMSInvalidStateException"],
+    [400, errorXml("KMS.NotFoundException"), "KMS.NotFoundException"],
   ] as const;
   for (const [status, body, code] of putCases) {
     it(`fails a put answered ${status} ${body === undefined ? "without a body" : "with a code"} as ${code}`, async () => {

@@ -5,7 +5,7 @@ import { httpClient } from "../../src/client/http.ts";
 import { ACCOUNT } from "../delivery/fixtures.ts";
 import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
-import { cloudTrailBucketPolicy } from "./policies.ts";
+import { cloudTrailBucketPolicy, cloudTrailKeyPolicy } from "./policies.ts";
 
 /*
  * KmsKeyId against moto's KMS: every form resolves to the key's ARN, a missing or disabled key
@@ -14,40 +14,6 @@ import { cloudTrailBucketPolicy } from "./policies.ts";
 
 const REGION = "us-east-1";
 const BUCKET = "ot-kms-logs";
-
-function cloudTrailKeyPolicy(trailAccount = ACCOUNT): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "root",
-        Effect: "Allow",
-        Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
-        Action: "kms:*",
-        Resource: "*",
-      },
-      {
-        Sid: "Allow CloudTrail to encrypt logs",
-        Effect: "Allow",
-        Principal: { Service: "cloudtrail.amazonaws.com" },
-        Action: "kms:GenerateDataKey*",
-        Resource: "*",
-        Condition: {
-          StringLike: {
-            "kms:EncryptionContext:aws:cloudtrail:arn": `arn:aws:cloudtrail:*:${trailAccount}:trail/*`,
-          },
-        },
-      },
-      {
-        Sid: "Allow CloudTrail to describe key",
-        Effect: "Allow",
-        Principal: { Service: "cloudtrail.amazonaws.com" },
-        Action: "kms:DescribeKey",
-        Resource: "*",
-      },
-    ],
-  });
-}
 
 let moto: S3TestServer;
 let server: TestServer;

@@ -1,18 +1,13 @@
-import {
-  DeleteBucketPolicyCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutBucketPolicyCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import { DeleteBucketPolicyCommand, PutBucketPolicyCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runValidateLogs } from "../../src/cli/validate-logs.ts";
 import { httpClient } from "../../src/client/http.ts";
 import { ingestClient } from "../../src/client/ingest.ts";
 import { POLICY_MAX_AGE_MS } from "../../src/pipeline/delivery-policy.ts";
-import { ACCOUNT, type CloudTrailRecord, logFileRecords, managementRecord } from "../delivery/fixtures.ts";
+import { ACCOUNT, type CloudTrailRecord, managementRecord } from "../delivery/fixtures.ts";
 import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
+import { deliveredIds as idsInFiles, bucketKeys as listKeys } from "./policies.ts";
 
 /*
  * A bucket policy that breaks after CreateTrail (policy-checks.md §6): moto stores policies but
@@ -88,24 +83,8 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-async function bucketKeys(bucket = BUCKET): Promise<string[]> {
-  const res = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-  return (res.Contents ?? []).map((o) => o.Key!).sort();
-}
-
-/** eventID → in how many of the bucket's files, for the ingested records (not the trail's own calls). */
-async function deliveredIds(): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for (const key of await bucketKeys()) {
-    const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-    const body = Buffer.from(await object.Body!.transformToByteArray());
-    for (const r of logFileRecords(body)) {
-      if (r.eventSource === "cloudtrail.amazonaws.com") continue;
-      counts.set(String(r.eventID), (counts.get(String(r.eventID)) ?? 0) + 1);
-    }
-  }
-  return counts;
-}
+const bucketKeys = (bucket = BUCKET) => listKeys(s3, bucket);
+const deliveredIds = () => idsInFiles(s3, BUCKET);
 
 describe("a bucket policy that breaks after CreateTrail (moto S3)", () => {
   it("fails delivery with AccessDenied while it is broken, and delivers everything once it is back", async () => {

@@ -1,21 +1,16 @@
 import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import { ListObjectsV2Command, PutBucketPolicyCommand, type S3Client } from "@aws-sdk/client-s3";
-import {
-  CreateTopicCommand,
-  SetTopicAttributesCommand,
-  SNSClient,
-  SubscribeCommand,
-} from "@aws-sdk/client-sns";
+import { PutBucketPolicyCommand, type S3Client } from "@aws-sdk/client-s3";
+import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpClient } from "../../src/client/http.ts";
 import { ingestClient } from "../../src/client/ingest.ts";
 import { POLICY_MAX_AGE_MS } from "../../src/pipeline/delivery-policy.ts";
 import { ACCOUNT, type CloudTrailRecord, managementRecord } from "../delivery/fixtures.ts";
-import { createQueue, takeMessages } from "../support/queues.ts";
+import { takeMessages } from "../support/queues.ts";
 import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
-import { cloudTrailBucketPolicy } from "./policies.ts";
+import { cloudTrailBucketPolicy, grantAndSubscribe, bucketKeys as listKeys } from "./policies.ts";
 
 /*
  * KMS-encrypted SNS topics against moto as S3, SNS, SQS and KMS (policy-checks.md §3): CreateTrail
@@ -27,20 +22,6 @@ import { cloudTrailBucketPolicy } from "./policies.ts";
 const REGION = "us-east-1";
 const BUCKET = "ot-sns-kms-logs";
 const topicArnOf = (name: string) => `arn:aws:sns:${REGION}:${ACCOUNT}:${name}`;
-
-function topicPolicy(topic: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Service: "cloudtrail.amazonaws.com" },
-        Action: "SNS:Publish",
-        Resource: topicArnOf(topic),
-      },
-    ],
-  });
-}
 
 /** The account's own use of the key, and (with `cloudTrail`) the grant the User Guide asks for. */
 function keyPolicy(cloudTrail: boolean): string {
@@ -106,16 +87,7 @@ async function newKey(cloudTrail: boolean): Promise<string> {
 /** A topic with CloudTrail's grant, encrypted with `keyId`, and a queue subscribed to it. */
 async function encryptedTopic(topic: string, keyId: string): Promise<string> {
   await sns.send(new CreateTopicCommand({ Name: topic, Attributes: { KmsMasterKeyId: keyId } }));
-  await sns.send(
-    new SetTopicAttributesCommand({
-      TopicArn: topicArnOf(topic),
-      AttributeName: "Policy",
-      AttributeValue: topicPolicy(topic),
-    }),
-  );
-  const queue = await createQueue(sqs, `${topic}-queue`);
-  await sns.send(new SubscribeCommand({ TopicArn: topicArnOf(topic), Protocol: "sqs", Endpoint: queue.arn }));
-  return queue.url;
+  return grantAndSubscribe(sns, sqs, topicArnOf(topic), `${topic}-queue`);
 }
 
 async function notifiedKeys(queueUrl: string): Promise<string[]> {
@@ -123,10 +95,7 @@ async function notifiedKeys(queueUrl: string): Promise<string[]> {
   return envelopes.flatMap((e) => (JSON.parse(e.Message) as { s3ObjectKey: string[] }).s3ObjectKey);
 }
 
-async function bucketKeys(): Promise<Set<string>> {
-  const res = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
-  return new Set((res.Contents ?? []).map((o) => o.Key!));
-}
+const bucketKeys = async () => new Set(await listKeys(s3, BUCKET));
 
 describe("CreateTrail with a KMS-encrypted topic (moto)", () => {
   it("refuses a topic whose key policy does not let CloudTrail use the key", async () => {

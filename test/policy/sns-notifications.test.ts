@@ -1,20 +1,14 @@
-import { ListObjectsV2Command, PutBucketPolicyCommand, type S3Client } from "@aws-sdk/client-s3";
-import {
-  CreateTopicCommand,
-  DeleteTopicCommand,
-  SetTopicAttributesCommand,
-  SNSClient,
-  SubscribeCommand,
-} from "@aws-sdk/client-sns";
+import { PutBucketPolicyCommand, type S3Client } from "@aws-sdk/client-s3";
+import { CreateTopicCommand, DeleteTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpClient } from "../../src/client/http.ts";
 import { ingestClient } from "../../src/client/ingest.ts";
 import { ACCOUNT, type CloudTrailRecord, managementRecord } from "../delivery/fixtures.ts";
-import { createQueue, takeMessages } from "../support/queues.ts";
+import { takeMessages } from "../support/queues.ts";
 import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
-import { cloudTrailBucketPolicy } from "./policies.ts";
+import { cloudTrailBucketPolicy, grantAndSubscribe, bucketKeys as listKeys } from "./policies.ts";
 
 /*
  * SNS notifications against moto as S3, SNS and SQS: CreateTrail checks the topic and its policy,
@@ -25,21 +19,6 @@ import { cloudTrailBucketPolicy } from "./policies.ts";
 const REGION = "us-east-1";
 const BUCKET = "ot-sns-logs";
 const topicArnOf = (name: string) => `arn:aws:sns:${REGION}:${ACCOUNT}:${name}`;
-
-function topicPolicy(topic: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "AWSCloudTrailSNSPolicy20131101",
-        Effect: "Allow",
-        Principal: { Service: "cloudtrail.amazonaws.com" },
-        Action: "SNS:Publish",
-        Resource: topicArnOf(topic),
-      },
-    ],
-  });
-}
 
 let moto: S3TestServer;
 let server: TestServer;
@@ -76,22 +55,7 @@ afterAll(async () => {
 /** A topic with CloudTrail's grant and a queue subscribed to it; the queue's URL. */
 async function topicWithQueue(topic: string): Promise<string> {
   await sns.send(new CreateTopicCommand({ Name: topic }));
-  await sns.send(
-    new SetTopicAttributesCommand({
-      TopicArn: topicArnOf(topic),
-      AttributeName: "Policy",
-      AttributeValue: topicPolicy(topic),
-    }),
-  );
-  const queue = await createQueue(sqs, `${topic}-queue`);
-  await sns.send(
-    new SubscribeCommand({
-      TopicArn: topicArnOf(topic),
-      Protocol: "sqs",
-      Endpoint: queue.arn,
-    }),
-  );
-  return queue.url;
+  return grantAndSubscribe(sns, sqs, topicArnOf(topic), `${topic}-queue`);
 }
 
 /** Every message waiting in the queue, as the SNS envelopes' Message objects. */
@@ -101,10 +65,7 @@ async function received(queueUrl: string): Promise<{ s3Bucket: string; s3ObjectK
   return envelopes.map((e) => JSON.parse(e.Message));
 }
 
-async function bucketKeys(): Promise<string[]> {
-  const res = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
-  return (res.Contents ?? []).map((o) => o.Key!).sort();
-}
+const bucketKeys = () => listKeys(s3, BUCKET);
 
 async function deliverAndNotify(): Promise<void> {
   await server.app.delivery.drain();

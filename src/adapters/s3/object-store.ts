@@ -76,7 +76,8 @@ export function toObjectStoreError(e: unknown, what: string, notFound = "NoSuchB
     }
     return fail("InternalError");
   }
-  if (typeof name === "string" && /^[A-Za-z][A-Za-z0-9]*$/.test(name) && !CODELESS_NAMES.has(name)) {
+  // S3's codes for an SSE-KMS put whose key cannot be used carry a dot (KMS.DisabledException)
+  if (typeof name === "string" && /^[A-Za-z][A-Za-z0-9.]*$/.test(name) && !CODELESS_NAMES.has(name)) {
     return fail(name);
   }
   if (status === 404) return fail(notFound);
