@@ -356,7 +356,13 @@ async function moveStranded(deps: DeliveryDeps, state: DeliveryState, lane: Lane
   const current = await deps.currentDestination(destination);
   if (current === undefined || current === lane.destinationId) return false;
   if (!(await settlePending(deps, destination, lane))) return false;
-  if (!(await deps.store.moveLane(lane.destinationId, lane.region, current))) return false;
+  // the target lane's lease too: a node between reading the target's next batch and writing it
+  // down as pending would otherwise cover moved rows by its id range and drop them undelivered
+  const target = { destinationId: current, region: lane.region };
+  const moved = await underLease(deps.leases, laneLease(target), () =>
+    deps.store.moveLane(lane.destinationId, lane.region, current),
+  );
+  if (moved !== true) return false;
   state.failures.delete(laneKey(lane));
   deps.log.warn(
     {
