@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { type Logger, pino } from "pino";
 import type { AwsEndpoint } from "./adapters/aws/errors.ts";
 import { createEventBus } from "./adapters/aws/events.ts";
+import { createRoles } from "./adapters/aws/iam.ts";
 import { createKeyService } from "./adapters/aws/kms.ts";
 import { createCloudWatchLogs } from "./adapters/aws/logs.ts";
 import { createPolicyEvaluator } from "./adapters/aws/policy.ts";
@@ -489,6 +490,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   const logs = createCloudWatchLogs(awsEndpoint(config, "logs"));
   const events = createEventBus(awsEndpoint(config, "events"));
   const kmsKeys = createKeyService(awsEndpoint(config, "kms"), config.regions[0] ?? "us-east-1");
+  const roles = createRoles(awsEndpoint(config, "iam"));
   const pipeline = buildPipeline(rt, db, objects, { sns, logs, events, kms: kmsKeys });
   const service = buildService({
     trails: routedTrailRepo(db.trails, trailChanges.changed),
@@ -504,6 +506,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     policies: createPolicyEvaluator(),
     notifications: sns,
     logs,
+    roles,
     kmsKeys,
     outputs: db.outputs,
   });
@@ -574,6 +577,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
       logs.close();
       events.close();
       kmsKeys.close();
+      roles.close();
       await db.close();
       lock.release();
     })();

@@ -165,6 +165,14 @@ export function invalidCloudWatchLogsGroupArn(): CloudTrailError {
   );
 }
 
+/** CloudTrail cannot assume the role, or the role may not write to the log group. */
+export function cloudWatchLogsRoleDenied(): CloudTrailError {
+  return new CloudTrailError(
+    "InvalidCloudWatchLogsLogGroupArnException",
+    "Access denied. Check the permissions for your role.",
+  );
+}
+
 export function invalidCloudWatchLogsRoleArn(): CloudTrailError {
   return new CloudTrailError(
     "InvalidCloudWatchLogsRoleArnException",

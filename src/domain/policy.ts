@@ -4,6 +4,8 @@
  * IAM evaluator); this file only says which requests, with which context.
  */
 
+import { logStreamName } from "./trail.ts";
+
 export const CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com";
 
 /** One request of the service principal, and whether the destination's policy must allow it. */
@@ -145,5 +147,42 @@ export function keyQuestions(
       resourceAccount: owner,
       context: serviceContext(trail as PolicyTrail),
     },
+  ];
+}
+
+/**
+ * CloudTrail assuming the CloudWatch Logs role (notifications-and-integrations.md §2.1): the role's
+ * trust policy must let the service principal call sts:AssumeRole for this trail.
+ */
+export function roleTrustQuestions(
+  trail: Pick<PolicyTrail, "arn" | "accountId">,
+  roleArn: string,
+): PolicyQuestion[] {
+  const owner = roleArn.split(":")[4] ?? trail.accountId;
+  return [
+    {
+      expect: "allow",
+      action: "sts:AssumeRole",
+      resource: roleArn,
+      resourceAccount: owner,
+      context: serviceContext(trail as PolicyTrail),
+    },
+  ];
+}
+
+/**
+ * What the role's own policies must allow (notifications-and-integrations.md §2.1): creating the
+ * trail's stream in the log group and putting events in it.
+ */
+export function logRoleQuestions(
+  trail: { accountId: string; homeRegion: string },
+  groupArn: string,
+): PolicyQuestion[] {
+  const stream = `${groupArn.replace(/:\*$/, "")}:log-stream:${logStreamName(trail)}`;
+  const owner = groupArn.split(":")[4] ?? trail.accountId;
+  const context = { "aws:SecureTransport": "true" };
+  return [
+    { expect: "allow", action: "logs:CreateLogStream", resource: stream, resourceAccount: owner, context },
+    { expect: "allow", action: "logs:PutLogEvents", resource: stream, resourceAccount: owner, context },
   ];
 }

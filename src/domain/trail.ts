@@ -8,6 +8,11 @@ export interface TagEntry {
   value?: string;
 }
 
+/** AWS's CloudWatch Logs stream naming: `<account>_CloudTrail_<region>`, the trail's home region. */
+export function logStreamName(trail: { accountId: string; homeRegion: string }): string {
+  return `${trail.accountId}_CloudTrail_${trail.homeRegion}`;
+}
+
 /** Exactly one selector mode at a time. */
 export type SelectorConfig =
   | { mode: "basic"; selectors: EventSelector[] }

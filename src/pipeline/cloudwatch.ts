@@ -1,4 +1,4 @@
-import type { Trail } from "../domain/trail.ts";
+import { logStreamName, type Trail } from "../domain/trail.ts";
 import type { Clock, CloudWatchLogs, LogEvent, ObjectStore } from "../ports/index.ts";
 import { type FileOutput, readRecords } from "./file-outputs.ts";
 
@@ -8,11 +8,6 @@ export const MAX_BYTES_PER_PUT = 1_048_576;
 const EVENT_OVERHEAD = 26;
 /** Events over 256 KB are not sent to CloudWatch Logs (CloudTrail User Guide, "Limitation"). */
 export const MAX_EVENT_BYTES = 256 * 1024;
-
-/** AWS's stream naming: `<account>_CloudTrail_<region>`, the trail's home region. */
-export function logStreamName(trail: Pick<Trail, "accountId" | "homeRegion">): string {
-  return `${trail.accountId}_CloudTrail_${trail.homeRegion}`;
-}
 
 /** Splits the messages into PutLogEvents calls, in order, all stamped `timestamp`; oversize events are left out. */
 export function logEventBatches(messages: readonly string[], timestamp: number): LogEvent[][] {

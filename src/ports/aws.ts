@@ -1,7 +1,7 @@
 import type { PolicyQuestion } from "../domain/policy.ts";
 
 /*
- * The other AWS services opentrail calls (SNS, CloudWatch Logs, EventBridge, KMS), and the policy
+ * The other AWS services opentrail calls (SNS, CloudWatch Logs, EventBridge, KMS, IAM), and the policy
  * questions it asks before accepting a trail. Endpoints come from one lookup in the composition
  * root; a service with none configured answers with AwsServiceUnconfigured at the call.
  */
@@ -19,10 +19,27 @@ export type PolicyAnswer =
 /** A topic's policy, with the key of a KMS-encrypted topic (a key id, ARN or alias). */
 export type TopicAnswer = PolicyAnswer & { kmsMasterKeyId?: string };
 
-/** Evaluates resource policies for the CloudTrail service principal. */
+/** Evaluates policies: resource policies for the CloudTrail service principal, identity policies for a role. */
 export interface PolicyEvaluator {
   /** The first question the policy answers otherwise than expected; undefined: none. */
   refused(policy: string, questions: readonly PolicyQuestion[]): Promise<PolicyQuestion | undefined>;
+  /**
+   * The first question the identity policies of `principal` (an IAM role ARN), within its
+   * permissions boundary when it has one, answer otherwise than expected; undefined: none.
+   */
+  refusedTo(
+    principal: string,
+    identity: IdentityPolicies,
+    questions: readonly PolicyQuestion[],
+  ): Promise<PolicyQuestion | undefined>;
+}
+
+/** The policy documents (JSON text) that apply to an IAM role's own requests. */
+export interface IdentityPolicies {
+  /** Inline and attached managed policies. */
+  policies: readonly { name: string; document: string }[];
+  /** The permissions boundary's document, when the role has one. */
+  boundary?: string;
 }
 
 /**
@@ -120,4 +137,26 @@ export interface KeyService {
   describeKey(keyId: string): Promise<KeyDescription | undefined>;
   /** The key's policy (GetKeyPolicy "default"). */
   keyPolicy(keyArn: string): Promise<PolicyAnswer>;
+}
+
+/** An IAM role as CloudTrail needs it to assume the role and write with it. */
+export type RoleAnswer =
+  | {
+      kind: "role";
+      arn: string;
+      /** The trust policy (AssumeRolePolicyDocument), decoded JSON text. */
+      trustPolicy: string;
+      identity: IdentityPolicies;
+    }
+  /** No role of this ARN (NoSuchEntity, or a role of that name at another path or account). */
+  | { kind: "missing" }
+  /** IAM cannot say (our own credentials are refused). */
+  | { kind: "unknown"; reason: string };
+
+/** IAM, read only: the roles trails name. */
+export interface Roles {
+  /** False when no IAM endpoint is configured. */
+  readonly configured: boolean;
+  /** The role of `roleArn` with its trust policy and every policy of its own; failures are AwsServiceError. */
+  role(roleArn: string): Promise<RoleAnswer>;
 }

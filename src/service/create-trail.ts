@@ -45,9 +45,10 @@ export function createTrail(deps: ServiceDeps): Handler<"CreateTrail"> {
       await checkBucket(deps, ctx, { ...settings, arn, accountId: ctx.accountId });
       if (settings.snsTopicArn)
         await checkTopic(deps, ctx, { arn, accountId: ctx.accountId }, settings.snsTopicArn);
-      if (settings.cloudWatchLogsLogGroupArn) {
-        const home = { accountId: ctx.accountId, homeRegion: ctx.region };
-        await checkLogGroup(deps, ctx, home, settings.cloudWatchLogsLogGroupArn);
+      if (settings.cloudWatchLogsLogGroupArn && settings.cloudWatchLogsRoleArn) {
+        const home = { arn, accountId: ctx.accountId, homeRegion: ctx.region };
+        const { cloudWatchLogsLogGroupArn: group, cloudWatchLogsRoleArn: role } = settings;
+        await checkLogGroup(deps, ctx, home, group, role);
       }
       if (settings.kmsKeyId) {
         const owner = { arn, accountId: ctx.accountId, s3BucketName: settings.s3BucketName };

@@ -2,6 +2,7 @@ import type { RequestContext } from "../api/context.ts";
 import { fail } from "../api/errors.ts";
 import {
   cloudWatchLogsDeliveryUnavailable,
+  cloudWatchLogsRoleDenied,
   insufficientEncryptionPolicy,
   insufficientS3BucketPolicy,
   insufficientSnsTopicPolicy,
@@ -16,13 +17,15 @@ import { parseTrailRef, trailArn } from "../domain/names.ts";
 import {
   bucketQuestions,
   keyQuestions,
+  logRoleQuestions,
   type PolicyTrail,
+  roleTrustQuestions,
   topicKeyArn,
   topicKeyQuestions,
   topicQuestions,
 } from "../domain/policy.ts";
 import { type Trail, visibleIn } from "../domain/trail.ts";
-import type { KeyService, PolicyAnswer, TopicAnswer } from "../ports/index.ts";
+import type { KeyService, PolicyAnswer, RoleAnswer, TopicAnswer } from "../ports/index.ts";
 import type { ServiceDeps } from "./types.ts";
 
 /** Reads may see a shadow of a multi-Region trail; writes must come from the home region. */
@@ -221,13 +224,14 @@ async function checkTopicKey(
 /**
  * The log group exists in the trail's account and home region (policy-checks.md §5, §7): without a
  * CloudWatch Logs endpoint nothing could be delivered, so the setting is refused rather than kept
- * silently. The role is recorded, not assumed.
+ * silently. Then the role, as CloudTrail assumes it (checkLogRole).
  */
 export async function checkLogGroup(
   deps: ServiceDeps,
   ctx: RequestContext,
-  trail: { accountId: string; homeRegion: string },
+  trail: { arn: string; accountId: string; homeRegion: string },
   groupArn: string,
+  roleArn: string,
 ): Promise<void> {
   if (!deps.logs?.configured) {
     throw cloudWatchLogsDeliveryUnavailable(
@@ -244,6 +248,53 @@ export async function checkLogGroup(
     throw fail("ServiceUnavailable", "The CloudWatch Logs endpoint cannot be reached; try again later.");
   }
   if (!exists) throw invalidCloudWatchLogsGroupArn();
+  await checkLogRole(deps, ctx, trail, groupArn, roleArn);
+}
+
+/**
+ * With policy checks aws and an IAM endpoint, the role must exist, trust CloudTrail to assume it
+ * and let it create the trail's stream and put events there (notifications-and-integrations.md
+ * §2.1); else AWS's "Access denied". Without IAM the role is recorded, not checked.
+ */
+async function checkLogRole(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  trail: { arn: string; accountId: string; homeRegion: string },
+  groupArn: string,
+  roleArn: string,
+): Promise<void> {
+  if (deps.policyChecks !== "aws" || !deps.policies || !deps.roles?.configured) {
+    ctx.log.warn(
+      { roleArn },
+      deps.policyChecks === "aws"
+        ? "no IAM endpoint configured: the CloudWatch Logs role is not checked"
+        : "policy checks are off: the CloudWatch Logs role is not checked",
+    );
+    return;
+  }
+  let role: RoleAnswer;
+  try {
+    role = await deps.roles.role(roleArn);
+  } catch (e) {
+    ctx.log.warn({ roleArn, err: e }, "the CloudWatch Logs role could not be read");
+    throw fail("ServiceUnavailable", "The IAM endpoint cannot be reached; try again later.");
+  }
+  if (role.kind === "unknown") {
+    ctx.log.warn({ roleArn, reason: role.reason }, "the role cannot be read: check skipped");
+    return;
+  }
+  const refused =
+    role.kind === "missing"
+      ? { action: "iam:GetRole", resource: roleArn }
+      : ((await deps.policies.refused(role.trustPolicy, roleTrustQuestions(trail, roleArn))) ??
+        (await deps.policies.refusedTo(role.arn, role.identity, logRoleQuestions(trail, groupArn))));
+  if (refused) {
+    ctx.log.info(
+      { roleArn, action: refused.action, resource: refused.resource },
+      "CloudTrail cannot write to the log group with this role",
+    );
+    throw cloudWatchLogsRoleDenied();
+  }
 }
 
 /**

@@ -10,6 +10,7 @@ import type {
   Notifications,
   ObjectStore,
   PolicyEvaluator,
+  Roles,
   TrailRepo,
 } from "../ports/index.ts";
 import type { RateLimit } from "./rate-limit.ts";
@@ -40,6 +41,8 @@ export interface ServiceDeps {
   kmsKeys?: KeyService;
   /** CloudWatch Logs; absent or unconfigured, a trail cannot name a log group. */
   logs?: CloudWatchLogs;
+  /** IAM; absent or unconfigured, the CloudWatch Logs role is recorded, not checked. */
+  roles?: Roles;
   /** SNS and CloudWatch Logs bookkeeping GetTrailStatus reports; absent when nothing follows delivery. */
   outputs?: Pick<FileOutbox, "outputStatus">;
   /** LookupEvents' rate per account and region, as AWS enforces it; absent, no limit. */

@@ -54,8 +54,12 @@ export function updateTrail(deps: ServiceDeps): Handler<"UpdateTrail"> {
       if (rest.SnsTopicName !== undefined && settings.snsTopicArn) {
         await checkTopic(deps, ctx, trail, settings.snsTopicArn);
       }
-      if (rest.CloudWatchLogsLogGroupArn !== undefined && settings.cloudWatchLogsLogGroupArn) {
-        await checkLogGroup(deps, ctx, trail, settings.cloudWatchLogsLogGroupArn);
+      // a new role alone is assumed as a new group is
+      const logsChanged =
+        rest.CloudWatchLogsLogGroupArn !== undefined || rest.CloudWatchLogsRoleArn !== undefined;
+      if (logsChanged && settings.cloudWatchLogsLogGroupArn && settings.cloudWatchLogsRoleArn) {
+        const { cloudWatchLogsLogGroupArn: group, cloudWatchLogsRoleArn: role } = settings;
+        await checkLogGroup(deps, ctx, trail, group, role);
       }
       if (rest.KmsKeyId !== undefined && settings.kmsKeyId) {
         settings.kmsKeyId = await resolveKey(deps, ctx, { ...trail, ...settings }, settings.kmsKeyId);

@@ -1,3 +1,4 @@
+import { CreateRoleCommand, type IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { SetTopicAttributesCommand, type SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
@@ -79,6 +80,67 @@ export function cloudTrailTopicPolicy(topicArn: string): string {
       },
     ],
   });
+}
+
+/** The trust policy of the CloudTrail User Guide's CloudWatch Logs role: `service` may assume it. */
+export function cloudTrailTrustPolicy(service = "cloudtrail.amazonaws.com"): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+  });
+}
+
+/**
+ * The role policy of the CloudTrail User Guide: create the trail's stream in the log group
+ * (`arn:…:log-group:NAME:*` as CreateTrail takes it) and put events there; `actions` leaves some out.
+ */
+export function cloudTrailLogsRolePolicy(
+  groupArn: string,
+  region: string,
+  account = ACCOUNT,
+  actions: readonly string[] = ["logs:CreateLogStream", "logs:PutLogEvents"],
+): string {
+  const stream = `${groupArn.replace(/:\*$/, "")}:log-stream:${account}_CloudTrail_${region}*`;
+  const sids: Record<string, string> = {
+    "logs:CreateLogStream": "AWSCloudTrailCreateLogStream2014110",
+    "logs:PutLogEvents": "AWSCloudTrailPutLogEvents20141101",
+  };
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: actions.map((action) => ({
+      Sid: sids[action] ?? action.replace(/\W/g, ""),
+      Effect: "Allow",
+      Action: [action],
+      Resource: [stream],
+    })),
+  });
+}
+
+/**
+ * Creates the CloudWatch Logs role CloudTrail assumes (IAM CreateRole with the trust policy, then
+ * PutRolePolicy with the role policy, both of the User Guide unless given); the role's ARN.
+ */
+export async function createCloudTrailLogsRole(
+  iam: IAMClient,
+  name: string,
+  groupArn: string,
+  region: string,
+  options: { trustPolicy?: string; rolePolicy?: string } = {},
+): Promise<string> {
+  const created = await iam.send(
+    new CreateRoleCommand({
+      RoleName: name,
+      AssumeRolePolicyDocument: options.trustPolicy ?? cloudTrailTrustPolicy(),
+    }),
+  );
+  await iam.send(
+    new PutRolePolicyCommand({
+      RoleName: name,
+      PolicyName: "cloudtrail-logs",
+      PolicyDocument: options.rolePolicy ?? cloudTrailLogsRolePolicy(groupArn, region),
+    }),
+  );
+  return created.Role!.Arn!;
 }
 
 /** Gives an existing topic CloudTrail's grant and subscribes a new queue to it; the queue's URL. */

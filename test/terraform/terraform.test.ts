@@ -10,7 +10,8 @@ import { startTestServer, type TestServer } from "../support/server.ts";
 
 /*
  * Terraform with the hashicorp/aws provider against opentrail in front of moto: a trail with its
- * bucket policy, SNS topic policy, CloudWatch Logs group and role applies, plans with no changes
+ * bucket policy, SNS topic policy, CloudWatch Logs group and role (CloudTrail's trust and the role
+ * policy of the User Guide, read from moto's IAM by the check) applies, plans with no changes
  * and destroys; without the bucket policy the apply fails with AWS's exception. Every service the
  * provider calls goes to opentrail, which answers CloudTrail and forwards the rest to moto.
  *
@@ -184,6 +185,28 @@ resource "aws_iam_role" "trail" {
   })
 }
 
+resource "aws_iam_role_policy" "trail" {
+  name = "${name}-logs"
+  role = aws_iam_role.trail.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "AWSCloudTrailCreateLogStream2014110"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream"]
+        Resource = ["\${aws_cloudwatch_log_group.trail.arn}:log-stream:${ACCOUNT}_CloudTrail_us-east-1*"]
+      },
+      {
+        Sid      = "AWSCloudTrailPutLogEvents20141101"
+        Effect   = "Allow"
+        Action   = ["logs:PutLogEvents"]
+        Resource = ["\${aws_cloudwatch_log_group.trail.arn}:log-stream:${ACCOUNT}_CloudTrail_us-east-1*"]
+      },
+    ]
+  })
+}
+
 resource "aws_cloudtrail" "trail" {
   name           = "${name}"
   s3_bucket_name = aws_s3_bucket.trail.id
@@ -192,7 +215,7 @@ resource "aws_cloudtrail" "trail" {
   cloud_watch_logs_group_arn = "\${aws_cloudwatch_log_group.trail.arn}:*"
   cloud_watch_logs_role_arn  = aws_iam_role.trail.arn
   enable_log_file_validation = true
-  depends_on                 = [aws_s3_bucket_policy.trail, aws_sns_topic_policy.trail]
+  depends_on                 = [aws_s3_bucket_policy.trail, aws_sns_topic_policy.trail, aws_iam_role_policy.trail]
 }
 
 resource "aws_s3_bucket" "bare" {

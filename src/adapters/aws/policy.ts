@@ -1,10 +1,11 @@
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { CLOUDTRAIL_PRINCIPAL, type PolicyQuestion } from "../../domain/policy.ts";
-import type { PolicyEvaluator } from "../../ports/aws.ts";
+import type { IdentityPolicies, PolicyEvaluator } from "../../ports/aws.ts";
 
 /**
- * Resource policies evaluated by @cloud-copilot/iam-simulate (a maintained IAM evaluator: wildcards,
- * NotAction/NotResource, every condition operator, explicit deny), for CloudTrail's principal.
+ * Policies evaluated by @cloud-copilot/iam-simulate (a maintained IAM evaluator: wildcards,
+ * NotAction/NotResource, every condition operator, explicit deny): resource policies for
+ * CloudTrail's principal, identity policies for a role CloudTrail acts as.
  * A policy the evaluator cannot read fails the first question: AWS would not accept it either.
  */
 /*
@@ -42,7 +43,54 @@ export function createPolicyEvaluator(): PolicyEvaluator {
       }
       return undefined;
     },
+    async refusedTo(principal, identity, questions) {
+      const documents = parsedIdentity(identity);
+      if (!documents) return questions[0];
+      for (const q of questions) {
+        if ((await identityAllows(principal, documents, q)) !== (q.expect === "allow")) return q;
+      }
+      return undefined;
+    },
   };
+}
+
+interface ParsedIdentity {
+  policies: { name: string; policy: unknown }[];
+  boundary?: unknown;
+}
+
+function parsedIdentity(identity: IdentityPolicies): ParsedIdentity | undefined {
+  try {
+    return {
+      policies: identity.policies.map((p) => ({ name: p.name, policy: JSON.parse(p.document) as unknown })),
+      ...(identity.boundary !== undefined ? { boundary: JSON.parse(identity.boundary) as unknown } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+async function identityAllows(
+  principal: string,
+  identity: ParsedIdentity,
+  q: PolicyQuestion,
+): Promise<boolean> {
+  const simulation: Simulation = {
+    request: {
+      principal,
+      action: q.action,
+      resource: { resource: q.resource, accountId: q.resourceAccount },
+      contextVariables: withStandIns(q.context),
+    },
+    identityPolicies: identity.policies,
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    ...(identity.boundary !== undefined
+      ? { permissionBoundaryPolicies: [{ name: "boundary", policy: identity.boundary }] }
+      : {}),
+  };
+  const result = await runSimulation(simulation, {});
+  return result.resultType !== "error" && result.overallResult === "Allowed";
 }
 
 async function allows(document: unknown, q: PolicyQuestion): Promise<boolean> {
