@@ -135,6 +135,8 @@ export interface SqliteEventStoreOptions {
   purgeChunk?: number;
   /** How appends and purges take turns with other threads' connections (see WriteLock). */
   inTurn?: InTurn;
+  /** Rows per step of the duplicate filter's background build (StoredIds); tests make it tiny. */
+  idChunk?: number;
 }
 
 /** Event history in SQLite, sharing the connection `openSqlite` made. */
@@ -184,7 +186,7 @@ export class SqliteEventStore implements EventStore {
     );
     // rowids pass 2^53: the outbox needs them exact
     this.#insert.safeIntegers(true);
-    this.#storedIds = new StoredIds(db);
+    this.#storedIds = new StoredIds(db, { chunk: options.idChunk });
     this.#insertTokens = db.prepare("INSERT INTO event_keys (rowid, tokens) VALUES (last_insert_rowid(), ?)");
     // One statement per append instead of one per row: a row's [destination, region, event rowid,
     // bytes] in a JSON list (json_each reads 64-bit integers exactly). Measured on 200,000 appended
@@ -303,6 +305,15 @@ export class SqliteEventStore implements EventStore {
         }
       }
     }
+  }
+
+  /**
+   * The duplicate filter: whether it is built (until then every eventID is looked up), and a
+   * promise of the end of its background work, which tests await instead of sleeping.
+   */
+  get idFilter(): { built: boolean; drain(): Promise<void> } {
+    const ids = this.#storedIds;
+    return { built: ids.built, drain: () => ids.drain() };
   }
 
   async lookup(query: LookupQuery): Promise<StoredEvent[]> {

@@ -1,34 +1,73 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Database, Statement } from "better-sqlite3";
 import { type Hashes, hashes, idKey, idToken, matchExpression } from "./event-keys.ts";
 import { IdFilter } from "./id-filter.ts";
 
 /**
+ * Rows one step of the background work reads: a few milliseconds of the thread's event loop.
+ * Also the most rows a write transaction catches up on by itself.
+ */
+const CHUNK = 4096;
+/** Index entries one step of the sizing pass walks (in C, no row reaches JavaScript). */
+const COUNT_CHUNK = 16 * CHUNK;
+/** Above every event time and scope number: the keyset position before the first row. */
+const TOP = 2 ** 53;
+
+export interface StoredIdsOptions {
+  /** Rows per step of the background work (tests make it tiny to interleave). */
+  chunk?: number;
+}
+
+/**
  * Which (account, eventID) pairs are stored: an in-memory filter in front of the id tokens of the
  * full-text index. Most new ids are ruled out by the filter; a "maybe" (a duplicate, or about one
- * new id in a hundred) costs one token lookup.
+ * new id in a hundred) costs one token lookup. The token lookup alone is exact, and it is the
+ * answer whenever the filter cannot be trusted: no write ever waits for the filter.
  *
- * The filter is built from the database on first use. Every append takes the next append number
- * (migration 8) and stamps its rows with it; before checking, a connection reads the rows numbered
- * above the last number it knows, so ids that other connections (ingest workers, another process)
- * stored cannot slip past it, and nobody re-reads every stored id. When the filter fills up, a
- * four times larger layer is added (re-reading every id takes seconds at millions of events). Ids
- * of purged or reset events stay in the filter until the next build: they only cost a lookup.
+ * Invariant: every stored row is in the filter, or its append number is above `#known`. Every
+ * append takes the next append number (migration 8) and stamps its rows with it, and a number is
+ * visible only once its rows have committed. So a connection learns what other connections
+ * (ingest threads, another process) stored by reading the rows numbered above `#known`.
+ *
+ * The filter is built in the background, in steps of `CHUNK` rows that yield to the event loop,
+ * starting with the first write: the rows present when the build starts, scope by scope through
+ * the time index, then the rows appended meanwhile by their numbers. A write transaction uses the
+ * filter only when it is built and at most `CHUNK` rows behind (it reads those itself, in the
+ * transaction); otherwise it looks every id up and the background catches up. When the filter
+ * fills up, a four times larger layer is added. Ids of purged or reset events stay in the filter
+ * until the next build: they only cost a lookup.
  */
 export class StoredIds {
+  readonly #db: Database;
+  readonly #chunk: number;
   readonly #lastAppend: Statement<[], number>;
   readonly #takeAppend: Statement<[]>;
   readonly #dropAppends: Statement<[number]>;
-  readonly #count: Statement<[], number>;
-  readonly #all: Statement<[], [string, string]>;
+  readonly #scopes: Statement<[], [number, string]>;
+  readonly #nth: Statement<[ScopePosition & { skip: number }], [number, string]>;
+  readonly #countRest: Statement<[ScopePosition], number>;
+  readonly #scopePage: Statement<[ScopePosition & { n: number }], [number, string]>;
+  readonly #behind: Statement<[number, number], number>;
   readonly #since: Statement<[number], [string, string]>;
+  readonly #sincePage: Statement<
+    [AppendPosition & { last: number; n: number }],
+    [number, number, string, string]
+  >;
   readonly #lookup: Statement<[string, string, string], number>;
+  /** Empty until the first build completes. */
   #layers: IdFilter[] = [];
-  /** The last append number whose rows the filter holds. */
+  /** See the invariant above; meaningful once `#layers` is not empty. */
   #known = -1;
-  /** `#known` as the last refresh left it: committed appends only. */
-  #refreshed = -1;
+  /** This transaction looks every id up: the filter is not built, or too far behind. */
+  #exact = true;
+  /** The number this transaction took, and `#known` before it: what a rollback restores. */
+  #taken: { no: number; before: number } | undefined;
+  /** The background build or catch-up, while it runs. */
+  #work: Promise<void> | undefined;
 
-  constructor(db: Database) {
+  constructor(db: Database, options: StoredIdsOptions = {}) {
+    this.#db = db;
+    this.#chunk = Math.max(1, options.chunk ?? CHUNK);
     this.#lastAppend = db
       .prepare<[], number>(
         "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'event_appends'), 0)",
@@ -36,17 +75,42 @@ export class StoredIds {
       .pluck();
     this.#takeAppend = db.prepare("INSERT INTO event_appends DEFAULT VALUES");
     this.#dropAppends = db.prepare("DELETE FROM event_appends WHERE no <= ?");
-    this.#count = db.prepare<[], number>("SELECT count(*) FROM events").pluck();
-    const pairs = `SELECT s.account_id, e.event_id FROM events AS e`;
-    this.#all = db
-      .prepare<[], [string, string]>(
-        `${pairs} INDEXED BY events_by_time JOIN event_scopes AS s ON s.id = e.scope`,
+    this.#scopes = db
+      .prepare<[], [number, string]>("SELECT id, account_id FROM event_scopes ORDER BY id")
+      .raw();
+    // Keyset steps through the time index (the order of #byTime in event-store.ts): each reads
+    // the index alone, never the rows.
+    const below = `FROM events AS e INDEXED BY events_by_time
+      WHERE e.scope = @scope AND (e.event_time, e.event_id) < (@at, @aid)`;
+    const order = "ORDER BY e.event_time DESC, e.event_id DESC";
+    this.#nth = db
+      .prepare<[ScopePosition & { skip: number }], [number, string]>(
+        `SELECT e.event_time, e.event_id ${below} ${order} LIMIT 1 OFFSET @skip`,
       )
       .raw();
+    this.#countRest = db.prepare<[ScopePosition], number>(`SELECT count(*) ${below}`).pluck();
+    this.#scopePage = db
+      .prepare<[ScopePosition & { n: number }], [number, string]>(
+        `SELECT e.event_time, e.event_id ${below} ${order} LIMIT @n`,
+      )
+      .raw();
+    const appended = "FROM events AS e INDEXED BY events_by_append";
+    this.#behind = db
+      .prepare<[number, number], number>(
+        `SELECT count(*) FROM (SELECT 1 ${appended} WHERE e.append_no > ? AND e.append_no IS NOT NULL LIMIT ?)`,
+      )
+      .pluck();
+    const pairs = `SELECT s.account_id, e.event_id ${appended} JOIN event_scopes AS s ON s.id = e.scope`;
     this.#since = db
-      .prepare<[number], [string, string]>(
-        `${pairs} INDEXED BY events_by_append JOIN event_scopes AS s ON s.id = e.scope
-         WHERE e.append_no > ? AND e.append_no IS NOT NULL`,
+      .prepare<[number], [string, string]>(`${pairs} WHERE e.append_no > ? AND e.append_no IS NOT NULL`)
+      .raw();
+    this.#sincePage = db
+      .prepare<[AppendPosition & { last: number; n: number }], [number, number, string, string]>(
+        `SELECT e.append_no, e.scope, s.account_id, e.event_id ${appended}
+           JOIN event_scopes AS s ON s.id = e.scope
+         WHERE (e.append_no, e.scope, e.event_id) > (@no, @scope, @id) AND e.append_no <= @last
+           AND e.append_no IS NOT NULL
+         ORDER BY e.append_no, e.scope, e.event_id LIMIT @n`,
       )
       .raw();
     this.#lookup = db
@@ -60,54 +124,175 @@ export class StoredIds {
   }
 
   /**
-   * Brings the filter up to date; call inside the write transaction, before inserting (the id
-   * lookups must not see rows of the transaction itself, which FTS5 would have to flush first).
+   * Decides how this transaction checks ids: through the filter, brought up to date here when it
+   * is at most a step behind, or by lookup alone (and the background builds or catches up). Call
+   * inside the write transaction, before inserting (the id lookups must not see rows of the
+   * transaction itself, which FTS5 would have to flush first). Costs at most one step.
    */
   refresh(): void {
+    this.#taken = undefined;
+    this.#exact = !this.#catchUpHere();
+    if (this.#exact) this.#startWork();
+  }
+
+  /** Brings the filter up to date when that is at most a step of work; false when it cannot. */
+  #catchUpHere(): boolean {
+    if (this.#layers.length === 0) return false;
     const last = this.#lastAppend.get()!;
-    const top = this.#layers.at(-1);
-    if (top === undefined) {
-      const filter = new IdFilter(4 * this.#count.get()! + 65_536);
-      for (const [accountId, eventId] of this.#all.iterate()) filter.add(hashes(idKey(accountId, eventId)));
-      this.#layers = [filter];
-    } else if (last !== this.#known) {
-      for (const [accountId, eventId] of this.#since.iterate(this.#known))
-        this.add(hashes(idKey(accountId, eventId)));
-    }
+    if (last === this.#known) return true;
+    if (this.#behind.get(this.#known, this.#chunk + 1)! > this.#chunk) return false;
+    // in the write transaction nobody else commits: every row above #known is at most `last`
+    for (const [accountId, eventId] of this.#since.iterate(this.#known))
+      this.add(hashes(idKey(accountId, eventId)));
     this.#known = last;
-    this.#refreshed = last;
-    const newest = this.#layers.at(-1)!;
-    if (newest.full) this.#layers.push(new IdFilter(4 * newest.capacity));
+    return true;
   }
 
   /**
-   * The number this transaction's rows carry; call after `refresh`, in the same transaction. The
-   * filter then knows every append up to it (the rows of this one are added as they go in).
+   * The number this transaction's rows carry; call after `refresh`, in the same transaction. With
+   * the filter in use, it then knows every append up to it (this one's rows are added as they go in).
    */
   takeAppendNo(): number {
     const no = Number(this.#takeAppend.run().lastInsertRowid);
     // only sqlite_sequence has to remember the number
     this.#dropAppends.run(no);
-    this.#known = no;
+    if (!this.#exact) {
+      this.#taken = { no, before: this.#known };
+      this.#known = no;
+    }
     return no;
   }
 
   /**
    * The transaction since `refresh` rolled back: its append number was never used, so another
-   * connection may commit rows under it, which the next refresh must read.
+   * connection may commit rows under it, which a later catch-up must read.
    */
   rolledBack(): void {
-    this.#known = this.#refreshed;
+    const taken = this.#taken;
+    this.#taken = undefined;
+    // a lower #known only costs reading rows again
+    if (taken !== undefined && this.#known >= taken.before) this.#known = taken.before;
   }
 
   /** Is (accountId, eventId), whose `hashes(idKey(...))` are `id`, stored? */
   has(accountId: string, eventId: string, id: Hashes): boolean {
-    if (!this.#layers.some((layer) => layer.mayHave(id))) return false;
+    if (!this.#exact && !this.#layers.some((layer) => layer.mayHave(id))) return false;
     return this.#lookup.get(matchExpression(idToken(id)), eventId, accountId) !== undefined;
   }
 
   /** Records an id stored by this connection. */
   add(id: Hashes): void {
-    this.#layers.at(-1)?.add(id);
+    const top = this.#layers.at(-1);
+    if (top === undefined) return;
+    top.add(id);
+    if (top.full) this.#layers.push(new IdFilter(4 * top.capacity));
   }
+
+  /** Is the filter built (it may still be behind other connections' appends)? */
+  get built(): boolean {
+    return this.#layers.length > 0;
+  }
+
+  /** Resolves when the background work that runs now has ended (tests wait on it instead of sleeping). */
+  async drain(): Promise<void> {
+    while (this.#work !== undefined) await this.#work;
+  }
+
+  #startWork(): void {
+    if (this.#work !== undefined) return;
+    this.#work = this.#buildAndCatchUp()
+      // a failed step (the connection closed, say) leaves the filter unused or behind: writes
+      // keep looking ids up, and the next one starts over from what is known
+      .catch(() => {})
+      .finally(() => {
+        this.#work = undefined;
+      });
+  }
+
+  async #buildAndCatchUp(): Promise<void> {
+    // never inside the write transaction that asked
+    await this.#step();
+    if (this.#layers.length === 0) await this.#build();
+    await this.#catchUp();
+  }
+
+  /** Yields to the event loop; false when the connection has closed meanwhile. */
+  async #step(): Promise<boolean> {
+    await nextTurn();
+    return this.#db.open;
+  }
+
+  /**
+   * The filter of every row stored when the build starts. A row appended after that carries a
+   * higher number than `start` and is left to the catch-up; a row deleted meanwhile may or may
+   * not be read, which costs nothing. Rows never change scope, time or id, so stepping through
+   * the time index, in snapshots that differ from step to step, meets every row that stays.
+   */
+  async #build(): Promise<void> {
+    const start = this.#lastAppend.get()!;
+    // read after `start`: every scope of a row stored by then
+    const scopes = this.#scopes.all();
+    let count = 0;
+    for (const [scope] of scopes) {
+      for (let at = TOP, aid = ""; ; ) {
+        if (!(await this.#step())) return;
+        const next = this.#nth.get({ scope, at, aid, skip: COUNT_CHUNK - 1 });
+        if (next === undefined) {
+          count += this.#countRest.get({ scope, at, aid })!;
+          break;
+        }
+        count += COUNT_CHUNK;
+        [at, aid] = next;
+      }
+    }
+    const filter = new IdFilter(4 * count + 65_536);
+    for (const [scope, accountId] of scopes) {
+      for (let at = TOP, aid = ""; ; ) {
+        if (!(await this.#step())) return;
+        const rows = this.#scopePage.all({ scope, at, aid, n: this.#chunk });
+        for (const [, eventId] of rows) filter.add(hashes(idKey(accountId, eventId)));
+        if (rows.length < this.#chunk) break;
+        [at, aid] = rows[rows.length - 1]!;
+      }
+    }
+    this.#layers = [filter];
+    this.#known = start;
+  }
+
+  /**
+   * Reads the rows appended above `#known`, step by step, until a pass finds less than a step of
+   * them: the write transactions read the rest themselves.
+   */
+  async #catchUp(): Promise<void> {
+    for (;;) {
+      if (!(await this.#step())) return;
+      // every row numbered up to `last` has committed once `last` is visible
+      const last = this.#lastAppend.get()!;
+      if (last <= this.#known) return;
+      let read = 0;
+      for (let no = this.#known, scope = TOP, id = ""; ; ) {
+        const rows = this.#sincePage.all({ no, scope, id, last, n: this.#chunk });
+        for (const [, , accountId, eventId] of rows) this.add(hashes(idKey(accountId, eventId)));
+        read += rows.length;
+        if (rows.length < this.#chunk) break;
+        [no, scope, , id] = rows[rows.length - 1]!;
+        if (!(await this.#step())) return;
+      }
+      // every stored row numbered up to `last` is in the filter now, whatever #known became meanwhile
+      if (last > this.#known) this.#known = last;
+      if (read < this.#chunk) return;
+    }
+  }
+}
+
+interface ScopePosition {
+  scope: number;
+  at: number;
+  aid: string;
+}
+
+interface AppendPosition {
+  no: number;
+  scope: number;
+  id: string;
 }
