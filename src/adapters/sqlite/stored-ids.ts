@@ -210,9 +210,14 @@ export class StoredIds {
     await this.#catchUp();
   }
 
-  /** Yields to the event loop; false when the connection has closed meanwhile. */
+  /**
+   * Yields to the event loop; false when the connection has closed meanwhile. The steps read
+   * committed rows only: inside a transaction of this connection (none spans turns today) they
+   * would see its uncommitted rows and append number, which a rollback takes back.
+   */
   async #step(): Promise<boolean> {
-    await nextTurn();
+    do await nextTurn();
+    while (this.#db.open && this.#db.inTransaction);
     return this.#db.open;
   }
 
