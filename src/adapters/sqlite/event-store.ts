@@ -413,7 +413,7 @@ export class SqliteEventStore implements EventStore {
   /** The rows of one transaction's appends, in their order; one result per append. */
   #appendRows(groups: readonly PendingAppend[]): AppendResult[] {
     // Every duplicate is found before the first insert: see StoredIds.refresh.
-    this.#storedIds.refresh();
+    this.#storedIds.refresh(groups.reduce((n, g) => n + g.events.length, 0));
     const seen = new Set<string>();
     const checked = groups.map((group) => {
       const duplicates: string[] = [];

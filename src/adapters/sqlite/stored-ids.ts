@@ -8,6 +8,13 @@ import { IdFilter } from "./id-filter.ts";
  * Also the most rows a write transaction catches up on by itself.
  */
 const CHUNK = 2048;
+/**
+ * Rows a write transaction may catch up on per id it checks, when that is more than a step: a
+ * lookup costs about a hundred times what reading a row of the catch-up does (0.1 to 0.3 ms
+ * against 1 to 2 µs at 2 million events), so a large batch far behind still reads rather than
+ * looks up, at a cost in the order of its own inserts.
+ */
+const CATCH_UP_PER_CHECK = 8;
 /** Ids per page of hashes the build keeps until it knows how many there are. */
 const PAGE_IDS = 65_536;
 /** Ids one step adds from those pages to the filter (random writes into up to 32 MiB). */
@@ -34,10 +41,10 @@ export interface StoredIdsOptions {
  * The filter is built in the background, in steps of `CHUNK` rows that yield to the event loop,
  * starting with the first write: the rows present when the build starts, scope by scope through
  * the time index, then the rows appended meanwhile by their numbers. A write transaction uses the
- * filter only when it is built and at most `CHUNK` rows behind (it reads those itself, in the
- * transaction); otherwise it looks every id up and the background catches up. When the filter
- * fills up, a four times larger layer is added. Ids of purged or reset events stay in the filter
- * until the next build: they only cost a lookup.
+ * filter only when it is built and at most `CHUNK` rows behind, or a few rows per id it checks
+ * (it reads those itself, in the transaction); otherwise it looks every id up and the background
+ * catches up. When the filter fills up, a four times larger layer is added. Ids of purged or
+ * reset events stay in the filter until the next build: they only cost a lookup.
  */
 export class StoredIds {
   readonly #db: Database;
@@ -118,23 +125,24 @@ export class StoredIds {
   }
 
   /**
-   * Decides how this transaction checks ids: through the filter, brought up to date here when it
-   * is at most a step behind, or by lookup alone (and the background builds or catches up). Call
-   * inside the write transaction, before inserting (the id lookups must not see rows of the
-   * transaction itself, which FTS5 would have to flush first). Costs at most one step.
+   * Decides how this transaction checks its `checks` ids: through the filter, brought up to date
+   * here when it is at most a step behind (or `CATCH_UP_PER_CHECK` rows an id, for a large
+   * batch), or by lookup alone (and the background builds or catches up). Call inside the write
+   * transaction, before inserting (the id lookups must not see rows of the transaction itself,
+   * which FTS5 would have to flush first).
    */
-  refresh(): void {
+  refresh(checks: number): void {
     this.#taken = undefined;
-    this.#exact = !this.#catchUpHere();
+    this.#exact = !this.#catchUpHere(Math.max(this.#chunk, CATCH_UP_PER_CHECK * checks));
     if (this.#exact) this.#startWork();
   }
 
-  /** Brings the filter up to date when that is at most a step of work; false when it cannot. */
-  #catchUpHere(): boolean {
+  /** Brings the filter up to date when at most `limit` rows are missing; false when it cannot. */
+  #catchUpHere(limit: number): boolean {
     if (this.#layers.length === 0) return false;
     const last = this.#lastAppend.get()!;
     if (last === this.#known) return true;
-    if (this.#behind.get(this.#known, this.#chunk + 1)! > this.#chunk) return false;
+    if (this.#behind.get(this.#known, limit + 1)! > limit) return false;
     // in the write transaction nobody else commits: every row above #known is at most `last`
     for (const [accountId, eventId] of this.#since.iterate(this.#known))
       this.add(hashes(idKey(accountId, eventId)));
