@@ -176,6 +176,10 @@ async function restart(label: string, cliPath: string, dataDir: string): Promise
     serveArgs: flags["ingest-workers"] === undefined ? [] : ["--ingest-workers", flags["ingest-workers"]],
   });
   const startMs = performance.now() - t0;
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, server.usage()?.rssBytes ?? 0);
+  }, 200);
   const api = apiCaller(server.url);
   const ingest = ingester(server.url);
   try {
@@ -236,6 +240,8 @@ async function restart(label: string, cliPath: string, dataDir: string): Promise
         `(max ${maxOf(ingests).toFixed(1)} ms${refusedLater > 0 ? `, ${refusedLater} answered 503` : ""}) in ${followSeconds} s`,
     );
   } finally {
+    clearInterval(sampler);
+    console.log(`  server peak RSS: ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
     api.close();
     ingest.close();
     const exit = await server.stop("SIGTERM");

@@ -135,7 +135,10 @@ export interface SqliteEventStoreOptions {
   purgeChunk?: number;
   /** How appends and purges take turns with other threads' connections (see WriteLock). */
   inTurn?: InTurn;
-  /** Rows per step of the duplicate filter's background build (StoredIds); tests make it tiny. */
+  /**
+   * Rows per step of the duplicate filter's background build (StoredIds), one page a step; tests
+   * make it tiny, to interleave appends with the build. By default steps of 8 ms of 2048-row pages.
+   */
   idChunk?: number;
 }
 
@@ -186,7 +189,10 @@ export class SqliteEventStore implements EventStore {
     );
     // rowids pass 2^53: the outbox needs them exact
     this.#insert.safeIntegers(true);
-    this.#storedIds = new StoredIds(db, { chunk: options.idChunk });
+    this.#storedIds = new StoredIds(
+      db,
+      options.idChunk === undefined ? {} : { chunk: options.idChunk, stepMs: 0 },
+    );
     this.#insertTokens = db.prepare("INSERT INTO event_keys (rowid, tokens) VALUES (last_insert_rowid(), ?)");
     // One statement per append instead of one per row: a row's [destination, region, event rowid,
     // bytes] in a JSON list (json_each reads 64-bit integers exactly). Measured on 200,000 appended
