@@ -30,7 +30,10 @@ afterEach(() => {
 });
 
 /** A connection whose filter is built `chunk` rows per turn of the event loop. */
-const connection = (chunk: number) => new SqliteEventStore(open(path).db, { idChunk: chunk });
+const connection = (chunk: number, pagedIds?: number) =>
+  new SqliteEventStore(open(path).db, {
+    ids: { chunk, stepMs: 0, ...(pagedIds === undefined ? {} : { pagedIds }) },
+  });
 
 /** Stores events 1..n over two regions (two scopes) through a connection of its own. */
 async function seed(n: number): Promise<void> {
@@ -67,33 +70,39 @@ describe("the duplicate filter while it is built", () => {
     expect(await store.append([sampleEvent(1001)])).toEqual({ inserted: 1, duplicates: [] });
   });
 
-  it("holds the ids appended during the build, by this connection and by others", async () => {
-    await seed(100);
-    const store = connection(1);
-    const other = open(path);
-    await store.append([sampleEvent(500)]);
-    expect(store.idFilter.built).toBe(false);
-    // newer and older than what the build has read so far, in known scopes and in new ones
-    const during: StoredEvent[] = [];
-    for (let k = 0; k < 30; k++) {
-      const n = 501 + k;
-      const seconds = k % 3 === 0 ? -n : n;
-      const region = ["us-east-1", "eu-west-1", "us-west-2"][k % 3]!;
-      const accountId = k % 5 === 0 ? "210987654321" : ACCOUNT;
-      const e = sampleEvent(n, seconds, { region, accountId });
-      during.push(e);
-      const by = k % 2 === 0 ? store : other.events;
-      expect(await by.append([e])).toEqual({ inserted: 1, duplicates: [] });
-    }
-    expect(store.idFilter.built).toBe(false);
-    await store.idFilter.drain();
-    expect(store.idFilter.built).toBe(true);
-    // Each answer below comes from the filter first: an id it missed would be stored twice.
-    const twice = during.map((e) => ({ ...e, region: "ap-southeast-2" }));
-    expect(await store.append(twice)).toEqual({ inserted: 0, duplicates: during.map((e) => e.eventId) });
-    const seeded = Array.from({ length: 100 }, (_, i) => again(i + 1));
-    expect(await store.append(seeded)).toEqual({ inserted: 0, duplicates: seeded.map((e) => e.eventId) });
-  });
+  it.each([
+    ["kept in pages until counted", undefined],
+    ["moved from pages to the largest filter after 16", 16],
+  ])(
+    "holds the ids appended during the build, by this connection and by others (%s)",
+    async (_, pagedIds) => {
+      await seed(100);
+      const store = connection(1, pagedIds);
+      const other = open(path);
+      await store.append([sampleEvent(500)]);
+      expect(store.idFilter.built).toBe(false);
+      // newer and older than what the build has read so far, in known scopes and in new ones
+      const during: StoredEvent[] = [];
+      for (let k = 0; k < 30; k++) {
+        const n = 501 + k;
+        const seconds = k % 3 === 0 ? -n : n;
+        const region = ["us-east-1", "eu-west-1", "us-west-2"][k % 3]!;
+        const accountId = k % 5 === 0 ? "210987654321" : ACCOUNT;
+        const e = sampleEvent(n, seconds, { region, accountId });
+        during.push(e);
+        const by = k % 2 === 0 ? store : other.events;
+        expect(await by.append([e])).toEqual({ inserted: 1, duplicates: [] });
+      }
+      expect(store.idFilter.built).toBe(false);
+      await store.idFilter.drain();
+      expect(store.idFilter.built).toBe(true);
+      // Each answer below comes from the filter first: an id it missed would be stored twice.
+      const twice = during.map((e) => ({ ...e, region: "ap-southeast-2" }));
+      expect(await store.append(twice)).toEqual({ inserted: 0, duplicates: during.map((e) => e.eventId) });
+      const seeded = Array.from({ length: 100 }, (_, i) => again(i + 1));
+      expect(await store.append(seeded)).toEqual({ inserted: 0, duplicates: seeded.map((e) => e.eventId) });
+    },
+  );
 
   it("looks ids up while far behind other connections' appends, and catches up in the background", async () => {
     await seed(10);

@@ -7,7 +7,7 @@ import { ADD_TO_LANES } from "./delivery-store.ts";
 import { eventTokenParts, type Hashes, hashes, idKey, lookupToken, matchExpression } from "./event-keys.ts";
 import { ADD_INSIGHT_COUNT } from "./insight-counts.ts";
 import { retokeniseIfStale } from "./migrations/retokenise.ts";
-import { StoredIds } from "./stored-ids.ts";
+import { StoredIds, type StoredIdsOptions } from "./stored-ids.ts";
 import type { InTurn } from "./write-lock.ts";
 
 /*
@@ -135,11 +135,8 @@ export interface SqliteEventStoreOptions {
   purgeChunk?: number;
   /** How appends and purges take turns with other threads' connections (see WriteLock). */
   inTurn?: InTurn;
-  /**
-   * Rows per step of the duplicate filter's background build (StoredIds), one page a step; tests
-   * make it tiny, to interleave appends with the build. By default steps of 8 ms of 2048-row pages.
-   */
-  idChunk?: number;
+  /** How the duplicate filter is built in the background (StoredIds); tests make its steps tiny. */
+  ids?: StoredIdsOptions;
 }
 
 /** Event history in SQLite, sharing the connection `openSqlite` made. */
@@ -189,10 +186,7 @@ export class SqliteEventStore implements EventStore {
     );
     // rowids pass 2^53: the outbox needs them exact
     this.#insert.safeIntegers(true);
-    this.#storedIds = new StoredIds(
-      db,
-      options.idChunk === undefined ? {} : { chunk: options.idChunk, stepMs: 0 },
-    );
+    this.#storedIds = new StoredIds(db, options.ids);
     this.#insertTokens = db.prepare("INSERT INTO event_keys (rowid, tokens) VALUES (last_insert_rowid(), ?)");
     // One statement per append instead of one per row: a row's [destination, region, event rowid,
     // bytes] in a JSON list (json_each reads 64-bit integers exactly). Measured on 200,000 appended

@@ -30,6 +30,8 @@ const MAX_LOOKUP_CREDIT_MS = 50;
 const CATCH_UP_PER_CHECK = 8;
 /** Ids per page of hashes the build keeps until it knows how many there are. */
 const PAGE_IDS = 65_536;
+/** Ids the pages hold at most (8 MB, the size of a filter for them). */
+const PAGED_IDS = 1_048_576;
 /** Ids one step adds from those pages to the filter (random writes into up to 32 MiB). */
 const ADD_STEP = 16_384;
 /** Above every event time and scope number: the keyset position before the first row. */
@@ -40,6 +42,8 @@ export interface StoredIdsOptions {
   chunk?: number;
   /** Milliseconds of pages per step; 0: one page a step (tests, to interleave). */
   stepMs?: number;
+  /** Ids the build keeps in pages before the largest filter takes them (tests make it small). */
+  pagedIds?: number;
 }
 
 /**
@@ -65,6 +69,7 @@ export class StoredIds {
   readonly #db: Database;
   readonly #chunk: number;
   readonly #stepMs: number;
+  readonly #pagedIds: number;
   /** When the running step of the background work is to yield (performance.now()). */
   #stepEnds = 0;
   /** Milliseconds of lookups by transactions that could not use the filter, since the last step. */
@@ -96,6 +101,7 @@ export class StoredIds {
     this.#db = db;
     this.#chunk = Math.max(1, options.chunk ?? CHUNK);
     this.#stepMs = options.stepMs ?? STEP_MS;
+    this.#pagedIds = options.pagedIds ?? PAGED_IDS;
     this.#lastAppend = db
       .prepare<[], number>(
         "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'event_appends'), 0)",
@@ -268,48 +274,68 @@ export class StoredIds {
    * not be read, which costs nothing. Rows never change scope, time or id, so stepping through
    * the time index, in snapshots that differ from step to step, meets every row that stays.
    *
-   * The hashes wait in pages until the walk has counted them, and the filter is sized then: a
-   * count of the index beforehand would be one long statement (a third of a second at 5
-   * million events) or a third more reading in steps. They take 8 bytes an id, for a while.
+   * The filter's size depends on the count, which a count beforehand would take one long
+   * statement (a third of a second at 5 million events) or a third more reading in steps to
+   * learn. So the hashes wait in pages (8 bytes an id) until the walk has counted them; past
+   * `PAGED_IDS` the largest filter (32 MiB, which 3.4 million ids and more get anyway) takes
+   * them and every id after.
    */
   async #build(): Promise<void> {
     const start = this.#lastAppend.get()!;
     // read after `start`: every scope of a row stored by then
     const scopes = this.#scopes.all();
-    const pages: Uint32Array[] = [];
+    let pages: Uint32Array[] = [];
     let page = new Uint32Array(2 * PAGE_IDS);
     let used = 0;
     let count = 0;
+    let largest: IdFilter | undefined;
     for (const [scope, accountId] of scopes) {
       for (let at = TOP, aid = ""; ; ) {
         if (!(await this.#step())) return;
         const rows = this.#scopePage.all({ scope, at, aid, n: this.#chunk });
         for (const [, eventId] of rows) {
+          const id = hashes(idKey(accountId, eventId));
+          if (largest !== undefined) {
+            largest.add(id);
+            continue;
+          }
           if (used === page.length) {
             pages.push(page);
             page = new Uint32Array(2 * PAGE_IDS);
             used = 0;
           }
-          const [a, b] = hashes(idKey(accountId, eventId));
-          page[used++] = a;
-          page[used++] = b;
+          page[used++] = id[0];
+          page[used++] = id[1];
         }
         count += rows.length;
+        if (largest === undefined && count >= this.#pagedIds) {
+          largest = new IdFilter(IdFilter.LARGEST);
+          if (!(await this.#fill(largest, [...pages, page.subarray(0, used)]))) return;
+          pages = [];
+        }
         if (rows.length < this.#chunk) break;
         [at, aid] = rows[rows.length - 1]!;
       }
     }
-    pages.push(page.subarray(0, used));
-    const filter = new IdFilter(4 * count + 65_536);
+    let filter = largest;
+    if (filter === undefined) {
+      filter = new IdFilter(4 * count + 65_536);
+      if (!(await this.#fill(filter, [...pages, page.subarray(0, used)]))) return;
+    }
+    this.#layers = [filter];
+    this.#known = start;
+  }
+
+  /** Adds the ids of `pages` to `filter`, step by step; false when the connection has closed. */
+  async #fill(filter: IdFilter, pages: readonly Uint32Array[]): Promise<boolean> {
     for (const p of pages) {
       for (let from = 0; from < p.length; from += 2 * ADD_STEP) {
-        if (!(await this.#step())) return;
+        if (!(await this.#step())) return false;
         const to = Math.min(p.length, from + 2 * ADD_STEP);
         for (let i = from; i < to; i += 2) filter.add([p[i]!, p[i + 1]!]);
       }
     }
-    this.#layers = [filter];
-    this.#known = start;
+    return true;
   }
 
   /**
