@@ -546,6 +546,37 @@ describe("duplicates", () => {
     expect((await post(server.url, batch([moved]))).json.duplicates).toEqual([record.eventID]);
   });
 
+  it("a second server on the same stores refuses what the first stored from its first batch on, and the other way round", async () => {
+    // Its connections start without a duplicate filter and build one while the batches go in.
+    // Copies in another region: the same region would also meet the unique (scope, time, id).
+    const moved = (r: Record<string, unknown>) => ({ ...r, awsRegion: "eu-west-1" });
+    const records = [apiRecord(), apiRecord(), apiRecord()];
+    expect((await post(server.url, batch(records))).json.duplicates).toEqual([]);
+    const second = await startOpenTrail(
+      {
+        ...fileConfig(),
+        dataDir: server.dataDir,
+        ...(server.database === undefined ? {} : { database: server.database }),
+      },
+      { log: pino({ level: "silent" }) },
+    );
+    try {
+      const fresh = [apiRecord(), apiRecord()];
+      const [again, mixed] = await Promise.all([
+        post(second.url, batch(records.map(moved))),
+        post(second.url, batch([moved(records[0]!), ...fresh])),
+      ]);
+      expect(again.json.duplicates).toEqual(records.map((r) => r.eventID));
+      expect(mixed.json.duplicates).toEqual([records[0]!.eventID]);
+      const back = fresh.map(moved);
+      expect((await post(server.url, batch(back))).json.duplicates).toEqual(fresh.map((r) => r.eventID));
+      expect((await post(second.url, batch(back))).json.duplicates).toEqual(fresh.map((r) => r.eventID));
+    } finally {
+      await second.close();
+    }
+    for (const record of records) expect(await lookupIds(record.eventID as string)).toEqual([record.eventID]);
+  });
+
   it("the same eventID in another account is another event", async () => {
     const record = apiRecord({ recipientAccountId: undefined });
     const other = credentialOf("111122223333");

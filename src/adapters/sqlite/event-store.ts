@@ -7,7 +7,7 @@ import { ADD_TO_LANES } from "./delivery-store.ts";
 import { eventTokenParts, type Hashes, hashes, idKey, lookupToken, matchExpression } from "./event-keys.ts";
 import { ADD_INSIGHT_COUNT } from "./insight-counts.ts";
 import { retokeniseIfStale } from "./migrations/retokenise.ts";
-import { StoredIds } from "./stored-ids.ts";
+import { StoredIds, type StoredIdsOptions } from "./stored-ids.ts";
 import type { InTurn } from "./write-lock.ts";
 
 /*
@@ -135,6 +135,8 @@ export interface SqliteEventStoreOptions {
   purgeChunk?: number;
   /** How appends and purges take turns with other threads' connections (see WriteLock). */
   inTurn?: InTurn;
+  /** How the duplicate filter is built in the background (StoredIds); tests make its steps tiny. */
+  ids?: StoredIdsOptions;
 }
 
 /** Event history in SQLite, sharing the connection `openSqlite` made. */
@@ -184,7 +186,7 @@ export class SqliteEventStore implements EventStore {
     );
     // rowids pass 2^53: the outbox needs them exact
     this.#insert.safeIntegers(true);
-    this.#storedIds = new StoredIds(db);
+    this.#storedIds = new StoredIds(db, options.ids);
     this.#insertTokens = db.prepare("INSERT INTO event_keys (rowid, tokens) VALUES (last_insert_rowid(), ?)");
     // One statement per append instead of one per row: a row's [destination, region, event rowid,
     // bytes] in a JSON list (json_each reads 64-bit integers exactly). Measured on 200,000 appended
@@ -305,6 +307,15 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  /**
+   * The duplicate filter: whether it is built (until then every eventID is looked up), and a
+   * promise of the end of its background work, which tests await instead of sleeping.
+   */
+  get idFilter(): { built: boolean; drain(): Promise<void> } {
+    const ids = this.#storedIds;
+    return { built: ids.built, drain: () => ids.drain() };
+  }
+
   async lookup(query: LookupQuery): Promise<StoredEvent[]> {
     const bounds = this.#bounds(query);
     if (bounds === undefined) return [];
@@ -402,7 +413,7 @@ export class SqliteEventStore implements EventStore {
   /** The rows of one transaction's appends, in their order; one result per append. */
   #appendRows(groups: readonly PendingAppend[]): AppendResult[] {
     // Every duplicate is found before the first insert: see StoredIds.refresh.
-    this.#storedIds.refresh();
+    this.#storedIds.refresh(groups.reduce((n, g) => n + g.events.length, 0));
     const seen = new Set<string>();
     const checked = groups.map((group) => {
       const duplicates: string[] = [];

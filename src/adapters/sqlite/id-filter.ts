@@ -15,6 +15,9 @@ export class IdFilter {
   readonly capacity: number;
   #count = 0;
 
+  /** The capacity of the largest filter: more ids get no more bits. */
+  static readonly LARGEST = Math.floor(MAX_BITS / BITS_PER_ID);
+
   constructor(capacity: number) {
     const wanted = Math.max(capacity, 4096) * BITS_PER_ID;
     const bits = Math.min(MAX_BITS, 2 ** Math.ceil(Math.log2(wanted)));

@@ -1,8 +1,7 @@
 /**
  * Longest wait for a turn before going ahead and leaving the wait to SQLite's own locking. Long:
- * a turn may legitimately take seconds (a connection's first append reads every stored id into
- * its filter), and a holder that never ends its turn cannot happen short of a crash of the
- * whole process.
+ * a turn may legitimately take seconds (a large batch on a slow disk), and a holder that never
+ * ends its turn cannot happen short of a crash of the whole process.
  */
 const WAIT_LIMIT_MS = 30_000;
 
