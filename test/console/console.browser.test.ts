@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpClient } from "../../src/client/http.ts";
 import type { CredentialConfig } from "../../src/config/credentials.ts";
+import { haveBrowser, launchChromium } from "../support/browser.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
 /**
@@ -13,7 +14,6 @@ import { startTestServer, type TestServer } from "../support/server.ts";
  * the README's screenshots as it goes.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = join(import.meta.dirname, "..", "..", "docs", "screenshots");
 
 const ALICE: CredentialConfig = {
@@ -35,7 +35,7 @@ const UPDATES = 55;
 const WRITE_EVENTS = UPDATES + 2;
 
 // CI installs Chromium (.ci/run), so there a missing browser fails instead of skipping
-describe.skipIf(!existsSync(CHROMIUM) && process.env.CI === undefined)("console in a real browser", () => {
+describe.skipIf(!haveBrowser)("console in a real browser", () => {
   let server: TestServer;
   let browser: Browser;
   const alice = () =>
@@ -54,17 +54,7 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.CI === undefined)("console 
       await api.updateTrail({ Name: "console-trail", IncludeGlobalServiceEvents: i % 2 === 0 });
     }
     api.client.destroy();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchChromium();
     mkdirSync(SCREENSHOTS, { recursive: true });
   }, 60_000);
 

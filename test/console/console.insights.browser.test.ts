@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpClient } from "../../src/client/http.ts";
 import { ingestClient } from "../../src/client/ingest.ts";
 import type { CredentialConfig } from "../../src/config/credentials.ts";
+import { haveBrowser, launchChromium } from "../support/browser.ts";
 import { KNOBS } from "../support/insights.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -17,7 +18,6 @@ import { startTestServer, type TestServer } from "../support/server.ts";
  * signatures (at real time) stay within the allowed skew.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = join(import.meta.dirname, "..", "..", "docs", "screenshots");
 const MINUTE = 60_000;
 const T0 = Math.floor(Date.now() / MINUTE) * MINUTE - 14 * MINUTE;
@@ -61,7 +61,7 @@ function createUser(minute: number, n: number): Record<string, unknown> {
   };
 }
 
-describe.skipIf(!existsSync(CHROMIUM) && process.env.CI === undefined)("console Insights page", () => {
+describe.skipIf(!haveBrowser)("console Insights page", () => {
   let server: TestServer;
   let browser: Browser;
   let now = T0;
@@ -95,17 +95,7 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.CI === undefined)("console 
     }).send(records);
     now = T0 + 14 * MINUTE;
     await server.app.insights!.drain();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchChromium();
     mkdirSync(SCREENSHOTS, { recursive: true });
   }, 60_000);
 
