@@ -18,6 +18,7 @@ import {
   bucketQuestions,
   keyQuestions,
   logRoleQuestions,
+  type PolicyQuestion,
   type PolicyTrail,
   roleTrustQuestions,
   topicKeyArn,
@@ -25,7 +26,14 @@ import {
   topicQuestions,
 } from "../domain/policy.ts";
 import { type Trail, visibleIn } from "../domain/trail.ts";
-import type { KeyService, PolicyAnswer, RoleAnswer, TopicAnswer } from "../ports/index.ts";
+import type {
+  KeyDescription,
+  KeyService,
+  PolicyAnswer,
+  PolicyEvaluator,
+  RoleAnswer,
+  TopicAnswer,
+} from "../ports/index.ts";
 import type { ServiceDeps } from "./types.ts";
 
 /** Reads may see a shadow of a multi-Region trail; writes must come from the home region. */
@@ -198,27 +206,40 @@ async function checkTopicKey(
     ctx.log.warn({ topicArn, keyId }, "no KMS endpoint configured: the topic's key is not checked");
     return;
   }
-  const named = topicKeyArn(topicArn, keyId);
-  let key: Awaited<ReturnType<KeyService["describeKey"]>>;
-  try {
-    key = await deps.kmsKeys.describeKey(named);
-  } catch (e) {
-    ctx.log.warn({ topicArn, keyId, err: e }, "the topic's KMS key could not be described");
-    throw fail("KmsException", `KMS cannot describe key ${named}.`);
-  }
-  if (!key) throw kmsKeyNotFound(named);
+  const key = await describedKey(deps.kmsKeys, ctx, topicKeyArn(topicArn, keyId));
   if (!key.enabled) throw insufficientSnsTopicPolicy();
-  const policy = await deps.kmsKeys.keyPolicy(key.arn);
-  if (policy.kind === "unknown") {
-    ctx.log.warn({ keyArn: key.arn, reason: policy.reason }, "the key policy cannot be read: check skipped");
-    return;
-  }
-  if (
-    policy.kind !== "policy" ||
-    (await deps.policies.refused(policy.document, topicKeyQuestions(trail, key.arn)))
-  ) {
+  if (await keyPolicyRefuses(deps.kmsKeys, deps.policies, ctx, key.arn, topicKeyQuestions(trail, key.arn))) {
     throw insufficientSnsTopicPolicy();
   }
+}
+
+/** The key `keyId` names (id, ARN, alias); KmsException when KMS cannot answer, KmsKeyNotFoundException when there is none. */
+async function describedKey(kms: KeyService, ctx: RequestContext, keyId: string): Promise<KeyDescription> {
+  let key: KeyDescription | undefined;
+  try {
+    key = await kms.describeKey(keyId);
+  } catch (e) {
+    ctx.log.warn({ keyId, err: e }, "the KMS key could not be described");
+    throw fail("KmsException", `KMS cannot describe key ${keyId}.`);
+  }
+  if (!key) throw kmsKeyNotFound(keyId);
+  return key;
+}
+
+/** Does the key's policy refuse CloudTrail one of `questions`? A policy KMS will not show is not judged (logged). */
+async function keyPolicyRefuses(
+  kms: KeyService,
+  policies: PolicyEvaluator,
+  ctx: RequestContext,
+  keyArn: string,
+  questions: PolicyQuestion[],
+): Promise<boolean> {
+  const answer = await kms.keyPolicy(keyArn);
+  if (answer.kind === "unknown") {
+    ctx.log.warn({ keyArn, reason: answer.reason }, "the key policy cannot be read: check skipped");
+    return false;
+  }
+  return answer.kind !== "policy" || (await policies.refused(answer.document, questions)) !== undefined;
 }
 
 /**
@@ -310,25 +331,10 @@ export async function resolveKey(
   keyId: string,
 ): Promise<string> {
   if (!deps.kmsKeys?.configured) return keyId;
-  let key: Awaited<ReturnType<KeyService["describeKey"]>>;
-  try {
-    key = await deps.kmsKeys!.describeKey(keyId);
-  } catch (e) {
-    ctx.log.warn({ keyId, err: e }, "the KMS key could not be described");
-    throw fail("KmsException", `KMS cannot describe key ${keyId}.`);
-  }
-  if (!key) throw kmsKeyNotFound(keyId);
+  const key = await describedKey(deps.kmsKeys, ctx, keyId);
   if (!key.enabled) throw kmsKeyUnusable(key.arn);
   if (deps.policyChecks !== "aws" || !deps.policies) return key.arn;
-  const answer = await deps.kmsKeys!.keyPolicy(key.arn);
-  if (answer.kind === "unknown") {
-    ctx.log.warn({ keyArn: key.arn, reason: answer.reason }, "the key policy cannot be read: check skipped");
-    return key.arn;
-  }
-  if (
-    answer.kind !== "policy" ||
-    (await deps.policies.refused(answer.document, keyQuestions(trail, key.arn)))
-  ) {
+  if (await keyPolicyRefuses(deps.kmsKeys, deps.policies, ctx, key.arn, keyQuestions(trail, key.arn))) {
     throw insufficientEncryptionPolicy(trail.s3BucketName, key.arn);
   }
   return key.arn;
