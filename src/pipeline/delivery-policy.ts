@@ -114,17 +114,36 @@ async function keyState(
   policies: PolicyEvaluator | undefined,
   keyId: string,
 ): Promise<KeyState> {
-  const key: KeyDescription | undefined = await keys.describeKey(keyId);
-  if (!key) return { kind: "unusable", code: "KMS.NotFoundException" };
-  if (!key.enabled) {
-    const pending = key.state === "PendingDeletion" || key.state === "PendingReplicaDeletion";
+  const use = await keyUse(keys, keyId, policies !== undefined);
+  if (use.kind === "missing") return { kind: "unusable", code: "KMS.NotFoundException" };
+  if (use.kind === "disabled") {
+    const pending = use.state === "PendingDeletion" || use.state === "PendingReplicaDeletion";
     return { kind: "unusable", code: pending ? "KMS.KMSInvalidStateException" : "KMS.DisabledException" };
   }
-  if (!policies) return { kind: "usable", arn: key.arn };
-  const answer = await keys.keyPolicy(key.arn);
-  if (answer.kind === "none") return { kind: "unusable", code: "AccessDenied" };
-  return answer.kind === "policy"
-    ? { kind: "usable", arn: key.arn, policy: answer.document }
+  if (use.policy?.kind === "none") return { kind: "unusable", code: "AccessDenied" };
+  return use.policy?.kind === "policy"
+    ? { kind: "usable", arn: use.arn, policy: use.policy.document }
+    : { kind: "usable", arn: use.arn };
+}
+
+/**
+ * A KMS key as CloudTrail meets it when it uses it (log files, a topic's messages): gone,
+ * not enabled (with its state), or usable, with its policy when `withPolicy` (read only then).
+ * Each user maps the states to the codes of its own service.
+ */
+export type KeyUse =
+  | { kind: "missing" }
+  /** Not enabled; `state` is KMS's KeyState (Disabled, PendingDeletion, PendingImport …). */
+  | { kind: "disabled"; state?: string }
+  | { kind: "usable"; arn: string; policy?: PolicyAnswer };
+
+export async function keyUse(keys: KeyService, keyId: string, withPolicy: boolean): Promise<KeyUse> {
+  const key: KeyDescription | undefined = await keys.describeKey(keyId);
+  if (!key) return { kind: "missing" };
+  if (!key.enabled)
+    return key.state === undefined ? { kind: "disabled" } : { kind: "disabled", state: key.state };
+  return withPolicy
+    ? { kind: "usable", arn: key.arn, policy: await keys.keyPolicy(key.arn) }
     : { kind: "usable", arn: key.arn };
 }
 

@@ -4,13 +4,11 @@ import {
   AwsServiceError,
   type Clock,
   type FileToSend,
-  type KeyDescription,
   type KeyService,
   type Notifications,
-  type PolicyAnswer,
   type PolicyEvaluator,
 } from "../ports/index.ts";
-import { POLICY_MAX_AGE_MS } from "./delivery-policy.ts";
+import { keyUse, POLICY_MAX_AGE_MS } from "./delivery-policy.ts";
 import type { FileOutput } from "./file-outputs.ts";
 import { readCache } from "./policy-cache.ts";
 
@@ -39,12 +37,6 @@ export interface TopicPolicyCheck {
   keys?: KeyService;
 }
 
-/** A topic key as SNS would find it for CloudTrail's Publish: its description and policy. */
-interface TopicKey {
-  key: KeyDescription | undefined;
-  policy: PolicyAnswer | undefined;
-}
-
 /**
  * SNS applies the topic policy to CloudTrail's principal, an SNS emulator does not apply it to
  * opentrail's credentials: a policy changed after CreateTrail so that CloudTrail may not publish
@@ -58,12 +50,7 @@ function topicGate(sns: Notifications, check: TopicPolicyCheck) {
   const keys = check.keys?.configured ? check.keys : undefined;
   /** The key each encrypted topic was last seen with, so that a failure reads it again too. */
   const keyOfTopic = new Map<string, string>();
-  const topicKeys =
-    keys &&
-    readCache(check.clock, maxAgeMs, async (arn): Promise<TopicKey> => {
-      const key = await keys.describeKey(arn);
-      return { key, policy: key?.enabled ? await keys.keyPolicy(key.arn) : undefined };
-    });
+  const topicKeys = keys && readCache(check.clock, maxAgeMs, (arn) => keyUse(keys, arn, true));
 
   /**
    * The code SNS answers a Publish to a KMS-encrypted topic whose key CloudTrail cannot use:
@@ -74,14 +61,15 @@ function topicGate(sns: Notifications, check: TopicPolicyCheck) {
     keyOfTopic.set(topicArn, keyArn);
     const read = await topicKeys?.get(keyArn);
     if (read === undefined) return undefined;
-    const { key, policy } = read.value;
-    if (key === undefined) return "KMSNotFound";
-    if (!key.enabled) return key.state?.startsWith("Pending") ? "KMSInvalidState" : "KMSDisabled";
+    const use = read.value;
+    if (use.kind === "missing") return "KMSNotFound";
+    if (use.kind === "disabled") return use.state?.startsWith("Pending") ? "KMSInvalidState" : "KMSDisabled";
+    const policy = use.policy;
     if (policy === undefined || policy.kind === "unknown" || policy.kind === "missing") return undefined;
     if (!read.verdicts.has(trail.arn)) {
       const refused =
         policy.kind === "none" ||
-        (await check.policies.refused(policy.document, topicKeyQuestions(trail, key.arn))) !== undefined;
+        (await check.policies.refused(policy.document, topicKeyQuestions(trail, use.arn))) !== undefined;
       read.verdicts.set(trail.arn, refused ? "KMSAccessDenied" : undefined);
     }
     return read.verdicts.get(trail.arn);
