@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ListObjectsV2Command, PutBucketPolicyCommand, type S3Client } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import {
   CreateTopicCommand,
   SetTopicAttributesCommand,
@@ -17,9 +17,9 @@ import { prng, recordSource } from "../../bench/support/records.ts";
 import { assertBuilt, type ServerProcess } from "../../bench/support/server-process.ts";
 import { httpClient } from "../../src/client/http.ts";
 import { IngestError, ingestClient } from "../../src/client/ingest.ts";
-import { cloudTrailBucketPolicy } from "../policy/policies.ts";
+import { createCloudTrailBucket } from "../policy/policies.ts";
 import { createQueue, takeMessages } from "../support/queues.ts";
-import { createBucket, type S3TestServer, s3Client, startMoto } from "../support/s3-servers.ts";
+import { type S3TestServer, s3Client, startMoto } from "../support/s3-servers.ts";
 
 /*
  * kill -9 while log files are delivered and announced: the built server delivers to moto's S3
@@ -102,10 +102,7 @@ describe("kill -9 while notifications are published (moto S3, SNS, SQS)", () => 
     s3 = s3Client(moto);
     sns = new SNSClient(clientConfig);
     sqs = new SQSClient(clientConfig);
-    await createBucket(moto, BUCKET);
-    await s3.send(
-      new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: cloudTrailBucketPolicy(BUCKET, ACCOUNT) }),
-    );
+    await createCloudTrailBucket(moto, s3, BUCKET);
     await sns.send(new CreateTopicCommand({ Name: TOPIC }));
     await sns.send(
       new SetTopicAttributesCommand({

@@ -6,7 +6,7 @@ import {
   KMSClient,
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
-import { HeadObjectCommand, PutBucketPolicyCommand, type S3Client } from "@aws-sdk/client-s3";
+import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SetTopicAttributesCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -15,13 +15,13 @@ import { ingestClient } from "../../src/client/ingest.ts";
 import { POLICY_MAX_AGE_MS } from "../../src/pipeline/delivery-policy.ts";
 import { ACCOUNT, managementRecord, wholeSecond } from "../delivery/fixtures.ts";
 import { takeMessages } from "../support/queues.ts";
-import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
+import { type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import {
   bucketKeys,
-  cloudTrailBucketPolicy,
   cloudTrailKeyPolicy,
   cloudTrailTopicPolicy,
+  createCloudTrailBucket,
   deliveredIds,
   grantAndSubscribe,
 } from "./policies.ts";
@@ -92,10 +92,7 @@ beforeAll(async () => {
   sns = new SNSClient(clientConfig);
   sqs = new SQSClient(clientConfig);
   for (const bucket of [KMS_BUCKET, SNS_BUCKET]) {
-    await createBucket(moto, bucket);
-    await s3.send(
-      new PutBucketPolicyCommand({ Bucket: bucket, Policy: cloudTrailBucketPolicy(bucket, ACCOUNT) }),
-    );
+    await createCloudTrailBucket(moto, s3, bucket);
   }
   server = await startTestServer(
     {

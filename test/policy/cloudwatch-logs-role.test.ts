@@ -6,16 +6,16 @@ import {
   IAMClient,
   PutRolePolicyCommand,
 } from "@aws-sdk/client-iam";
-import { PutBucketPolicyCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { httpClient } from "../../src/client/http.ts";
 import { ACCOUNT } from "../delivery/fixtures.ts";
-import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
+import { type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import {
-  cloudTrailBucketPolicy,
   cloudTrailLogsRolePolicy,
   cloudTrailTrustPolicy,
+  createCloudTrailBucket,
   createCloudTrailLogsRole,
 } from "./policies.ts";
 
@@ -47,10 +47,7 @@ beforeAll(async () => {
   s3 = s3Client(moto);
   iam = new IAMClient({ endpoint: moto.endpoint, region: REGION, credentials: moto.credentials });
   logs = new CloudWatchLogsClient({ endpoint: moto.endpoint, region: REGION, credentials: moto.credentials });
-  await createBucket(moto, BUCKET);
-  await s3.send(
-    new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: cloudTrailBucketPolicy(BUCKET, ACCOUNT) }),
-  );
+  await createCloudTrailBucket(moto, s3, BUCKET);
   await logs.send(new CreateLogGroupCommand({ logGroupName: GROUP }));
   server = await startTestServer({
     deliveryIntervalMs: 3_600_000,

@@ -1,14 +1,14 @@
 import { CreateKeyCommand, DisableKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import { PutBucketPolicyCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpClient } from "../../src/client/http.ts";
 import { ingestClient } from "../../src/client/ingest.ts";
 import { POLICY_MAX_AGE_MS } from "../../src/pipeline/delivery-policy.ts";
-import { ACCOUNT, managementRecord, wholeSecond } from "../delivery/fixtures.ts";
+import { managementRecord, wholeSecond } from "../delivery/fixtures.ts";
 import { type FaultyS3Front, startFaultyS3Front } from "../support/faulty-s3.ts";
-import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
+import { type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
-import { cloudTrailBucketPolicy, cloudTrailKeyPolicy, deliveredIds } from "./policies.ts";
+import { cloudTrailKeyPolicy, createCloudTrailBucket, deliveredIds } from "./policies.ts";
 
 /*
  * A log file whose put wrote it but answered 500, and whose retry is then refused because the
@@ -47,10 +47,7 @@ beforeAll(async () => {
   front = await startFaultyS3Front(moto.endpoint);
   s3 = s3Client(moto);
   kms = new KMSClient({ endpoint: moto.endpoint, region: REGION, credentials: moto.credentials });
-  await createBucket(moto, BUCKET);
-  await s3.send(
-    new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: cloudTrailBucketPolicy(BUCKET, ACCOUNT) }),
-  );
+  await createCloudTrailBucket(moto, s3, BUCKET);
   server = await startTestServer(
     {
       deliveryIntervalMs: 3_600_000,

@@ -1,11 +1,11 @@
 import { CreateAliasCommand, CreateKeyCommand, DisableKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import { PutBucketPolicyCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { httpClient } from "../../src/client/http.ts";
 import { ACCOUNT } from "../delivery/fixtures.ts";
-import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
+import { type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
-import { cloudTrailBucketPolicy, cloudTrailKeyPolicy } from "./policies.ts";
+import { cloudTrailKeyPolicy, createCloudTrailBucket } from "./policies.ts";
 
 /*
  * KmsKeyId against moto's KMS: every form resolves to the key's ARN, a missing or disabled key
@@ -25,10 +25,7 @@ beforeAll(async () => {
   moto = await startMoto();
   s3 = s3Client(moto);
   kms = new KMSClient({ endpoint: moto.endpoint, region: REGION, credentials: moto.credentials });
-  await createBucket(moto, BUCKET);
-  await s3.send(
-    new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: cloudTrailBucketPolicy(BUCKET, ACCOUNT) }),
-  );
+  await createCloudTrailBucket(moto, s3, BUCKET);
   server = await startTestServer({
     policyChecks: "aws",
     s3: s3Settings(moto),

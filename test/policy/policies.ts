@@ -1,9 +1,15 @@
 import { CreateRoleCommand, type IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutBucketPolicyCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { SetTopicAttributesCommand, type SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { ACCOUNT, logFileRecords } from "../delivery/fixtures.ts";
 import { createQueue } from "../support/queues.ts";
+import { createBucket, type S3TestServer } from "../support/s3-servers.ts";
 
 /** The bucket policy of the CloudTrail User Guide without source conditions, for tests of other outputs. */
 export function cloudTrailBucketPolicy(bucket: string, account: string): string {
@@ -26,6 +32,19 @@ export function cloudTrailBucketPolicy(bucket: string, account: string): string 
       },
     ],
   });
+}
+
+/** A new bucket on `server` whose policy is `cloudTrailBucketPolicy` for the trails of `account`. */
+export async function createCloudTrailBucket(
+  server: S3TestServer,
+  s3: S3Client,
+  bucket: string,
+  account = ACCOUNT,
+): Promise<void> {
+  await createBucket(server, bucket);
+  await s3.send(
+    new PutBucketPolicyCommand({ Bucket: bucket, Policy: cloudTrailBucketPolicy(bucket, account) }),
+  );
 }
 
 /**

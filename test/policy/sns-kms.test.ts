@@ -1,5 +1,5 @@
 import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import { PutBucketPolicyCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,9 +8,9 @@ import { ingestClient } from "../../src/client/ingest.ts";
 import { POLICY_MAX_AGE_MS } from "../../src/pipeline/delivery-policy.ts";
 import { ACCOUNT, type CloudTrailRecord, managementRecord } from "../delivery/fixtures.ts";
 import { takeMessages } from "../support/queues.ts";
-import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
+import { type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
-import { cloudTrailBucketPolicy, grantAndSubscribe, bucketKeys as listKeys } from "./policies.ts";
+import { createCloudTrailBucket, grantAndSubscribe, bucketKeys as listKeys } from "./policies.ts";
 
 /*
  * KMS-encrypted SNS topics against moto as S3, SNS, SQS and KMS (policy-checks.md §3): CreateTrail
@@ -58,10 +58,7 @@ beforeAll(async () => {
   sns = new SNSClient(clientConfig);
   sqs = new SQSClient(clientConfig);
   kms = new KMSClient(clientConfig);
-  await createBucket(moto, BUCKET);
-  await s3.send(
-    new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: cloudTrailBucketPolicy(BUCKET, ACCOUNT) }),
-  );
+  await createCloudTrailBucket(moto, s3, BUCKET);
   server = await startTestServer(
     {
       deliveryIntervalMs: 3_600_000,

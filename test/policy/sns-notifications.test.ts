@@ -1,4 +1,4 @@
-import { PutBucketPolicyCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, DeleteTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,9 +6,9 @@ import { httpClient } from "../../src/client/http.ts";
 import { ingestClient } from "../../src/client/ingest.ts";
 import { ACCOUNT, type CloudTrailRecord, managementRecord } from "../delivery/fixtures.ts";
 import { takeMessages } from "../support/queues.ts";
-import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
+import { type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
-import { cloudTrailBucketPolicy, grantAndSubscribe, bucketKeys as listKeys } from "./policies.ts";
+import { createCloudTrailBucket, grantAndSubscribe, bucketKeys as listKeys } from "./policies.ts";
 
 /*
  * SNS notifications against moto as S3, SNS and SQS: CreateTrail checks the topic and its policy,
@@ -34,10 +34,7 @@ beforeAll(async () => {
   s3 = s3Client(moto);
   sns = new SNSClient(clientConfig);
   sqs = new SQSClient(clientConfig);
-  await createBucket(moto, BUCKET);
-  await s3.send(
-    new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: cloudTrailBucketPolicy(BUCKET, ACCOUNT) }),
-  );
+  await createCloudTrailBucket(moto, s3, BUCKET);
   server = await startTestServer({
     deliveryIntervalMs: 3_600_000,
     policyChecks: "aws",
