@@ -15,14 +15,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../test/support/browser.ts";
 import { ingestPoster, numberFlag } from "./support/ingest-post.ts";
 import { recordSource } from "./support/records.ts";
 import { startServerProcess } from "./support/server-process.ts";
 
 const ACCOUNT = "123456789012";
 const REGION = "us-east-1";
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const BATCH = 500;
 const DAY = 86_400_000;
 
@@ -91,17 +90,7 @@ async function main(): Promise<void> {
       `console bench: ${events} events, server started again in ${(performance.now() - started).toFixed(0)} ms, ` +
         `load average ${loadavg()[0]!.toFixed(2)}`,
     );
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const answers: number[] = [];

@@ -84,6 +84,19 @@ describe.skipIf(!haveBrowser)("console download under the LookupEvents rate", ()
     await server?.close();
   });
 
+  /** Steps the server's clock a second at a time (one more LookupEvents call each) until `count` files are saved. */
+  async function stepClockUntilSaved(downloads: Download[], count: number): Promise<void> {
+    await expect
+      .poll(
+        () => {
+          now += 1000;
+          return downloads.length;
+        },
+        { interval: 250, timeout: 60_000 },
+      )
+      .toBe(count);
+  }
+
   /** A page signed in as Erin, showing the first page of the default filter, and its downloads. */
   async function eventHistory(): Promise<{ page: Page; downloads: Download[] }> {
     const context = await browser.newContext({ acceptDownloads: true });
@@ -107,15 +120,7 @@ describe.skipIf(!haveBrowser)("console download under the LookupEvents rate", ()
     await expect.poll(() => status.textContent(), { timeout: 30_000 }).toContain("LookupEvents is throttled");
     expect(await page.getByRole("button", { name: "Download CSV" }).isDisabled()).toBe(true);
     // each step of the clock lets one more call through
-    await expect
-      .poll(
-        () => {
-          now += 1000;
-          return downloads.length;
-        },
-        { interval: 250, timeout: 60_000 },
-      )
-      .toBe(1);
+    await stepClockUntilSaved(downloads, 1);
     const download = downloads[0]!;
     expect(download.suggestedFilename()).toBe(`event-history-${REGION}.csv`);
     const lines = readFileSync((await download.path())!, "utf8").split("\r\n");
@@ -188,15 +193,7 @@ describe.skipIf(!haveBrowser)("console download under the LookupEvents rate", ()
     expect(await page.evaluate("document.activeElement.id")).toBe("download-csv");
 
     await page.keyboard.press("Enter");
-    await expect
-      .poll(
-        () => {
-          now += 1000;
-          return downloads.length;
-        },
-        { interval: 250, timeout: 60_000 },
-      )
-      .toBe(1);
+    await stepClockUntilSaved(downloads, 1);
     // the JSON download that was cancelled never saved a file
     expect(downloads[0]!.suggestedFilename()).toBe(`event-history-${REGION}.csv`);
     const lines = readFileSync((await downloads[0]!.path())!, "utf8")
