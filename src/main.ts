@@ -493,7 +493,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   const roles = createRoles(awsEndpoint(config, "iam"));
   const pipeline = buildPipeline(rt, db, objects, { sns, logs, events, kms: kmsKeys });
   const service = buildService({
-    trails: routedTrailRepo(db.trails, trailChanges.changed),
+    trails: routedTrailRepo(db.trails, trailChanges),
     objects,
     events: db.events,
     deliveries: db.deliveries,

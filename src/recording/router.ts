@@ -2,6 +2,7 @@ import { loggingAt } from "../domain/log-files.ts";
 import { compileSelectors, type SelectorRecord, trailCoversRecord } from "../domain/selectors.ts";
 import { type Trail, trailDestination } from "../domain/trail.ts";
 import type { DeliveryStore, TrailRepo } from "../ports/index.ts";
+import type { TrailChanges } from "./trail-changes.ts";
 
 /** The delivery destinations that select a record; undefined for none. */
 export type Route = (
@@ -84,12 +85,39 @@ export function createRouter(trails: TrailRepo, deliveries: DeliveryStore) {
 
 export type Router = ReturnType<typeof createRouter>;
 
-/** A TrailRepo that tells the router whenever an account's trails change. */
-export function routedTrailRepo(repo: TrailRepo, onChange: (accountId: string) => void): TrailRepo {
+/**
+ * The service's TrailRepo: each account's trails are read once and kept until a change to them,
+ * made here (which this announces, for the routers and the other nodes) or heard from another
+ * node. DescribeTrails, GetTrailStatus and the other reads then cost no query. A read that began
+ * before a change is answered but not kept, since the change drops whatever was kept when it is
+ * heard; writes always go to the repository, whose versions refuse a write based on a stale read.
+ */
+export function routedTrailRepo(
+  repo: TrailRepo,
+  changes: Pick<TrailChanges, "changed" | "subscribe">,
+): TrailRepo {
+  const byAccount = new Map<string, Promise<Trail[]>>();
+  changes.subscribe((accountId) => {
+    if (accountId === undefined) byAccount.clear();
+    else byAccount.delete(accountId);
+  });
+  function listed(accountId: string): Promise<Trail[]> {
+    let entry = byAccount.get(accountId);
+    if (!entry) {
+      entry = repo.list(accountId);
+      byAccount.set(accountId, entry);
+      entry.catch(() => {
+        if (byAccount.get(accountId) === entry) byAccount.delete(accountId);
+      });
+    }
+    return entry;
+  }
+  const onChange = changes.changed;
   return {
-    list: (a) => repo.list(a),
+    // a copy: callers may filter and sort what they get
+    list: async (a) => (await listed(a)).slice(),
     listAll: () => repo.listAll(),
-    get: (a, r, n) => repo.get(a, r, n),
+    get: async (a, r, n) => (await listed(a)).find((t) => t.homeRegion === r && t.name === n),
     create: async (t) => {
       await repo.create(t);
       onChange(t.accountId);
@@ -102,7 +130,10 @@ export function routedTrailRepo(repo: TrailRepo, onChange: (accountId: string) =
       await repo.delete(a, r, n);
       onChange(a);
     },
-    reset: () => repo.reset(),
+    reset: async () => {
+      await repo.reset();
+      byAccount.clear();
+    },
     close: () => repo.close(),
   };
 }

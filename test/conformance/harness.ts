@@ -251,7 +251,8 @@ class Fixture {
   async #removeBuckets(): Promise<void> {
     if (this.#bucketless) return;
     if (!this.s3) {
-      rmSync(this.#bucketsDir(), { recursive: true, force: true });
+      // a delivery may be writing into a bucket meanwhile (ENOTEMPTY): rmSync tries again
+      rmSync(this.#bucketsDir(), { recursive: true, force: true, maxRetries: 5 });
       mkdirSync(this.#bucketsDir(), { recursive: true });
       return;
     }

@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openSqlite, type SqliteDb } from "../../src/adapters/sqlite/index.ts";
+import { httpClient } from "../../src/client/http.ts";
+import { DEFAULT_EVENT_SELECTORS, type Trail } from "../../src/domain/trail.ts";
+import type { TrailRepo } from "../../src/ports/index.ts";
+import { routedTrailRepo } from "../../src/recording/router.ts";
+import { createTrailChanges } from "../../src/recording/trail-changes.ts";
+import { describePostgres } from "../support/postgres.ts";
+import { startTestServer, type TestServer, usePostgresServer } from "../support/server.ts";
+
+const ACCOUNT = "123456789012";
+
+function trail(name: string, version = 1): Trail {
+  return {
+    accountId: ACCOUNT,
+    homeRegion: "us-east-1",
+    name,
+    arn: `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/${name}`,
+    s3BucketName: "logs",
+    includeGlobalServiceEvents: true,
+    isMultiRegionTrail: false,
+    isOrganizationTrail: false,
+    logFileValidationEnabled: false,
+    isLogging: false,
+    hasCustomEventSelectors: false,
+    eventSelectors: DEFAULT_EVENT_SELECTORS,
+    insightSelectors: [],
+    tags: [],
+    createdAt: new Date("2026-12-04T00:00:00Z"),
+    version,
+  };
+}
+
+/** The SQLite repository, counting the reads that reach it. */
+function counted(repo: TrailRepo): { repo: TrailRepo; reads: () => number } {
+  let reads = 0;
+  return {
+    repo: {
+      ...repo,
+      list: (a) => {
+        reads++;
+        return repo.list(a);
+      },
+      get: (a, r, n) => {
+        reads++;
+        return repo.get(a, r, n);
+      },
+      listAll: () => repo.listAll(),
+      create: (t) => repo.create(t),
+      update: (t) => repo.update(t),
+      delete: (a, r, n) => repo.delete(a, r, n),
+      reset: () => repo.reset(),
+      close: () => repo.close(),
+    },
+    reads: () => reads,
+  };
+}
+
+describe("the service's trails, kept between changes", () => {
+  let db: SqliteDb;
+  beforeAll(() => {
+    db = openSqlite(":memory:");
+  });
+  afterAll(() => db.close());
+
+  it("reads an account's trails once, and again after each change made or heard", async () => {
+    const changes = createTrailChanges();
+    const { repo: inner, reads } = counted(db.trails);
+    const trails = routedTrailRepo(inner, changes);
+    await db.trails.reset();
+
+    expect(await trails.list(ACCOUNT)).toEqual([]);
+    await trails.create(trail("a"));
+    expect((await trails.list(ACCOUNT)).map((t) => t.name)).toEqual(["a"]);
+    expect((await trails.get(ACCOUNT, "us-east-1", "a"))?.name).toBe("a");
+    expect(await trails.get(ACCOUNT, "us-east-1", "missing")).toBeUndefined();
+    expect(reads()).toBe(2);
+
+    await trails.update({ ...trail("a", 2), s3BucketName: "other" });
+    expect((await trails.get(ACCOUNT, "us-east-1", "a"))?.s3BucketName).toBe("other");
+    expect(reads()).toBe(3);
+
+    // a change of another node reaches the repository directly, and is heard afterwards
+    await db.trails.create(trail("b"));
+    expect((await trails.list(ACCOUNT)).map((t) => t.name)).toEqual(["a"]);
+    changes.heard(ACCOUNT);
+    expect((await trails.list(ACCOUNT)).map((t) => t.name)).toEqual(["a", "b"]);
+    await db.trails.delete(ACCOUNT, "us-east-1", "b");
+    changes.heard(undefined);
+    expect((await trails.list(ACCOUNT)).map((t) => t.name)).toEqual(["a"]);
+
+    await trails.delete(ACCOUNT, "us-east-1", "a");
+    expect(await trails.list(ACCOUNT)).toEqual([]);
+  });
+
+  it("does not keep a read that began before a change", async () => {
+    const changes = createTrailChanges();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow: TrailRepo = {
+      ...db.trails,
+      list: async (a) => {
+        const before = await db.trails.list(a);
+        await gate;
+        return before;
+      },
+      get: (a, r, n) => db.trails.get(a, r, n),
+      listAll: () => db.trails.listAll(),
+      create: (t) => db.trails.create(t),
+      update: (t) => db.trails.update(t),
+      delete: (a, r, n) => db.trails.delete(a, r, n),
+      reset: () => db.trails.reset(),
+      close: async () => {},
+    };
+    const trails = routedTrailRepo(slow, changes);
+    await db.trails.reset();
+    const early = trails.list(ACCOUNT);
+    await db.trails.create(trail("late"));
+    changes.heard(ACCOUNT);
+    release();
+    expect(await early).toEqual([]);
+    expect((await trails.list(ACCOUNT)).map((t) => t.name)).toEqual(["late"]);
+  });
+
+  it("answers each caller with a list of its own", async () => {
+    const trails = routedTrailRepo(db.trails, createTrailChanges());
+    await db.trails.reset();
+    await trails.create(trail("x"));
+    const first = await trails.list(ACCOUNT);
+    first.pop();
+    expect((await trails.list(ACCOUNT)).map((t) => t.name)).toEqual(["x"]);
+  });
+});
+
+// A trail change on one node reaches the other node's kept trails through LISTEN/NOTIFY.
+describePostgres("trails kept by two nodes on one database", (url) => {
+  let one: TestServer;
+  let two: TestServer;
+  beforeAll(async () => {
+    usePostgresServer(url);
+    one = await startTestServer({ deliveryIntervalMs: 3_600_000 });
+    two = await startTestServer({ deliveryIntervalMs: 3_600_000, database: one.database });
+    for (const server of [one, two]) server.createBucket("logs");
+  });
+  afterAll(async () => {
+    await two?.close();
+    await one?.close();
+  });
+
+  /** Waits until the other node's answer shows the change (the notice takes a moment). */
+  async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const value = await read();
+      if (ok(value) || Date.now() > deadline) return value;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it("shows the other node's CreateTrail, UpdateTrail and DeleteTrail", async () => {
+    const a = httpClient({ endpoint: one.url });
+    const b = httpClient({ endpoint: two.url });
+    expect((await b.describeTrails({})).trailList).toEqual([]);
+    await a.createTrail({ Name: "shared", S3BucketName: "logs" });
+    const created = await eventually(
+      () => b.describeTrails({}),
+      (r) => (r.trailList ?? []).length === 1,
+    );
+    expect(created.trailList?.map((t) => t.Name)).toEqual(["shared"]);
+
+    await a.updateTrail({ Name: "shared", S3KeyPrefix: "p" });
+    const updated = await eventually(
+      () => b.getTrail({ Name: "shared" }),
+      (r) => r.Trail?.S3KeyPrefix === "p",
+    );
+    expect(updated.Trail?.S3KeyPrefix).toBe("p");
+
+    await a.startLogging({ Name: "shared" });
+    const status = await eventually(
+      () => b.getTrailStatus({ Name: "shared" }),
+      (r) => r.IsLogging === true,
+    );
+    expect(status.IsLogging).toBe(true);
+
+    await a.deleteTrail({ Name: "shared" });
+    const deleted = await eventually(
+      () => b.describeTrails({}),
+      (r) => (r.trailList ?? []).length === 0,
+    );
+    expect(deleted.trailList).toEqual([]);
+  });
+});
