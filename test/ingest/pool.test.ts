@@ -154,4 +154,77 @@ describe("the ingest thread pool", () => {
     ).toBeLessThanOrEqual(2);
     await pool.close();
   });
+  it("sends the appends of one turn as one message, answered each on its own", async () => {
+    useBuiltIngestThread(
+      threadScript(
+        "appends",
+        `let messages = 0;
+         parentPort.on("message", (m) => {
+           if (m.type === "appends") {
+             messages++;
+             const results = m.appends.map((a) =>
+               a.events[0].eventId === "bad" ? { error: "Error: refused" } : { ok: { inserted: messages, duplicates: [] } });
+             parentPort.postMessage({ type: "appended", id: m.id, results });
+           }
+           if (m.type === "close") parentPort.close();
+         });
+         parentPort.postMessage({ type: "ready" });`,
+      ),
+      2,
+    );
+    const { log } = logLines();
+    const pool = startIngestPool(2, data, log);
+    const event = (eventId: string) =>
+      ({
+        accountId: "123456789012",
+        region: "us-east-1",
+        eventId,
+        eventTime: new Date(0),
+        category: "Management",
+        resources: [],
+        json: "{}",
+      }) as const;
+    const appends = ["a", "bad", "c"].map((id) => pool.append([event(id)], new Date(0)));
+    const settled = await Promise.allSettled(appends);
+    // one message: each fulfilled append saw the count of messages 1
+    expect(settled.map((r) => (r.status === "fulfilled" ? r.value.inserted : "rejected"))).toEqual([
+      1,
+      "rejected",
+      1,
+    ]);
+    expect(String((settled[1] as PromiseRejectedResult).reason)).toContain("may or may not be stored");
+    await expect(pool.append([event("d")])).resolves.toEqual({ inserted: 2, duplicates: [] });
+    await pool.close();
+  });
+
+  it("fails the appends of a thread that dies, and has none to offer while no thread is alive", async () => {
+    useBuiltIngestThread(
+      threadScript(
+        "dies-on-append",
+        `parentPort.on("message", (m) => {
+           if (m.type === "appends") process.exit(1);
+         });
+         parentPort.postMessage({ type: "ready" });`,
+      ),
+      1,
+    );
+    const { log } = logLines();
+    const pool = startIngestPool(1, data, log);
+    await sleep(200);
+    const event = {
+      accountId: "123456789012",
+      region: "us-east-1",
+      eventId: "x",
+      eventTime: new Date(0),
+      category: "Management" as const,
+      resources: [],
+      json: "{}",
+    };
+    const first = pool.append([event]);
+    expect(first).toBeDefined();
+    await expect(first).rejects.toThrow("exited; they may or may not be stored");
+    // between the exit and its replacement: no thread, so the caller stores inline
+    expect(pool.append([event])).toBeUndefined();
+    await pool.close();
+  });
 });
