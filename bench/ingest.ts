@@ -19,9 +19,10 @@
  *
  * --database runs the server on a fresh database made on that PostgreSQL server (its role must
  * be allowed to create databases; dropped after the run unless --keep) and prints the CPU that
- * the machine's postgres processes spent per record too. --nodes N starts N servers on that
- * database, each on a data directory of its own as several nodes are run, and spreads the
- * clients over them round-robin; server CPU is printed per node and summed.
+ * PostgreSQL spent per record too: the database's backends, and the processes every database
+ * shares, such as the WAL writer. --nodes N starts N servers on that database, each on a data
+ * directory of its own as several nodes are run, and spreads the clients over them round-robin;
+ * server CPU is printed per node and summed.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -36,7 +37,7 @@ import {
 import { freshDatabase } from "../test/support/fresh-database.ts";
 import { summarizeProfile } from "./support/cpu-profile.ts";
 import { lanePosters, numberFlag } from "./support/ingest-post.ts";
-import { postgresCpuMs, postgresCpuSpentMs } from "./support/postgres.ts";
+import { type PostgresSample, postgresCpu, postgresCpuLine, postgresCpuSpent } from "./support/postgres.ts";
 import { recordSource } from "./support/records.ts";
 import { type ProcessUsage, type ServerProcess, startServerProcess } from "./support/server-process.ts";
 
@@ -273,6 +274,7 @@ async function runOnce(label: string, cliPath: string | undefined, dataDir: stri
     throw e;
   }
   const { servers, dataDirs, profileDirs } = started;
+  const databaseName = database === undefined ? "" : new URL(database.url).pathname.slice(1);
   if (flags.insights) await enableInsights(servers[0]!, dataDirs);
   const peakRss = servers.map(() => 0);
   let atWarmupEnd: (ProcessUsage | undefined)[] = [];
@@ -299,19 +301,19 @@ async function runOnce(label: string, cliPath: string | undefined, dataDir: stri
     const to = from + seconds * 1000;
     let clientAtWarmupEnd = process.cpuUsage();
     let busyAtWarmupEnd = machineBusyMs();
-    let postgresAtWarmupEnd = postgresCpuMs();
+    let postgresAtWarmupEnd: PostgresSample = postgresCpu(databaseName);
     const warmupTimer = setTimeout(() => {
       atWarmupEnd = servers.map((s) => s.usage());
       clientAtWarmupEnd = process.cpuUsage();
       busyAtWarmupEnd = machineBusyMs();
-      postgresAtWarmupEnd = postgresCpuMs();
+      postgresAtWarmupEnd = postgresCpu(databaseName);
     }, warmup * 1000);
     const sent = await driver(servers, templates).run(to);
     clearTimeout(warmupTimer);
     const atEnd = servers.map((s) => s.usage());
     const clientCpu = process.cpuUsage(clientAtWarmupEnd);
     const busyAtEnd = machineBusyMs();
-    const postgresAtEnd = postgresCpuMs();
+    const postgresAtEnd = postgresCpu(databaseName);
     const lastEnd = Math.max(...sent.map((s) => s.ended));
     const counted = sent.filter((s) => s.ended >= from && s.ended <= to);
     const records = counted.reduce((n, s) => n + s.records, 0);
@@ -367,15 +369,10 @@ async function runOnce(label: string, cliPath: string | undefined, dataDir: stri
           );
         }
       }
-      const postgresMs =
-        flags.database === undefined ? 0 : postgresCpuSpentMs(postgresAtWarmupEnd, postgresAtEnd);
-      if (postgresMs > 0) {
-        // every postgres process of the machine: the WAL writer and checkpointer, and any other client's backends
-        say(
-          `PostgreSQL CPU: ${((postgresMs * 1000) / after).toFixed(1)} µs per record, ${((100 * postgresMs) / wallMs).toFixed(0)}% of one core ` +
-            `(${postgresAtEnd.size} postgres processes)`,
-        );
-      }
+      const postgres =
+        database === undefined ? { run: 0, shared: 0 } : postgresCpuSpent(postgresAtWarmupEnd, postgresAtEnd);
+      const postgresMs = postgres.run + postgres.shared;
+      if (postgresMs > 0) say(postgresCpuLine(postgres, after, wallMs));
       if (busyAtWarmupEnd !== undefined && busyAtEnd !== undefined) {
         // The figures above only hold for a machine this bench has to itself.
         const others = busyAtEnd - busyAtWarmupEnd - cpuMs - clientMs - postgresMs;

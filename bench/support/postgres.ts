@@ -8,39 +8,81 @@ import { readdirSync, readFileSync } from "node:fs";
 /** Clock ticks per second of /proc/PID/stat; 100 on every Linux build that matters here. */
 const CLOCK_TICKS = 100;
 
+/** What a postgres process works for, from its title (`postgres: 15/main: user db host(port) state`). */
+type PostgresRole = "run" | "shared" | "other";
+
+function roleOf(title: string, database: string): PostgresRole {
+  const m = /^postgres: [^:]+: (.*)$/.exec(title.trim());
+  // the postmaster keeps the command line it was started with
+  if (!m) return "shared";
+  const words = m[1]!.split(/\s+/);
+  // a client backend: user, database, host(port) or [local], state
+  if (words.length >= 3 && (/\(\d+\)$/.test(words[2]!) || words[2] === "[local]")) {
+    return words[1] === database ? "run" : "other";
+  }
+  if (m[1]!.startsWith("autovacuum worker")) return words.at(-1) === database ? "run" : "other";
+  // WAL writer, checkpointer, background writer, launchers: work for every database
+  return "shared";
+}
+
+export interface PostgresSample {
+  /** CPU ms by process id, of the processes that work for `database` or for every database. */
+  byPid: Map<number, { ms: number; role: "run" | "shared" }>;
+}
+
 /**
- * utime + stime of every process named `postgres` on this machine, in ms, by process id (Linux
- * /proc; empty elsewhere). A backend's CPU is counted in its own process, so the postmaster, the
- * WAL writer, the checkpointer and every connection's backend are all here; a backend that exits
- * between two readings takes its time with it.
+ * utime + stime of the postgres processes on this machine that work for `database` (its
+ * backends and autovacuum workers) or for every database (postmaster, WAL writer,
+ * checkpointer, …), in ms (Linux /proc; empty elsewhere). Other databases' backends, such as
+ * another developer's tests on the same server, are left out. A backend's CPU is counted in its
+ * own process; one that exits between two samples takes its time with it.
  */
-export function postgresCpuMs(): Map<number, number> {
-  const byPid = new Map<number, number>();
+export function postgresCpu(database: string): PostgresSample {
+  const byPid: PostgresSample["byPid"] = new Map();
   let pids: string[];
   try {
     pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
   } catch {
-    return byPid;
+    return { byPid };
   }
   for (const pid of pids) {
     let stat: string;
+    let title: string;
     try {
       stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      if (stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) !== "postgres") continue;
+      title = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
     } catch {
       continue;
     }
-    const open = stat.indexOf("(");
-    const close = stat.lastIndexOf(")");
-    if (stat.slice(open + 1, close) !== "postgres") continue;
-    const fields = stat.slice(close + 2).split(" ");
-    byPid.set(Number(pid), ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS);
+    const role = roleOf(title, database);
+    if (role === "other") continue;
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    byPid.set(Number(pid), { ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS, role });
   }
-  return byPid;
+  return { byPid };
 }
 
-/** CPU ms the postgres processes spent between two readings (processes new since `before` from 0). */
-export function postgresCpuSpentMs(before: Map<number, number>, after: Map<number, number>): number {
-  let spent = 0;
-  for (const [pid, ms] of after) spent += ms - (before.get(pid) ?? 0);
+/** CPU ms spent between two samples (processes new since `before` from 0), the run's and the shared. */
+export function postgresCpuSpent(
+  before: PostgresSample,
+  after: PostgresSample,
+): { run: number; shared: number } {
+  const spent = { run: 0, shared: 0 };
+  for (const [pid, { ms, role }] of after.byPid) spent[role] += ms - (before.byPid.get(pid)?.ms ?? 0);
   return spent;
+}
+
+/** The line both benchmarks print: PostgreSQL's CPU per record, split into the run's and the shared. */
+export function postgresCpuLine(
+  spent: { run: number; shared: number },
+  records: number,
+  wallMs: number,
+): string {
+  const us = (ms: number) => ((ms * 1000) / records).toFixed(1);
+  const total = spent.run + spent.shared;
+  return (
+    `PostgreSQL CPU: ${us(total)} µs per record (this database's backends ${us(spent.run)}, ` +
+    `shared processes such as the WAL writer ${us(spent.shared)}), ${((100 * total) / wallMs).toFixed(0)}% of one core`
+  );
 }
