@@ -39,7 +39,14 @@ import { createBucket, type S3TestServer, s3Client, startMoto } from "../test/su
 import { summarizeProfile } from "./support/cpu-profile.ts";
 import { bucketDir, logFileKeys, startDeliveryServer } from "./support/delivery-server.ts";
 import { lanePosters, numberFlag } from "./support/ingest-post.ts";
-import { type PostgresSample, postgresCpu, postgresCpuLine, postgresCpuSpent } from "./support/postgres.ts";
+import {
+  type PostgresSample,
+  postgresCpu,
+  postgresCpuLine,
+  postgresCpuSpent,
+  walLine,
+  walSample,
+} from "./support/postgres.ts";
 import { recordSource } from "./support/records.ts";
 import type { ServerProcess } from "./support/server-process.ts";
 
@@ -343,6 +350,7 @@ async function main(): Promise<void> {
         `${warmup} s warm-up + ${seconds} s, load average ${loadavg()[0]!.toFixed(2)} before`,
     );
 
+    const walBefore = setup.database === undefined ? undefined : await walSample(setup.database.url);
     const watcher = bucketWatcher(bucket);
     const driver = loadDriver(servers, bodies);
     const start = performance.now();
@@ -360,6 +368,7 @@ async function main(): Promise<void> {
     const loadEnded = performance.now();
     const cpuAfter = servers.map((s) => s.usage());
     const postgresAfter = postgresCpu(databaseName);
+    const walAfter = setup.database === undefined ? undefined : await walSample(setup.database.url);
     const allLags = loopLag(server.stderr());
     const lags = servers.flatMap((s, i) => loopLag(s.stderr()).slice(loopLag(stderrAtWarmupEnd[i]!).length));
     const ackedAt = driver.ackedAt;
@@ -435,6 +444,8 @@ async function main(): Promise<void> {
     if (setup.database !== undefined) {
       const postgres = postgresCpuSpent(postgresBefore, postgresAfter);
       if (postgres.run + postgres.shared > 0) console.log(postgresCpuLine(postgres, ackedRecords, wall));
+      if (walBefore !== undefined && walAfter !== undefined)
+        console.log(walLine(walBefore, walAfter, ackedRecords, wall));
     }
     if (lags.length > 0) {
       const p50s = lags.map((l) => l.p50Ms).sort((a, b) => a - b);

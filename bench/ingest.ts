@@ -37,7 +37,15 @@ import {
 import { freshDatabase } from "../test/support/fresh-database.ts";
 import { summarizeProfile } from "./support/cpu-profile.ts";
 import { lanePosters, numberFlag } from "./support/ingest-post.ts";
-import { type PostgresSample, postgresCpu, postgresCpuLine, postgresCpuSpent } from "./support/postgres.ts";
+import {
+  type PostgresSample,
+  postgresCpu,
+  postgresCpuLine,
+  postgresCpuSpent,
+  type WalSample,
+  walLine,
+  walSample,
+} from "./support/postgres.ts";
 import { recordSource } from "./support/records.ts";
 import { type ProcessUsage, type ServerProcess, startServerProcess } from "./support/server-process.ts";
 
@@ -302,11 +310,13 @@ async function runOnce(label: string, cliPath: string | undefined, dataDir: stri
     let clientAtWarmupEnd = process.cpuUsage();
     let busyAtWarmupEnd = machineBusyMs();
     let postgresAtWarmupEnd: PostgresSample = postgresCpu(databaseName);
+    let walAtWarmupEnd: Promise<WalSample> | undefined;
     const warmupTimer = setTimeout(() => {
       atWarmupEnd = servers.map((s) => s.usage());
       clientAtWarmupEnd = process.cpuUsage();
       busyAtWarmupEnd = machineBusyMs();
       postgresAtWarmupEnd = postgresCpu(databaseName);
+      if (database !== undefined) walAtWarmupEnd = walSample(database.url);
     }, warmup * 1000);
     const sent = await driver(servers, templates).run(to);
     clearTimeout(warmupTimer);
@@ -314,6 +324,7 @@ async function runOnce(label: string, cliPath: string | undefined, dataDir: stri
     const clientCpu = process.cpuUsage(clientAtWarmupEnd);
     const busyAtEnd = machineBusyMs();
     const postgresAtEnd = postgresCpu(databaseName);
+    const walAtEnd = database === undefined ? undefined : await walSample(database.url);
     const lastEnd = Math.max(...sent.map((s) => s.ended));
     const counted = sent.filter((s) => s.ended >= from && s.ended <= to);
     const records = counted.reduce((n, s) => n + s.records, 0);
@@ -373,6 +384,8 @@ async function runOnce(label: string, cliPath: string | undefined, dataDir: stri
         database === undefined ? { run: 0, shared: 0 } : postgresCpuSpent(postgresAtWarmupEnd, postgresAtEnd);
       const postgresMs = postgres.run + postgres.shared;
       if (postgresMs > 0) say(postgresCpuLine(postgres, after, wallMs));
+      if (walAtWarmupEnd !== undefined && walAtEnd !== undefined)
+        say(walLine(await walAtWarmupEnd, walAtEnd, after, wallMs));
       if (busyAtWarmupEnd !== undefined && busyAtEnd !== undefined) {
         // The figures above only hold for a machine this bench has to itself.
         const others = busyAtEnd - busyAtWarmupEnd - cpuMs - clientMs - postgresMs;

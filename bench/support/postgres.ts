@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import pg from "pg";
 
 /**
  * The CPU time the database server's processes spent during a benchmark, to put beside the
@@ -84,5 +85,38 @@ export function postgresCpuLine(
   return (
     `PostgreSQL CPU: ${us(total)} µs per record (this database's backends ${us(spent.run)}, ` +
     `shared processes such as the WAL writer ${us(spent.shared)}), ${((100 * total) / wallMs).toFixed(0)}% of one core`
+  );
+}
+
+export interface WalSample {
+  /** WAL position, bytes from the cluster's start: every database's writes move it. */
+  walBytes: number;
+  /** Transactions committed in the run's database so far (as last reported by its backends). */
+  commits: number;
+}
+
+/** Where the WAL is and how many transactions the database of `url` has committed. */
+export async function walSample(url: string): Promise<WalSample> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    // statistics a backend has not flushed yet would be missed; this flushes this backend's own
+    const { rows } = await client.query<{ wal: string; commits: string }>(
+      `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS wal, xact_commit::text AS commits
+         FROM pg_stat_database WHERE datname = current_database()`,
+    );
+    return { walBytes: Number(rows[0]!.wal), commits: Number(rows[0]!.commits) };
+  } finally {
+    await client.end();
+  }
+}
+
+/** The WAL line both benchmarks print: bytes and commits per record between two samples. */
+export function walLine(before: WalSample, after: WalSample, records: number, wallMs: number): string {
+  const bytes = after.walBytes - before.walBytes;
+  const commits = after.commits - before.commits;
+  return (
+    `PostgreSQL WAL: ${(bytes / records).toFixed(0)} bytes per record, ${(((bytes / wallMs) * 1000) / 1024 / 1024).toFixed(1)} MB/s ` +
+    `(the whole server's); ${((1000 * commits) / records).toFixed(1)} commits per 1,000 records, ${((commits / wallMs) * 1000).toFixed(0)}/s (this database's)`
   );
 }
