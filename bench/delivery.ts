@@ -7,8 +7,17 @@
  *
  *   npm run bench:delivery -- [--seconds 15] [--warmup 2] [--concurrency 4] [--batch 500]
  *                             [--interval 1] [--rate R] [--ingest-workers N] [--outage S]
- *                             [--database postgres://…]
+ *                             [--database postgres://… [--nodes 1] [--s3]]
  *                             [--cpu-prof DIR] [--dir D] [--keep]
+ *
+ * --database runs the server on a fresh database made on that PostgreSQL server (its role must
+ * be allowed to create databases; dropped after the run unless --keep) and prints the CPU that
+ * PostgreSQL spent per record too: the database's backends, and the processes every database
+ * shares, such as the WAL writer. --nodes N starts N servers on that database, each on a data
+ * directory of its own as several nodes are run, delivering to one bucket of a moto S3 endpoint
+ * that they share, with the clients spread over them round-robin; server CPU is printed per node
+ * and summed. --s3 delivers to moto with one node as well, for a figure to set beside theirs
+ * (moto's bucket is listed less often than a directory, so the latency figures are coarser).
  *
  * --rate paces ingest at R records/s instead of full speed. The server's event-loop lag is
  * printed too: under load each asynchronous step of a delivery waits about that long.
@@ -23,10 +32,21 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { httpClient } from "../src/client/http.ts";
+import { type FreshDatabase, freshDatabase } from "../test/support/fresh-database.ts";
+import { createBucket, type S3TestServer, s3Client, startMoto } from "../test/support/s3-servers.ts";
 import { summarizeProfile } from "./support/cpu-profile.ts";
 import { bucketDir, logFileKeys, startDeliveryServer } from "./support/delivery-server.ts";
-import { ingestPoster, numberFlag } from "./support/ingest-post.ts";
+import { lanePosters, numberFlag } from "./support/ingest-post.ts";
+import {
+  type PostgresSample,
+  postgresCpu,
+  postgresCpuLine,
+  postgresCpuSpent,
+  walLine,
+  walSample,
+} from "./support/postgres.ts";
 import { recordSource } from "./support/records.ts";
 import type { ServerProcess } from "./support/server-process.ts";
 
@@ -56,6 +76,8 @@ const TIME_MARK_TEXT = "2001-01-01T00:00:00Z";
 const ID_PREFIX = "0d3e5a70-9f1b-4c2d-8e6f-";
 /** How often the bucket is listed: the resolution of the latency figures. */
 const LIST_EVERY_MS = 20;
+/** The same for moto's bucket: each listing costs moto a few milliseconds of a core it shares. */
+const S3_LIST_EVERY_MS = 100;
 /** After the load stops, how long the rest may take to arrive before the bench gives up. */
 const SETTLE_LIMIT_MS = 60_000;
 
@@ -69,6 +91,8 @@ const { values: flags } = parseArgs({
     rate: { type: "string", default: "0" },
     "ingest-workers": { type: "string" },
     database: { type: "string" },
+    nodes: { type: "string", default: "1" },
+    s3: { type: "boolean", default: false },
     outage: { type: "string", default: "0" },
     "cpu-prof": { type: "string" },
     dir: { type: "string" },
@@ -86,6 +110,15 @@ const rate = numberFlag("rate", flags.rate);
 /** Seconds the bucket is missing from the start of the load. */
 const outage = numberFlag("outage", flags.outage);
 if (outage >= warmup + seconds) throw new Error("--outage must end before the load does");
+const nodes = Math.max(1, Math.floor(numberFlag("nodes", flags.nodes)));
+if (nodes > 1 && !/^postgres(ql)?:\/\//.test(flags.database ?? "")) {
+  // nodes share their records through the database; SQLite is one server's file
+  throw new Error("--nodes needs --database postgres://…");
+}
+/** Whether the servers deliver to moto rather than to local buckets: nodes share one bucket there. */
+const useS3 = flags.s3 || nodes > 1;
+if (useS3 && outage > 0)
+  throw new Error("--outage takes a local bucket's directory away; not with --s3 or --nodes");
 
 /** Batch bodies whose eventIDs end in `<batch number, 8 hex><index, 4 hex>`. */
 function templates(): string[] {
@@ -107,13 +140,16 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** Concurrent signed POST /ingest of prepared bodies; the acknowledgement time of every batch. */
-function loadDriver(server: ServerProcess, bodies: readonly string[]) {
-  const poster = ingestPoster(server.url, { region: REGION, connections: concurrency });
+function loadDriver(servers: readonly ServerProcess[], bodies: readonly string[]) {
+  const posters = lanePosters(
+    servers.map((s) => s.url),
+    { region: REGION, lanes: concurrency },
+  );
   /** performance.now() at each batch's acknowledgement, by batch number. */
   const ackedAt: number[] = [];
   let next = 0;
 
-  async function send(batch: number): Promise<void> {
+  async function send(batch: number, lane: number): Promise<void> {
     const now = `${new Date().toISOString().slice(0, 19)}Z`;
     const body = Buffer.from(
       bodies[batch % bodies.length]!.replaceAll(BATCH_MARK, batch.toString(16).padStart(8, "0")).replaceAll(
@@ -121,7 +157,7 @@ function loadDriver(server: ServerProcess, bodies: readonly string[]) {
         now,
       ),
     );
-    const { status, text } = await poster.post(body);
+    const { status, text } = await posters.forLane(lane).post(body);
     if (status !== 200) throw new Error(`POST /ingest answered ${status}: ${text.slice(0, 500)}`);
     ackedAt[batch] = performance.now();
   }
@@ -131,7 +167,7 @@ function loadDriver(server: ServerProcess, bodies: readonly string[]) {
     /** Keeps `concurrency` batches in flight until `until` (performance.now() ms), paced by --rate. */
     async run(until: number): Promise<void> {
       const start = performance.now();
-      const lane = async () => {
+      const lane = async (n: number) => {
         while (performance.now() < until) {
           const batch = next++;
           if (rate > 0) {
@@ -139,24 +175,68 @@ function loadDriver(server: ServerProcess, bodies: readonly string[]) {
             if (due >= until) return;
             await sleep(Math.max(0, due - performance.now()));
           }
-          await send(batch);
+          await send(batch, n);
         }
       };
-      await Promise.all(Array.from({ length: concurrency }, lane));
-      poster.close();
+      await Promise.all(Array.from({ length: concurrency }, (_, n) => lane(n)));
+      posters.close();
     },
   };
 }
 
+/** Where the log files arrive: a local bucket's directory, or moto's bucket. */
+interface WatchedBucket {
+  /** Keys of the whole log files in it now. */
+  keys(): Promise<string[]>;
+  read(key: string): Promise<Buffer>;
+  listEveryMs: number;
+  close(): void;
+}
+
+function localBucket(dir: string): WatchedBucket {
+  return {
+    keys: async () => logFileKeys(dir),
+    read: async (key) => readFileSync(join(dir, key)),
+    listEveryMs: LIST_EVERY_MS,
+    close() {},
+  };
+}
+
+function s3Bucket(s3: S3TestServer, bucket: string): WatchedBucket {
+  const client = s3Client(s3);
+  return {
+    async keys() {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: "AWSLogs/", ContinuationToken: token }),
+        );
+        for (const o of page.Contents ?? []) {
+          if (o.Key?.endsWith(".json.gz") && o.Key.includes("/CloudTrail/")) keys.push(o.Key);
+        }
+        token = page.NextContinuationToken;
+      } while (token);
+      return keys;
+    },
+    async read(key) {
+      const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from(await object.Body!.transformToByteArray());
+    },
+    listEveryMs: S3_LIST_EVERY_MS,
+    close: () => client.destroy(),
+  };
+}
+
 /** Lists the bucket every few milliseconds and notes when each log file first appeared. */
-function bucketWatcher(dir: string) {
+function bucketWatcher(bucket: WatchedBucket) {
   const seenAt = new Map<string, number>();
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
       const now = performance.now();
-      for (const key of logFileKeys(dir)) if (!seenAt.has(key)) seenAt.set(key, now);
-      await sleep(LIST_EVERY_MS);
+      for (const key of await bucket.keys()) if (!seenAt.has(key)) seenAt.set(key, now);
+      await sleep(bucket.listEveryMs);
     }
   })();
   return {
@@ -175,12 +255,12 @@ interface DeliveredFile {
 }
 
 /** The files seen so far, each read once: the batch number of every record in it. */
-function deliveredReader(dir: string, seenAt: ReadonlyMap<string, number>) {
+function deliveredReader(bucket: WatchedBucket, seenAt: ReadonlyMap<string, number>) {
   const read = new Map<string, DeliveredFile>();
-  return (): DeliveredFile[] => {
+  return async (): Promise<DeliveredFile[]> => {
     for (const [key, at] of seenAt) {
       if (read.has(key)) continue;
-      const body = JSON.parse(gunzipSync(readFileSync(join(dir, key))).toString("utf8")) as {
+      const body = JSON.parse(gunzipSync(await bucket.read(key)).toString("utf8")) as {
         Records: { eventID: string }[];
       };
       // the trail's own StartLogging call is in the bucket too
@@ -204,72 +284,110 @@ function takeBucketAway(dir: string, seconds: number, server: ServerProcess) {
   return state;
 }
 
+/** Where a run's records and log files go: its database (when --database), moto (when shared), the servers. */
+interface Setup {
+  database: FreshDatabase | undefined;
+  s3: S3TestServer | undefined;
+  servers: ServerProcess[];
+  profileDirs: string[];
+}
+
+/** The database and the bucket first, then the servers one after the other (the first migrates). */
+async function setUp(dataDir: string, setup: Setup): Promise<void> {
+  const profileDir = flags["cpu-prof"];
+  if (flags.database !== undefined) setup.database = await freshDatabase(flags.database, "opentrail_bench");
+  if (useS3) {
+    setup.s3 = await startMoto();
+    await createBucket(setup.s3, BUCKET);
+  } else mkdirSync(bucketDir(dataDir, BUCKET), { recursive: true });
+  for (let i = 0; i < nodes; i++) {
+    const profile =
+      profileDir === undefined ? undefined : nodes === 1 ? profileDir : join(profileDir, `node-${i + 1}`);
+    if (profile !== undefined) {
+      mkdirSync(profile, { recursive: true });
+      setup.profileDirs.push(profile);
+    }
+    setup.servers.push(
+      await startDeliveryServer({
+        dataDir: nodes === 1 ? dataDir : join(dataDir, `node-${i + 1}`),
+        deliveryIntervalSeconds: interval,
+        serveArgs: [
+          ...(flags["ingest-workers"] === undefined ? [] : ["--ingest-workers", flags["ingest-workers"]]),
+          ...(setup.database === undefined ? [] : ["--database", setup.database.url]),
+          // moto's bucket has no policy: checked as for a local bucket, only that it exists
+          ...(setup.s3 === undefined ? [] : ["--s3-endpoint", setup.s3.endpoint, "--policy-checks", "off"]),
+        ],
+        nodeArgs: [
+          ...(profile === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profile]),
+          "--import",
+          fileURLToPath(new URL("./support/loop-lag.js", import.meta.url)),
+        ],
+      }),
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const dataDir = flags.dir ?? mkdtempSync(join(tmpdir(), "opentrail-bench-delivery-"));
   const dir = bucketDir(dataDir, BUCKET);
-  mkdirSync(dir, { recursive: true });
-  const profileDir = flags["cpu-prof"];
-  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
   const bodies = templates();
-  const server = await startDeliveryServer({
-    dataDir,
-    deliveryIntervalSeconds: interval,
-    serveArgs: [
-      ...(flags["ingest-workers"] === undefined ? [] : ["--ingest-workers", flags["ingest-workers"]]),
-      ...(flags.database === undefined ? [] : ["--database", flags.database]),
-    ],
-    nodeArgs: [
-      ...(profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir]),
-      "--import",
-      fileURLToPath(new URL("./support/loop-lag.js", import.meta.url)),
-    ],
-  });
+  const setup: Setup = { database: undefined, s3: undefined, servers: [], profileDirs: [] };
+  let bucket: WatchedBucket | undefined;
   try {
+    await setUp(dataDir, setup);
+    const { servers } = setup;
+    const server = servers[0]!;
+    const databaseName = setup.database === undefined ? "" : new URL(setup.database.url).pathname.slice(1);
+    bucket = setup.s3 === undefined ? localBucket(dir) : s3Bucket(setup.s3, BUCKET);
     const api = httpClient({ endpoint: server.url, region: REGION });
     await api.createTrail({ Name: "bench", S3BucketName: BUCKET });
     await api.startLogging({ Name: "bench" });
     api.client.destroy();
     console.log(
-      `delivery bench: ${flags.database === undefined ? "SQLite" : "PostgreSQL"}, ${concurrency} in flight, batches of ${batchSize} records ` +
+      `delivery bench: ${flags.database === undefined ? "SQLite" : nodes === 1 ? "PostgreSQL" : `PostgreSQL, ${nodes} nodes`}${useS3 ? ", a moto S3 bucket" : ""}, ${concurrency} in flight, batches of ${batchSize} records ` +
         `(${(Buffer.byteLength(bodies[0]!) / batchSize).toFixed(0)} B/record), delivery interval ${interval} s, ` +
         `ingest ${rate > 0 ? `paced at ${rate} records/s` : "at full speed"}, ` +
         `${warmup} s warm-up + ${seconds} s, load average ${loadavg()[0]!.toFixed(2)} before`,
     );
 
-    const watcher = bucketWatcher(dir);
-    const driver = loadDriver(server, bodies);
+    const walBefore = setup.database === undefined ? undefined : await walSample(setup.database.url);
+    const watcher = bucketWatcher(bucket);
+    const driver = loadDriver(servers, bodies);
     const start = performance.now();
     const from = start + warmup * 1000;
     const to = from + seconds * 1000;
-    const cpuBefore = server.usage();
+    const cpuBefore = servers.map((s) => s.usage());
+    const postgresBefore: PostgresSample = postgresCpu(databaseName);
     const bucketOutage = outage > 0 ? takeBucketAway(dir, outage, server) : undefined;
-    let stderrAtWarmupEnd = "";
+    let stderrAtWarmupEnd: string[] = servers.map(() => "");
     const warmupTimer = setTimeout(() => {
-      stderrAtWarmupEnd = server.stderr();
+      stderrAtWarmupEnd = servers.map((s) => s.stderr());
     }, warmup * 1000);
     await driver.run(to);
     clearTimeout(warmupTimer);
     const loadEnded = performance.now();
-    const cpuAfter = server.usage();
+    const cpuAfter = servers.map((s) => s.usage());
+    const postgresAfter = postgresCpu(databaseName);
+    const walAfter = setup.database === undefined ? undefined : await walSample(setup.database.url);
     const allLags = loopLag(server.stderr());
-    const lags = allLags.slice(loopLag(stderrAtWarmupEnd).length);
+    const lags = servers.flatMap((s, i) => loopLag(s.stderr()).slice(loopLag(stderrAtWarmupEnd[i]!).length));
     const ackedAt = driver.ackedAt;
     const ackedRecords = ackedAt.filter((t) => t !== undefined).length * batchSize;
 
     // The rest arrives within about one interval; the bench waits for it, with a bound. Files are
     // read only once no new one has appeared for a while: reading hundreds of megabytes of JSON
     // stops this process's event loop for seconds, and the watcher would see the last files late.
-    const readDelivered = deliveredReader(dir, watcher.seenAt);
+    const readDelivered = deliveredReader(bucket, watcher.seenAt);
     const settleLimit = loadEnded + SETTLE_LIMIT_MS;
     const quietMs = 2 * interval * 1000 + 2000;
     const count = (files: DeliveredFile[]) => files.reduce((n, f) => n + f.batches.length, 0);
     const lastSeen = () => Math.max(loadEnded, ...watcher.seenAt.values());
     for (;;) {
       while (performance.now() < settleLimit && performance.now() - lastSeen() < quietMs) await sleep(100);
-      if (performance.now() >= settleLimit || count(readDelivered()) >= ackedRecords) break;
+      if (performance.now() >= settleLimit || count(await readDelivered()) >= ackedRecords) break;
     }
     await watcher.stop();
-    const files = readDelivered();
+    const files = await readDelivered();
     const delivered = count(files);
     const lastFile = Math.max(...files.map((f) => f.seenAt));
     const deliveredByLoadEnd = count(files.filter((f) => f.seenAt <= loadEnded));
@@ -301,20 +419,38 @@ async function main(): Promise<void> {
     console.log(
       `delivery latency (ack → file in the bucket): p50 ${(percentile(latencies, 50) / 1000).toFixed(2)} s, ` +
         `p99 ${(percentile(latencies, 99) / 1000).toFixed(2)} s, max ${(percentile(latencies, 100) / 1000).toFixed(2)} s ` +
-        `(${latencies.length} records, listing every ${LIST_EVERY_MS} ms)`,
+        `(${latencies.length} records, listing every ${bucket.listEveryMs} ms)`,
     );
-    if (cpuBefore && cpuAfter) {
-      const wall = loadEnded - start;
+    const wall = loadEnded - start;
+    if (cpuBefore.every((u) => u) && cpuAfter.every((u) => u)) {
+      const cpuMsOf = servers.map((_, i) => cpuAfter[i]!.cpuMs - cpuBefore[i]!.cpuMs);
+      const cpuMs = cpuMsOf.reduce((a, b) => a + b, 0);
+      const rss = (i: number) => `${(cpuAfter[i]!.rssBytes / 1024 / 1024).toFixed(0)} MB`;
       console.log(
-        `server CPU: ${(((cpuAfter.cpuMs - cpuBefore.cpuMs) * 1000) / ackedRecords).toFixed(1)} µs per record, ` +
-          `${((100 * (cpuAfter.cpuMs - cpuBefore.cpuMs)) / wall).toFixed(0)}% of one core; ` +
-          `RSS ${(cpuAfter.rssBytes / 1024 / 1024).toFixed(0)} MB when the load stopped`,
+        `server CPU${nodes === 1 ? "" : ` (${nodes} nodes summed)`}: ${((cpuMs * 1000) / ackedRecords).toFixed(1)} µs per record, ` +
+          `${((100 * cpuMs) / wall).toFixed(0)}% of one core` +
+          (nodes === 1 ? `; RSS ${rss(0)} when the load stopped` : ""),
       );
+      if (nodes > 1) {
+        // a node delivers the records any node took in, for as long as it holds the lane's lease
+        for (const [i] of servers.entries()) {
+          console.log(
+            `  node ${i + 1}: ${((cpuMsOf[i]! * 1000) / ackedRecords).toFixed(1)} µs per record of all nodes', ` +
+              `${((100 * cpuMsOf[i]!) / wall).toFixed(0)}% of one core; RSS ${rss(i)} when the load stopped`,
+          );
+        }
+      }
+    }
+    if (setup.database !== undefined) {
+      const postgres = postgresCpuSpent(postgresBefore, postgresAfter);
+      if (postgres.run + postgres.shared > 0) console.log(postgresCpuLine(postgres, ackedRecords, wall));
+      if (walBefore !== undefined && walAfter !== undefined)
+        console.log(walLine(walBefore, walAfter, ackedRecords, wall));
     }
     if (lags.length > 0) {
       const p50s = lags.map((l) => l.p50Ms).sort((a, b) => a - b);
       console.log(
-        `server event-loop lag under load: median of per-second p50 ${percentile(p50s, 50)} ms, ` +
+        `server event-loop lag under load${nodes === 1 ? "" : " (all nodes)"}: median of per-second p50 ${percentile(p50s, 50)} ms, ` +
           `worst per-second p99 ${Math.max(...lags.map((l) => l.p99Ms))} ms, max ${Math.max(...lags.map((l) => l.maxMs))} ms`,
       );
     }
@@ -333,6 +469,7 @@ async function main(): Promise<void> {
           `ingest meanwhile ${Math.round(recordsIn(back, loadEnded) / ((loadEnded - back) / 1000))} records/s`,
       );
     }
+    console.log(`load average ${loadavg()[0]!.toFixed(2)} after`);
     if (delivered !== ackedRecords) {
       process.exitCode = 1;
       console.error(
@@ -340,14 +477,32 @@ async function main(): Promise<void> {
       );
     }
   } catch (e) {
-    console.error(`the server's log, last lines:\n${server.stderr().split("\n").slice(-20).join("\n")}`);
+    for (const [i, server] of setup.servers.entries()) {
+      console.error(
+        `the server${nodes === 1 ? "" : ` ${i + 1}`}'s log, last lines:\n${server.stderr().split("\n").slice(-20).join("\n")}`,
+      );
+    }
     throw e;
   } finally {
-    const exit = await server.stop("SIGTERM");
-    if (exit.code !== 0) console.error(`server exited with ${exit.code ?? exit.signal}:\n${server.stderr()}`);
+    bucket?.close();
+    for (const [i, server] of setup.servers.entries()) {
+      const exit = await server.stop("SIGTERM");
+      if (exit.code !== 0) {
+        console.error(
+          `server${nodes === 1 ? "" : ` ${i + 1}`} exited with ${exit.code ?? exit.signal}:\n${server.stderr()}`,
+        );
+      }
+    }
+    await setup.s3?.stop();
+    if (setup.database !== undefined && !flags.keep) await setup.database.drop();
+    else if (setup.database !== undefined)
+      console.log(`kept database ${new URL(setup.database.url).pathname.slice(1)}`);
     if (!flags.keep && flags.dir === undefined) rmSync(dataDir, { recursive: true, force: true });
   }
-  if (profileDir !== undefined) console.log(summarizeProfile(profileDir));
+  for (const [i, profile] of setup.profileDirs.entries()) {
+    if (nodes > 1) console.log(`node ${i + 1}:`);
+    console.log(summarizeProfile(profile));
+  }
 }
 
 await main();

@@ -55,3 +55,24 @@ export function numberFlag(name: string, text: string | undefined): number {
   if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number`);
   return n;
 }
+
+/**
+ * Posters for `lanes` concurrent clients spread over several nodes round-robin: lane i posts to
+ * node i mod n, over connections of that node's own.
+ */
+export function lanePosters(endpoints: readonly string[], opts: { region: string; lanes: number }) {
+  const posters = endpoints.map((endpoint, node) =>
+    ingestPoster(endpoint, {
+      region: opts.region,
+      connections: Math.max(1, Math.ceil((opts.lanes - node) / endpoints.length)),
+    }),
+  );
+  return {
+    /** Which node lane `lane` posts to. */
+    nodeOf: (lane: number) => lane % posters.length,
+    forLane: (lane: number) => posters[lane % posters.length]!,
+    close(): void {
+      for (const poster of posters) poster.close();
+    },
+  };
+}

@@ -1,7 +1,9 @@
-import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, it } from "vitest";
 import { openPostgres, type PgDb } from "../../src/adapters/postgres/index.ts";
+import { freshSchemaName } from "./fresh-database.ts";
+
+export { type FreshDatabase, freshDatabase, freshSchemaName } from "./fresh-database.ts";
 
 /**
  * PostgreSQL for tests: `OPENTRAIL_TEST_DATABASE` (a `postgres://` URL of a role that may create
@@ -36,11 +38,6 @@ export function describePostgres(name: string, body: (url: string) => void): voi
   else skippedWithoutPostgres(name);
 }
 
-/** A schema name of its own for each test file, and for each call within it. */
-export function freshSchemaName(): string {
-  return `opentrail_test_${process.pid}_${randomBytes(4).toString("hex")}`;
-}
-
 /** Drops `schema` and everything in it (the server of `url`). */
 export async function dropSchema(url: string, schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
@@ -50,33 +47,6 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-/** A database of its own on the test server, for a whole service (its tables in the default schema). */
-export interface FreshDatabase {
-  url: string;
-  /** Drops it; every pool on it must be closed first. */
-  drop(): Promise<void>;
-}
-
-export async function freshDatabase(url: string): Promise<FreshDatabase> {
-  const name = freshSchemaName();
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-  const own = new URL(url);
-  own.pathname = `/${name}`;
-  return {
-    url: own.toString(),
-    drop: () => admin(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
-  };
 }
 
 export interface PgOpener {
