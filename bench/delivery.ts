@@ -26,7 +26,7 @@ import { gunzipSync } from "node:zlib";
 import { httpClient } from "../src/client/http.ts";
 import { summarizeProfile } from "./support/cpu-profile.ts";
 import { bucketDir, logFileKeys, startDeliveryServer } from "./support/delivery-server.ts";
-import { ingestPoster, numberFlag } from "./support/ingest-post.ts";
+import { ingestPoster, numberFlag, pacedBatches } from "./support/ingest-post.ts";
 import { recordSource } from "./support/records.ts";
 import type { ServerProcess } from "./support/server-process.ts";
 
@@ -111,7 +111,6 @@ function loadDriver(server: ServerProcess, bodies: readonly string[]) {
   const poster = ingestPoster(server.url, { region: REGION, connections: concurrency });
   /** performance.now() at each batch's acknowledgement, by batch number. */
   const ackedAt: number[] = [];
-  let next = 0;
 
   async function send(batch: number): Promise<void> {
     const now = `${new Date().toISOString().slice(0, 19)}Z`;
@@ -130,19 +129,7 @@ function loadDriver(server: ServerProcess, bodies: readonly string[]) {
     ackedAt,
     /** Keeps `concurrency` batches in flight until `until` (performance.now() ms), paced by --rate. */
     async run(until: number): Promise<void> {
-      const start = performance.now();
-      const lane = async () => {
-        while (performance.now() < until) {
-          const batch = next++;
-          if (rate > 0) {
-            const due = start + (batch * batchSize * 1000) / rate;
-            if (due >= until) return;
-            await sleep(Math.max(0, due - performance.now()));
-          }
-          await send(batch);
-        }
-      };
-      await Promise.all(Array.from({ length: concurrency }, lane));
+      await pacedBatches({ lanes: concurrency, until, rate, batchRecords: batchSize, send });
       poster.close();
     },
   };
