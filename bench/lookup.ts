@@ -7,6 +7,12 @@
  *
  * Without --dir the database goes to a fresh temporary directory that is removed at the end.
  * --skip-fill runs the queries only, on the database an earlier `--dir D` run left.
+ *
+ * --http times LookupEvents through the built server instead, signed, while ingest runs (see
+ * bench/lookup-http.ts); --dir is then the server's data directory:
+ *
+ *   npm run bench:lookup -- --http [--events N] [--seconds 60] [--warmup 30] [--connections 4]
+ *     [--query-rate 50] [--ingest-rate 20000] [--cpu-prof DIR] [--dir D] [--keep] [--skip-fill]
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +20,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openSqlite, type SqliteDb } from "../src/adapters/sqlite/index.ts";
 import type { LookupKey, LookupQuery, StoredEvent } from "../src/ports/index.ts";
+import { lookupOverHttp } from "./lookup-http.ts";
+import { numberFlag } from "./support/ingest-post.ts";
 import {
   firstPage,
   KINDS,
@@ -153,8 +161,30 @@ async function main(): Promise<void> {
       dir: { type: "string" },
       keep: { type: "boolean", default: false },
       "skip-fill": { type: "boolean", default: false },
+      http: { type: "boolean", default: false },
+      seconds: { type: "string", default: "60" },
+      warmup: { type: "string", default: "30" },
+      connections: { type: "string", default: "4" },
+      "query-rate": { type: "string", default: "50" },
+      "ingest-rate": { type: "string", default: "20000" },
+      "cpu-prof": { type: "string" },
     },
   });
+  if (values.http) {
+    await lookupOverHttp({
+      events: Math.floor(numberFlag("events", values.events)),
+      seconds: numberFlag("seconds", values.seconds),
+      warmup: numberFlag("warmup", values.warmup),
+      connections: Math.max(1, Math.floor(numberFlag("connections", values.connections))),
+      queryRate: numberFlag("query-rate", values["query-rate"]),
+      ingestRate: numberFlag("ingest-rate", values["ingest-rate"]),
+      keep: values.keep,
+      skipFill: values["skip-fill"],
+      ...(values.dir === undefined ? {} : { dir: values.dir }),
+      ...(values["cpu-prof"] === undefined ? {} : { cpuProf: values["cpu-prof"] }),
+    });
+    return;
+  }
   const total = Number(values.events);
   const dir = values.dir ?? mkdtempSync(join(tmpdir(), "opentrail-bench-"));
   const path = join(dir, "events.db");
