@@ -86,7 +86,13 @@ function postersByAccount(url: string, connections: number): Map<string, IngestP
   return new Map(
     ACCOUNTS.map(([accountId]) => [
       accountId,
-      ingestPoster(url, { region: "us-east-1", connections, accessKeyId: accountId }),
+      // every record has its eventID: a batch sent twice is stored once
+      ingestPoster(url, {
+        region: "us-east-1",
+        connections,
+        accessKeyId: accountId,
+        retryStaleSockets: true,
+      }),
     ]),
   );
 }

@@ -9,8 +9,12 @@ import { NodeSha256 } from "../../src/wire/sigv4.ts";
  */
 export function ingestPoster(
   endpoint: string,
-  /** accessKeyId: `test` (the development credential) unless another account's is given. */
-  opts: { region: string; connections: number; accessKeyId?: string },
+  /**
+   * accessKeyId: `test` (the development credential) unless another account's is given.
+   * retryStaleSockets: send again, once, a request whose reused socket the server had closed
+   * (its keep-alive timeout); only for bodies whose eventIDs make a second delivery harmless.
+   */
+  opts: { region: string; connections: number; accessKeyId?: string; retryStaleSockets?: boolean },
 ) {
   const url = new URL("/ingest", endpoint);
   const agent = new Agent({ keepAlive: true, maxSockets: opts.connections });
@@ -35,18 +39,24 @@ export function ingestPoster(
         headers: { host: url.host, "content-type": "application/json", ...extraHeaders },
         body,
       });
-      return new Promise((resolve, reject) => {
-        const req = request(url, { method: "POST", agent, headers }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () =>
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
-          );
-          res.on("error", reject);
+      const send = (retry: boolean) =>
+        new Promise<{ status: number; text: string }>((resolve, reject) => {
+          const req = request(url, { method: "POST", agent, headers }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () =>
+              resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
+            );
+            res.on("error", reject);
+          });
+          req.on("error", (e: NodeJS.ErrnoException) => {
+            // the server closed an idle kept-alive socket as this request went out on it
+            if (retry && req.reusedSocket && e.code === "ECONNRESET") resolve(send(false));
+            else reject(e);
+          });
+          req.end(body);
         });
-        req.on("error", reject);
-        req.end(body);
-      });
+      return send(opts.retryStaleSockets ?? false);
     },
     close(): void {
       agent.destroy();
