@@ -250,11 +250,17 @@ interface LookupFigures {
   latencies: Map<string, number[]>;
   rowsOf: Map<string, number>;
   pages: number;
+  /** Every counted call: when it was sent and how long it took. */
+  calls: { sent: number; ms: number }[];
 }
+
+/** Seconds of the measured window that each line of the course of a run covers. */
+const SLICE_S = 10;
 
 /**
  * One connection's LookupEvents calls until `until`, one at a time, paced at `rate` calls/s
- * (0: back to back); calls answered before `from` are not counted. The signing happens before
+ * (0: back to back), a turn missed while waiting for an answer left out; calls sent before
+ * `from` are not counted. The signing happens before
  * the clock starts.
  */
 async function lookupLane(
@@ -274,15 +280,15 @@ async function lookupLane(
 ): Promise<void> {
   const work = workload(10 + lane);
   const random = prng(20 + lane);
-  const start = performance.now();
+  const interval = opts.rate > 0 ? 1000 / opts.rate : 0;
+  // the lanes take turns: lane i starts i/lanes of an interval after lane 0
+  let due = performance.now() + (interval * lane) / opts.connections;
   let previous: { kind: QueryKind; query: LookupQuery; request: LookupBody; token: string } | undefined;
-  for (let k = 0; ; k++) {
-    if (opts.rate > 0) {
-      // the lanes take turns: call k of lane i is call k·lanes + i of the whole
-      const due = start + ((k + lane / opts.connections) * 1000) / opts.rate;
-      if (due >= opts.until) return;
-      await sleep(Math.max(0, due - performance.now()));
-    } else if (performance.now() >= opts.until) return;
+  for (;;) {
+    if (due >= opts.until) return;
+    await sleep(Math.max(0, due - performance.now()));
+    // a call answered late does not make the next ones come back to back: missed turns are skipped
+    due = Math.max(due + interval, performance.now());
     let kind: QueryKind;
     let query: LookupQuery;
     let request: LookupBody;
@@ -307,6 +313,7 @@ async function lookupLane(
     const answer = JSON.parse(text) as Answer;
     if (sent >= opts.from) {
       figures.latencies.get(kind)!.push(elapsed);
+      figures.calls.push({ sent, ms: elapsed });
       figures.rowsOf.set(kind, figures.rowsOf.get(kind)! + (answer.Events?.length ?? 0));
       if (request.NextToken !== undefined) figures.pages++;
     }
@@ -375,6 +382,7 @@ export async function lookupOverHttp(opts: HttpLookupOptions): Promise<void> {
         latencies: new Map(KINDS.map((k) => [k, []])),
         rowsOf: new Map(KINDS.map((k) => [k, 0])),
         pages: 0,
+        calls: [],
       };
       const begin = performance.now();
       const from = begin + opts.warmup * 1000;
@@ -422,6 +430,21 @@ export async function lookupOverHttp(opts: HttpLookupOptions): Promise<void> {
         `LookupEvents latency: p50 ${percentile(all, 0.5).toFixed(2)} ms, p99 ${percentile(all, 0.99).toFixed(2)} ms, ` +
           `max ${(all[all.length - 1] ?? Number.NaN).toFixed(2)} ms`,
       );
+      // the course of the run: a server just started builds its duplicate filters meanwhile
+      for (let at = from; at < until - 1; at += SLICE_S * 1000) {
+        const to = Math.min(until, at + SLICE_S * 1000);
+        const ms = figures.calls
+          .filter((c) => c.sent >= at && c.sent < to)
+          .map((c) => c.ms)
+          .sort((a, b) => a - b);
+        const lag = lags.filter((l) => l.at >= at && l.at < to).map((l) => l.p99Ms);
+        console.log(
+          `  ${String((at - from) / 1000).padStart(4)}–${String(Math.round((to - from) / 1000)).padStart(3)} s: ` +
+            `${String(ms.length).padStart(4)} calls, p50 ${percentile(ms, 0.5).toFixed(1).padStart(6)} ms, ` +
+            `p99 ${percentile(ms, 0.99).toFixed(1).padStart(6)} ms; ingest ${String(Math.round(ingest.recordsIn(at, to) / ((to - at) / 1000))).padStart(6)} records/s; ` +
+            `loop lag p99 ≤ ${lag.length > 0 ? Math.max(...lag) : "?"} ms`,
+        );
+      }
       const inWindow = lags.filter((l) => l.at >= from && l.at <= until);
       if (inWindow.length > 0) {
         console.log(
