@@ -9,6 +9,8 @@
  * The LookupEvents rate limit is off, so no call is throttled. Each call is recorded, as
  * CloudTrail records it: its answer waits for a write turn among the ingest threads' commits.
  * The warm-up (default 30 s) covers the duplicate filters each connection builds after a start.
+ * The records ingested meanwhile stay: a run at 20,000 records/s adds about 1.8 million events
+ * to the data directory, and a later --skip-fill run starts from that many more.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { Agent } from "node:http";
