@@ -17,19 +17,17 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { SignatureV4 } from "@smithy/signature-v4";
-import { NodeSha256 } from "../src/wire/sigv4.ts";
 import { summarizeProfile } from "./support/cpu-profile.ts";
 import { numberFlag } from "./support/ingest-post.ts";
 import { readUsage, type ServerProcess, startServerProcess } from "./support/server-process.ts";
+import { cloudTrailCall, type Prepared, sendPrepared, signRequest } from "./support/signed-call.ts";
 
 const REGION = "us-east-1";
-const TARGET_PREFIX = "CloudTrail_20131101.";
 /**
  * The access key of the fixed trail's calls: the development credential (`test`, account
  * 123456789012, secret checked); each connection's CreateTrail/DeleteTrail pairs use an account
@@ -64,14 +62,6 @@ const ops = flags.ops.split(",").map((op) => {
   return op as Operation;
 });
 
-/** A request ready to send: its signed headers and body. */
-interface Prepared {
-  path: string;
-  method: string;
-  headers: Record<string, string>;
-  body: Buffer;
-}
-
 /** Where the load goes: a URL and the process whose CPU time is charged to it. */
 interface Target {
   name: string;
@@ -84,62 +74,21 @@ function accountOfLane(lane: number): string {
   return String(200000000000 + lane);
 }
 
-async function sign(
+function sign(
   target: URL,
   account: string,
   service: string,
   req: { method: string; path: string; headers: Record<string, string>; body: Buffer },
 ): Promise<Prepared> {
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: account, secretAccessKey: "test" },
-    region: REGION,
-    service,
-    sha256: NodeSha256,
-  });
-  const signed = await signer.sign({
-    method: req.method,
-    protocol: "http:",
-    hostname: target.hostname,
-    port: Number(target.port),
-    path: req.path,
-    headers: { host: target.host, "content-length": String(req.body.length), ...req.headers },
-    body: req.body,
-  });
-  return {
-    path: req.path,
-    method: req.method,
-    headers: signed.headers as Record<string, string>,
-    body: req.body,
-  };
+  return signRequest(target, { accessKeyId: account, region: REGION }, service, req);
 }
 
 function apiCall(target: URL, account: string, operation: string, input: object): Promise<Prepared> {
-  return sign(target, account, "cloudtrail", {
-    method: "POST",
-    path: "/",
-    headers: {
-      "content-type": "application/x-amz-json-1.1",
-      "x-amz-target": `${TARGET_PREFIX}${operation}`,
-    },
-    body: Buffer.from(JSON.stringify(input)),
-  });
+  return cloudTrailCall(target, { accessKeyId: account, region: REGION }, operation, input);
 }
 
 function send(target: Target, call: Prepared): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      target.url,
-      { method: call.method, path: call.path, agent: target.agent, headers: call.headers },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(call.body);
-  });
+  return sendPrepared(target.url, target.agent, call);
 }
 
 async function expectOk(target: Target, call: Prepared, what: string): Promise<void> {

@@ -16,7 +16,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { launchChromium } from "../test/support/browser.ts";
-import { ingestPoster, numberFlag } from "./support/ingest-post.ts";
+import { ingestPoster, numberFlag, postAll } from "./support/ingest-post.ts";
 import { recordSource } from "./support/records.ts";
 import { startServerProcess } from "./support/server-process.ts";
 
@@ -55,17 +55,14 @@ async function fill(url: string): Promise<void> {
   const step = (80 * DAY) / Math.max(1, events);
   let made = 0;
   const began = performance.now();
-  const lane = async () => {
-    while (made < events) {
-      const records = [];
-      for (let i = 0; i < BATCH && made < events; i++, made++) {
-        records.push(source.next(new Date(start + made * step)));
-      }
-      const { status, text } = await poster.post(Buffer.from(JSON.stringify({ Records: records })));
-      if (status !== 200) throw new Error(`POST /ingest answered ${status}: ${text.slice(0, 300)}`);
+  await postAll(6, () => {
+    if (made >= events) return undefined;
+    const records = [];
+    for (let i = 0; i < BATCH && made < events; i++, made++) {
+      records.push(source.next(new Date(start + made * step)));
     }
-  };
-  await Promise.all(Array.from({ length: 6 }, lane));
+    return { poster, body: Buffer.from(JSON.stringify({ Records: records })) };
+  });
   poster.close();
   const seconds = (performance.now() - began) / 1000;
   console.log(

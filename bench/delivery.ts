@@ -38,7 +38,7 @@ import { type FreshDatabase, freshDatabase } from "../test/support/fresh-databas
 import { createBucket, type S3TestServer, s3Client, startMoto } from "../test/support/s3-servers.ts";
 import { summarizeProfile } from "./support/cpu-profile.ts";
 import { bucketDir, logFileKeys, startDeliveryServer } from "./support/delivery-server.ts";
-import { lanePosters, numberFlag } from "./support/ingest-post.ts";
+import { lanePosters, numberFlag, pacedBatches } from "./support/ingest-post.ts";
 import {
   type PostgresSample,
   postgresCpu,
@@ -147,7 +147,6 @@ function loadDriver(servers: readonly ServerProcess[], bodies: readonly string[]
   );
   /** performance.now() at each batch's acknowledgement, by batch number. */
   const ackedAt: number[] = [];
-  let next = 0;
 
   async function send(batch: number, lane: number): Promise<void> {
     const now = `${new Date().toISOString().slice(0, 19)}Z`;
@@ -166,19 +165,7 @@ function loadDriver(servers: readonly ServerProcess[], bodies: readonly string[]
     ackedAt,
     /** Keeps `concurrency` batches in flight until `until` (performance.now() ms), paced by --rate. */
     async run(until: number): Promise<void> {
-      const start = performance.now();
-      const lane = async (n: number) => {
-        while (performance.now() < until) {
-          const batch = next++;
-          if (rate > 0) {
-            const due = start + (batch * batchSize * 1000) / rate;
-            if (due >= until) return;
-            await sleep(Math.max(0, due - performance.now()));
-          }
-          await send(batch, n);
-        }
-      };
-      await Promise.all(Array.from({ length: concurrency }, (_, n) => lane(n)));
+      await pacedBatches({ lanes: concurrency, until, rate, batchRecords: batchSize, send });
       posters.close();
     },
   };
