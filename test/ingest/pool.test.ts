@@ -6,7 +6,6 @@ import { pathToFileURL } from "node:url";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { WriteLock } from "../../src/adapters/sqlite/write-lock.ts";
-import type { StoredEvent } from "../../src/ports/index.ts";
 import { type IngestBatch, ingestAnswer } from "../../src/wire/ingest.ts";
 import { type IngestPool, startIngestPool, useBuiltIngestThread } from "../../src/workers/ingest-pool.ts";
 
@@ -175,19 +174,20 @@ describe("the ingest thread pool", () => {
     );
     const { log } = logLines();
     const pool = startIngestPool(2, data, log);
-    const event = (eventId: string): StoredEvent => ({
-      accountId: "123456789012",
-      region: "us-east-1",
-      eventId,
-      eventTime: new Date(0),
-      category: "Management",
-      resources: [],
-      json: "{}",
-    });
+    const event = (eventId: string) =>
+      ({
+        accountId: "123456789012",
+        region: "us-east-1",
+        eventId,
+        eventTime: new Date(0),
+        category: "Management",
+        resources: [],
+        json: "{}",
+      }) as const;
     const appends = ["a", "bad", "c"].map((id) => pool.append([event(id)], new Date(0)));
     const settled = await Promise.allSettled(appends);
     // one message: each fulfilled append saw the count of messages 1
-    expect(settled.map((r) => (r.status === "fulfilled" ? r.value?.inserted : "rejected"))).toEqual([
+    expect(settled.map((r) => (r.status === "fulfilled" ? r.value.inserted : "rejected"))).toEqual([
       1,
       "rejected",
       1,
@@ -211,12 +211,12 @@ describe("the ingest thread pool", () => {
     const { log } = logLines();
     const pool = startIngestPool(1, data, log);
     await sleep(200);
-    const event: StoredEvent = {
+    const event = {
       accountId: "123456789012",
       region: "us-east-1",
       eventId: "x",
       eventTime: new Date(0),
-      category: "Management",
+      category: "Management" as const,
       resources: [],
       json: "{}",
     };
