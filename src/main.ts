@@ -66,12 +66,7 @@ import { createIngestHandler, type IngestRunner } from "./wire/ingest.ts";
 import { createIngestMemory, type IngestMemory } from "./wire/ingest-memory.ts";
 import { createS3Handler } from "./wire/s3.ts";
 import { createIngestRunner } from "./workers/ingest-batch.ts";
-import {
-  appendsOnThreads,
-  type IngestPool,
-  ingestThreadCount,
-  startIngestPool,
-} from "./workers/ingest-pool.ts";
+import { type IngestPool, ingestThreadCount, startIngestPool } from "./workers/ingest-pool.ts";
 
 export interface OpenTrail {
   /** Base URL of the API, e.g. http://127.0.0.1:4566 */
@@ -520,11 +515,7 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     pipeline.delivery.forget();
     trailChanges.changed();
   };
-  // the records of calls are built here and stored by the ingest threads, when there are any
-  const recorder = createRecorder(
-    ingestPool ? appendsOnThreads(db.events, ingestPool) : db.events,
-    router.route,
-  );
+  const recorder = createRecorder(db.events, router.route);
   const recordCall = async (call: FinishedCall) => {
     await recorder.record(ownCallToRecord(call));
     rt.metrics.callRecorded();

@@ -4,10 +4,6 @@ import { toStoredEvent } from "../domain/records/stored.ts";
 import type { EventStore, StoredEvent } from "../ports/index.ts";
 import type { Route } from "./router.ts";
 
-/** Where the recorder stores its records: an event store, or whatever stores for one (the ingest threads). */
-export type RecordStore = Pick<EventStore, "append">;
-export type { StoredEvent };
-
 /** A finished call of any service, as its caller describes it; the recorder stamps its time. */
 export interface CallToRecord extends Omit<CallFacts, "eventTime"> {
   clock: Clock;
@@ -23,7 +19,7 @@ export interface CallToRecord extends Omit<CallFacts, "eventTime"> {
  * select it and stores it. The caller's answer waits for this, so an acknowledged call is a
  * recorded call.
  */
-export function createRecorder(events: RecordStore, route?: Route) {
+export function createRecorder(events: EventStore, route?: Route) {
   async function prepare(call: CallToRecord): Promise<StoredEvent> {
     const { clock, exactTime, ...facts } = call;
     const at = clock.now();

@@ -2,10 +2,9 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type ResourceLimits, Worker } from "node:worker_threads";
 import type { Logger } from "pino";
-import type { RecordStore, StoredEvent } from "../recording/recorder.ts";
 import { INTERNAL_FAILURE_MESSAGE } from "../wire/handler.ts";
 import type { IngestBatch, IngestOutcome } from "../wire/ingest.ts";
-import type { AppendResult, FromThread, IngestThreadData, ToThread } from "./ingest-messages.ts";
+import type { FromThread, IngestThreadData, ToThread } from "./ingest-messages.ts";
 
 /** The built thread; from the TypeScript sources (tests) there is none and ingest stays inline. */
 let threadUrl = new URL("./ingest-thread.js", import.meta.url);
@@ -30,13 +29,9 @@ export function ingestThreadCount(configured: number): number {
   return threadsOverride ?? configured;
 }
 
-type Pending =
-  | { kind: "batch"; batch: IngestBatch; resolve: (outcome: IngestOutcome) => void }
-  | { kind: "appends"; waiters: AppendWaiter[] };
-
-interface AppendWaiter {
-  resolve: (result: AppendResult) => void;
-  reject: (err: Error) => void;
+interface Pending {
+  batch: IngestBatch;
+  resolve: (outcome: IngestOutcome) => void;
 }
 
 interface Thread {
@@ -68,10 +63,6 @@ const THREAD_OUT_OF_MEMORY: IngestOutcome = {
   code: "ServiceUnavailable",
   message: "The ingest thread taking this batch ran out of memory and was replaced; retry later",
 };
-/** An append whose thread died or failed it: like a failed append inline, the call is not answered as recorded. */
-function appendFailed(why: string): Error {
-  return new Error(`the ingest thread storing these records ${why}; they may or may not be stored`);
-}
 const NO_THREAD: IngestOutcome = {
   kind: "refused",
   code: "ServiceUnavailable",
@@ -81,11 +72,6 @@ const NO_THREAD: IngestOutcome = {
 export interface IngestPool {
   /** Stores a batch on the least busy thread: an ingest runner, as the inline one is. */
   process(batch: IngestBatch): Promise<IngestOutcome>;
-  /**
-   * Stores records built on the request thread (routed already) on the least busy thread,
-   * answered once committed; undefined while no thread is alive.
-   */
-  append(events: StoredEvent[], receivedAt?: Date): Promise<AppendResult> | undefined;
   /** Tells every thread that an account's trails changed (undefined: every account's). */
   invalidate(accountId?: string): void;
   /** Ends the threads once they have answered what they hold. */
@@ -132,22 +118,10 @@ export function startIngestPool(
       const p = pending.get(message.id);
       if (p === undefined) return;
       pending.delete(message.id);
-      if (p.kind === "batch") {
-        if (message.type === "done") p.resolve(message.outcome);
-        else {
-          const error = message.type === "failed" ? message.error : message.type;
-          log.error({ requestId: p.batch.requestId, error }, "ingest thread failed a batch");
-          p.resolve(THREAD_DIED);
-        }
-      } else if (message.type === "appended") {
-        for (const [i, w] of p.waiters.entries()) {
-          const r = message.results[i];
-          if (r !== undefined && "ok" in r) w.resolve(r.ok);
-          else w.reject(appendFailed(`failed (${r?.error ?? "no result"})`));
-        }
-      } else {
-        const why = appendFailed(`failed (${message.type === "failed" ? message.error : message.type})`);
-        for (const w of p.waiters) w.reject(why);
+      if (message.type === "done") p.resolve(message.outcome);
+      else {
+        log.error({ requestId: p.batch.requestId, error: message.error }, "ingest thread failed a batch");
+        p.resolve(THREAD_DIED);
       }
     });
     worker.on("error", (err: NodeJS.ErrnoException) => {
@@ -157,10 +131,7 @@ export function startIngestPool(
     worker.on("exit", (code) => {
       thread.alive = false;
       markReady();
-      for (const p of pending.values()) {
-        if (p.kind === "batch") p.resolve(outOfMemory ? THREAD_OUT_OF_MEMORY : THREAD_DIED);
-        else for (const w of p.waiters) w.reject(appendFailed("exited"));
-      }
+      for (const p of pending.values()) p.resolve(outOfMemory ? THREAD_OUT_OF_MEMORY : THREAD_DIED);
       pending.clear();
       if (closing) return;
       const delay = started ? 0 : restartDelayMs;
@@ -179,59 +150,21 @@ export function startIngestPool(
 
   const post = (thread: Thread, message: ToThread) => thread.worker.postMessage(message);
 
-  /**
-   * The appends of this turn of the event loop, sent together after its I/O (every call read in
-   * the turn has reached its append by then) as one message, for one transaction. Always to the
-   * first live thread: a connection that does every such write keeps the pages it writes cached.
-   */
-  let queued:
-    | { thread: Thread; appends: { events: StoredEvent[]; receivedAt?: Date }[]; waiters: AppendWaiter[] }
-    | undefined;
-  function sendQueued(): void {
-    const q = queued;
-    queued = undefined;
-    if (q === undefined) return;
-    if (!q.thread.alive) {
-      for (const w of q.waiters) w.reject(appendFailed("exited"));
-      return;
-    }
-    const id = nextId++;
-    q.thread.pending.set(id, { kind: "appends", waiters: q.waiters });
-    post(q.thread, { type: "appends", id, appends: q.appends });
-  }
-
-  /** The least busy live thread; ties taken in turn, so that every thread's connection writes. */
-  function leastBusy(): Thread | undefined {
-    turn = (turn + 1) % threads.length;
-    let thread: Thread | undefined;
-    for (let i = 0; i < threads.length; i++) {
-      const t = threads[(turn + i) % threads.length]!;
-      if (t.alive && (thread === undefined || t.pending.size < thread.pending.size)) thread = t;
-    }
-    return thread;
-  }
-
   return {
     process(batch) {
-      const chosen = leastBusy();
-      if (chosen === undefined) return Promise.resolve(NO_THREAD);
+      // the least busy thread; ties taken in turn, so that every thread's connection writes
+      turn = (turn + 1) % threads.length;
+      let thread: Thread | undefined;
+      for (let i = 0; i < threads.length; i++) {
+        const t = threads[(turn + i) % threads.length]!;
+        if (t.alive && (thread === undefined || t.pending.size < thread.pending.size)) thread = t;
+      }
+      if (thread === undefined) return Promise.resolve(NO_THREAD);
+      const chosen = thread;
       const id = nextId++;
       return new Promise((resolve) => {
-        chosen.pending.set(id, { kind: "batch", batch, resolve });
+        chosen.pending.set(id, { batch, resolve });
         post(chosen, { type: "batch", id, batch });
-      });
-    },
-    append(events, receivedAt) {
-      if (queued === undefined) {
-        const thread = threads.find((t) => t.alive);
-        if (thread === undefined) return undefined;
-        queued = { thread, appends: [], waiters: [] };
-        setImmediate(sendQueued);
-      }
-      const q = queued;
-      return new Promise((resolve, reject) => {
-        q.appends.push(receivedAt ? { events, receivedAt } : { events });
-        q.waiters.push({ resolve, reject });
       });
     },
     invalidate(accountId) {
@@ -251,15 +184,5 @@ export function startIngestPool(
         }),
       );
     },
-  };
-}
-
-/**
- * The recorder's store: appends made by the pool's threads (by `events` inline while none is
- * alive), so that the request thread spends nothing on the write of each call it records.
- */
-export function appendsOnThreads(events: RecordStore, pool: IngestPool): RecordStore {
-  return {
-    append: (batch, receivedAt) => pool.append(batch, receivedAt) ?? events.append(batch, receivedAt),
   };
 }

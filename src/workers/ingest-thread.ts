@@ -9,11 +9,9 @@ import type { FromThread, IngestThreadData, ToThread } from "./ingest-messages.t
 
 /*
  * An ingest thread: the second composition root besides main.ts, for the part of POST /ingest
- * that costs (inflate, parse, check, route, store), and for storing the records the request
- * thread built (its own calls, proxied calls), so that their writes cost that thread nothing. It
- * has its own connection to the database main.ts opened and migrated; SQLite lets one connection
- * write at a time, and the event store's append numbers keep every connection's duplicate filter
- * current.
+ * that costs (inflate, parse, check, route, store). It has its own connection to the database
+ * main.ts opened and migrated; SQLite lets one connection write at a time, and the event store's
+ * append numbers keep every connection's duplicate filter current.
  */
 
 const port = parentPort;
@@ -47,19 +45,6 @@ port.on("message", (message: ToThread) => {
         (outcome) => send({ type: "done", id: message.id, outcome }),
         // the runner answers every failure itself; this is a last resort
         (err: unknown) => send({ type: "failed", id: message.id, error: String(err) }),
-      );
-      break;
-    case "appends":
-      // appended in one turn: the event store commits them together
-      Promise.allSettled(message.appends.map((a) => stores.events.append(a.events, a.receivedAt))).then(
-        (settled) =>
-          send({
-            type: "appended",
-            id: message.id,
-            results: settled.map((r) =>
-              r.status === "fulfilled" ? { ok: r.value } : { error: String(r.reason) },
-            ),
-          }),
       );
       break;
     case "invalidate":

@@ -4,9 +4,9 @@ import { ingestThreadCount, useBuiltIngestThread } from "../../src/workers/inges
 
 /**
  * Servers started after this store POST /ingest batches on two ingest threads (the built thread:
- * `npm run build` first; the test command does), each with a connection of its own; the first of
- * them also stores the records of API and proxied calls. Batches go to the threads in turn, so
- * retries, duplicates and trail changes cross connections.
+ * `npm run build` first; the test command does), next to the request thread's own connection,
+ * which stores the API calls' records. Batches go to the threads in turn, so retries, duplicates
+ * and trail changes cross connections.
  */
 export function useIngestThreads(): void {
   const thread = new URL("../../dist/workers/ingest-thread.js", import.meta.url);
