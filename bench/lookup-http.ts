@@ -441,7 +441,7 @@ export async function lookupOverHttp(opts: HttpLookupOptions): Promise<void> {
           .sort((a, b) => a - b);
         const lag = lags.filter((l) => l.at >= at && l.at < to).map((l) => l.p99Ms);
         console.log(
-          `  ${String((at - from) / 1000).padStart(4)}–${String(Math.round((to - from) / 1000)).padStart(3)} s: ` +
+          `  ${String(Math.round((at - from) / 1000)).padStart(4)}–${String(Math.round((to - from) / 1000)).padStart(3)} s: ` +
             `${String(ms.length).padStart(4)} calls, p50 ${percentile(ms, 0.5).toFixed(1).padStart(6)} ms, ` +
             `p99 ${percentile(ms, 0.99).toFixed(1).padStart(6)} ms; ingest ${String(Math.round(ingest.recordsIn(at, to) / ((to - at) / 1000))).padStart(6)} records/s; ` +
             `loop lag p99 ≤ ${lag.length > 0 ? Math.max(...lag) : "?"} ms`,
