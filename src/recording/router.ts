@@ -112,6 +112,15 @@ export function routedTrailRepo(
     }
     return entry;
   }
+  /** A refused write may rest on a stale read (another node's change not heard yet): read afresh next time. */
+  async function refreshedOnFailure(accountId: string, write: Promise<void>): Promise<void> {
+    try {
+      await write;
+    } catch (e) {
+      byAccount.delete(accountId);
+      throw e;
+    }
+  }
   const onChange = changes.changed;
   return {
     // a copy: callers may filter and sort what they get
@@ -119,11 +128,11 @@ export function routedTrailRepo(
     listAll: () => repo.listAll(),
     get: async (a, r, n) => (await listed(a)).find((t) => t.homeRegion === r && t.name === n),
     create: async (t) => {
-      await repo.create(t);
+      await refreshedOnFailure(t.accountId, repo.create(t));
       onChange(t.accountId);
     },
     update: async (t) => {
-      await repo.update(t);
+      await refreshedOnFailure(t.accountId, repo.update(t));
       onChange(t.accountId);
     },
     delete: async (a, r, n) => {

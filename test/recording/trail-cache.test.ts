@@ -89,6 +89,12 @@ describe("the service's trails, kept between changes", () => {
     changes.heard(undefined);
     expect((await trails.list(ACCOUNT)).map((t) => t.name)).toEqual(["a"]);
 
+    // another node's update, not heard yet: a write on the stale version is refused, and the
+    // next read is fresh
+    await db.trails.update({ ...trail("a", 3), s3BucketName: "third" });
+    await expect(trails.update({ ...trail("a", 3), s3BucketName: "mine" })).rejects.toThrow();
+    expect((await trails.get(ACCOUNT, "us-east-1", "a"))?.s3BucketName).toBe("third");
+
     await trails.delete(ACCOUNT, "us-east-1", "a");
     expect(await trails.list(ACCOUNT)).toEqual([]);
   });
