@@ -116,14 +116,15 @@ export async function checkBucketPolicy(
   trail: PolicyTrail,
 ): Promise<void> {
   const bucket = trail.s3BucketName;
-  if (deps.policyChecks !== "aws" || !deps.objects.bucketPolicy || !deps.policies) return;
-  let answer: PolicyAnswer;
-  try {
-    answer = await deps.objects.bucketPolicy(bucket);
-  } catch (e) {
-    ctx.log.warn({ bucket, err: e }, "the bucket policy could not be read");
-    throw storeUnreachable(bucket);
-  }
+  const objects = deps.objects;
+  if (deps.policyChecks !== "aws" || !objects.bucketPolicy || !deps.policies) return;
+  const answer: PolicyAnswer = await readOrUnavailable(
+    ctx,
+    () => objects.bucketPolicy!(bucket),
+    { bucket },
+    "the bucket policy could not be read",
+    () => storeUnreachable(bucket),
+  );
   if (answer.kind === "missing") throw s3BucketDoesNotExist(bucket);
   if (answer.kind === "none") throw insufficientS3BucketPolicy(bucket);
   if (answer.kind === "unknown") {
@@ -141,10 +142,30 @@ export async function checkBucketPolicy(
 }
 
 function storeUnreachable(bucket: string) {
-  return fail(
-    "ServiceUnavailable",
-    `The object store holding bucket ${bucket} cannot be reached; try again later.`,
-  );
+  return unavailable(`The object store holding bucket ${bucket} cannot be reached; try again later.`);
+}
+
+function unavailable(message: string) {
+  return fail("ServiceUnavailable", message);
+}
+
+/**
+ * A read of another service that CreateTrail or UpdateTrail needs: when it fails, the failure is
+ * logged with `fields` and the call is refused with `refusal` (ServiceUnavailable), to be retried.
+ */
+async function readOrUnavailable<T>(
+  ctx: RequestContext,
+  read: () => Promise<T>,
+  fields: Record<string, string>,
+  what: string,
+  refusal: () => Error,
+): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    ctx.log.warn({ ...fields, err: e }, what);
+    throw refusal();
+  }
 }
 
 /**
@@ -164,16 +185,14 @@ export async function checkTopic(
     );
     return;
   }
-  let answer: TopicAnswer;
-  try {
-    answer = await deps.notifications.topicPolicy(topicArn);
-  } catch (e) {
-    ctx.log.warn({ topicArn, err: e }, "the topic policy could not be read");
-    throw fail(
-      "ServiceUnavailable",
-      `The SNS endpoint holding topic ${topicArn} cannot be reached; try again later.`,
-    );
-  }
+  const notifications = deps.notifications;
+  const answer: TopicAnswer = await readOrUnavailable(
+    ctx,
+    () => notifications.topicPolicy(topicArn),
+    { topicArn },
+    "the topic policy could not be read",
+    () => unavailable(`The SNS endpoint holding topic ${topicArn} cannot be reached; try again later.`),
+  );
   if (answer.kind === "missing") throw insufficientSnsTopicPolicy();
   if (deps.policyChecks !== "aws" || !deps.policies) return;
   if (answer.kind === "none") throw insufficientSnsTopicPolicy();
@@ -261,13 +280,14 @@ export async function checkLogGroup(
   }
   const [, , , region, account] = groupArn.split(":");
   if (region !== trail.homeRegion || account !== trail.accountId) throw invalidCloudWatchLogsGroupArn();
-  let exists: boolean;
-  try {
-    exists = await deps.logs.logGroupExists(groupArn);
-  } catch (e) {
-    ctx.log.warn({ groupArn, err: e }, "the log group could not be looked up");
-    throw fail("ServiceUnavailable", "The CloudWatch Logs endpoint cannot be reached; try again later.");
-  }
+  const logs = deps.logs;
+  const exists = await readOrUnavailable(
+    ctx,
+    () => logs.logGroupExists(groupArn),
+    { groupArn },
+    "the log group could not be looked up",
+    () => unavailable("The CloudWatch Logs endpoint cannot be reached; try again later."),
+  );
   if (!exists) throw invalidCloudWatchLogsGroupArn();
   await checkLogRole(deps, ctx, trail, groupArn, roleArn);
 }
@@ -293,13 +313,14 @@ async function checkLogRole(
     );
     return;
   }
-  let role: RoleAnswer;
-  try {
-    role = await deps.roles.role(roleArn);
-  } catch (e) {
-    ctx.log.warn({ roleArn, err: e }, "the CloudWatch Logs role could not be read");
-    throw fail("ServiceUnavailable", "The IAM endpoint cannot be reached; try again later.");
-  }
+  const roles = deps.roles;
+  const role: RoleAnswer = await readOrUnavailable(
+    ctx,
+    () => roles.role(roleArn),
+    { roleArn },
+    "the CloudWatch Logs role could not be read",
+    () => unavailable("The IAM endpoint cannot be reached; try again later."),
+  );
   if (role.kind === "unknown") {
     ctx.log.warn({ roleArn, reason: role.reason }, "the role cannot be read: check skipped");
     return;
