@@ -155,46 +155,24 @@ describePostgres("trails kept by two nodes on one database", (url) => {
     await one?.close();
   });
 
-  /** Waits until the other node's answer shows the change (the notice takes a moment). */
-  async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const value = await read();
-      if (ok(value) || Date.now() > deadline) return value;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
   it("shows the other node's CreateTrail, UpdateTrail and DeleteTrail", async () => {
     const a = httpClient({ endpoint: one.url });
     const b = httpClient({ endpoint: two.url });
     expect((await b.describeTrails({})).trailList).toEqual([]);
+    // the other node hears each change a moment later
+    const poll = { timeout: 5_000, interval: 20 };
     await a.createTrail({ Name: "shared", S3BucketName: "logs" });
-    const created = await eventually(
-      () => b.describeTrails({}),
-      (r) => (r.trailList ?? []).length === 1,
-    );
-    expect(created.trailList?.map((t) => t.Name)).toEqual(["shared"]);
+    await expect
+      .poll(async () => (await b.describeTrails({})).trailList?.map((t) => t.Name), poll)
+      .toEqual(["shared"]);
 
     await a.updateTrail({ Name: "shared", S3KeyPrefix: "p" });
-    const updated = await eventually(
-      () => b.getTrail({ Name: "shared" }),
-      (r) => r.Trail?.S3KeyPrefix === "p",
-    );
-    expect(updated.Trail?.S3KeyPrefix).toBe("p");
+    await expect.poll(async () => (await b.getTrail({ Name: "shared" })).Trail?.S3KeyPrefix, poll).toBe("p");
 
     await a.startLogging({ Name: "shared" });
-    const status = await eventually(
-      () => b.getTrailStatus({ Name: "shared" }),
-      (r) => r.IsLogging === true,
-    );
-    expect(status.IsLogging).toBe(true);
+    await expect.poll(async () => (await b.getTrailStatus({ Name: "shared" })).IsLogging, poll).toBe(true);
 
     await a.deleteTrail({ Name: "shared" });
-    const deleted = await eventually(
-      () => b.describeTrails({}),
-      (r) => (r.trailList ?? []).length === 0,
-    );
-    expect(deleted.trailList).toEqual([]);
+    await expect.poll(async () => (await b.describeTrails({})).trailList, poll).toEqual([]);
   });
 });
