@@ -31,12 +31,26 @@ function trail(name: string, version = 1): Trail {
   };
 }
 
+/** `repo` (the SQLite one: a class, whose methods a spread would not copy) with some methods replaced. */
+function wrapped(repo: TrailRepo, replaced: Partial<TrailRepo>): TrailRepo {
+  return {
+    list: (a) => repo.list(a),
+    listAll: () => repo.listAll(),
+    get: (a, r, n) => repo.get(a, r, n),
+    create: (t) => repo.create(t),
+    update: (t) => repo.update(t),
+    delete: (a, r, n) => repo.delete(a, r, n),
+    reset: () => repo.reset(),
+    close: () => repo.close(),
+    ...replaced,
+  };
+}
+
 /** The SQLite repository, counting the reads that reach it. */
 function counted(repo: TrailRepo): { repo: TrailRepo; reads: () => number } {
   let reads = 0;
   return {
-    repo: {
-      ...repo,
+    repo: wrapped(repo, {
       list: (a) => {
         reads++;
         return repo.list(a);
@@ -45,13 +59,7 @@ function counted(repo: TrailRepo): { repo: TrailRepo; reads: () => number } {
         reads++;
         return repo.get(a, r, n);
       },
-      listAll: () => repo.listAll(),
-      create: (t) => repo.create(t),
-      update: (t) => repo.update(t),
-      delete: (a, r, n) => repo.delete(a, r, n),
-      reset: () => repo.reset(),
-      close: () => repo.close(),
-    },
+    }),
     reads: () => reads,
   };
 }
@@ -105,21 +113,14 @@ describe("the service's trails, kept between changes", () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const slow: TrailRepo = {
-      ...db.trails,
+    const slow = wrapped(db.trails, {
       list: async (a) => {
         const before = await db.trails.list(a);
         await gate;
         return before;
       },
-      get: (a, r, n) => db.trails.get(a, r, n),
-      listAll: () => db.trails.listAll(),
-      create: (t) => db.trails.create(t),
-      update: (t) => db.trails.update(t),
-      delete: (a, r, n) => db.trails.delete(a, r, n),
-      reset: () => db.trails.reset(),
       close: async () => {},
-    };
+    });
     const trails = routedTrailRepo(slow, changes);
     await db.trails.reset();
     const early = trails.list(ACCOUNT);
