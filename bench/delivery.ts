@@ -38,7 +38,14 @@ import { type FreshDatabase, freshDatabase } from "../test/support/fresh-databas
 import { createBucket, type S3TestServer, s3Client, startMoto } from "../test/support/s3-servers.ts";
 import { summarizeProfile } from "./support/cpu-profile.ts";
 import { bucketDir, logFileKeys, startDeliveryServer } from "./support/delivery-server.ts";
-import { lanePosters, numberFlag, pacedBatches } from "./support/ingest-post.ts";
+import {
+  BATCH_MARK,
+  batchBody,
+  lanePosters,
+  numberFlag,
+  pacedBatches,
+  TIME_MARK,
+} from "./support/ingest-post.ts";
 import {
   type PostgresSample,
   postgresCpu,
@@ -70,9 +77,6 @@ const REGION = "us-east-1";
 const BUCKET = "bench-delivery";
 /** Bodies prepared ahead, so that the client (sharing the machine) spends little per request. */
 const TEMPLATES = 8;
-/** Stands for the batch number in every eventID of a template. */
-const BATCH_MARK = "@@@@@@@@";
-const TIME_MARK_TEXT = "2001-01-01T00:00:00Z";
 const ID_PREFIX = "0d3e5a70-9f1b-4c2d-8e6f-";
 /** How often the bucket is listed: the resolution of the latency figures. */
 const LIST_EVERY_MS = 20;
@@ -125,7 +129,7 @@ function templates(): string[] {
   return Array.from({ length: TEMPLATES }, (_, t) => {
     const source = recordSource({ seed: 500 + t, accountId: ACCOUNT, region: REGION });
     const records = Array.from({ length: batchSize }, (_, i) => ({
-      ...source.next(new Date(TIME_MARK_TEXT)),
+      ...source.next(TIME_MARK),
       eventID: `${ID_PREFIX}${BATCH_MARK}${i.toString(16).padStart(4, "0")}`,
     }));
     return JSON.stringify({ Records: records });
@@ -149,13 +153,7 @@ function loadDriver(servers: readonly ServerProcess[], bodies: readonly string[]
   const ackedAt: number[] = [];
 
   async function send(batch: number, lane: number): Promise<void> {
-    const now = `${new Date().toISOString().slice(0, 19)}Z`;
-    const body = Buffer.from(
-      bodies[batch % bodies.length]!.replaceAll(BATCH_MARK, batch.toString(16).padStart(8, "0")).replaceAll(
-        TIME_MARK_TEXT,
-        now,
-      ),
-    );
+    const body = batchBody(bodies[batch % bodies.length]!, batch);
     const { status, text } = await posters.forLane(lane).post(body);
     if (status !== 200) throw new Error(`POST /ingest answered ${status}: ${text.slice(0, 500)}`);
     ackedAt[batch] = performance.now();

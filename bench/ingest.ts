@@ -36,7 +36,7 @@ import {
 } from "@aws-sdk/client-cloudtrail";
 import { freshDatabase } from "../test/support/fresh-database.ts";
 import { summarizeProfile } from "./support/cpu-profile.ts";
-import { lanePosters, numberFlag } from "./support/ingest-post.ts";
+import { BATCH_MARK, batchBody, lanePosters, numberFlag, TIME_MARK } from "./support/ingest-post.ts";
 import {
   type PostgresSample,
   postgresCpu,
@@ -53,11 +53,6 @@ const ACCOUNT = "123456789012";
 const REGION = "us-east-1";
 /** Bodies prepared ahead, so that the client (on the same two cores) spends little per request. */
 const TEMPLATES = 16;
-/** Stands for the batch number in every eventID of a template; never valid JSON escape or hex. */
-const BATCH_MARK = "@@@@@@@@";
-/** Stands for the send time in a template: records carry the time they are sent at. */
-const TIME_MARK = new Date(Date.UTC(2001, 0, 1));
-const TIME_MARK_TEXT = "2001-01-01T00:00:00Z";
 
 const { values: flags } = parseArgs({
   options: {
@@ -127,13 +122,7 @@ function driver(servers: readonly ServerProcess[], templates: readonly string[])
   /** One batch: fresh ids and the current time in a prepared body, signed, sent, checked. */
   async function sendOne(lane: number): Promise<Sent> {
     const n = batchNo++;
-    const time = `${new Date().toISOString().slice(0, 19)}Z`;
-    const body = Buffer.from(
-      templates[n % templates.length]!.replaceAll(BATCH_MARK, n.toString(16).padStart(8, "0")).replaceAll(
-        TIME_MARK_TEXT,
-        time,
-      ),
-    );
+    const body = batchBody(templates[n % templates.length]!, n);
     const started = performance.now();
     const { status, text } = await posters.forLane(lane).post(body);
     const ended = performance.now();

@@ -21,7 +21,15 @@ import { fileURLToPath } from "node:url";
 import type { LookupEventsRequest } from "@aws-sdk/client-cloudtrail";
 import type { LookupQuery } from "../src/ports/index.ts";
 import { summarizeProfile } from "./support/cpu-profile.ts";
-import { type IngestPoster, ingestPoster, pacedBatches, postAll } from "./support/ingest-post.ts";
+import {
+  BATCH_MARK,
+  batchBody,
+  type IngestPoster,
+  ingestPoster,
+  pacedBatches,
+  postAll,
+  TIME_MARK,
+} from "./support/ingest-post.ts";
 import {
   ACCOUNTS,
   firstPage,
@@ -61,10 +69,6 @@ const DAY_MS = 86_400_000;
 const INGEST_CONNECTIONS = 4;
 /** Batches of new records made ahead, so that the client (sharing the machine) spends little per batch. */
 const TEMPLATES = 48;
-/** Stands for the batch number in every eventID of a template. */
-const BATCH_MARK = "@@@@@@@@";
-const TIME_MARK = Date.parse("2001-01-01T00:00:00Z");
-const TIME_MARK_TEXT = "2001-01-01T00:00:00Z";
 /** The API takes Insights lookups by these only; the store-level mix asks the store for others too. */
 const INSIGHT_KINDS: ReadonlySet<QueryKind> = new Set(["none", "EventId", "EventName", "EventSource"]);
 
@@ -171,7 +175,7 @@ function templates(runId: string): { accountId: string; text: string }[] {
     out.push({ accountId, text: JSON.stringify({ Records: records }) });
   });
   while (out.length < TEMPLATES) {
-    const { columns, record } = work.next(TIME_MARK);
+    const { columns, record } = work.next(TIME_MARK.getTime());
     batches.add(columns.accountId, record);
   }
   return out;
@@ -184,10 +188,7 @@ function pacedIngest(url: string, rate: number, runId: string) {
   const ackedAt: number[] = [];
   async function send(batch: number): Promise<void> {
     const { accountId, text } = bodies[batch % bodies.length]!;
-    const now = `${new Date().toISOString().slice(0, 19)}Z`;
-    const body = Buffer.from(
-      text.replaceAll(BATCH_MARK, batch.toString(16).padStart(8, "0")).replaceAll(TIME_MARK_TEXT, now),
-    );
+    const body = batchBody(text, batch);
     const { status, text: answer } = await posters.get(accountId)!.post(body);
     if (status !== 200) throw new Error(`POST /ingest answered ${status}: ${answer.slice(0, 300)}`);
     ackedAt[batch] = performance.now();
