@@ -93,16 +93,22 @@ export function topicQuestions(
   trail: Pick<PolicyTrail, "arn" | "accountId">,
   topicArn: string,
 ): PolicyQuestion[] {
-  const owner = topicArn.split(":")[4] ?? trail.accountId;
-  return [
-    {
-      expect: "allow",
-      action: "sns:Publish",
-      resource: topicArn,
-      resourceAccount: owner,
-      context: serviceContext(trail as PolicyTrail),
-    },
-  ];
+  return [allowedOn(trail, "sns:Publish", topicArn)];
+}
+
+/** `action` on the resource `arn` (of the account the ARN names), asked by CloudTrail for `trail`. */
+function allowedOn(
+  trail: Pick<PolicyTrail, "arn" | "accountId">,
+  action: string,
+  arn: string,
+): PolicyQuestion {
+  return {
+    expect: "allow",
+    action,
+    resource: arn,
+    resourceAccount: arn.split(":")[4] ?? trail.accountId,
+    context: serviceContext(trail as PolicyTrail),
+  };
 }
 
 /** A key id or alias of a topic's KmsMasterKeyId as an ARN in the topic's region and account. */
@@ -158,16 +164,7 @@ export function roleTrustQuestions(
   trail: Pick<PolicyTrail, "arn" | "accountId">,
   roleArn: string,
 ): PolicyQuestion[] {
-  const owner = roleArn.split(":")[4] ?? trail.accountId;
-  return [
-    {
-      expect: "allow",
-      action: "sts:AssumeRole",
-      resource: roleArn,
-      resourceAccount: owner,
-      context: serviceContext(trail as PolicyTrail),
-    },
-  ];
+  return [allowedOn(trail, "sts:AssumeRole", roleArn)];
 }
 
 /**

@@ -38,20 +38,25 @@ export function createPolicyEvaluator(): PolicyEvaluator {
       } catch {
         return questions[0];
       }
-      for (const q of questions) {
-        if ((await allows(document, q)) !== (q.expect === "allow")) return q;
-      }
-      return undefined;
+      return firstRefused(questions, (q) => allows(document, q));
     },
     async refusedTo(principal, identity, questions) {
       const documents = parsedIdentity(identity);
       if (!documents) return questions[0];
-      for (const q of questions) {
-        if ((await identityAllows(principal, documents, q)) !== (q.expect === "allow")) return q;
-      }
-      return undefined;
+      return firstRefused(questions, (q) => identityAllows(principal, documents, q));
     },
   };
+}
+
+/** The first question whose answer is not the one it expects. */
+async function firstRefused(
+  questions: readonly PolicyQuestion[],
+  allowed: (q: PolicyQuestion) => Promise<boolean>,
+): Promise<PolicyQuestion | undefined> {
+  for (const q of questions) {
+    if ((await allowed(q)) !== (q.expect === "allow")) return q;
+  }
+  return undefined;
 }
 
 interface ParsedIdentity {
