@@ -52,8 +52,7 @@ import type {
   ObjectStore,
 } from "./ports/index.ts";
 import type { CallRenderer } from "./proxy/call.ts";
-import { createProxy, type ProxyStats, type RecordingProxy } from "./proxy/forward.ts";
-import { createCallRenderer } from "./proxy/render.ts";
+import type { ProxyStats, RecordingProxy } from "./proxy/forward.ts";
 import { createRecorder } from "./recording/recorder.ts";
 import { createRouter, routedTrailRepo } from "./recording/router.ts";
 import { createTrailChanges } from "./recording/trail-changes.ts";
@@ -275,18 +274,14 @@ interface ServerParts {
   reset: () => Promise<void>;
   tls: TlsMaterial | undefined;
   objects: ObjectStore;
-  recorder: ReturnType<typeof createRecorder>;
+  proxy: RecordingProxy | undefined;
 }
 
-function buildServer(
-  rt: Runtime,
-  db: Stores,
-  parts: ServerParts,
-): { server: Server; proxy: RecordingProxy | undefined } {
+function buildServer(rt: Runtime, db: Stores, parts: ServerParts): Server {
   const { config, log, clock, ids, metrics } = rt;
   const { service, route, credentials, ingestPool, reset, tls } = parts;
   const maxInflatedBytes = maxInflatedBytesOf(config);
-  const proxy = buildProxy(rt, parts.recorder, credentials);
+  const { proxy } = parts;
   const wire = createWireHandler({
     service,
     credentials,
@@ -363,17 +358,22 @@ function buildServer(
     onAnswered: metrics.answered,
     ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
   });
-  return { server, proxy };
+  return server;
 }
 
 /** The recording proxy, when some upstream is configured. */
-function buildProxy(
+async function buildProxy(
   rt: Runtime,
   recorder: ReturnType<typeof createRecorder>,
   credentials: CredentialStore,
-): RecordingProxy | undefined {
+): Promise<RecordingProxy | undefined> {
   const { config, log, clock, ids } = rt;
   if (!hasUpstream(config.upstreams)) return undefined;
+  // imported only with an upstream: the proxy and its renderer cost about 150 ms of start-up
+  const [{ createProxy }, { createCallRenderer }] = await Promise.all([
+    import("./proxy/forward.ts"),
+    import("./proxy/render.ts"),
+  ]);
   return createProxy({
     upstreams: config.upstreams,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
@@ -522,7 +522,9 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
   };
   const configured = new StaticCredentialStore(config.credentials);
   const credentials = config.development ? new DevelopmentCredentialStore(configured) : configured;
-  const { server, proxy } = buildServer(rt, db, {
+  const proxy = await buildProxy(rt, recorder, credentials);
+  const server = buildServer(rt, db, {
+    proxy,
     service,
     route: router.route,
     credentials,
@@ -532,7 +534,6 @@ export async function startOpenTrail(config: Config, opts: StartOptions = {}): P
     reset: developmentReset,
     tls,
     objects,
-    recorder,
   });
 
   // listen

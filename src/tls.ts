@@ -2,7 +2,6 @@ import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { join } from "node:path";
-import { generate } from "selfsigned";
 import type { Clock } from "./api/context.ts";
 import type { TlsConfig } from "./config/index.ts";
 
@@ -38,6 +37,8 @@ export async function tlsMaterial(tls: TlsConfig, dataDir: string, clock: Clock)
     }
   }
   const now = clock.now();
+  // loaded only to make a certificate: about 180 ms of start-up otherwise
+  const { generate } = await import("selfsigned");
   const made = await generate([{ name: "commonName", value: names[0]! }], {
     keyType: "rsa",
     keySize: 2048,

@@ -39,27 +39,40 @@ export interface RegionalConfig {
   requestHandler: { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: boolean };
 }
 
-/** One SDK client per region of `endpoint`, made on first use; undefined when not configured. */
-export function regionalClients<C extends { destroy(): void }>(
+/** A region's SDK client, with the SDK module its commands come from. */
+export interface Regional<M, C> {
+  client: C;
+  sdk: M;
+}
+
+/**
+ * One SDK client per region of `endpoint`, made on first use; undefined when not configured.
+ * The SDK module itself is loaded on first use too (`load`): the clients of the services
+ * opentrail calls cost several hundred ms of start-up together, and most servers call none.
+ */
+export function regionalClients<M, C extends { destroy(): void }>(
   endpoint: AwsEndpoint | undefined,
-  make: (config: RegionalConfig) => C,
-): { get(region: string): C; close(): void } | undefined {
+  load: () => Promise<M>,
+  make: (sdk: M, config: RegionalConfig) => C,
+): { get(region: string): Promise<Regional<M, C>>; close(): void } | undefined {
   if (!endpoint) return undefined;
   const clients = new Map<string, C>();
   return {
-    get(region) {
-      let c = clients.get(region);
-      if (!c) {
-        c = make({
+    async get(region) {
+      // an import's module is kept: the second load costs nothing
+      const sdk = await load();
+      let client = clients.get(region);
+      if (!client) {
+        client = make(sdk, {
           endpoint: endpoint.url,
           region,
           credentials: endpoint.credentials,
           maxAttempts: 2,
           requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
         });
-        clients.set(region, c);
+        clients.set(region, client);
       }
-      return c;
+      return { client, sdk };
     },
     close() {
       for (const c of clients.values()) c.destroy();

@@ -1,18 +1,22 @@
-import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { AwsServiceError, AwsServiceUnconfigured, type EventBus } from "../../ports/aws.ts";
 import { type AwsEndpoint, regionalClients, toAwsServiceError } from "./errors.ts";
 
 /** EventBridge at `endpoint` (undefined: not configured). */
 export function createEventBus(endpoint: AwsEndpoint | undefined): EventBus & { close(): void } {
-  const clients = regionalClients(endpoint, (config) => new EventBridgeClient(config));
+  const clients = regionalClients(
+    endpoint,
+    () => import("@aws-sdk/client-eventbridge"),
+    (sdk, config) => new sdk.EventBridgeClient(config),
+  );
   return {
     configured: endpoint !== undefined,
     async putEvents(region, entries) {
       if (!clients) throw new AwsServiceUnconfigured("events");
       let failed: { ErrorCode?: string; ErrorMessage?: string } | undefined;
       try {
-        const res = await clients.get(region).send(
-          new PutEventsCommand({
+        const { client, sdk } = await clients.get(region);
+        const res = await client.send(
+          new sdk.PutEventsCommand({
             Entries: entries.map((e) => ({
               Source: e.source,
               DetailType: e.detailType,

@@ -1,12 +1,3 @@
-import {
-  GetPolicyCommand,
-  GetPolicyVersionCommand,
-  GetRoleCommand,
-  GetRolePolicyCommand,
-  IAMClient,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
-} from "@aws-sdk/client-iam";
 import { AwsServiceUnconfigured, type RoleAnswer, type Roles } from "../../ports/aws.ts";
 import { type AwsEndpoint, regionalClients, toAwsServiceError } from "./errors.ts";
 
@@ -28,19 +19,26 @@ class Missing extends Error {}
 
 /** IAM at `endpoint` (undefined: not configured); IAM is global, signed for us-east-1. */
 export function createRoles(endpoint: AwsEndpoint | undefined): Roles & { close(): void } {
-  const clients = regionalClients(endpoint, (config) => new IAMClient(config));
-  const client = (): IAMClient => {
+  const clients = regionalClients(
+    endpoint,
+    () => import("@aws-sdk/client-iam"),
+    (sdk, config) => new sdk.IAMClient(config),
+  );
+  const iam = async () => {
     if (!clients) throw new AwsServiceUnconfigured("iam");
     return clients.get("us-east-1");
   };
 
   async function inlinePolicies(name: string): Promise<{ name: string; document: string }[]> {
+    const { client, sdk } = await iam();
     const out: { name: string; document: string }[] = [];
     let marker: string | undefined;
     do {
-      const page = await client().send(new ListRolePoliciesCommand({ RoleName: name, Marker: marker }));
+      const page = await client.send(new sdk.ListRolePoliciesCommand({ RoleName: name, Marker: marker }));
       for (const policyName of page.PolicyNames ?? []) {
-        const res = await client().send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName }));
+        const res = await client.send(
+          new sdk.GetRolePolicyCommand({ RoleName: name, PolicyName: policyName }),
+        );
         if (res.PolicyDocument) out.push({ name: policyName, document: decoded(res.PolicyDocument) });
       }
       marker = page.IsTruncated ? page.Marker : undefined;
@@ -51,11 +49,12 @@ export function createRoles(endpoint: AwsEndpoint | undefined): Roles & { close(
   /** The default version's document of a managed policy; undefined when it went away meanwhile. */
   async function managedPolicy(policyArn: string): Promise<string | undefined> {
     try {
-      const policy = await client().send(new GetPolicyCommand({ PolicyArn: policyArn }));
+      const { client, sdk } = await iam();
+      const policy = await client.send(new sdk.GetPolicyCommand({ PolicyArn: policyArn }));
       const version = policy.Policy?.DefaultVersionId;
       if (!version) return undefined;
-      const res = await client().send(
-        new GetPolicyVersionCommand({ PolicyArn: policyArn, VersionId: version }),
+      const res = await client.send(
+        new sdk.GetPolicyVersionCommand({ PolicyArn: policyArn, VersionId: version }),
       );
       const document = res.PolicyVersion?.Document;
       return document ? decoded(document) : undefined;
@@ -66,11 +65,12 @@ export function createRoles(endpoint: AwsEndpoint | undefined): Roles & { close(
   }
 
   async function attachedPolicies(name: string): Promise<{ name: string; document: string }[]> {
+    const { client, sdk } = await iam();
     const out: { name: string; document: string }[] = [];
     let marker: string | undefined;
     do {
-      const page = await client().send(
-        new ListAttachedRolePoliciesCommand({ RoleName: name, Marker: marker }),
+      const page = await client.send(
+        new sdk.ListAttachedRolePoliciesCommand({ RoleName: name, Marker: marker }),
       );
       for (const attached of page.AttachedPolicies ?? []) {
         if (!attached.PolicyArn) continue;
@@ -87,7 +87,8 @@ export function createRoles(endpoint: AwsEndpoint | undefined): Roles & { close(
     async role(roleArn): Promise<RoleAnswer> {
       const name = roleName(roleArn);
       try {
-        const res = await client().send(new GetRoleCommand({ RoleName: name }));
+        const { client, sdk } = await iam();
+        const res = await client.send(new sdk.GetRoleCommand({ RoleName: name }));
         const role = res.Role;
         // GetRole asks by name in our credentials' account: a role of that name elsewhere is not this one
         if (!role?.Arn || role.Arn !== roleArn || !role.AssumeRolePolicyDocument) throw new Missing();

@@ -1,4 +1,3 @@
-import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { AwsServiceUnconfigured, type KeyService, type PolicyAnswer } from "../../ports/aws.ts";
 import { type AwsEndpoint, regionalClients, toAwsServiceError } from "./errors.ts";
 
@@ -7,8 +6,12 @@ export function createKeyService(
   endpoint: AwsEndpoint | undefined,
   defaultRegion: string,
 ): KeyService & { close(): void } {
-  const clients = regionalClients(endpoint, (config) => new KMSClient(config));
-  const client = (keyId: string) => {
+  const clients = regionalClients(
+    endpoint,
+    () => import("@aws-sdk/client-kms"),
+    (sdk, config) => new sdk.KMSClient(config),
+  );
+  const client = async (keyId: string) => {
     if (!clients) throw new AwsServiceUnconfigured("kms");
     return clients.get(keyId.startsWith("arn:") ? (keyId.split(":")[3] ?? defaultRegion) : defaultRegion);
   };
@@ -16,7 +19,8 @@ export function createKeyService(
     configured: endpoint !== undefined,
     async describeKey(keyId) {
       try {
-        const res = await client(keyId).send(new DescribeKeyCommand({ KeyId: keyId }));
+        const { client: kms, sdk } = await client(keyId);
+        const res = await kms.send(new sdk.DescribeKeyCommand({ KeyId: keyId }));
         const meta = res.KeyMetadata;
         if (!meta?.Arn) return undefined;
         return {
@@ -32,9 +36,8 @@ export function createKeyService(
     },
     async keyPolicy(keyArn): Promise<PolicyAnswer> {
       try {
-        const res = await client(keyArn).send(
-          new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: "default" }),
-        );
+        const { client: kms, sdk } = await client(keyArn);
+        const res = await kms.send(new sdk.GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: "default" }));
         return res.Policy ? { kind: "policy", document: res.Policy } : { kind: "none" };
       } catch (e) {
         const error = toAwsServiceError(e, `get the policy of key ${keyArn}`);

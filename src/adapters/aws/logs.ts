@@ -1,9 +1,3 @@
-import {
-  CloudWatchLogsClient,
-  CreateLogStreamCommand,
-  DescribeLogGroupsCommand,
-  PutLogEventsCommand,
-} from "@aws-sdk/client-cloudwatch-logs";
 import { AwsServiceUnconfigured, type CloudWatchLogs } from "../../ports/aws.ts";
 import { type AwsEndpoint, regionalClients, toAwsServiceError } from "./errors.ts";
 
@@ -15,8 +9,12 @@ function parseGroupArn(arn: string): { region: string; name: string } {
 
 /** CloudWatch Logs at `endpoint` (undefined: not configured). */
 export function createCloudWatchLogs(endpoint: AwsEndpoint | undefined): CloudWatchLogs & { close(): void } {
-  const clients = regionalClients(endpoint, (config) => new CloudWatchLogsClient(config));
-  const client = (region: string) => {
+  const clients = regionalClients(
+    endpoint,
+    () => import("@aws-sdk/client-cloudwatch-logs"),
+    (sdk, config) => new sdk.CloudWatchLogsClient(config),
+  );
+  const client = async (region: string) => {
     if (!clients) throw new AwsServiceUnconfigured("logs");
     return clients.get(region);
   };
@@ -25,7 +23,8 @@ export function createCloudWatchLogs(endpoint: AwsEndpoint | undefined): CloudWa
     async logGroupExists(groupArn) {
       const { region, name } = parseGroupArn(groupArn);
       try {
-        const res = await client(region).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }));
+        const { client: logs, sdk } = await client(region);
+        const res = await logs.send(new sdk.DescribeLogGroupsCommand({ logGroupNamePrefix: name }));
         return (res.logGroups ?? []).some((g) => g.logGroupName === name);
       } catch (e) {
         throw toAwsServiceError(e, `describe log group ${name}`);
@@ -33,18 +32,23 @@ export function createCloudWatchLogs(endpoint: AwsEndpoint | undefined): CloudWa
     },
     async putLogEvents(groupArn, stream, events) {
       const { region, name } = parseGroupArn(groupArn);
-      const put = () =>
-        client(region).send(
-          new PutLogEventsCommand({ logGroupName: name, logStreamName: stream, logEvents: [...events] }),
-        );
       try {
+        const { client: logs, sdk } = await client(region);
+        const put = () =>
+          logs.send(
+            new sdk.PutLogEventsCommand({
+              logGroupName: name,
+              logStreamName: stream,
+              logEvents: [...events],
+            }),
+          );
         try {
           await put();
         } catch (e) {
           if ((e as { name?: string }).name !== "ResourceNotFoundException") throw e;
           // the stream is made on first use, as CloudTrail does (logs:CreateLogStream)
-          await client(region)
-            .send(new CreateLogStreamCommand({ logGroupName: name, logStreamName: stream }))
+          await logs
+            .send(new sdk.CreateLogStreamCommand({ logGroupName: name, logStreamName: stream }))
             .catch((c: { name?: string }) => {
               if (c.name !== "ResourceAlreadyExistsException") throw c;
             });

@@ -1,4 +1,4 @@
-import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
+import type { Simulation } from "@cloud-copilot/iam-simulate";
 import { CLOUDTRAIL_PRINCIPAL, type PolicyQuestion } from "../../domain/policy.ts";
 import type { IdentityPolicies, PolicyEvaluator } from "../../ports/aws.ts";
 
@@ -25,6 +25,12 @@ function withStandIns(context: Record<string, string>): Record<string, string> {
     out[m ? contextStandIn(m[1]!) : key] = value;
   }
   return out;
+}
+
+/** The evaluator, loaded on the first question (about 90 ms of start-up otherwise). */
+async function simulate(simulation: Simulation) {
+  const { runSimulation } = await import("@cloud-copilot/iam-simulate");
+  return runSimulation(simulation, {});
 }
 
 export function createPolicyEvaluator(): PolicyEvaluator {
@@ -94,7 +100,7 @@ async function identityAllows(
       ? { permissionBoundaryPolicies: [{ name: "boundary", policy: identity.boundary }] }
       : {}),
   };
-  const result = await runSimulation(simulation, {});
+  const result = await simulate(simulation);
   return result.resultType !== "error" && result.overallResult === "Allowed";
 }
 
@@ -111,6 +117,6 @@ async function allows(document: unknown, q: PolicyQuestion): Promise<boolean> {
     resourceControlPolicies: [],
     resourcePolicy: document as Simulation["resourcePolicy"],
   };
-  const result = await runSimulation(simulation, {});
+  const result = await simulate(simulation);
   return result.resultType !== "error" && result.overallResult === "Allowed";
 }

@@ -1,11 +1,14 @@
-import { GetTopicAttributesCommand, PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AwsServiceUnconfigured, type Notifications, type TopicAnswer } from "../../ports/aws.ts";
 import { type AwsEndpoint, regionalClients, toAwsServiceError } from "./errors.ts";
 
 /** SNS at `endpoint` (undefined: not configured), one client per topic region. */
 export function createSnsNotifications(endpoint: AwsEndpoint | undefined): Notifications & { close(): void } {
-  const clients = regionalClients(endpoint, (config) => new SNSClient(config));
-  const client = (topicArn: string): SNSClient => {
+  const clients = regionalClients(
+    endpoint,
+    () => import("@aws-sdk/client-sns"),
+    (sdk, config) => new sdk.SNSClient(config),
+  );
+  const client = async (topicArn: string) => {
     if (!clients) throw new AwsServiceUnconfigured("sns");
     return clients.get(topicArn.split(":")[3] || "us-east-1");
   };
@@ -13,7 +16,8 @@ export function createSnsNotifications(endpoint: AwsEndpoint | undefined): Notif
     configured: endpoint !== undefined,
     async topicPolicy(topicArn): Promise<TopicAnswer> {
       try {
-        const res = await client(topicArn).send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
+        const { client: sns, sdk } = await client(topicArn);
+        const res = await sns.send(new sdk.GetTopicAttributesCommand({ TopicArn: topicArn }));
         const policy = res.Attributes?.Policy;
         const key = res.Attributes?.KmsMasterKeyId;
         const encrypted = key ? { kmsMasterKeyId: key } : {};
@@ -27,7 +31,8 @@ export function createSnsNotifications(endpoint: AwsEndpoint | undefined): Notif
     },
     async publish(topicArn, message) {
       try {
-        await client(topicArn).send(new PublishCommand({ TopicArn: topicArn, Message: message }));
+        const { client: sns, sdk } = await client(topicArn);
+        await sns.send(new sdk.PublishCommand({ TopicArn: topicArn, Message: message }));
       } catch (e) {
         throw toAwsServiceError(e, `publish to ${topicArn}`);
       }
