@@ -123,6 +123,18 @@ export function eventStoreContract(name: string, make: () => Promise<EventStore>
         expect(got?.json).toBe(json);
       });
 
+      it("returns each record of a batch of multi-byte texts as sent, one with U+0001 among them or not", async () => {
+        const texts = ["é", "😀 \u2028", "{}", "\u4e2d\u6587", "z"].map(
+          (s, i) => `{"eventID":"e${i}","a":"${s.repeat(i + 1)}"}`,
+        );
+        await store.append(texts.map((json, i) => sampleEvent(i + 1, i, { json })));
+        const got = await store.lookup(query());
+        expect(got.map((e) => e.json).reverse()).toEqual(texts);
+        const odd = '{"eventID":"e9","a":"\u0001"}';
+        await store.append([sampleEvent(20, 20, { json: odd }), sampleEvent(21, 21, { json: "{}" })]);
+        expect((await store.lookup(query())).slice(0, 2).map((e) => e.json)).toEqual(["{}", odd]);
+      });
+
       it("keeps milliseconds of the event time", async () => {
         const eventTime = new Date(T0 + 1234);
         await store.append([sampleEvent(1, 0, { eventTime })]);
