@@ -18,10 +18,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { Agent } from "node:http";
-import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { freePort } from "../test/support/s3-servers.ts";
 import { summarizeProfile } from "./support/cpu-profile.ts";
 import { numberFlag } from "./support/ingest-post.ts";
 import { readUsage, type ServerProcess, startServerProcess } from "./support/server-process.ts";
@@ -155,17 +155,6 @@ async function phase(target: Target, lanes: Prepared[][], forMs: number): Promis
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function startMoto(): Promise<{ url: URL; child: ChildProcess }> {

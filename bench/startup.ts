@@ -14,10 +14,10 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent } from "node:http";
-import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { freePort } from "../test/support/s3-servers.ts";
 import { numberFlag } from "./support/ingest-post.ts";
 import { assertBuilt, CLI_PATH } from "./support/server-process.ts";
 import { cloudTrailCall, type Prepared, sendPrepared } from "./support/signed-call.ts";
@@ -33,18 +33,6 @@ const rounds = Math.floor(numberFlag("rounds", flags.rounds));
 const RETRY_MS = 2;
 const GIVE_UP_MS = 30_000;
 
-/** A port that was free a moment ago: the call is signed for its Host before the server starts. */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once("error", fail);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => done(port));
-    });
-  });
-}
-
 interface Start {
   listeningMs: number;
   answeredMs: number;
@@ -53,6 +41,7 @@ interface Start {
 
 /** Spawns the server at `cliPath` on `dataDir` and times its first answered DescribeTrails. */
 async function startOnce(cliPath: string, dataDir: string): Promise<Start> {
+  // free a moment ago: the call is signed for its Host before the server starts
   const port = await freePort();
   const url = new URL(`http://127.0.0.1:${port}/`);
   const call: Prepared = await cloudTrailCall(
@@ -74,7 +63,8 @@ async function startOnce(cliPath: string, dataDir: string): Promise<Start> {
   let listeningMs = Number.NaN;
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
     stderr += chunk;
-    if (Number.isNaN(listeningMs) && /opentrail listening on /.test(stderr)) listeningMs = performance.now() - t0;
+    if (Number.isNaN(listeningMs) && /opentrail listening on /.test(stderr))
+      listeningMs = performance.now() - t0;
   });
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
   try {
@@ -82,10 +72,12 @@ async function startOnce(cliPath: string, dataDir: string): Promise<Start> {
     for (;;) {
       attempts++;
       if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}:\n${stderr}`);
-      if (performance.now() - t0 > GIVE_UP_MS) throw new Error(`no answer within ${GIVE_UP_MS} ms:\n${stderr}`);
+      if (performance.now() - t0 > GIVE_UP_MS)
+        throw new Error(`no answer within ${GIVE_UP_MS} ms:\n${stderr}`);
       try {
         const answer = await sendPrepared(url, agent, call);
-        if (answer.status !== 200) throw new Error(`DescribeTrails answered ${answer.status}: ${answer.text}`);
+        if (answer.status !== 200)
+          throw new Error(`DescribeTrails answered ${answer.status}: ${answer.text}`);
         return { listeningMs, answeredMs: performance.now() - t0, attempts };
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "ECONNREFUSED") throw e;
@@ -109,7 +101,8 @@ const ms = (n: number) => `${n.toFixed(0)} ms`;
 async function main(): Promise<void> {
   assertBuilt();
   const builds = [{ name: "this", cli: CLI_PATH }];
-  if (flags.base !== undefined) builds.push({ name: "base", cli: join(resolve(flags.base), "dist", "cli", "main.js") });
+  if (flags.base !== undefined)
+    builds.push({ name: "base", cli: join(resolve(flags.base), "dist", "cli", "main.js") });
   const results = new Map<string, { first: Start[]; again: Start[] }>(
     builds.map((b) => [b.name, { first: [], again: [] }]),
   );
