@@ -11,7 +11,7 @@ import { clockedClient } from "../support/clocked-client.ts";
 import { useIngestThreads } from "../support/ingest-threads.ts";
 import { describePostgres } from "../support/postgres.ts";
 import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
-import { startTestServer, type TestServer, usePostgresServer } from "../support/server.ts";
+import { closeNodes, startTwoNodes, type TestServer, usePostgresServer } from "../support/server.ts";
 
 const ACCOUNT = "123456789012";
 
@@ -61,13 +61,11 @@ describePostgres("two opentrail nodes on one PostgreSQL database", (url) => {
   beforeAll(async () => {
     useIngestThreads();
     usePostgresServer(url);
-    one = await startTestServer({ deliveryIntervalMs: 3_600_000 });
-    two = await startTestServer({ deliveryIntervalMs: 3_600_000, database: one.database });
+    [one, two] = await startTwoNodes({ deliveryIntervalMs: 3_600_000 });
     for (const server of [one, two]) server.createBucket("logs");
   });
   afterAll(async () => {
-    await two?.close();
-    await one?.close();
+    await closeNodes(one, two);
   });
 
   it("records, looks up and delivers through the official client, each record once", async () => {
@@ -155,12 +153,10 @@ describePostgres("two opentrail nodes working the pipeline at once", (url) => {
       policyChecks: "off" as const,
       s3: s3Settings(s3),
     };
-    one = await startTestServer(config, { clock });
-    two = await startTestServer({ ...config, database: one.database }, { clock });
+    [one, two] = await startTwoNodes(config, { clock });
   });
   afterAll(async () => {
-    await two?.close();
-    await one?.close();
+    await closeNodes(one, two);
     await s3?.stop();
   });
 

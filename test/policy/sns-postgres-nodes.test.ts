@@ -8,7 +8,7 @@ import { ACCOUNT, managementRecord } from "../delivery/fixtures.ts";
 import { describePostgres } from "../support/postgres.ts";
 import { createQueue, takeMessages } from "../support/queues.ts";
 import { createBucket, type S3TestServer, s3Client, s3Settings, startMoto } from "../support/s3-servers.ts";
-import { startTestServer, type TestServer, usePostgresServer } from "../support/server.ts";
+import { closeNodes, startTwoNodes, type TestServer, usePostgresServer } from "../support/server.ts";
 
 /*
  * Two opentrail nodes on one PostgreSQL database, S3, SNS and SQS on moto: both run the
@@ -42,13 +42,11 @@ describePostgres("SNS notifications from two nodes on one PostgreSQL database", 
       s3: s3Settings(moto),
       upstreams: { services: { sns: moto.endpoint } },
     };
-    one = await startTestServer(settings);
-    two = await startTestServer({ ...settings, database: one.database });
+    [one, two] = await startTwoNodes(settings);
   }, 60_000);
 
   afterAll(async () => {
-    await two?.close();
-    await one?.close();
+    await closeNodes(one, two);
     for (const c of [s3, sns, sqs]) c?.destroy();
     await moto?.stop();
   });

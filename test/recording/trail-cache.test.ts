@@ -6,7 +6,7 @@ import type { TrailRepo } from "../../src/ports/index.ts";
 import { routedTrailRepo } from "../../src/recording/router.ts";
 import { createTrailChanges } from "../../src/recording/trail-changes.ts";
 import { describePostgres } from "../support/postgres.ts";
-import { startTestServer, type TestServer, usePostgresServer } from "../support/server.ts";
+import { closeNodes, startTwoNodes, type TestServer, usePostgresServer } from "../support/server.ts";
 
 const ACCOUNT = "123456789012";
 
@@ -147,13 +147,11 @@ describePostgres("trails kept by two nodes on one database", (url) => {
   let two: TestServer;
   beforeAll(async () => {
     usePostgresServer(url);
-    one = await startTestServer({ deliveryIntervalMs: 3_600_000 });
-    two = await startTestServer({ deliveryIntervalMs: 3_600_000, database: one.database });
+    [one, two] = await startTwoNodes({ deliveryIntervalMs: 3_600_000 });
     for (const server of [one, two]) server.createBucket("logs");
   });
   afterAll(async () => {
-    await two?.close();
-    await one?.close();
+    await closeNodes(one, two);
   });
 
   it("shows the other node's CreateTrail, UpdateTrail and DeleteTrail", async () => {

@@ -77,3 +77,25 @@ export async function startTestServer(
     },
   };
 }
+
+/**
+ * Two nodes on one database: the second is started on the first's. Should the second not start,
+ * the first is closed again.
+ */
+export async function startTwoNodes(
+  overrides: Partial<Config> = {},
+  opts: { clock?: Clock } = {},
+): Promise<[TestServer, TestServer]> {
+  const one = await startTestServer(overrides, opts);
+  try {
+    return [one, await startTestServer({ ...overrides, database: one.database }, opts)];
+  } catch (e) {
+    await one.close();
+    throw e;
+  }
+}
+
+/** Closes nodes in the reverse order of their start: the first drops the database they share. */
+export async function closeNodes(...nodes: (TestServer | undefined)[]): Promise<void> {
+  for (const node of nodes.reverse()) await node?.close();
+}
